@@ -1,0 +1,5 @@
+import sys
+
+from ipcviz.cli.main import main
+
+sys.exit(main())

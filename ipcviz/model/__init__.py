@@ -1,0 +1,7 @@
+"""model: immutable snapshots of the world and the timeline that keeps them."""
+
+from .snapshot import *  # noqa: F401,F403
+from .snapshot import __all__ as _snapshot_all
+from .timeline import Timeline, read_trace, write_trace_line
+
+__all__ = [*_snapshot_all, "Timeline", "read_trace", "write_trace_line"]

@@ -1,0 +1,210 @@
+"""Immutable world state: what the kernel said at one moment of a run.
+
+Every field here was read from the kernel by the probe, or reported by a worker
+about a system call it made (its return value or errno).  Views render these
+objects and nothing else; they never talk to a process or to the kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+# Process states, as shown to the user and written in the JSON trace.
+RUNNING = "running"  # on a CPU or runnable (/proc/PID/stat state R)
+BLOCKED = "blocked"  # asleep inside a scenario system call
+SLEEPING = "sleeping"  # asleep, idle between steps (waiting for its next step)
+STOPPED = "stopped"  # stopped by a signal (T) or traced (t)
+ZOMBIE = "zombie"  # exited, not yet reaped by its parent (Z)
+EXITED = "exited"  # reaped: gone from /proc
+PROCESS_STATES = (RUNNING, BLOCKED, SLEEPING, STOPPED, ZOMBIE, EXITED)
+
+# Outcomes of a step.
+RETURNED = "returned"
+FAILED = "failed"
+KILLED = "killed"
+OUTCOMES = (RETURNED, BLOCKED, FAILED, KILLED)
+
+
+@dataclass(frozen=True)
+class Fd:
+    """One entry of a process's fd table (/proc/PID/fd/N)."""
+
+    fd: int
+    target: str  # readlink text: "pipe:[1234]", "/dev/null", "socket:[9]"
+    object: str | None = None  # scenario object id this fd refers to, if any
+    end: str | None = None  # "read" / "write" for pipe and FIFO ends (from fdinfo flags)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Signal sets of a process, from /proc/PID/status (names like "SIGUSR1")."""
+
+    pending: tuple[str, ...] = ()  # SigPnd: pending for the thread
+    shared_pending: tuple[str, ...] = ()  # ShdPnd: pending for the process
+    blocked: tuple[str, ...] = ()  # SigBlk
+    ignored: tuple[str, ...] = ()  # SigIgn
+    caught: tuple[str, ...] = ()  # SigCgt
+    queued: int = 0  # SigQ, first number
+    queue_limit: int = 0  # SigQ, second number (RLIMIT_SIGPENDING)
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How a process ended (from waitpid or /proc/PID/stat exit_code of a zombie)."""
+
+    code: int | None = None  # exit status when it exited normally
+    signal: str | None = None  # signal name when a signal killed it
+    core: bool = False  # a core dump was written (WCOREDUMP)
+
+    def describe(self) -> str:
+        if self.signal:
+            return f"killed by {self.signal}" + (" (core dumped)" if self.core else "")
+        return f"exited with code {self.code}"
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    pid: int
+    ppid: int
+    parent: str | None  # scenario name of the parent process; None: ipcviz's runner
+    state: str  # one of PROCESS_STATES
+    syscall: str | None = None  # name of the call it sleeps in (blocked) or None
+    syscall_args: tuple[int, ...] = ()
+    wchan: str | None = None  # /proc/PID/wchan
+    waits_on: str | None = None  # object id the blocked call is about, when known
+    fds: tuple[Fd, ...] = ()
+    signals: Signals | None = None
+    exit: Exit | None = None
+    step: int | None = None  # number of the last step this process began (1-based)
+    kernel_state: str | None = None  # raw state letter of /proc/PID/stat
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """A kernel object of the scenario.  Each kind subclasses this."""
+
+    id: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PipeState(ObjectState):
+    """A pipe (or the buffer behind a FIFO): fill read with FIONREAD, size with F_GETPIPE_SZ."""
+
+    inode: int | None = None
+    bytes: int | None = None  # None: no scenario process holds an end to ask through
+    capacity: int | None = None
+    readers: int = 0  # fds open on the read end, over all scenario processes
+    writers: int = 0  # fds open on the write end
+    reader_fds: tuple[str, ...] = ()  # "parent:3"
+    writer_fds: tuple[str, ...] = ()
+    blocked_readers: tuple[str, ...] = ()  # process names asleep reading it
+    blocked_writers: tuple[str, ...] = ()  # process names asleep writing it
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line of the strace-like log."""
+
+    step: int
+    process: str
+    pid: int | None
+    call: str  # 'write(4, "hello", 5)'
+    outcome: str  # began / returned / blocked / failed / killed
+    result: Any = None
+    errno: str | None = None
+    detail: str | None = None  # e.g. the bytes read, as text
+
+
+@dataclass(frozen=True)
+class Check:
+    expect: str
+    observed: Any
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    index: int  # position in the timeline
+    step: int  # 0 before step 1; k after step k
+    total_steps: int
+    time: float  # seconds since the run started
+    process: str | None = None  # the step's process
+    action: str | None = None
+    call: str | None = None  # the call as strace would print it
+    narration: str = ""
+    code: str | None = None
+    outcome: str | None = None  # one of OUTCOMES, None for snapshot 0
+    result: Any = None
+    errno: str | None = None
+    processes: tuple[Process, ...] = ()
+    objects: tuple[ObjectState, ...] = ()
+    log: tuple[LogEntry, ...] = ()  # every log line up to this snapshot
+    checks: tuple[Check, ...] = ()
+    live: bool = False  # a periodic sample of the head, not the result of a step
+
+    def process_named(self, name: str) -> Process | None:
+        return next((p for p in self.processes if p.name == name), None)
+
+    def object_named(self, oid: str) -> ObjectState | None:
+        return next((o for o in self.objects if o.id == oid), None)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+OBJECT_KINDS: dict[str, type[ObjectState]] = {"pipe": PipeState}
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    """Rebuild a frozen dataclass from asdict() output (lists become tuples)."""
+    kwargs = {}
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
+    """The inverse of Snapshot.to_dict(), for replaying a saved trace."""
+    procs = []
+    for p in data.get("processes", ()):
+        p = dict(p)
+        p["fds"] = tuple(_build(Fd, fd) for fd in p.get("fds", ()))
+        p["signals"] = _build(Signals, p["signals"]) if p.get("signals") else None
+        p["exit"] = _build(Exit, p["exit"]) if p.get("exit") else None
+        procs.append(_build(Process, p))
+    objs = [
+        _build(OBJECT_KINDS.get(o.get("kind"), ObjectState), o) for o in data.get("objects", ())
+    ]
+    d = dict(data)
+    d["processes"] = tuple(procs)
+    d["objects"] = tuple(objs)
+    d["log"] = tuple(_build(LogEntry, e) for e in data.get("log", ()))
+    d["checks"] = tuple(_build(Check, c) for c in data.get("checks", ()))
+    return _build(Snapshot, d)
+
+
+__all__ = [
+    "Check",
+    "Exit",
+    "Fd",
+    "LogEntry",
+    "OBJECT_KINDS",
+    "ObjectState",
+    "PipeState",
+    "Process",
+    "Signals",
+    "Snapshot",
+    "snapshot_from_dict",
+]

@@ -1,0 +1,187 @@
+"""Small, named readers of /proc files.  Parsers take text, so they are tested on fake
+contents; readers take a pid and an optional /proc root.
+
+Every read turns "the process is gone" into NoSuchProcess (like psutil does), so callers
+handle one exception for the ordinary race of a process exiting while we look.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..scenario.actions import signal_name
+
+PROC = "/proc"
+
+
+class NoSuchProcess(Exception):
+    pass
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except (FileNotFoundError, ProcessLookupError) as err:
+        raise NoSuchProcess(path) from err
+    except OSError as err:
+        if err.errno == 3:  # ESRCH: the process went away while we read
+            raise NoSuchProcess(path) from err
+        raise
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Fields of /proc/PID/stat (proc(5)) that ipcviz uses."""
+
+    state: str  # field 3
+    ppid: int  # field 4
+    pgid: int  # field 5
+    sid: int  # field 6
+    start_time: int  # field 22, clock ticks after boot
+    exit_code: int | None  # field 52, waitpid-style status of a zombie (Linux >= 3.5)
+
+
+def parse_stat(text: str) -> Stat:
+    # comm (field 2) may contain spaces and parentheses: split after the last ')'.
+    rest = text[text.rindex(")") + 2 :].split()
+    # rest[0] is field 3
+    exit_code = int(rest[49]) if len(rest) > 49 else None
+    return Stat(
+        state=rest[0],
+        ppid=int(rest[1]),
+        pgid=int(rest[2]),
+        sid=int(rest[3]),
+        start_time=int(rest[19]),
+        exit_code=exit_code,
+    )
+
+
+def read_stat(pid: int, proc: str = PROC) -> Stat:
+    return parse_stat(_read(f"{proc}/{pid}/stat"))
+
+
+def read_wchan(pid: int, proc: str = PROC) -> str | None:
+    text = _read(f"{proc}/{pid}/wchan").strip()
+    return None if text in ("", "0") else text
+
+
+@dataclass(frozen=True)
+class SyscallState:
+    """/proc/PID/syscall: "running", or the number and arguments of the blocking call."""
+
+    running: bool
+    number: int | None = None
+    args: tuple[int, ...] = ()
+
+
+def parse_syscall(text: str) -> SyscallState:
+    text = text.strip()
+    if not text or text == "running":
+        return SyscallState(True)
+    parts = text.split()
+    number = int(parts[0])
+    if number < 0:  # -1: blocked, but not in a system call (e.g. a page fault)
+        return SyscallState(False, None, ())
+    args = tuple(int(p, 16) for p in parts[1:7])
+    return SyscallState(False, number, args)
+
+
+def read_syscall(pid: int, proc: str = PROC) -> SyscallState:
+    return parse_syscall(_read(f"{proc}/{pid}/syscall"))
+
+
+@dataclass(frozen=True)
+class SignalStatus:
+    pending: frozenset[int]
+    shared_pending: frozenset[int]
+    blocked: frozenset[int]
+    ignored: frozenset[int]
+    caught: frozenset[int]
+    queued: int
+    queue_limit: int
+
+
+def mask_to_signals(hex_mask: str) -> frozenset[int]:
+    """A SigXxx mask of /proc/PID/status: bit n-1 set means signal n is in the set."""
+    mask = int(hex_mask, 16)
+    out = set()
+    n = 1
+    while mask:
+        if mask & 1:
+            out.add(n)
+        mask >>= 1
+        n += 1
+    return frozenset(out)
+
+
+def parse_status_signals(text: str) -> SignalStatus:
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value.strip()
+    queued, _, limit = fields.get("SigQ", "0/0").partition("/")
+    return SignalStatus(
+        pending=mask_to_signals(fields.get("SigPnd", "0")),
+        shared_pending=mask_to_signals(fields.get("ShdPnd", "0")),
+        blocked=mask_to_signals(fields.get("SigBlk", "0")),
+        ignored=mask_to_signals(fields.get("SigIgn", "0")),
+        caught=mask_to_signals(fields.get("SigCgt", "0")),
+        queued=int(queued or 0),
+        queue_limit=int(limit or 0),
+    )
+
+
+def read_status_signals(pid: int, proc: str = PROC) -> SignalStatus:
+    return parse_status_signals(_read(f"{proc}/{pid}/status"))
+
+
+def names(signals: frozenset[int]) -> tuple[str, ...]:
+    return tuple(signal_name(n) for n in sorted(signals))
+
+
+def read_fds(pid: int, proc: str = PROC) -> dict[int, str]:
+    """fd number -> readlink of /proc/PID/fd/N ("pipe:[123]", "/dev/null", ...)."""
+    base = f"{proc}/{pid}/fd"
+    try:
+        entries = os.listdir(base)
+    except (FileNotFoundError, ProcessLookupError) as err:
+        raise NoSuchProcess(base) from err
+    out = {}
+    for name in entries:
+        try:
+            out[int(name)] = os.readlink(f"{base}/{name}")
+        except (FileNotFoundError, ValueError):
+            continue  # closed while we listed
+    return out
+
+
+def parse_fdinfo_flags(text: str) -> int | None:
+    """The octal `flags:` field of /proc/PID/fdinfo/N (open(2) flags of the file description)."""
+    for line in text.splitlines():
+        if line.startswith("flags:"):
+            return int(line.split()[1], 8)
+    return None
+
+
+def read_fdinfo_flags(pid: int, fd: int, proc: str = PROC) -> int | None:
+    try:
+        return parse_fdinfo_flags(_read(f"{proc}/{pid}/fdinfo/{fd}"))
+    except NoSuchProcess:
+        return None
+
+
+def access_mode_end(flags: int | None) -> str | None:
+    """'read' or 'write' from O_ACCMODE of the flags (a pipe's ends are O_RDONLY/O_WRONLY)."""
+    if flags is None:
+        return None
+    mode = flags & os.O_ACCMODE
+    return {os.O_RDONLY: "read", os.O_WRONLY: "write"}.get(mode, "read-write")
+
+
+def pipe_inode(target: str) -> int | None:
+    """123 from "pipe:[123]"."""
+    if target.startswith("pipe:[") and target.endswith("]"):
+        return int(target[6:-1])
+    return None

@@ -1,0 +1,507 @@
+"""The conductor: runs a scenario step by step on real processes and snapshots the kernel.
+
+    with Run(scenario) as run:
+        first = run.start()          # snapshot 0, before step 1
+        while not run.finished:
+            snap = run.step()        # one step: returned, failed, killed, or blocked
+
+A step is finished when its process reports that the call returned, or when the kernel
+shows the process asleep inside that very call (then the step is *blocked*).  After every
+step the conductor waits until the world is quiet (every earlier blocked call has either
+returned or is asleep again), then samples the kernel.  Every wait has a bound.
+
+`step()` and `sample()` block for up to the step bound: call them off a UI event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..model.checks import evaluate
+from ..model.snapshot import (
+    BLOCKED,
+    FAILED,
+    KILLED,
+    RETURNED,
+    LogEntry,
+    Snapshot,
+)
+from ..model.timeline import Timeline
+from ..probe import procfs, syscalls
+from ..probe.sampler import Sampler, Tracked, exit_from_status
+from ..scenario.actions import signal_number
+from ..scenario.model import Scenario, Step
+from .callfmt import format_call
+from .cleanup import kill_run_processes
+from .protocol import LineReader, encode
+from .rundir import ENV_RUN, RunDir
+
+STEP_BOUND = 5.0  # seconds a step may take to return or to be seen asleep in its call
+START_BOUND = 15.0  # seconds for the runner and the root processes to start
+POLL = 0.001  # seconds between looks at /proc while a step is in flight
+
+# The calls in which each action may sleep (names; numbers come from the probe's tables).
+SLEEPS_IN: dict[str, tuple[str, ...]] = {
+    "read": ("read", "readv"),
+    "write": ("write", "writev"),
+    "wait": ("wait4", "waitid"),
+}
+
+
+class RunError(Exception):
+    """The run cannot go on; str() is one line that says why."""
+
+
+@dataclass
+class Peer:
+    conn: socket.socket
+    reader: LineReader = field(default_factory=LineReader)
+    role: str | None = None
+    name: str | None = None
+    pid: int | None = None
+    closed: bool = False
+
+
+class Run:
+    def __init__(self, scenario: Scenario, step_bound: float = STEP_BOUND) -> None:
+        self.scenario = scenario
+        self.step_bound = step_bound
+        self.timeline = Timeline()
+        self.rundir: RunDir | None = None
+        self.started_at = 0.0
+        self._lock = threading.RLock()
+        self._sel = selectors.DefaultSelector()
+        self._listener: socket.socket | None = None
+        self._runner: subprocess.Popen | None = None
+        self._runner_peer: Peer | None = None
+        self._peers: dict[str, Peer] = {}  # by process name
+        self._tracked: dict[str, Tracked] = {}
+        self._objects: list[tuple[str, str, int | None]] = []  # (id, kind, inode)
+        self._results: dict[int, dict[str, Any]] = {}  # step -> done/failed message
+        self._began: dict[int, dict[str, Any]] = {}
+        self._in_flight: dict[str, int] = {}  # process name -> blocked step
+        self._facts: dict[str, dict[str, Any]] = {}
+        self._log: list[LogEntry] = []
+        self._handled: list[tuple[int, str]] = []  # (pid, signal) of handler runs
+        self._sampler = Sampler()
+        self._next = 1
+        self._closed = False
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def finished(self) -> bool:
+        return self._next > len(self.scenario.steps)
+
+    @property
+    def next_step(self) -> Step | None:
+        return None if self.finished else self.scenario.steps[self._next - 1]
+
+    def start(self) -> Snapshot:
+        with self._lock:
+            self.started_at = time.monotonic()
+            self.rundir = RunDir.create(self.scenario.name)
+            self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._listener.bind(str(self.rundir.socket_path))
+            os.chmod(self.rundir.socket_path, 0o600)
+            self._listener.listen(64)
+            self._listener.setblocking(False)
+            self._sel.register(self._listener, selectors.EVENT_READ, None)
+            self._start_runner()
+            deadline = time.monotonic() + START_BOUND
+            self._wait(lambda: self._runner_peer is not None, deadline, "the runner to start")
+            for proc in self.scenario.roots:
+                self._send(self._runner_peer, {"t": "spawn", "name": proc.name})
+                self._wait(lambda p=proc.name: p in self._peers, deadline,
+                           f"process '{proc.name}' to start")
+                self._tracked[proc.name] = Tracked(proc.name, self._peers[proc.name].pid, None)
+            self._wait_idle(list(self._tracked), deadline)
+            return self._snapshot(None, None, None)
+
+    def _start_runner(self) -> None:
+        assert self.rundir is not None
+        env = dict(os.environ)
+        env[ENV_RUN] = self.rundir.run_id
+        pkg_parent = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
+        env.pop("PYTHONSTARTUP", None)
+        log = open(self.rundir.log_path, "ab")
+        try:
+            self._runner = subprocess.Popen(
+                [sys.executable, "-m", "ipcviz.runtime.runner",
+                 str(self.rundir.socket_path), self.rundir.run_id],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, close_fds=True, env=env, cwd=str(self.rundir.path),
+            )
+        finally:
+            log.close()
+        self.rundir.update_info(runner_pid=self._runner.pid)
+
+    def close(self) -> None:
+        """End every process of the run and remove what it made.  Safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._runner_peer is not None and not self._runner_peer.closed:
+                try:
+                    self._send(self._runner_peer, {"t": "shutdown"})
+                except OSError:
+                    pass
+            if self._runner is not None:
+                try:
+                    self._runner.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    self._runner.kill()
+                    self._runner.wait(timeout=3)
+            if self.rundir is not None:
+                kill_run_processes(self.rundir.run_id, exclude=(os.getpid(),))
+            for peer in [*self._peers.values(), self._runner_peer]:
+                if peer is not None:
+                    peer.conn.close()
+            if self._listener is not None:
+                self._listener.close()
+            self._sel.close()
+            self._sampler.close()
+            if self.rundir is not None:
+                self.rundir.remove()
+
+    # -- the event pump -----------------------------------------------------------------
+
+    def _send(self, peer: Peer | None, msg: dict[str, Any]) -> None:
+        if peer is None or peer.closed:
+            raise RunError("a process of the run is gone: cannot send it a step")
+        peer.conn.sendall(encode(msg))
+
+    def _pump(self, timeout: float) -> None:
+        for key, _ in self._sel.select(timeout):
+            if key.data is None:
+                try:
+                    conn, _ = self._listener.accept()
+                except BlockingIOError:
+                    continue
+                conn.setblocking(False)
+                self._sel.register(conn, selectors.EVENT_READ, Peer(conn))
+                continue
+            peer: Peer = key.data
+            try:
+                data = peer.conn.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                peer.closed = True
+                self._sel.unregister(peer.conn)
+                continue
+            for msg in peer.reader.feed(data):
+                self._on_message(peer, msg)
+
+    def _on_message(self, peer: Peer, msg: dict[str, Any]) -> None:
+        t = msg.get("t")
+        if t == "hello":
+            peer.role, peer.pid, peer.name = msg["role"], msg["pid"], msg.get("name")
+            if peer.role == "runner":
+                self._runner_peer = peer
+            else:
+                self._peers[peer.name] = peer
+        elif t == "began":
+            self._began[msg["step"]] = msg
+        elif t in ("done", "failed"):
+            self._results[msg["step"]] = msg
+        elif t == "handled":
+            self._handled.append((msg["pid"], msg["signal"]))
+            name = peer.name or "?"
+            self._log.append(LogEntry(self._next - 1, name, msg["pid"],
+                                      f"--- {msg['signal']} handler ran ---", "handled"))
+        elif t == "reaped":
+            for tr in self._tracked.values():
+                if tr.pid == msg["pid"] and not tr.reaped:
+                    tr.reaped = True
+                    tr.exit = exit_from_status(msg["status"])
+
+    def _wait(self, cond, deadline: float, what: str) -> None:
+        while not cond():
+            if time.monotonic() > deadline:
+                raise RunError(f"timed out waiting for {what}{self._log_tail()}")
+            self._pump(0.005)
+
+    def _log_tail(self) -> str:
+        if self.rundir is None:
+            return ""
+        try:
+            lines = self.rundir.log_path.read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f" (process log: {lines[-1]})" if lines else ""
+
+    # -- kernel looks used while stepping ------------------------------------------------
+
+    def _asleep_in(self, pid: int, calls: tuple[str, ...], fd: int | None) -> bool:
+        """The kernel shows `pid` asleep inside one of `calls` (on `fd`, if given)."""
+        try:
+            stat = procfs.read_stat(pid)
+            if stat.state not in ("S", "D"):
+                return False
+            sc = procfs.read_syscall(pid)
+        except procfs.NoSuchProcess:
+            return False
+        if sc.running or sc.number not in syscalls.numbers(*calls):
+            return False
+        return fd is None or (bool(sc.args) and sc.args[0] == fd)
+
+    def _ended(self, name: str) -> bool:
+        """The process is a zombie or reaped (its exit status is known)."""
+        tr = self._tracked[name]
+        if tr.reaped:
+            return True
+        try:
+            stat = procfs.read_stat(tr.pid)
+        except procfs.NoSuchProcess:
+            return True
+        if stat.state == "Z" and stat.exit_code is not None:
+            tr.exit = exit_from_status(stat.exit_code)
+            return True
+        return False
+
+    def _state_letter(self, pid: int) -> str | None:
+        try:
+            return procfs.read_stat(pid).state
+        except procfs.NoSuchProcess:
+            return None
+
+    def _wait_idle(self, names: list[str], deadline: float) -> None:
+        """Wait until each named process sleeps waiting for its next step."""
+        from .protocol import CONTROL_FD
+
+        for name in names:
+            pid = self._tracked[name].pid
+            self._wait(lambda: self._asleep_in(pid, ("read",), CONTROL_FD) or self._ended(name),
+                       deadline, f"process '{name}' to be ready")
+
+    # -- steps --------------------------------------------------------------------------
+
+    def step(self) -> Snapshot:
+        with self._lock:
+            if self._closed:
+                raise RunError("the run is closed")
+            if self.finished:
+                raise RunError("the scenario has no more steps")
+            st = self.scenario.steps[self._next - 1]
+            self._next += 1
+            return self._run_step(st)
+
+    def _run_step(self, st: Step) -> Snapshot:
+        name = st.process
+        tr = self._tracked.get(name)
+        peer = self._peers.get(name)
+        where = f"step {st.number} ({name}: {st.action})"
+        if tr is None or peer is None:
+            raise RunError(f"{where}: process '{name}' does not exist")
+        if name in self._in_flight:
+            raise RunError(f"{where}: '{name}' is still blocked in step {self._in_flight[name]}")
+        if tr.reaped or peer.closed:
+            raise RunError(f"{where}: '{name}' has already ended")
+        pids = {n: t.pid for n, t in self._tracked.items()}
+        tr.step = st.number
+        deadline = time.monotonic() + self.step_bound
+        self._send(peer, {"t": "step", "step": st.number, "action": st.action,
+                          "args": st.args, "pids": pids})
+        outcome: str | None = None
+        while outcome is None:
+            self._pump(POLL)
+            res = self._results.get(st.number)
+            began = self._began.get(st.number)
+            if res is not None:
+                outcome = RETURNED if res["t"] == "done" else FAILED
+            elif (peer.closed or st.action == "exit") and self._ended(name):
+                ex = tr.exit
+                outcome = KILLED if ex and ex.signal else RETURNED
+                res = {"result": ex.describe() if ex else None}
+            elif (began is not None and st.action in SLEEPS_IN
+                  and self._asleep_in(tr.pid, SLEEPS_IN[st.action], began.get("fd"))):
+                outcome = BLOCKED
+                self._in_flight[name] = st.number
+            elif time.monotonic() > deadline:
+                raise RunError(f"{where} neither returned nor blocked within "
+                               f"{self.step_bound:g} s{self._log_tail()}")
+        if res and "t" in res:
+            self._record(st, res)
+        if st.action == "fork" and outcome == RETURNED:
+            child = st.args["child"]
+            self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
+            self._tracked[child] = Tracked(child, self._peers[child].pid, name)
+            self._wait_idle([child], deadline)
+        if st.action == "pipe" and outcome == RETURNED:
+            self._objects.append((st.args["object"], "pipe", self._inode(tr.pid, res["result"][0])))
+        if st.action == "kill" and outcome == RETURNED:
+            self._settle_signal(st.args["target"], st.args["signal"], deadline)
+        self._settle(deadline)
+        result = res.get("result") if res else None
+        return self._snapshot(st, outcome, result, res.get("errno") if res else None)
+
+    def _inode(self, pid: int, fd: int) -> int | None:
+        try:
+            return procfs.pipe_inode(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:
+            return None
+
+    def _record(self, st: Step, res: dict[str, Any]) -> None:
+        """Remember what a finished call returned, for expects and the log."""
+        name = st.process
+        facts = self._facts.setdefault(name, {})
+        if res["t"] == "failed":
+            facts["errno"] = res.get("errno")
+            facts["result"] = -1
+            return
+        facts["result"] = res.get("result")
+        facts["errno"] = None
+        if "data" in res:
+            facts["data"] = res["data"]
+            facts["received"] = facts.get("received", 0) + (res.get("result") or 0)
+            runs = facts.setdefault("_runs", [])
+            for b, n in res.get("runs", []):
+                if runs and runs[-1][0] == b:
+                    runs[-1][1] += n
+                else:
+                    runs.append([b, n])
+            facts["runs"] = len(runs)
+            facts["min_run"] = min((n for _, n in runs), default=0)
+        if st.action == "wait" and "status" in res:
+            for tr in self._tracked.values():
+                if tr.pid == res["result"]:
+                    tr.reaped = True
+                    tr.exit = exit_from_status(res["status"])
+
+    def _settle_signal(self, target: str, sig: str, deadline: float) -> None:
+        """After kill(): wait until the kernel has dealt with the signal at the target."""
+        num = signal_number(sig)
+        tr = self._tracked.get(target)
+        if tr is None or num is None:
+            return
+
+        def dealt_with() -> bool:
+            if self._ended(target):
+                return True
+            try:
+                s = procfs.read_status_signals(tr.pid)
+                letter = procfs.read_stat(tr.pid).state
+            except procfs.NoSuchProcess:
+                return True
+            if num in s.blocked or letter in ("T", "t"):
+                return True  # stays pending (blocked) or the process is stopped
+            if num in s.pending or num in s.shared_pending:
+                return False
+            if num in s.caught:
+                return (tr.pid, sig) in self._handled or any(
+                    p == tr.pid for p, _ in self._handled)
+            return letter != "R"
+
+        self._wait(dealt_with, deadline, f"{sig} to reach '{target}'")
+
+    def _settle(self, deadline: float) -> None:
+        """Wait until every blocked call has returned or is asleep again."""
+        while True:
+            self._pump(0)
+            busy = []
+            for name, k in list(self._in_flight.items()):
+                res = self._results.get(k)
+                st = self.scenario.steps[k - 1]
+                tr = self._tracked[name]
+                if res is not None:
+                    del self._in_flight[name]
+                    self._record(st, res)
+                    self._log.append(self._log_entry(st, RETURNED if res["t"] == "done"
+                                                     else FAILED, res, late=True))
+                elif self._peers[name].closed and self._ended(name):
+                    del self._in_flight[name]
+                    ex = tr.exit
+                    self._log.append(self._log_entry(
+                        st, KILLED if ex and ex.signal else RETURNED,
+                        {"result": ex.describe() if ex else None}, late=True))
+                elif self._asleep_in(tr.pid, SLEEPS_IN[st.action],
+                                     self._began.get(k, {}).get("fd")):
+                    continue
+                elif self._state_letter(tr.pid) in ("T", "t"):
+                    continue
+                else:
+                    busy.append(name)
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise RunError(f"{', '.join(busy)} neither returned nor slept again within "
+                               f"{self.step_bound:g} s")
+            self._pump(POLL)
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    def _log_entry(self, st: Step, outcome: str, res: dict[str, Any] | None,
+                   late: bool = False) -> LogEntry:
+        res = res or {}
+        began = self._began.get(st.number, {})
+        call = format_call(st.action, st.args, began.get("fd"), res.get("result"),
+                           {n: t.pid for n, t in self._tracked.items()})
+        detail = None
+        if res.get("data") is not None:
+            detail = repr(res["data"])
+        if late:
+            detail = f"(step {st.number}, woken)" + (f" {detail}" if detail else "")
+        return LogEntry(st.number, st.process, self._tracked[st.process].pid, call, outcome,
+                        res.get("result"), res.get("errno"), detail)
+
+    def _snapshot(self, st: Step | None, outcome: str | None, result: Any,
+                  errno: str | None = None) -> Snapshot:
+        if st is not None:
+            res = self._results.get(st.number) or {"result": result, "errno": errno}
+            self._log.append(self._log_entry(st, outcome, res))
+        processes, objects = self._sampler.sample(list(self._tracked.values()), self._objects)
+        snap = Snapshot(
+            index=len(self.timeline),
+            step=st.number if st else 0,
+            total_steps=len(self.scenario.steps),
+            time=round(time.monotonic() - self.started_at, 6),
+            process=st.process if st else None,
+            action=st.action if st else None,
+            call=self._log[-1].call if st else None,
+            narration=st.narration if st else self.scenario.summary,
+            code=st.code if st else None,
+            outcome=outcome,
+            result=result,
+            errno=errno,
+            processes=processes,
+            objects=objects,
+            log=tuple(self._log),
+        )
+        if st is not None and st.expects:
+            facts = {n: {k: v for k, v in f.items() if not k.startswith("_")}
+                     for n, f in self._facts.items()}
+            snap = replace(snap, checks=evaluate(st.expects, snap, facts))
+        return self.timeline.append(snap)
+
+    def sample(self) -> Snapshot:
+        """A fresh look at the kernel now, without running a step (not kept in the timeline)."""
+        with self._lock:
+            head = self.timeline.head
+            if head is None or self._closed:
+                raise RunError("the run has not started")
+            self._pump(0)
+            processes, objects = self._sampler.sample(list(self._tracked.values()),
+                                                      self._objects)
+            return replace(head, processes=processes, objects=objects, live=True,
+                           time=round(time.monotonic() - self.started_at, 6),
+                           log=tuple(self._log))

@@ -1,0 +1,104 @@
+"""The runner: ipcviz's guardian process of one run.
+
+Started by the conductor as a clean child (its own session and process group, stdin from
+/dev/null, stdout and stderr to the run's log).  It forks the scenario's root processes when
+told, is their parent and the subreaper of their orphans (so every exit status is reported),
+and ends every process of the run when the conductor closes the connection or dies — even by
+SIGKILL, because then the kernel closes the connection for it.
+
+    python -m ipcviz.runtime.runner SOCKET_PATH RUN_ID
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import signal
+import socket
+import sys
+
+from .cleanup import kill_run_processes
+from .protocol import LineReader, encode
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, arg: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0)
+
+
+def main(argv: list[str]) -> int:
+    socket_path, run_id = argv[0], argv[1]
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    stop = {"now": False}
+
+    def on_term(signum, frame):
+        stop["now"] = True
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, on_term)
+
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(socket_path)
+    conn.sendall(encode({"t": "hello", "role": "runner", "pid": os.getpid()}))
+    reader = LineReader()
+    try:
+        while not stop["now"]:
+            try:
+                ready, _, _ = select.select([conn, wake_r], [], [], 1.0)
+            except InterruptedError:
+                continue
+            if wake_r in ready:
+                try:
+                    os.read(wake_r, 4096)
+                except BlockingIOError:
+                    pass
+            _reap(conn)
+            if conn in ready:
+                data = conn.recv(65536)
+                if not data:
+                    break  # the conductor is gone
+                for msg in reader.feed(data):
+                    if msg.get("t") == "spawn":
+                        pid = os.fork()
+                        if pid == 0:
+                            signal.set_wakeup_fd(-1)
+                            os.close(wake_r)
+                            os.close(wake_w)
+                            conn.close()
+                            from .worker import become_worker
+
+                            become_worker(msg["name"], socket_path)
+                        conn.sendall(encode({"t": "spawned", "name": msg["name"], "pid": pid}))
+                    elif msg.get("t") == "shutdown":
+                        stop["now"] = True
+    finally:
+        kill_run_processes(run_id, exclude=(os.getpid(),))
+        try:
+            _reap(conn)
+        except OSError:
+            pass
+    return 0
+
+
+def _reap(conn: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        try:
+            conn.sendall(encode({"t": "reaped", "pid": pid, "status": status}))
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+"""Where the shipped scenarios live, and finding one by name or path."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .loader import ScenarioError, load, scenario_name
+from .model import Scenario
+
+
+def shipped_dir() -> Path:
+    """The scenarios folder: inside an installed wheel, or beside the package in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_scenarios", here.parent / "scenarios"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    mechanism: str
+    title: str
+    summary: str
+    steps: int
+    path: Path
+
+
+def scenario_paths(root: Path | None = None) -> list[Path]:
+    root = root or shipped_dir()
+    return sorted(root.glob("*/*.toml"))
+
+
+def entries(root: Path | None = None) -> list[Entry]:
+    """Every scenario of the folder, loaded and validated (a broken one raises)."""
+    out = []
+    for path in scenario_paths(root):
+        s = load(path)
+        out.append(Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), path))
+    return out
+
+
+def names(root: Path | None = None) -> list[str]:
+    return [scenario_name(p) for p in scenario_paths(root)]
+
+
+class UnknownScenario(ScenarioError):
+    pass
+
+
+def find(name_or_path: str, root: Path | None = None) -> Scenario:
+    """A shipped scenario by name ("pipe/eof"), or a scenario file by path."""
+    path = Path(name_or_path)
+    if name_or_path.endswith(".toml") or path.is_file():
+        return load(path)
+    known = names(root)
+    if name_or_path in known:
+        return load((root or shipped_dir()) / f"{name_or_path}.toml")
+    close = difflib.get_close_matches(name_or_path, known, n=3, cutoff=0.5)
+    if not close:
+        close = [n for n in known if name_or_path in n][:3]
+    hint = f" Did you mean: {', '.join(close)}?" if close else " See 'ipcviz list'."
+    raise UnknownScenario(None, None, f"unknown scenario '{name_or_path}'.{hint}")

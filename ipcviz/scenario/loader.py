@@ -1,0 +1,405 @@
+"""Load and validate scenario files.  Loading is reading: nothing is executed.
+
+Every problem becomes a ScenarioError that names the file, the field and, where the
+TOML text lets us find it, the line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .actions import (
+    ACTIONS,
+    END_NAMES,
+    OBJECT_ATTRS,
+    OPS,
+    PROCESS_ATTRS,
+    SIZE_RE,
+    STEP_ATTRS,
+    signal_number,
+)
+from .model import Expect, ObjectSpec, ProcessSpec, Ref, Scenario, Step
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+TOP_KEYS = {"title", "summary", "process", "object", "step"}
+PROCESS_KEYS = {"name", "parent", "description"}
+OBJECT_KEYS = {"name", "kind"}
+STEP_KEYS = {"process", "action", "narration", "code", "expect"}
+
+
+class ScenarioError(Exception):
+    """A scenario file is not valid.  str() is one line: file:line: field: problem."""
+
+    def __init__(self, path: Path | str | None, field: str | None, message: str,
+                 line: int | None = None) -> None:
+        self.path = str(path) if path is not None else None
+        self.field = field
+        self.message = message
+        self.line = line
+        parts = []
+        if self.path:
+            parts.append(self.path + (f":{line}" if line else ""))
+        if field:
+            parts.append(field)
+        super().__init__(": ".join([*parts, message]))
+
+
+class _Lines:
+    """Finds the line of the n-th [[table]] and of a key inside it, for error messages."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def table(self, kind: str, index: int) -> int | None:
+        header = re.compile(r"^\s*\[\[\s*" + re.escape(kind) + r"\s*\]\]")
+        seen = -1
+        for i, line in enumerate(self.lines):
+            if header.match(line):
+                seen += 1
+                if seen == index:
+                    return i + 1
+        return None
+
+    def key(self, kind: str | None, index: int, key: str) -> int | None:
+        start = self.table(kind, index) if kind else 1
+        if start is None:
+            return None
+        pat = re.compile(r"^\s*" + re.escape(key) + r"\s*=")
+        for i in range(start - 1 if kind is None else start, len(self.lines)):
+            line = self.lines[i]
+            if kind and i >= start and re.match(r"^\s*\[", line):
+                break
+            if pat.match(line):
+                return i + 1
+        return start
+
+
+def scenario_name(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def load(path: Path | str, name: str | None = None) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(path, None, "no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(path, None, f"cannot read: {err}") from None
+    return loads(text, path, name or scenario_name(path))
+
+
+def loads(text: str, path: Path | str | None = None, name: str = "custom/scenario") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        m = re.search(r"line (\d+)", str(err))
+        raise ScenarioError(path, None, f"not valid TOML: {err}",
+                            int(m.group(1)) if m else None) from None
+    return _Validator(data, path, name, _Lines(text)).scenario()
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+class _Validator:
+    def __init__(self, data: dict[str, Any], path: Path | str | None, name: str,
+                 lines: _Lines) -> None:
+        self.data = data
+        self.path = Path(path) if path is not None else None
+        self.name = name
+        self.lines = lines
+
+    def fail(self, field: str, message: str, kind: str | None = None, index: int = 0,
+             key: str | None = None) -> None:
+        line = None
+        if kind and key:
+            line = self.lines.key(kind, index, key)
+        elif kind:
+            line = self.lines.table(kind, index)
+        elif key:
+            line = self.lines.key(None, 0, key)
+        raise ScenarioError(self.path, field, message, line)
+
+    def text(self, table: dict[str, Any], key: str, field: str, kind: str | None, index: int,
+             required: bool = True) -> str | None:
+        if key not in table:
+            if required:
+                self.fail(field, f"missing field '{key}'", kind, index)
+            return None
+        value = table[key]
+        if not isinstance(value, str):
+            self.fail(field, f"must be a string, not {_type_name(value)}", kind, index, key)
+        if required and not value.strip():
+            self.fail(field, "must not be empty", kind, index, key)
+        return value
+
+    def tables(self, key: str) -> list[dict[str, Any]]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail(key, f"must be written as [[{key}]] tables", key=key)
+        return value
+
+    def unknown_keys(self, table: dict[str, Any], allowed: set[str], field: str,
+                     kind: str | None, index: int) -> None:
+        for key in table:
+            if key not in allowed:
+                hint = ", ".join(sorted(allowed))
+                self.fail(f"{field}.{key}", f"unknown field (known: {hint})", kind, index, key)
+
+    def scenario(self) -> Scenario:
+        self.unknown_keys(self.data, TOP_KEYS | {"mechanism", "name"}, "scenario", None, 0)
+        title = self.text(self.data, "title", "title", None, 0)
+        summary = self.text(self.data, "summary", "summary", None, 0, required=False) or ""
+        processes = self.processes()
+        objects = self.objects({p.name for p in processes})
+        steps = self.steps(processes, objects)
+        mechanism = self.name.split("/", 1)[0]
+        return Scenario(self.name, mechanism, title or "", summary, tuple(processes),
+                        tuple(objects), tuple(steps), self.path)
+
+    # -- processes and objects --------------------------------------------------------
+
+    def processes(self) -> list[ProcessSpec]:
+        tables = self.tables("process")
+        if not tables:
+            self.fail("process", "a scenario needs at least one [[process]]")
+        out: list[ProcessSpec] = []
+        names: set[str] = set()
+        for i, t in enumerate(tables):
+            field = f"process[{i + 1}]"
+            self.unknown_keys(t, PROCESS_KEYS, field, "process", i)
+            name = self.text(t, "name", f"{field}.name", "process", i)
+            if not NAME_RE.match(name):
+                self.fail(f"{field}.name", f"'{name}' is not a valid name (lower case letters, "
+                          "digits, - and _)", "process", i, "name")
+            if name in names:
+                self.fail(f"{field}.name", f"duplicate process name '{name}'", "process", i,
+                          "name")
+            names.add(name)
+            parent = self.text(t, "parent", f"{field}.parent", "process", i, required=False)
+            desc = self.text(t, "description", f"{field}.description", "process", i,
+                             required=False) or ""
+            out.append(ProcessSpec(name, parent, desc))
+        for i, p in enumerate(out):
+            if p.parent is not None and p.parent not in names:
+                self.fail(f"process[{i + 1}].parent", f"unknown process '{p.parent}'",
+                          "process", i, "parent")
+            if p.parent == p.name:
+                self.fail(f"process[{i + 1}].parent", "a process cannot be its own parent",
+                          "process", i, "parent")
+        return out
+
+    def objects(self, process_names: set[str]) -> list[ObjectSpec]:
+        out: list[ObjectSpec] = []
+        names: set[str] = set()
+        for i, t in enumerate(self.tables("object")):
+            field = f"object[{i + 1}]"
+            self.unknown_keys(t, OBJECT_KEYS, field, "object", i)
+            name = self.text(t, "name", f"{field}.name", "object", i)
+            if not NAME_RE.match(name):
+                self.fail(f"{field}.name", f"'{name}' is not a valid name", "object", i, "name")
+            if name in names or name in process_names or name == "step":
+                self.fail(f"{field}.name", f"duplicate name '{name}'", "object", i, "name")
+            names.add(name)
+            kind = self.text(t, "kind", f"{field}.kind", "object", i)
+            if kind not in OBJECT_ATTRS:
+                self.fail(f"{field}.kind", f"unknown kind '{kind}' (known: "
+                          f"{', '.join(sorted(OBJECT_ATTRS))})", "object", i, "kind")
+            out.append(ObjectSpec(name, kind))
+        return out
+
+    # -- steps --------------------------------------------------------------------------
+
+    def steps(self, processes: list[ProcessSpec], objects: list[ObjectSpec]) -> list[Step]:
+        tables = self.tables("step")
+        if not tables:
+            self.fail("step", "a scenario needs at least one [[step]]")
+        procs = {p.name: p for p in processes}
+        objs = {o.name: o for o in objects}
+        alive = {p.name for p in processes if p.parent is None}
+        forked: dict[str, int] = {}
+        out: list[Step] = []
+        for i, t in enumerate(tables):
+            field = f"step[{i + 1}]"
+            process = self.text(t, "process", f"{field}.process", "step", i)
+            if process not in procs:
+                self.fail(f"{field}.process", f"unknown process '{process}'", "step", i,
+                          "process")
+            action_name = self.text(t, "action", f"{field}.action", "step", i)
+            action = ACTIONS.get(action_name)
+            if action is None:
+                self.fail(f"{field}.action", f"unknown action '{action_name}' (known: "
+                          f"{', '.join(sorted(ACTIONS))})", "step", i, "action")
+            if process not in alive:
+                self.fail(f"{field}.process", f"'{process}' does not exist yet at this step "
+                          "(a fork step of its parent must come first)", "step", i, "process")
+            narration = self.text(t, "narration", f"{field}.narration", "step", i)
+            code = self.text(t, "code", f"{field}.code", "step", i, required=False)
+            allowed = STEP_KEYS | {a.name for a in action.args}
+            self.unknown_keys(t, allowed, field, "step", i)
+            args = {}
+            for arg in action.args:
+                if arg.name not in t:
+                    if arg.required:
+                        self.fail(f"{field}.{arg.name}", f"missing field '{arg.name}' for "
+                                  f"action '{action.name}'", "step", i)
+                    if arg.default is not None:
+                        args[arg.name] = arg.default
+                    continue
+                args[arg.name] = self.arg(t[arg.name], arg.type, f"{field}.{arg.name}", i,
+                                          arg.name, procs, objs)
+            if action.one_of and not any(k in t for k in action.one_of):
+                self.fail(field, f"action '{action.name}' needs one of: "
+                          f"{', '.join(action.one_of)}", "step", i)
+            if action.name == "fork":
+                child = args["child"]
+                if procs[child].parent != process:
+                    self.fail(f"{field}.child", f"'{child}' is declared with parent "
+                              f"'{procs[child].parent}', not '{process}'", "step", i, "child")
+                if child in forked:
+                    self.fail(f"{field}.child", f"'{child}' is already forked at step "
+                              f"{forked[child]}", "step", i, "child")
+                forked[child] = i + 1
+                alive.add(child)
+            expects = self.expects(t.get("expect", []), f"{field}.expect", i, procs, objs)
+            out.append(Step(i + 1, process, action.name, args, narration, code, expects,
+                            self.lines.table("step", i)))
+        for name, p in procs.items():
+            if p.parent is not None and name not in forked:
+                self.fail(f"process.{name}", f"'{name}' has parent '{p.parent}' but no fork "
+                          "step creates it", "process", list(procs).index(name), "parent")
+        return out
+
+    def arg(self, value: Any, typ: str, field: str, i: int, key: str,
+            procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> Any:
+        def bad(msg: str) -> None:
+            self.fail(field, msg, "step", i, key)
+
+        if typ == "process":
+            if not isinstance(value, str) or value not in procs:
+                bad(f"unknown process {value!r}")
+            return value
+        if typ.startswith("object:"):
+            kind = typ.split(":", 1)[1]
+            if not isinstance(value, str) or value not in objs:
+                bad(f"unknown object {value!r}")
+            if kind and objs[value].kind != kind:
+                bad(f"'{value}' is a {objs[value].kind}, this needs a {kind}")
+            return value
+        if typ == "fd":
+            if isinstance(value, bool):
+                bad("must be an fd number or an object end like 'p.read'")
+            if isinstance(value, int):
+                if value < 0:
+                    bad("an fd number is never negative")
+                return value
+            if isinstance(value, str) and "." in value:
+                obj, end = value.split(".", 1)
+                if obj not in objs:
+                    bad(f"unknown object '{obj}'")
+                if end not in END_NAMES:
+                    bad(f"unknown end '{end}' (known: read, write)")
+                return value
+            bad(f"unknown fd {value!r}: use a number or an end like 'p.read'")
+        if typ == "size":
+            if isinstance(value, bool):
+                bad("must be a byte count")
+            if isinstance(value, int):
+                if value < 0:
+                    bad("a size is never negative")
+                return value
+            if isinstance(value, str) and SIZE_RE.match(value):
+                return value
+            bad(f"not a size: {value!r} (a number, or capacity / PIPE_BUF with + - * N)")
+        if typ == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                bad(f"must be an integer, not {_type_name(value)}")
+            return value
+        if typ == "bool":
+            if not isinstance(value, bool):
+                bad(f"must be true or false, not {_type_name(value)}")
+            return value
+        if typ == "str":
+            if not isinstance(value, str):
+                bad(f"must be a string, not {_type_name(value)}")
+            return value
+        if typ == "signal":
+            if not isinstance(value, str) or signal_number(value) is None:
+                bad(f"unknown signal {value!r}")
+            return value.upper() if value.upper().startswith("SIG") else "SIG" + value.upper()
+        if typ.startswith("choice:"):
+            choices = typ.split(":", 1)[1].split("|")
+            if value not in choices:
+                bad(f"must be one of {', '.join(choices)}, not {value!r}")
+            return value
+        raise AssertionError(f"unknown argument type {typ}")  # a bug in ACTIONS, not input
+
+    # -- expects ------------------------------------------------------------------------
+
+    def expects(self, value: Any, field: str, i: int, procs: dict[str, ProcessSpec],
+                objs: dict[str, ObjectSpec]) -> tuple[Expect, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(field, "must be a list of strings like \"reader.state == blocked\"",
+                      "step", i, "expect")
+        out = []
+        for n, text in enumerate(value):
+            f = f"{field}[{n + 1}]"
+            if not isinstance(text, str):
+                self.fail(f, f"must be a string, not {_type_name(text)}", "step", i, "expect")
+            out.append(self.expect(text, f, i, procs, objs))
+        return tuple(out)
+
+    def attr_ok(self, name: str, attr: str, procs: dict[str, ProcessSpec],
+                objs: dict[str, ObjectSpec]) -> str | None:
+        """None if NAME.ATTR may be observed, else the reason why not."""
+        if name == "step":
+            known = STEP_ATTRS
+        elif name in procs:
+            known = PROCESS_ATTRS
+        elif name in objs:
+            known = OBJECT_ATTRS[objs[name].kind]
+        else:
+            return f"unknown name '{name}' (a process, an object or 'step')"
+        if attr not in known:
+            return f"'{name}' has no '{attr}' (known: {', '.join(sorted(known))})"
+        return None
+
+    def expect(self, text: str, field: str, i: int, procs: dict[str, ProcessSpec],
+               objs: dict[str, ObjectSpec]) -> Expect:
+        m = re.fullmatch(r"\s*([a-z][a-z0-9_-]*)\.([a-z_]+)\s*(==|!=|<=|>=|<|>|has|lacks)\s*"
+                         r"(.+?)\s*", text)
+        if not m:
+            self.fail(field, f"cannot read {text!r}: write NAME.ATTR OP VALUE with OP one of "
+                      f"{' '.join(OPS)}", "step", i, "expect")
+        name, attr, op, right_text = m.groups()
+        why = self.attr_ok(name, attr, procs, objs)
+        if why:
+            self.fail(field, why, "step", i, "expect")
+        right: Any
+        ref = re.fullmatch(r"([a-z][a-z0-9_-]*)\.([a-z_]+)(?:\s*([-+])\s*(\d+))?", right_text)
+        is_end = bool(ref) and ref.group(1) in objs and ref.group(2) in END_NAMES
+        if is_end:
+            right = right_text  # an object end such as "p.write", compared as text
+        elif ref and (ref.group(1) in procs or ref.group(1) in objs or ref.group(1) == "step"):
+            why = self.attr_ok(ref.group(1), ref.group(2), procs, objs)
+            if why:
+                self.fail(field, why, "step", i, "expect")
+            offset = int(ref.group(4) or 0) * (-1 if ref.group(3) == "-" else 1)
+            right = Ref(ref.group(1), ref.group(2), offset)
+        elif re.fullmatch(r"-?\d+", right_text):
+            right = int(right_text)
+        elif len(right_text) >= 2 and right_text[0] == right_text[-1] and right_text[0] in "\"'":
+            right = right_text[1:-1]
+        elif right_text in ("none", "None", "null"):
+            right = None
+        else:
+            right = right_text
+        return Expect(text.strip(), (name, attr), op, right, self.lines.table("step", i))
