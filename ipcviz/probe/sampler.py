@@ -43,6 +43,7 @@ class Tracked:
     exit: Exit | None = None  # from a waitpid status (a wait step, or the runner's reaping)
     reaped: bool = False
     step: int | None = None  # last step it began
+    ppid: int = 0  # last parent pid the kernel showed (kept after the process is gone)
 
 
 def exit_from_status(status: int) -> Exit:
@@ -66,12 +67,13 @@ class Sampler:
     def process(self, t: Tracked, objects_by_inode: dict[int, str]) -> Process:
         if t.reaped:
             self.pidfds.forget(t.pid)
-            return Process(t.name, t.pid, 0, t.parent, EXITED, exit=t.exit, step=t.step)
+            return Process(t.name, t.pid, t.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
         try:
             stat = procfs.read_stat(t.pid)
         except procfs.NoSuchProcess:
             self.pidfds.forget(t.pid)
-            return Process(t.name, t.pid, 0, t.parent, EXITED, exit=t.exit, step=t.step)
+            return Process(t.name, t.pid, t.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
+        t.ppid = stat.ppid
         letter = stat.state
         if letter == "Z":
             ex = exit_from_status(stat.exit_code) if stat.exit_code is not None else t.exit

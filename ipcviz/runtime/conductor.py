@@ -279,6 +279,17 @@ class Run:
             return True
         return False
 
+    def _quiet(self, name: str) -> bool:
+        """Idle (asleep waiting for its next step), stopped, or ended."""
+        from .protocol import CONTROL_FD
+
+        tr = self._tracked[name]
+        if tr.reaped or self._peers[name].closed:
+            return tr.reaped or self._ended(name)
+        if self._state_letter(tr.pid) in ("T", "t", None):
+            return True
+        return self._asleep_in(tr.pid, ("read",), CONTROL_FD)
+
     def _state_letter(self, pid: int) -> str | None:
         try:
             return procfs.read_stat(pid).state
@@ -440,6 +451,9 @@ class Run:
                 elif self._state_letter(tr.pid) in ("T", "t"):
                     continue
                 else:
+                    busy.append(name)
+            for name, tr in self._tracked.items():
+                if name not in self._in_flight and not self._quiet(name):
                     busy.append(name)
             if not busy:
                 return

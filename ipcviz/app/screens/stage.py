@@ -1,0 +1,422 @@
+"""The stage: a scenario running on real processes, user space above kernel space.
+
+All blocking work (start, step, sample, close of a Run) runs in thread workers; results come
+back as messages carrying the generation of the run they belong to, so a result of a run
+that was restarted or replaced meanwhile is dropped.  The screen keeps its own list of the
+snapshots it received: stepping back redraws them exactly as they were, while the live
+processes wait at the head.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label
+from textual.worker import Worker, WorkerState
+
+from ...model.snapshot import Snapshot
+from ...runtime import RunError
+from ...scenario.model import Scenario
+from ..source import RunLike
+from ..widgets import (
+    CodeView,
+    Narration,
+    PipeView,
+    ProcessCard,
+    StatusBar,
+    SyscallLog,
+    TooSmall,
+)
+
+# Pause between steps while playing, slowest first: (seconds, label).
+SPEEDS: tuple[tuple[float, str], ...] = (
+    (3.0, "1 step / 3 s"),
+    (1.5, "1 step / 1.5 s"),
+    (0.8, "1 step / 0.8 s"),
+    (0.3, "3 steps / s"),
+    (0.0, "fastest"),
+)
+DEFAULT_SPEED = 1
+SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
+
+
+class StageScreen(Screen):
+    """A scenario on stage."""
+
+    BINDINGS = [
+        Binding("space", "forward", "Step", priority=True),
+        Binding("right", "forward", "Step →", show=False, priority=True),
+        Binding("left", "back", "← Back", priority=True),
+        Binding("p", "play", "Play/Pause"),
+        Binding("plus,equals_sign", "faster", "+ Faster", key_display="+"),
+        Binding("minus", "slower", "− Slower", key_display="−"),
+        Binding("r", "restart", "Restart"),
+        Binding("s", "sources", "Sources"),
+        Binding("n", "next_scenario", "Next"),
+        Binding("N", "previous_scenario", "Prev", key_display="N"),
+        Binding("c", "toggle_side", "Code/log", show=False),
+        Binding("home", "first", "First snapshot", show=False),
+        Binding("end", "last", "Head", show=False),
+        Binding("escape", "picker", "Scenarios", show=False),
+    ]
+
+    # -- messages (posted by this screen's thread workers, handled by the screen only) ----
+
+    @dataclass
+    class Started(Message, bubble=False):
+        generation: int
+        snapshot: Snapshot
+
+    @dataclass
+    class Stepped(Message, bubble=False):
+        generation: int
+        snapshot: Snapshot
+        finished: bool
+
+    @dataclass
+    class Sampled(Message, bubble=False):
+        generation: int
+        snapshot: Snapshot | None  # None: the run was closed meanwhile
+
+    @dataclass
+    class Failed(Message, bubble=False):
+        generation: int
+        message: str
+
+    def __init__(self, scenario: Scenario) -> None:
+        super().__init__()
+        self.scenario = scenario
+        self.run: RunLike | None = None
+        self.history: list[Snapshot] = []
+        self.viewing = 0  # index into history of the snapshot on screen
+        self.live: Snapshot | None = None  # latest sample of the head, if newer than it
+        self.generation = 0
+        self.busy = False  # a start/step/sample is in flight for the current generation
+        self.finished = False
+        self.playing = False
+        self.speed = DEFAULT_SPEED
+        self.pending_step = False  # a step asked for while busy: run it when free
+        self.failed: str | None = None
+        self._play_timer = None
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield TooSmall()
+        with VerticalScroll(id="narration-box"):
+            yield Narration(id="narration")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="stage"):
+                yield Label("USER SPACE: processes", classes="space-label")
+                with Horizontal(id="user"):
+                    for spec in self.scenario.processes:
+                        yield ProcessCard(spec.name, self.scenario, id=f"proc-{spec.name}")
+                yield Label("KERNEL SPACE: objects", classes="space-label -kernel")
+                with Vertical(id="kernel"):
+                    for obj in self.scenario.objects:
+                        if obj.kind == "pipe":
+                            yield PipeView(obj.name, self.scenario, id=f"obj-{obj.name}")
+                        else:
+                            yield Label(f"{obj.kind} {obj.name}: not drawn yet",
+                                        id=f"obj-{obj.name}")
+            with Vertical(id="side"):
+                with VerticalScroll(id="code-box") as box:
+                    box.border_title = "C code"
+                    yield CodeView(self.scenario, id="code")
+                log = SyscallLog(id="log")
+                log.border_title = "strace"
+                yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#narration", Narration).update(f"{self.scenario.title}: starting…")
+        self._refresh_status()
+        self.set_interval(SAMPLE_EVERY, self._maybe_sample)
+        self._start()
+
+    def on_unmount(self) -> None:
+        self._retire_run()
+
+    # -- the run's life cycle -------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Begin a new generation: fresh processes, empty history."""
+        self._retire_run()
+        self.generation += 1
+        self.history = []
+        self.viewing = 0
+        self.live = None
+        self.finished = False
+        self.failed = None
+        self.busy = True
+        self.pending_step = False
+        self._refresh_status()
+        try:
+            run = self.app.make_run(self.scenario)
+        except Exception as err:  # the factory failed before any process: say why
+            self.busy = False
+            self.app.show_run_error(self.scenario.name, f"cannot start: {err}")
+            return
+        self.run = run
+        self._worker_start(run, self.generation)
+
+    def _retire_run(self) -> None:
+        run, self.run = self.run, None
+        self._stop_playing()
+        if run is not None:
+            self.app.close_run(run)
+
+    @work(thread=True, exclusive=False, group="run", exit_on_error=False)
+    def _worker_start(self, run: RunLike, generation: int) -> None:
+        try:
+            snap = run.start()
+        except RunError as err:
+            self.post_message(self.Failed(generation, str(err)))
+            return
+        self.post_message(self.Started(generation, snap))
+
+    @work(thread=True, exclusive=False, group="run", exit_on_error=False)
+    def _worker_step(self, run: RunLike, generation: int) -> None:
+        try:
+            snap = run.step()
+            finished = run.finished
+        except RunError as err:
+            self.post_message(self.Failed(generation, str(err)))
+            return
+        self.post_message(self.Stepped(generation, snap, finished))
+
+    @work(thread=True, exclusive=False, group="sample", exit_on_error=False)
+    def _worker_sample(self, run: RunLike, generation: int) -> None:
+        try:
+            snap = run.sample()
+        except RunError:
+            snap = None  # closed meanwhile: nothing to show
+        self.post_message(self.Sampled(generation, snap))
+
+    @on(Started)
+    def _on_started(self, message: Started) -> None:
+        if message.generation != self.generation:
+            return
+        self.busy = False
+        self.history = [message.snapshot]
+        self.viewing = 0
+        self.finished = bool(self.run and self.run.finished)
+        self._show()
+        self._after_idle()
+
+    @on(Stepped)
+    def _on_stepped(self, message: Stepped) -> None:
+        if message.generation != self.generation:
+            return
+        self.busy = False
+        self.live = None
+        self.history.append(message.snapshot)
+        self.viewing = len(self.history) - 1
+        self.finished = message.finished
+        if self.finished:
+            self._stop_playing()
+        self._show()
+        self._after_idle()
+
+    @on(Sampled)
+    def _on_sampled(self, message: Sampled) -> None:
+        if message.generation != self.generation:
+            return
+        self.busy = False
+        snap = message.snapshot
+        if snap is not None and self.history and self.viewing == len(self.history) - 1:
+            shown = self.live or self.history[-1]
+            if (snap.processes, snap.objects, snap.log) != (shown.processes, shown.objects,
+                                                             shown.log):
+                self.live = snap
+                self._show()
+        self._after_idle()
+
+    @on(Failed)
+    def _on_failed(self, message: Failed) -> None:
+        if message.generation != self.generation:
+            return
+        self.busy = False
+        self.failed = message.message
+        self._stop_playing()
+        self._refresh_status()
+        self.app.show_run_error(self.scenario.name, message.message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Anything but a RunError escaping a worker: a dialog, never a traceback."""
+        if event.state == WorkerState.ERROR:
+            self.busy = False
+            self._stop_playing()
+            err = event.worker.error
+            self.failed = f"{type(err).__name__}: {err}"
+            self._refresh_status()
+            self.app.show_run_error(self.scenario.name, f"internal error: {self.failed}")
+
+    def _after_idle(self) -> None:
+        """A worker finished: run a step that was asked for meanwhile, or go on playing."""
+        if self.pending_step:
+            self.pending_step = False
+            self._step()
+        elif self.playing:
+            self._schedule_play()
+        else:
+            self._refresh_status()
+
+    def _step(self) -> None:
+        if self.run is None or self.failed or not self.history:
+            return
+        if self.finished:
+            self.notify("The scenario has no more steps: r restarts it, n opens the next one.",
+                        title="Finished", timeout=3)
+            self._stop_playing()
+            return
+        if self.busy:
+            self.pending_step = True
+            return
+        self.busy = True
+        self._refresh_status()
+        self._worker_step(self.run, self.generation)
+
+    def _maybe_sample(self) -> None:
+        if (self.run is None or self.busy or self.playing or self.failed or not self.history
+                or self.viewing != len(self.history) - 1):
+            return
+        self.busy = True
+        self._worker_sample(self.run, self.generation)
+
+    # -- drawing --------------------------------------------------------------------------
+
+    @property
+    def shown(self) -> Snapshot | None:
+        if not self.history:
+            return None
+        if self.viewing == len(self.history) - 1 and self.live is not None:
+            return self.live
+        return self.history[self.viewing]
+
+    def _show(self) -> None:
+        snap = self.shown
+        if snap is None:
+            return
+        sources = self.app.show_sources
+        with self.app.batch_update():
+            self.query_one("#narration", Narration).show(snap, self.scenario.title)
+            for card in self.query(ProcessCard):
+                card.show(snap, sources)
+            for view in self.query(PipeView):
+                view.show(snap, sources)
+            self.query_one("#code", CodeView).show(snap)
+            self.query_one("#log", SyscallLog).show(snap.log, snap.step)
+            self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        head = max(len(self.history) - 1, 0)
+        snap = self.shown
+        self.query_one("#status", StatusBar).show(
+            name=self.scenario.name, step=snap.step if snap else 0,
+            total=len(self.scenario.steps), viewing=self.viewing, head=head,
+            playing=self.playing, speed=SPEEDS[self.speed][1],
+            busy=self.busy and not (self.run is None), finished=self.finished,
+            sources=self.app.show_sources)
+
+    def redraw(self) -> None:
+        """Draw the shown snapshot again (the sources toggle, a theme change)."""
+        self._show()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_forward(self) -> None:
+        if self.viewing < len(self.history) - 1:
+            self.viewing += 1
+            self._show()
+        else:
+            self._step()
+
+    def action_back(self) -> None:
+        self._stop_playing()
+        if self.viewing > 0:
+            self.viewing -= 1
+            self._show()
+
+    def action_first(self) -> None:
+        self._stop_playing()
+        if self.history:
+            self.viewing = 0
+            self._show()
+
+    def action_last(self) -> None:
+        if self.history:
+            self.viewing = len(self.history) - 1
+            self._show()
+
+    def action_play(self) -> None:
+        if self.playing:
+            self._stop_playing()
+            self._refresh_status()
+            return
+        if self.finished and self.viewing == len(self.history) - 1:
+            self.notify("Nothing left to play: r restarts the scenario.", timeout=3)
+            return
+        self.playing = True
+        self._refresh_status()
+        self._play_tick()
+
+    def _schedule_play(self) -> None:
+        self._refresh_status()
+        if self._play_timer is not None:
+            self._play_timer.stop()
+        self._play_timer = self.set_timer(max(SPEEDS[self.speed][0], 0.02), self._play_tick)
+
+    def _play_tick(self) -> None:
+        self._play_timer = None
+        if not self.playing:
+            return
+        if self.viewing < len(self.history) - 1:
+            self.viewing += 1  # replaying history first, then live steps
+            self._show()
+            self._schedule_play()
+        elif self.finished:
+            self._stop_playing()
+            self._refresh_status()
+        elif not self.busy:
+            self._step()
+
+    def _stop_playing(self) -> None:
+        self.playing = False
+        if self._play_timer is not None:
+            self._play_timer.stop()
+            self._play_timer = None
+
+    def action_faster(self) -> None:
+        self.speed = min(self.speed + 1, len(SPEEDS) - 1)
+        self._refresh_status()
+
+    def action_slower(self) -> None:
+        self.speed = max(self.speed - 1, 0)
+        self._refresh_status()
+
+    def action_restart(self) -> None:
+        self.notify("Fresh processes: the old ones are killed.", title="Restart", timeout=2)
+        self._start()
+
+    def action_sources(self) -> None:
+        self.app.action_toggle_sources()
+
+    def action_toggle_side(self) -> None:
+        self.query_one("#side").toggle_class("-hidden")
+
+    def action_next_scenario(self) -> None:
+        self.app.open_neighbour(self.scenario.name, +1)
+
+    def action_previous_scenario(self) -> None:
+        self.app.open_neighbour(self.scenario.name, -1)
+
+    def action_picker(self) -> None:
+        self.app.show_picker()

@@ -1,0 +1,150 @@
+"""A pipe in kernel space: its buffer as a bar, bytes/capacity, its ends, who sleeps on it."""
+
+from __future__ import annotations
+
+from textual.app import RenderResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...model import provenance
+from ...model.snapshot import PipeState, Snapshot
+from ...scenario.model import Scenario
+from .. import words
+from .sources import sources_content
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+class PipeBar(Widget):
+    """The pipe buffer as a horizontal bar; `fill` (0..1) animates to each new value."""
+
+    DEFAULT_CSS = """
+    PipeBar { height: 1; width: 1fr; }
+    """
+    COMPONENT_CLASSES = {"pipe-bar--fill", "pipe-bar--empty", "pipe-bar--full"}
+    DEFAULT_CSS += """
+    PipeBar > .pipe-bar--fill { color: $primary; background: $foreground 10%; }
+    PipeBar > .pipe-bar--full { color: $error; background: $foreground 10%; }
+    PipeBar > .pipe-bar--empty { color: $foreground 30%; background: $foreground 10%; }
+    """
+
+    fill: reactive[float] = reactive(0.0)
+    known: reactive[bool] = reactive(True)
+
+    def set_fill(self, value: float, known: bool = True) -> None:
+        self.known = known
+        value = min(max(value, 0.0), 1.0)
+        if self.app.animation_level == "none" or not self.is_mounted:
+            self.fill = value
+        else:
+            self.animate("fill", value, duration=0.35, easing="out_cubic")
+
+    def render(self) -> RenderResult:
+        width = self.content_region.width or self.size.width
+        if not self.known:
+            return Content.styled("?" * width, self.get_visual_style("pipe-bar--empty"))
+        cells = self.fill * width
+        full = int(cells)
+        part = int((cells - full) * 8)
+        if self.fill > 0 and full == 0 and part == 0:
+            part = 1  # a few bytes in 64 KiB still show as a sliver: not empty
+        text = "█" * full + (EIGHTHS[part] if part and full < width else "")
+        text = text + " " * (width - len(text))
+        cls = "pipe-bar--full" if self.fill >= 1.0 else "pipe-bar--fill"
+        return Content.styled(text, self.get_visual_style(cls))
+
+
+class PipeView(Vertical):
+    """Kernel-space box of one pipe of the scenario."""
+
+    DEFAULT_CSS = """
+    PipeView {
+        height: auto;
+        width: 1fr;
+        border: round $primary;
+        border-title-style: bold;
+        border-title-color: $text-primary;
+        padding: 0 1;
+    }
+    PipeView.-full { border: heavy $error; }
+    PipeView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    PipeView.-gone { border: dashed $foreground 40%; }
+    PipeView > .pipe--numbers { height: auto; }
+    PipeView > .pipe--details { height: auto; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.scenario = scenario
+        self.border_title = f"pipe {oid}"
+        self.state: PipeState | None = None
+
+    def compose(self):
+        yield PipeBar()
+        yield Static(classes="pipe--numbers")
+        yield Static(classes="pipe--details")
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        o = snapshot.object_named(self.oid)
+        numbers = self.query_one(".pipe--numbers", Static)
+        details = self.query_one(".pipe--details", Static)
+        bar = self.query_one(PipeBar)
+        self.set_class(o is None, "-unborn")
+        if not isinstance(o, PipeState):
+            self.state = None
+            step = words.create_step(self.scenario, self.oid)
+            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            self.border_subtitle = ""
+            bar.set_fill(0.0)
+            numbers.update(Content.styled(f"not created yet{when}", "italic"))
+            details.update("")
+            return
+        self.state = o
+        self.border_subtitle = f"inode {o.inode}" if o.inode is not None else ""
+        known = o.bytes is not None and bool(o.capacity)
+        full = known and o.bytes >= o.capacity
+        self.set_class(full, "-full")
+        self.set_class(o.readers == 0 and o.writers == 0, "-gone")
+        bar.set_fill(o.bytes / o.capacity if known else 0.0, known)
+        numbers.update(self._numbers(o, known, full))
+        body = self._details(o, snapshot)
+        if sources:
+            holder = provenance.pipe_holder(snapshot, o)
+            pids = {p.name: p.pid for p in snapshot.processes}
+            body = Content("\n").join(
+                [body, sources_content(provenance.for_object(o, holder, pids))])
+        details.update(body)
+
+    def _numbers(self, o: PipeState, known: bool, full: bool) -> Content:
+        if not known:
+            return Content.styled(
+                "bytes: unknown (no live process holds an end to ask through)", "$text-muted")
+        tag = ("  FULL" if full else "  empty" if o.bytes == 0 else "")
+        return Content.assemble(
+            (f"{o.bytes}", "b"), f" / {o.capacity} bytes in the buffer",
+            (tag, "b $text-error" if full else "$text-muted"))
+
+    def _details(self, o: PipeState, snapshot: Snapshot) -> Content:
+        lines = [
+            Content.assemble(("read end  ", "$text-muted"), (f"{o.readers} open", "b"),
+                             f"  {' '.join(o.reader_fds)}" if o.reader_fds else ""),
+            Content.assemble(("write end ", "$text-muted"), (f"{o.writers} open", "b"),
+                             f"  {' '.join(o.writer_fds)}" if o.writer_fds else ""),
+        ]
+        for name in o.blocked_writers:
+            p = snapshot.process_named(name)
+            why = words.blocked_reason(p, snapshot) if p else None
+            lines.append(Content.styled(
+                f"■ {name} sleeps in write(): {why or 'waiting for room'}", "b $text-error"))
+        for name in o.blocked_readers:
+            p = snapshot.process_named(name)
+            why = words.blocked_reason(p, snapshot) if p else None
+            lines.append(Content.styled(
+                f"■ {name} sleeps in read(): {why or 'waiting for data'}", "b $text-error"))
+        for meaning in words.pipe_meaning(o):
+            lines.append(Content.styled(f"→ {meaning}", "$text-warning"))
+        return Content("\n").join(lines)

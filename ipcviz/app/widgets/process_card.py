@@ -1,0 +1,140 @@
+"""One process of the scenario: who it is, what the kernel says it is doing, its fd table."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ...model import provenance
+from ...model.snapshot import BLOCKED, EXITED, RUNNING, SLEEPING, STOPPED, ZOMBIE, Process, Snapshot
+from ...scenario.model import Scenario
+from .. import words
+from .sources import sources_content
+
+STATE_STYLE = {
+    RUNNING: "b $text-success",
+    BLOCKED: "b $text-error",
+    SLEEPING: "$text-muted",
+    STOPPED: "b $text-warning",
+    ZOMBIE: "b $text-accent",
+    EXITED: "$text-muted",
+}
+STATE_MARK = {RUNNING: "▶", BLOCKED: "■", SLEEPING: "○", STOPPED: "‖", ZOMBIE: "☠", EXITED: "✕"}
+
+
+class ProcessCard(Static):
+    """A card per process: name, PID, parent, state, current call, fd table, C line."""
+
+    DEFAULT_CSS = """
+    ProcessCard {
+        width: 1fr;
+        min-width: 28;
+        height: auto;
+        border: round $foreground 40%;
+        border-title-style: bold;
+        border-title-color: $foreground;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    ProcessCard.-blocked { border: heavy $error; border-title-color: $text-error; }
+    ProcessCard.-running { border: round $success; }
+    ProcessCard.-stopped { border: heavy $warning; }
+    ProcessCard.-zombie { border: dashed $accent; }
+    ProcessCard.-exited, ProcessCard.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    ProcessCard.-current { border-title-background: $accent 30%; }
+    """
+
+    def __init__(self, name: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.process_name = name
+        self.scenario = scenario
+        self.border_title = name
+        self.process: Process | None = None
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        p = snapshot.process_named(self.process_name)
+        self.process = p
+        state = p.state if p else "unborn"
+        for s in (*STATE_STYLE, "unborn"):
+            self.set_class(s == state, f"-{s}")
+        self.set_class(snapshot.process == self.process_name, "-current")
+        if p is None:
+            self.border_subtitle = "not forked yet"
+            self.update(self._unborn())
+            return
+        self.border_title = f"{p.name}  PID {p.pid}"
+        self.border_subtitle = f"step {p.step}" if p.step else ""
+        body = self._body(p, snapshot)
+        if sources:
+            body = Content("\n").join([body, sources_content(provenance.for_process(p))])
+        self.update(body)
+
+    def _unborn(self) -> Content:
+        spec = self.scenario.process(self.process_name)
+        fork = words.fork_step(self.scenario, self.process_name)
+        when = (f"{spec.parent} forks it at step {fork.number}" if fork
+                else "started by ipcviz")
+        lines = [Content.styled("not forked yet", "italic"), Content(when)]
+        if spec.description:
+            lines.append(Content.styled(spec.description, "dim"))
+        return Content("\n").join(lines)
+
+    def _body(self, p: Process, snapshot: Snapshot) -> Content:
+        lines: list[Content] = []
+        parent = p.parent or "ipcviz runner"
+        if p.state == EXITED:
+            lines.append(Content.assemble(("parent ", "$text-muted"), parent))
+        else:
+            lines.append(Content.assemble(("parent ", "$text-muted"), f"{parent} ({p.ppid})"))
+        style = STATE_STYLE.get(p.state, "")
+        lines.append(Content.assemble((f"{STATE_MARK.get(p.state, '?')} ", style),
+                                      (words.state_words(p, snapshot), style)))
+        reason = words.blocked_reason(p, snapshot)
+        if reason:
+            lines.append(Content.styled(f"  {reason}", "$text-error"))
+        if p.state in (BLOCKED, STOPPED) and p.syscall:
+            args = ", ".join(_arg(a) for a in p.syscall_args[:3])
+            lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
+        if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
+            lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
+        if p.signals and (p.signals.pending or p.signals.shared_pending or p.signals.blocked):
+            pend = " ".join(p.signals.pending + p.signals.shared_pending) or "none"
+            lines.append(Content.assemble(("pending ", "$text-muted"), pend,
+                                          ("  blocked ", "$text-muted"),
+                                          " ".join(p.signals.blocked) or "none"))
+        if p.state not in (EXITED, ZOMBIE):
+            lines.append(self._fds(p))
+        elif p.state == ZOMBIE:
+            lines.append(Content.styled("fds: all closed by the kernel at exit", "$text-muted"))
+        last = self._last_call(snapshot)
+        if last:
+            lines.append(Content.assemble(("last ", "$text-muted"), (last, "italic")))
+        return Content("\n").join(lines)
+
+    def _fds(self, p: Process) -> Content:
+        plumbing = [f for f in p.fds if words.is_plumbing(f)]
+        rest = [f for f in p.fds if not words.is_plumbing(f)]
+        waiting_fd = p.syscall_args[0] if p.state == BLOCKED and p.syscall_args else None
+        rows = [Content.styled("fd table", "b $text-muted")]
+        if plumbing:
+            nums = ",".join(str(f.fd) for f in plumbing)
+            rows.append(Content.styled(f" {nums} → /dev/null, ipcviz log", "$text-muted"))
+        for f in rest:
+            style = "b" if f.object else ""
+            row = Content.assemble(f" {f.fd:>2} → ", (words.fd_words(f), style))
+            if f.fd == waiting_fd:
+                row = Content.assemble(row, ("  ◀ asleep on this fd", "$text-error"))
+            rows.append(row)
+        if not p.fds:
+            rows.append(Content.styled(" (none open)", "$text-muted"))
+        return Content("\n").join(rows)
+
+    def _last_call(self, snapshot: Snapshot) -> str | None:
+        for e in reversed(snapshot.log):
+            if e.process == self.process_name and e.outcome != "handled":
+                return e.call
+        return None
+
+
+def _arg(a: int) -> str:
+    return hex(a) if a > 0xFFFF else str(a)

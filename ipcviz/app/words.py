@@ -1,0 +1,179 @@
+"""Snapshot facts in words, as the stage says them.  Pure: no textual import, tested alone."""
+
+from __future__ import annotations
+
+from ..model.snapshot import (
+    BLOCKED,
+    EXITED,
+    FAILED,
+    KILLED,
+    RETURNED,
+    RUNNING,
+    SLEEPING,
+    STOPPED,
+    ZOMBIE,
+    Fd,
+    LogEntry,
+    ObjectState,
+    PipeState,
+    Process,
+    Snapshot,
+)
+from ..scenario.actions import ACTIONS
+from ..scenario.model import Scenario, Step
+
+WORKER_LOG = "worker.log"
+
+
+def call_name(syscall: str | None) -> str:
+    return f"{syscall}()" if syscall else "a system call"
+
+
+def object_words(o: ObjectState | None, oid: str | None) -> str:
+    if o is not None:
+        return f"{o.kind} {o.id}"
+    return oid or "?"
+
+
+def state_words(p: Process, snapshot: Snapshot | None = None) -> str:
+    """The process state in words: 'blocked in write() on pipe p', 'exited with code 0'."""
+    if p.state == BLOCKED:
+        text = f"blocked in {call_name(p.syscall)}"
+        if p.waits_on:
+            obj = snapshot.object_named(p.waits_on) if snapshot else None
+            text += f" on {object_words(obj, p.waits_on)}"
+        return text
+    if p.state == SLEEPING:
+        return "sleeping (idle between steps)"
+    if p.state == RUNNING:
+        return "running"
+    if p.state == STOPPED:
+        return "stopped" + (f" in {call_name(p.syscall)}" if p.syscall else "")
+    if p.state == ZOMBIE:
+        ended = p.exit.describe() if p.exit else "exited"
+        return f"zombie: {ended}, not reaped yet"
+    if p.state == EXITED:
+        return p.exit.describe() if p.exit else "exited"
+    return p.state
+
+
+def blocked_reason(p: Process, snapshot: Snapshot) -> str | None:
+    """Why, in the kernel's numbers, a process blocked on a pipe sleeps."""
+    if p.state != BLOCKED or not p.waits_on:
+        return None
+    o = snapshot.object_named(p.waits_on)
+    if not isinstance(o, PipeState) or o.bytes is None or o.capacity is None:
+        return None
+    if p.syscall in ("write", "writev"):
+        free = o.capacity - o.bytes
+        if free == 0:
+            return f"the buffer is full ({o.bytes}/{o.capacity} bytes)"
+        return f"not enough room: {free} bytes free of {o.capacity}"
+    if p.syscall in ("read", "readv"):
+        if o.bytes == 0:
+            return "the buffer is empty and a writer is still open" if o.writers else \
+                "the buffer is empty"
+        return f"{o.bytes} bytes in the buffer"
+    return None
+
+
+def short_target(target: str) -> str:
+    """An fd's readlink text, shortened where it is ipcviz's own plumbing."""
+    if target.endswith("/" + WORKER_LOG):
+        return "ipcviz log"
+    return target
+
+
+def fd_words(f: Fd) -> str:
+    """'p (read end)', 'pipe:[5748] (write end)', '/dev/null'."""
+    what = f.object or short_target(f.target)
+    if f.end:
+        what += f" ({f.end} end)"
+    return what
+
+
+def is_plumbing(f: Fd) -> bool:
+    """fds 0-2 that ipcviz set up (stdin /dev/null, output to the run's log)."""
+    return f.fd <= 2 and f.object is None and (
+        f.target == "/dev/null" or f.target.endswith("/" + WORKER_LOG))
+
+
+def format_result(e: LogEntry) -> str:
+    if e.outcome == FAILED:
+        return f"-1 {e.errno}" if e.errno else "-1"
+    if e.result is None:
+        return "0" if e.outcome == RETURNED else "?"
+    return str(e.result)
+
+
+def log_line(e: LogEntry) -> tuple[str, str, str]:
+    """(who, call, outcome) of one strace-like log line.
+
+    Follows strace's conventions: a call that blocks is '<unfinished ...>', the return of a
+    call that was woken later is '<... read resumed>', a killed process '+++ killed by SIG +++'.
+    """
+    who = f"{e.pid or '?':>6} {e.process}"
+    if e.outcome == "handled":
+        return who, e.call, ""
+    woke = e.detail is not None and e.detail.startswith("(step ")
+    detail = e.detail
+    if woke and detail is not None:
+        detail = detail.split(")", 1)[1].strip() or None
+    call = f"<... {e.call.split('(', 1)[0]} resumed>" if woke else e.call
+    if e.outcome == BLOCKED:
+        return who, call, "<unfinished ...>"
+    if e.outcome == KILLED:
+        return who, call, f"+++ {e.result or 'killed'} +++"
+    out = f"= {format_result(e)}"
+    if isinstance(e.result, str) and e.result.startswith(("exited", "killed")):
+        out = f"+++ {e.result} +++"
+    if detail:
+        out += f"  {detail}"
+    return who, call, out
+
+
+def step_call_text(snapshot: Snapshot) -> str:
+    """'parent: write(4, "x", 1) → blocked' for the status line of a snapshot."""
+    if snapshot.step == 0 or snapshot.call is None:
+        return "before step 1: nothing has run yet"
+    if snapshot.outcome == BLOCKED:
+        res = "blocked (the call has not returned)"
+    elif snapshot.outcome == FAILED:
+        res = f"= -1 {snapshot.errno or ''}".rstrip()
+    elif snapshot.outcome == KILLED:
+        res = f"{snapshot.result or 'killed'}"
+    else:
+        res = f"= {snapshot.result}" if snapshot.result is not None else "returned"
+    return f"{snapshot.process}: {snapshot.call} {res}"
+
+
+def step_code(step: Step) -> list[str]:
+    """The C lines of a step; a step without code shows what the action does."""
+    if step.code and step.code.strip():
+        return step.code.rstrip("\n").splitlines()
+    action = ACTIONS.get(step.action)
+    return [f"/* {action.summary if action else step.action} */"]
+
+
+def program_of(scenario: Scenario, process: str) -> list[tuple[int, list[str]]]:
+    """(step number, C lines) of every step of one process, in order: its 'program'."""
+    return [(s.number, step_code(s)) for s in scenario.steps if s.process == process]
+
+
+def fork_step(scenario: Scenario, process: str) -> Step | None:
+    return next((s for s in scenario.steps
+                 if s.action == "fork" and s.args.get("child") == process), None)
+
+
+def create_step(scenario: Scenario, oid: str) -> Step | None:
+    return next((s for s in scenario.steps if s.args.get("object") == oid), None)
+
+
+def pipe_meaning(o: PipeState) -> list[str]:
+    """What the counts mean for the next read/write (derived from the kernel's counts)."""
+    out = []
+    if o.writers == 0:
+        out.append("no writer left: read() returns 0 (EOF) once the buffer is empty")
+    if o.readers == 0:
+        out.append("no reader left: write() gets SIGPIPE / EPIPE")
+    return out

@@ -1,0 +1,218 @@
+"""The `ipcviz` command.
+
+    ipcviz                          the app: pick a lesson
+    ipcviz NAME                     the app, on that lesson
+    ipcviz list [--json]            the shipped lessons
+    ipcviz run NAME|PATH --headless [--json] [--record FILE] [--explain]
+    ipcviz check PATH...            validate scenario files only
+    ipcviz clean [--dry-run]        remove what killed runs left behind
+    ipcviz bench ...                measure IPC throughput and latency
+
+Exit codes: 0 every expect held; 1 an expect failed; 2 bad input (a scenario file, a
+name, an option); 3 the run could not go on (a process hung past its bound, a kernel
+limit, a crash), with one line saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from typing import TextIO
+
+EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
+COMMANDS = ("list", "run", "check", "clean", "bench", "help")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        sys.exit(EXIT_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ipcviz", description="Watch Unix IPC happen on the real kernel.")
+    sub = p.add_subparsers(dest="command")
+    ls = sub.add_parser("list", help="list the lessons")
+    ls.add_argument("--json", action="store_true", help="a JSON array")
+    run = sub.add_parser("run", help="run a lesson")
+    run.add_argument("scenario", help="a lesson name (pipe/eof) or a scenario file")
+    run.add_argument("--headless", action="store_true", help="print a report, no app")
+    run.add_argument("--json", action="store_true", help="one JSON object per snapshot")
+    run.add_argument("--record", metavar="FILE", help="save the trace (JSON lines)")
+    run.add_argument("--explain", action="store_true",
+                     help="say where each value came from and how to see it yourself")
+    run.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
+                     help="seconds a step may take to return or block (default 5)")
+    chk = sub.add_parser("check", help="validate scenario files")
+    chk.add_argument("paths", nargs="+")
+    cl = sub.add_parser("clean", help="remove processes and objects of dead runs")
+    cl.add_argument("--dry-run", action="store_true", help="only list them")
+    sub.add_parser("bench", help="measure IPC throughput and latency", add_help=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "bench":
+        from ..bench.cli import main as bench_main
+
+        return bench_main(argv[1:])
+    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
+        return _app(argv[0] if argv else None)
+    args = _parser().parse_args(argv)
+    if args.command in (None, "help"):
+        _parser().print_help()
+        return EXIT_OK
+    if args.command == "list":
+        return cmd_list(args.json, sys.stdout)
+    if args.command == "check":
+        return cmd_check(args.paths, sys.stdout)
+    if args.command == "clean":
+        return cmd_clean(args.dry_run, sys.stdout)
+    if args.command == "run":
+        if not args.headless:
+            return _app(args.scenario)
+        return cmd_run(args.scenario, sys.stdout, as_json=args.json, record=args.record,
+                       explain=args.explain, step_timeout=args.step_timeout)
+    return EXIT_INPUT
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"ipcviz: {message}\n")
+    return code
+
+
+def _app(name: str | None) -> int:
+    from ..scenario import ScenarioError, find
+
+    if name is not None:
+        try:
+            find(name)
+        except ScenarioError as err:
+            return _fail(str(err), EXIT_INPUT)
+    _clean_quietly()
+    from ..app import run_app
+
+    return run_app(name)
+
+
+def cmd_list(as_json: bool, out: TextIO) -> int:
+    from ..scenario import ScenarioError, entries
+
+    try:
+        items = entries()
+    except ScenarioError as err:
+        return _fail(str(err), EXIT_INPUT)
+    if as_json:
+        out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
+                               "summary": e.summary, "steps": e.steps} for e in items],
+                             indent=2) + "\n")
+        return EXIT_OK
+    mechanism = None
+    for e in items:
+        if e.mechanism != mechanism:
+            mechanism = e.mechanism
+            out.write(f"\n{mechanism}\n")
+        out.write(f"  {e.name:<28} {e.title}\n")
+    return EXIT_OK
+
+
+def cmd_check(paths: list[str], out: TextIO) -> int:
+    from ..scenario import ScenarioError, load
+
+    code = EXIT_OK
+    for path in paths:
+        try:
+            s = load(path)
+        except ScenarioError as err:
+            sys.stderr.write(f"{err}\n")
+            code = EXIT_INPUT
+            continue
+        out.write(f"{path}: ok ({len(s.steps)} steps, "
+                  f"{sum(len(st.expects) for st in s.steps)} expects)\n")
+    return code
+
+
+def cmd_clean(dry_run: bool, out: TextIO) -> int:
+    from ..runtime.sweep import sweep
+
+    found = sweep(dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for line in found:
+        out.write(f"{verb} {line}\n")
+    if not found:
+        out.write("nothing to clean\n")
+    return EXIT_OK
+
+
+def _clean_quietly() -> None:
+    """Remove what killed runs left behind, before starting a new one."""
+    from ..runtime.sweep import sweep
+
+    try:
+        sweep(dry_run=False)
+    except OSError:
+        pass
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _on_signal(signum, frame):
+    raise _Terminated(signal.Signals(signum).name)
+
+
+def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = None,
+            explain: bool = False, step_timeout: float = 5.0) -> int:
+    from ..model.timeline import write_trace_line
+    from ..report.text import print_header, print_snapshot
+    from ..runtime import Run, RunError
+    from ..scenario import ScenarioError, find
+
+    try:
+        scenario = find(name)
+    except ScenarioError as err:
+        return _fail(str(err), EXIT_INPUT)
+    _clean_quietly()
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    trace = open(record, "w", encoding="utf-8") if record else None
+    failed = 0
+    run = Run(scenario, step_bound=step_timeout)
+    try:
+        if not as_json:
+            print_header(scenario, out)
+        snap = run.start()
+        while True:
+            if as_json:
+                write_trace_line(out, snap)
+            else:
+                print_snapshot(snap, out, explain=explain)
+            out.flush()
+            if trace:
+                write_trace_line(trace, snap)
+            failed += sum(not c.ok for c in snap.checks)
+            if run.finished:
+                break
+            snap = run.step()
+    except RunError as err:
+        return _fail(f"{scenario.name}: {err}", EXIT_RUN)
+    except _Terminated as err:
+        return _fail(f"stopped by {err}; the run was cleaned up", 128 + 15)
+    except KeyboardInterrupt:
+        return _fail("interrupted; the run was cleaned up", 130)
+    finally:
+        run.close()
+        if trace:
+            trace.close()
+        for s, h in old.items():
+            signal.signal(s, h)
+    if failed:
+        if not as_json:
+            out.write(f"\n{failed} expect(s) failed.\n")
+        return EXIT_EXPECT
+    if not as_json:
+        out.write(f"\nAll expects held ({len(scenario.steps)} steps).\n")
+    return EXIT_OK

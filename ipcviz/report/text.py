@@ -1,0 +1,122 @@
+"""The headless printer: a readable step-by-step report of snapshots (no textual, no rich)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TextIO
+
+from ..model.snapshot import BLOCKED, ObjectState, PipeState, Process, Snapshot
+from ..scenario.model import Scenario
+
+
+def describe_state(p: Process) -> str:
+    if p.state == BLOCKED:
+        on = f" on {p.waits_on}" if p.waits_on else ""
+        return f"blocked in {p.syscall}(){on}"
+    if p.state in ("zombie", "exited") and p.exit is not None:
+        return f"{p.state}, {p.exit.describe()}"
+    return p.state
+
+
+def describe_fds(p: Process) -> str:
+    parts = []
+    for f in p.fds:
+        if f.object:
+            parts.append(f"{f.fd}→{f.object}.{f.end}" if f.end else f"{f.fd}→{f.object}")
+        elif f.target.startswith("/") and f.target.endswith("worker.log"):
+            parts.append(f"{f.fd}→log")
+        else:
+            parts.append(f"{f.fd}→{f.target}")
+    return " ".join(parts) if parts else "-"
+
+
+def describe_object(o: ObjectState) -> str:
+    if isinstance(o, PipeState):
+        fill = "?" if o.bytes is None else str(o.bytes)
+        cap = "?" if o.capacity is None else str(o.capacity)
+        if o.readers == 0 and o.writers == 0:
+            return f"pipe {o.id}: freed (no process holds an end)"
+        text = (f"pipe {o.id}: {fill}/{cap} bytes, "
+                f"readers {o.readers} ({', '.join(o.reader_fds) or '-'}), "
+                f"writers {o.writers} ({', '.join(o.writer_fds) or '-'})")
+        if o.blocked_writers:
+            text += f"; blocked writing (full): {', '.join(o.blocked_writers)}"
+        if o.blocked_readers:
+            text += f"; blocked reading (empty): {', '.join(o.blocked_readers)}"
+        return text
+    return f"{o.kind} {o.id}"
+
+
+def _signals(p: Process) -> str | None:
+    s = p.signals
+    if s is None:
+        return None
+    parts = []
+    pending = sorted(set(s.pending) | set(s.shared_pending))
+    if pending:
+        parts.append("pending " + ",".join(pending))
+    if s.blocked:
+        parts.append("blocked " + ",".join(s.blocked))
+    if s.caught:
+        parts.append("caught " + ",".join(s.caught))
+    if s.ignored:
+        parts.append("ignored " + ",".join(s.ignored))
+    return "; ".join(parts) if parts else None
+
+
+def print_header(scenario: Scenario, out: TextIO) -> None:
+    out.write(f"{scenario.name} — {scenario.title}\n")
+    if scenario.summary:
+        out.write(textwrap.fill(scenario.summary, 78, initial_indent="  ",
+                                subsequent_indent="  ") + "\n")
+
+
+def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
+    out.write("\n")
+    if snap.step == 0:
+        out.write("Before step 1\n")
+    else:
+        res = snap.result
+        tail = {"returned": f" = {res}", "failed": f" = -1 {snap.errno}",
+                "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
+        out.write(f"Step {snap.step}/{snap.total_steps}  {snap.process}: {snap.call}{tail}"
+                  f"   [{snap.outcome}]\n")
+        if snap.narration:
+            out.write(textwrap.fill(snap.narration.strip(), 78, initial_indent="  ",
+                                    subsequent_indent="  ") + "\n")
+        if snap.code:
+            for line in snap.code.strip().splitlines():
+                out.write(f"  | {line}\n")
+        late = [e for e in snap.log if e.detail and "woken" in e.detail and e.step != snap.step
+                and e is not snap.log[-1]]
+        for e in late[-3:]:
+            if snap.log.index(e) >= len(snap.log) - 4:
+                out.write(f"  meanwhile {e.process}: {e.call} = {e.result} {e.detail}\n")
+    out.write("  processes:\n")
+    for p in snap.processes:
+        out.write(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} {describe_state(p)}\n")
+        if p.state not in ("exited", "zombie"):
+            out.write(f"    {'':<10} fds {describe_fds(p)}\n")
+            sig = _signals(p)
+            if sig:
+                out.write(f"    {'':<10} signals {sig}\n")
+        if explain:
+            from ..model import provenance
+
+            for src in provenance.for_process(p):
+                out.write(f"    {'':<10} · {src.field}: {src.interface}  $ {src.command}\n")
+    if snap.objects:
+        out.write("  kernel objects:\n")
+        for o in snap.objects:
+            out.write(f"    {describe_object(o)}\n")
+            if explain:
+                from ..model import provenance
+
+                for src in provenance.for_object(o, snap.processes):
+                    out.write(f"      · {src.field}: {src.interface}  $ {src.command}\n")
+    if snap.checks:
+        out.write("  checks:\n")
+        for c in snap.checks:
+            mark = "ok  " if c.ok else "FAIL"
+            extra = "" if c.ok else f"   (observed: {c.observed!r})"
+            out.write(f"    {mark} {c.expect}{extra}\n")

@@ -1,0 +1,57 @@
+"""Shared test helpers.
+
+Every test that starts real processes goes through `run_scenario` or the `ipcviz`
+subprocess helpers, and checks afterwards that its run left no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def ipcviz(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    """Run the real `ipcviz` command line (as `python -m ipcviz`) and capture its output."""
+    return subprocess.run([sys.executable, "-m", "ipcviz", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL, **kw)
+
+
+def marked_processes(run_id: str) -> list[int]:
+    """Live (non-zombie) processes carrying IPCVIZ_RUN=<run_id>, read straight from /proc."""
+    mark = f"IPCVIZ_RUN={run_id}".encode()
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            env = Path(f"/proc/{entry}/environ").read_bytes()
+            stat = Path(f"/proc/{entry}/stat").read_bytes()
+        except OSError:
+            continue
+        if mark in env.split(b"\0") and stat[stat.rindex(b")") + 2:][:1] != b"Z":
+            out.append(int(entry))
+    return out
+
+
+def wait_until(cond, timeout: float = 5.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def runtime_dir(tmp_path, monkeypatch):
+    """A private runtime directory, so tests never sweep each other's runs."""
+    d = tmp_path / "rt"
+    monkeypatch.setenv("IPCVIZ_RUNTIME_DIR", str(d))
+    return d
