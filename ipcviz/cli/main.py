@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
+import time
 from typing import TextIO
 
 EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
@@ -43,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE", help="save the trace (JSON lines)")
     run.add_argument("--explain", action="store_true",
                      help="say where each value came from and how to see it yourself")
+    run.add_argument("--delay", type=float, default=0.0, metavar="S",
+                     help="pause S seconds after printing each snapshot (for a class)")
     run.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
                      help="seconds a step may take to return or block (default 5)")
     chk = sub.add_parser("check", help="validate scenario files")
@@ -54,7 +58,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # the reader of our output went away (ipcviz list | head): not an error of ours
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_OK
+
+
+def _main(argv: list[str]) -> int:
     if argv and argv[0] == "bench":
         from ..bench.cli import main as bench_main
 
@@ -75,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.headless:
             return _app(args.scenario)
         return cmd_run(args.scenario, sys.stdout, as_json=args.json, record=args.record,
-                       explain=args.explain, step_timeout=args.step_timeout)
+                       explain=args.explain, step_timeout=args.step_timeout,
+                       delay=args.delay)
     return EXIT_INPUT
 
 
@@ -166,7 +182,7 @@ def _on_signal(signum, frame):
 
 
 def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = None,
-            explain: bool = False, step_timeout: float = 5.0) -> int:
+            explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0) -> int:
     from ..model.timeline import write_trace_line
     from ..report.text import print_header, print_snapshot
     from ..runtime import Run, RunError
@@ -196,6 +212,8 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             failed += sum(not c.ok for c in snap.checks)
             if run.finished:
                 break
+            if delay > 0:
+                time.sleep(delay)  # pacing for the reader, not a wait for the kernel
             snap = run.step()
     except RunError as err:
         return _fail(f"{scenario.name}: {err}", EXIT_RUN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import TextIO
 
+from ..model import provenance
 from ..model.snapshot import BLOCKED, ObjectState, PipeState, Process, Snapshot
 from ..scenario.model import Scenario
 
@@ -64,6 +65,12 @@ def _signals(p: Process) -> str | None:
     return "; ".join(parts) if parts else None
 
 
+def _explain(sources, out: TextIO, indent: str) -> None:
+    for src in sources:
+        cmd = f"   $ {src.command}" if src.command else ""
+        out.write(f"{indent}· {src.field}: {src.interface}{cmd}\n")
+
+
 def print_header(scenario: Scenario, out: TextIO) -> None:
     out.write(f"{scenario.name} — {scenario.title}\n")
     if scenario.summary:
@@ -101,19 +108,15 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
             if sig:
                 out.write(f"    {'':<10} signals {sig}\n")
         if explain:
-            from ..model import provenance
-
-            for src in provenance.for_process(p):
-                out.write(f"    {'':<10} · {src.field}: {src.interface}  $ {src.command}\n")
+            _explain(provenance.for_process(p), out, "    " + " " * 11)
     if snap.objects:
         out.write("  kernel objects:\n")
         for o in snap.objects:
             out.write(f"    {describe_object(o)}\n")
             if explain:
-                from ..model import provenance
-
-                for src in provenance.for_object(o, snap.processes):
-                    out.write(f"      · {src.field}: {src.interface}  $ {src.command}\n")
+                holder = provenance.pipe_holder(snap, o) if isinstance(o, PipeState) else None
+                pids = {p.name: p.pid for p in snap.processes}
+                _explain(provenance.for_object(o, holder, pids), out, "      ")
     if snap.checks:
         out.write("  checks:\n")
         for c in snap.checks:

@@ -43,7 +43,7 @@ from ..scenario.model import Scenario, Step
 from .callfmt import format_call
 from .cleanup import kill_run_processes
 from .protocol import LineReader, encode
-from .rundir import ENV_RUN, RunDir
+from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
 
 STEP_BOUND = 5.0  # seconds a step may take to return or to be seen asleep in its call
 START_BOUND = 15.0  # seconds for the runner and the root processes to start
@@ -117,7 +117,14 @@ class Run:
             self.started_at = time.monotonic()
             self.rundir = RunDir.create(self.scenario.name)
             self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._listener.bind(str(self.rundir.socket_path))
+            # A socket path may not exceed 108 bytes; the run directory can be deeper than
+            # that.  Bind through an fd of the directory; the runner and the workers connect
+            # with the relative name (their working directory is the run directory).
+            dirfd = os.open(self.rundir.path, os.O_PATH | os.O_DIRECTORY)
+            try:
+                self._listener.bind(f"/proc/self/fd/{dirfd}/{SOCKET_NAME}")
+            finally:
+                os.close(dirfd)
             os.chmod(self.rundir.socket_path, 0o600)
             self._listener.listen(64)
             self._listener.setblocking(False)
@@ -137,14 +144,15 @@ class Run:
         assert self.rundir is not None
         env = dict(os.environ)
         env[ENV_RUN] = self.rundir.run_id
+        info = self.rundir.read_info()
+        env[ENV_CONDUCTOR] = f"{info['conductor_pid']}:{info['conductor_start']}"
         pkg_parent = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
         env.pop("PYTHONSTARTUP", None)
         log = open(self.rundir.log_path, "ab")
         try:
             self._runner = subprocess.Popen(
-                [sys.executable, "-m", "ipcviz.runtime.runner",
-                 str(self.rundir.socket_path), self.rundir.run_id],
+                [sys.executable, "-m", "ipcviz.runtime.runner", SOCKET_NAME, self.rundir.run_id],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, close_fds=True, env=env, cwd=str(self.rundir.path),
             )
@@ -237,6 +245,9 @@ class Run:
 
     def _wait(self, cond, deadline: float, what: str) -> None:
         while not cond():
+            if self._runner is not None and self._runner.poll() is not None:
+                raise RunError(f"ipcviz's runner process ended (status {self._runner.returncode})"
+                               f" while waiting for {what}{self._log_tail()}")
             if time.monotonic() > deadline:
                 raise RunError(f"timed out waiting for {what}{self._log_tail()}")
             self._pump(0.005)

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 ENV_RUN = "IPCVIZ_RUN"  # every process of a run carries IPCVIZ_RUN=<run id> in its environment
+ENV_CONDUCTOR = "IPCVIZ_CONDUCTOR"  # and IPCVIZ_CONDUCTOR=<pid>:<start time> of its conductor
 PREFIX = "ipcviz"
+SOCKET_NAME = "control.sock"
 
 
 class RunDirError(Exception):
@@ -96,7 +98,7 @@ class RunDir:
 
     @property
     def socket_path(self) -> Path:
-        return self.path / "control.sock"
+        return self.path / SOCKET_NAME
 
     @property
     def fifo_dir(self) -> Path:

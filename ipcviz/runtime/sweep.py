@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .cleanup import kill_run_processes, run_processes
-from .rundir import ENV_RUN, RunDir, conductor_alive, runtime_root
+from .rundir import ENV_CONDUCTOR, ENV_RUN, RunDir, conductor_alive, runtime_root
 
 # kind -> function(entry) that removes one manifest object; returns a description or None
 # if it was already gone.  Mechanisms register theirs (System V queues, POSIX names, ...).
@@ -45,22 +45,33 @@ def remove_objects(rd: RunDir, dry_run: bool = False) -> list[str]:
     return done
 
 
-def _marked_run_ids() -> dict[str, list[int]]:
-    """run id -> pids of every process on the machine carrying an IPCVIZ_RUN mark."""
+def _orphans() -> dict[str, list[int]]:
+    """run id -> pids of this user's marked processes whose own conductor is dead."""
     found: dict[str, list[int]] = {}
-    prefix = f"{ENV_RUN}=".encode()
+    uid = os.getuid()
+    run_prefix = f"{ENV_RUN}=".encode()
+    cond_prefix = f"{ENV_CONDUCTOR}=".encode()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue  # never another user's processes, even as root
             with open(f"/proc/{entry.name}/environ", "rb") as f:
-                env = f.read()
+                env = f.read().split(b"\0")
         except OSError:
             continue
-        for item in env.split(b"\0"):
-            if item.startswith(prefix):
-                found.setdefault(item[len(prefix):].decode(errors="replace"), []).append(
-                    int(entry.name))
+        run_id = next((e[len(run_prefix):] for e in env if e.startswith(run_prefix)), None)
+        conductor = next((e[len(cond_prefix):] for e in env if e.startswith(cond_prefix)), None)
+        if run_id is None or conductor is None:
+            continue
+        pid_text, _, start_text = conductor.decode(errors="replace").partition(":")
+        try:
+            info = {"conductor_pid": int(pid_text), "conductor_start": int(start_text)}
+        except ValueError:
+            continue
+        if not conductor_alive(info):
+            found.setdefault(run_id.decode(errors="replace"), []).append(int(entry.name))
     return found
 
 
@@ -83,11 +94,9 @@ def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
         report.append(f"run {rd.run_id}: directory {path}")
         if not dry_run:
             rd.remove()
-    # Processes of runs whose directory is already gone (e.g. removed by hand).
-    for run_id, pids in _marked_run_ids().items():
-        if run_id in live_ids or (root / f"run-{run_id}").exists():
-            continue
-        if os.getpid() in pids:
+    # Processes whose conductor is dead but whose run directory is elsewhere or gone.
+    for run_id, pids in _orphans().items():
+        if run_id in live_ids or (root / f"run-{run_id}").exists() or os.getpid() in pids:
             continue
         report.append(f"run {run_id}: {len(pids)} process(es) {pids} (no run directory)")
         if not dry_run:

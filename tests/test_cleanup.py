@@ -1,0 +1,132 @@
+"""Nothing left behind: a run ended by SIGKILL, SIGTERM or SIGHUP leaves no process, and
+`ipcviz clean` removes what a killed conductor could not."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ipcviz.runtime import Run
+from ipcviz.scenario import load
+
+from .conftest import ROOT, SCENARIOS, ipcviz, marked_processes, wait_until
+
+
+def start_headless(lesson: str, runtime_dir, delay: float = 0.3) -> subprocess.Popen:
+    env = dict(os.environ, IPCVIZ_RUNTIME_DIR=str(runtime_dir))
+    return subprocess.Popen(
+        [sys.executable, "-m", "ipcviz", "run", lesson, "--headless", "--json",
+         "--delay", str(delay)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        cwd=ROOT, env=env)
+
+
+def read_until_step(proc: subprocess.Popen, step: int) -> dict:
+    while True:
+        line = proc.stdout.readline()
+        assert line, f"the run ended before step {step}: {proc.stderr.read()}"
+        snap = json.loads(line)
+        if snap["step"] >= step:
+            return snap
+
+
+def only_run_id(runtime_dir) -> str:
+    runs = list(runtime_dir.glob("run-*"))
+    assert len(runs) == 1
+    return runs[0].name[4:]
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("step", [2, 7])
+def test_sigkill_of_the_conductor_kills_the_run_and_clean_removes_the_rest(step, runtime_dir):
+    # GIVEN a run in the middle of the eof lesson (at step 7 a child sleeps in read())
+    proc = start_headless("pipe/eof", runtime_dir)
+    try:
+        snap = read_until_step(proc, step)
+        run_id = only_run_id(runtime_dir)
+        pids = [p["pid"] for p in snap["processes"]]
+        assert marked_processes(run_id)
+        # WHEN the conductor is killed with SIGKILL
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    # THEN its processes die with it (the runner sees the connection close) ...
+    wait_until(lambda: marked_processes(run_id) == [], 5, "the run's processes to die")
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or \
+            open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+    # ... and `ipcviz clean` lists, then removes, what the dead conductor left
+    env = {"IPCVIZ_RUNTIME_DIR": str(runtime_dir)}
+    dry = ipcviz("clean", "--dry-run", env={**os.environ, **env})
+    assert dry.returncode == 0 and f"would remove run {run_id}: directory" in dry.stdout
+    assert (runtime_dir / f"run-{run_id}").exists()
+    real = ipcviz("clean", env={**os.environ, **env})
+    assert real.returncode == 0 and f"removed run {run_id}" in real.stdout
+    assert not (runtime_dir / f"run-{run_id}").exists()
+    again = ipcviz("clean", env={**os.environ, **env})
+    assert again.stdout.strip() == "nothing to clean"
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_sigterm_sighup_sigint_clean_up_without_help(sig, runtime_dir):
+    proc = start_headless("pipe/full-blocks-writer", runtime_dir)
+    try:
+        read_until_step(proc, 6)  # the writer sleeps in write()
+        run_id = only_run_id(runtime_dir)
+        proc.send_signal(sig)
+        proc.wait(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = proc.stderr.read()
+    assert proc.returncode != 0 and "Traceback" not in err
+    assert "cleaned up" in err
+    assert marked_processes(run_id) == []
+    assert not any(runtime_dir.glob("run-*"))
+
+
+@pytest.mark.kernel
+def test_a_killed_runner_does_not_strand_the_workers(runtime_dir):
+    scenario = load(SCENARIOS / "pipe/eof.toml")
+    run = Run(scenario)
+    try:
+        run.start()
+        for _ in range(7):
+            run.step()
+        run_id = run.rundir.run_id
+        os.kill(run._runner.pid, signal.SIGKILL)
+    finally:
+        run.close()
+    assert marked_processes(run_id) == []
+
+
+@pytest.mark.kernel
+def test_clean_never_touches_a_live_run(runtime_dir):
+    scenario = load(SCENARIOS / "pipe/empty-blocks-reader.toml")
+    with Run(scenario) as run:
+        run.start()
+        run.step()
+        r = ipcviz("clean", env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+        assert r.stdout.strip() == "nothing to clean"
+        snap = run.step()  # the run goes on
+        assert snap.ok and snap.step == 2
+
+
+@pytest.mark.kernel
+def test_two_runs_of_one_scenario_side_by_side(runtime_dir):
+    scenario = load(SCENARIOS / "pipe/full-blocks-writer.toml")
+    with Run(scenario) as a, Run(scenario) as b:
+        sa, sb = a.start(), b.start()
+        while not a.finished:
+            sa, sb = a.step(), b.step()
+            assert sa.ok and sb.ok
+        assert {p.pid for p in sa.processes}.isdisjoint({p.pid for p in sb.processes})
+        assert sa.object_named("p").inode != sb.object_named("p").inode

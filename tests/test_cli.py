@@ -1,0 +1,167 @@
+"""The command line: list, run --headless [--json], exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ipcviz.model import read_trace
+
+from .conftest import SCENARIOS, ipcviz
+
+PIPE_LESSONS = {"pipe/fork-and-close", "pipe/shell-pipeline", "pipe/duplex", "pipe/framing",
+                "pipe/full-blocks-writer", "pipe/empty-blocks-reader", "pipe/eof",
+                "pipe/sigpipe", "pipe/atomic-writes"}
+STATES = {"running", "blocked", "sleeping", "stopped", "zombie", "exited"}
+
+
+def test_list_json_names_every_lesson():
+    r = ipcviz("list", "--json")
+    assert r.returncode == 0
+    items = json.loads(r.stdout)
+    assert PIPE_LESSONS <= {i["name"] for i in items}
+    for i in items:
+        assert i["mechanism"] == i["name"].split("/")[0] and i["title"] and i["steps"] > 0
+
+
+def test_list_text_groups_by_mechanism():
+    r = ipcviz("list")
+    assert r.returncode == 0
+    assert "\npipe\n" in r.stdout and "pipe/sigpipe" in r.stdout
+
+
+@pytest.mark.kernel
+def test_run_headless_json_schema(runtime_dir, tmp_path):
+    trace = tmp_path / "t.jsonl"
+    r = ipcviz("run", "pipe/full-blocks-writer", "--headless", "--json", "--record", str(trace))
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    assert lines[0]["step"] == 0 and lines[0]["outcome"] is None
+    assert [x["step"] for x in lines] == list(range(len(lines)))
+    for snap in lines:
+        for key in ("step", "process", "action", "outcome", "result", "errno", "processes",
+                    "objects", "checks"):
+            assert key in snap
+        for p in snap["processes"]:
+            assert {"name", "pid", "ppid", "state", "syscall", "wchan", "fds", "signals",
+                    "exit"} <= set(p)
+            assert p["state"] in STATES
+            if p["signals"]:
+                assert {"pending", "blocked", "caught", "ignored"} <= set(p["signals"])
+            for fd in p["fds"]:
+                assert {"fd", "object"} <= set(fd)
+        for o in snap["objects"]:
+            assert o["kind"] == "pipe"
+            assert {"id", "bytes", "capacity", "readers", "writers"} <= set(o)
+        for c in snap["checks"]:
+            assert set(c) == {"expect", "observed", "ok"} and c["ok"] is True
+    blocked = next(x for x in lines if x["outcome"] == "blocked")
+    writer = next(p for p in blocked["processes"] if p["name"] == "writer")
+    assert writer["state"] == "blocked" and writer["syscall"] == "write"
+    # the recorded trace holds the same snapshots
+    replayed = read_trace(trace)
+    assert [json.loads(json.dumps(s.to_dict())) for s in replayed] == lines
+
+
+@pytest.mark.kernel
+def test_run_headless_text_report(runtime_dir):
+    r = ipcviz("run", "pipe/sigpipe", "--headless")
+    assert r.returncode == 0, r.stderr
+    assert "killed by SIGPIPE" in r.stdout
+    assert "= -1 EPIPE" in r.stdout
+    assert "All expects held" in r.stdout
+
+
+WRONG = """
+title = "a lesson that lies"
+[[process]]
+name = "solo"
+[[object]]
+name = "p"
+kind = "pipe"
+[[step]]
+process = "solo"
+action = "pipe"
+object = "p"
+narration = "x"
+expect = ["p.bytes == 1"]
+"""
+
+
+@pytest.mark.kernel
+def test_a_failing_expect_exits_1_and_says_expected_vs_observed(tmp_path, runtime_dir):
+    f = tmp_path / "lie.toml"
+    f.write_text(WRONG)
+    r = ipcviz("run", str(f), "--headless")
+    assert r.returncode == 1
+    assert "FAIL p.bytes == 1   (observed: 0)" in r.stdout
+
+
+def test_unknown_name_suggests_the_closest():
+    r = ipcviz("run", "pipe/eoff", "--headless")
+    assert r.returncode == 2
+    assert "unknown scenario 'pipe/eoff'" in r.stderr and "pipe/eof" in r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_bad_option_exits_2():
+    r = ipcviz("run", "--frobnicate")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+STUCK = """
+title = "a step that cannot be sent"
+[[process]]
+name = "parent"
+[[process]]
+name = "child"
+parent = "parent"
+[[object]]
+name = "p"
+kind = "pipe"
+[[step]]
+process = "parent"
+action = "pipe"
+object = "p"
+narration = "x"
+[[step]]
+process = "parent"
+action = "fork"
+child = "child"
+narration = "x"
+[[step]]
+process = "child"
+action = "read"
+fd = "p.read"
+narration = "blocks"
+[[step]]
+process = "child"
+action = "close"
+fd = "p.read"
+narration = "impossible: the child is asleep in read()"
+"""
+
+
+@pytest.mark.kernel
+def test_a_run_that_cannot_go_on_exits_3_with_one_line(tmp_path, runtime_dir):
+    f = tmp_path / "stuck.toml"
+    f.write_text(STUCK)
+    r = ipcviz("run", str(f), "--headless")
+    assert r.returncode == 3
+    err = r.stderr.strip()
+    assert "\n" not in err and "step 4" in err and "still blocked in step 3" in err
+    assert not any(runtime_dir.glob("run-*"))
+
+
+@pytest.mark.kernel
+def test_explain_names_the_kernel_interfaces(runtime_dir):
+    r = ipcviz("run", "pipe/empty-blocks-reader", "--headless", "--explain")
+    assert r.returncode == 0, r.stderr
+    assert "/proc/" in r.stdout and "wchan" in r.stdout and "FIONREAD" in r.stdout
+
+
+def test_every_shipped_file_checks_ok():
+    paths = [str(p) for p in sorted(SCENARIOS.glob("*/*.toml"))]
+    r = ipcviz("check", *paths)
+    assert r.returncode == 0 and r.stdout.count(": ok (") == len(paths)
