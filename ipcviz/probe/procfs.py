@@ -8,6 +8,7 @@ handle one exception for the ordinary race of a process exiting while we look.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from ..scenario.actions import signal_name
@@ -19,16 +20,70 @@ class NoSuchProcess(Exception):
     pass
 
 
-def _read(path: str) -> str:
+def _read(path: str, dir_fd: int | None = None) -> str:
+    """A whole /proc file as text, with raw os calls (text-mode open() costs 10x more)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
     except (FileNotFoundError, ProcessLookupError) as err:
         raise NoSuchProcess(path) from err
+    try:
+        # These are single-record seq files: one read returns all of a file shorter than
+        # the buffer; read on only when the buffer came back full.
+        chunks = [os.read(fd, 16384)]
+        while len(chunks[-1]) == 16384:
+            chunks.append(os.read(fd, 16384))
     except OSError as err:
         if err.errno == 3:  # ESRCH: the process went away while we read
             raise NoSuchProcess(path) from err
         raise
+    finally:
+        os.close(fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+class ProcDir:
+    """An O_PATH fd of /proc/PID: files are opened relative to it, without a path lookup,
+    and reads fail (ESRCH / ENOENT) once that very process is gone, even if its PID is
+    reused."""
+
+    def __init__(self, pid: int, proc: str = None) -> None:
+        self.pid = pid
+        self.files: dict[str, int] = {}
+        try:
+            self.fd = os.open(f"{proc or PROC}/{pid}", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except (FileNotFoundError, ProcessLookupError) as err:
+            raise NoSuchProcess(f"/proc/{pid}") from err
+
+    # Files re-read on every sample are kept open and read again with pread(..., 0): a
+    # seq file regenerates its text when read from offset 0.  Holding them open changes
+    # nothing about the process.
+    KEEP_OPEN = frozenset({"stat", "status", "wchan", "syscall"})
+
+    def read(self, name: str) -> str:
+        if name not in self.KEEP_OPEN:
+            return _read(name, self.fd)
+        fd = self.files.get(name)
+        if fd is None:
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.fd)
+            except (FileNotFoundError, ProcessLookupError) as err:
+                raise NoSuchProcess(f"/proc/{self.pid}/{name}") from err
+            self.files[name] = fd
+        try:
+            data = os.pread(fd, 16384, 0)
+        except OSError as err:
+            if err.errno == 3:  # ESRCH: that process is gone
+                raise NoSuchProcess(f"/proc/{self.pid}/{name}") from err
+            raise
+        return data.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        for fd in self.files.values():
+            os.close(fd)
+        self.files.clear()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 @dataclass(frozen=True)
@@ -62,9 +117,13 @@ def read_stat(pid: int, proc: str = PROC) -> Stat:
     return parse_stat(_read(f"{proc}/{pid}/stat"))
 
 
-def read_wchan(pid: int, proc: str = PROC) -> str | None:
-    text = _read(f"{proc}/{pid}/wchan").strip()
+def parse_wchan(text: str) -> str | None:
+    text = text.strip()
     return None if text in ("", "0") else text
+
+
+def read_wchan(pid: int, proc: str = PROC) -> str | None:
+    return parse_wchan(_read(f"{proc}/{pid}/wchan"))
 
 
 @dataclass(frozen=True)
@@ -116,11 +175,11 @@ def mask_to_signals(hex_mask: str) -> frozenset[int]:
     return frozenset(out)
 
 
+_SIG_LINE = re.compile(r"^(SigQ|SigPnd|ShdPnd|SigBlk|SigIgn|SigCgt):\s*(\S+)", re.M)
+
+
 def parse_status_signals(text: str) -> SignalStatus:
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields[key] = value.strip()
+    fields = dict(_SIG_LINE.findall(text))
     queued, _, limit = fields.get("SigQ", "0/0").partition("/")
     return SignalStatus(
         pending=mask_to_signals(fields.get("SigPnd", "0")),
@@ -155,6 +214,25 @@ def read_fds(pid: int, proc: str = PROC) -> dict[int, str]:
         except (FileNotFoundError, ValueError):
             continue  # closed while we listed
     return out
+
+
+def read_fds_at(pd: ProcDir) -> dict[int, str]:
+    """read_fds through a ProcDir."""
+    try:
+        dfd = os.open("fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=pd.fd)
+    except (FileNotFoundError, ProcessLookupError) as err:
+        raise NoSuchProcess(f"/proc/{pd.pid}/fd") from err
+    try:
+        entries = os.listdir(dfd)
+        out = {}
+        for name in entries:
+            try:
+                out[int(name)] = os.readlink(name, dir_fd=dfd)
+            except (FileNotFoundError, ValueError):
+                continue  # closed while we listed
+        return out
+    finally:
+        os.close(dfd)
 
 
 def parse_fdinfo_flags(text: str) -> int | None:

@@ -58,20 +58,25 @@ def exit_from_status(status: int) -> Exit:
 class Sampler:
     pidfds: PidFds = field(default_factory=PidFds)
     machine: str | None = None
+    procdirs: dict[int, procfs.ProcDir] = field(default_factory=dict)
+    fd_cache: dict[int, tuple[tuple, tuple[Fd, ...]]] = field(default_factory=dict)
 
     def close(self) -> None:
         self.pidfds.close()
+        for pid in list(self.procdirs):
+            self._forget(pid)
 
     # -- processes ----------------------------------------------------------------------
 
     def process(self, t: Tracked, objects_by_inode: dict[int, str]) -> Process:
         if t.reaped:
-            self.pidfds.forget(t.pid)
+            self._forget(t.pid)
             return Process(t.name, t.pid, t.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
         try:
-            stat = procfs.read_stat(t.pid)
+            pd = self._procdir(t.pid)
+            stat = procfs.parse_stat(pd.read("stat"))
         except procfs.NoSuchProcess:
-            self.pidfds.forget(t.pid)
+            self._forget(t.pid)
             return Process(t.name, t.pid, t.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
         t.ppid = stat.ppid
         letter = stat.state
@@ -80,10 +85,19 @@ class Sampler:
             return Process(t.name, t.pid, stat.ppid, t.parent, ZOMBIE, exit=ex, step=t.step,
                            kernel_state=letter)
         try:
-            fds = self.fds(t.pid, objects_by_inode)
-            sig = procfs.read_status_signals(t.pid)
-            wchan = procfs.read_wchan(t.pid)
-            sc = procfs.read_syscall(t.pid)
+            # A process's fd table changes only through its own calls, i.e. its own steps:
+            # it is read again whenever the process began another step (or the scenario's
+            # objects changed), not at every sample.
+            key = (t.step, len(objects_by_inode))
+            cached = self.fd_cache.get(t.pid)
+            if cached is not None and cached[0] == key:
+                fds = cached[1]
+            else:
+                fds = self.fds(pd, objects_by_inode)
+                self.fd_cache[t.pid] = (key, fds)
+            sig = procfs.parse_status_signals(pd.read("status"))
+            wchan = procfs.parse_wchan(pd.read("wchan"))
+            sc = procfs.parse_syscall(pd.read("syscall"))
         except procfs.NoSuchProcess:
             return Process(t.name, t.pid, stat.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
         signals = Signals(
@@ -118,18 +132,35 @@ class Sampler:
             kernel_state=letter,
         )
 
-    def fds(self, pid: int, objects_by_inode: dict[int, str]) -> tuple[Fd, ...]:
+    def fds(self, pd: procfs.ProcDir, objects_by_inode: dict[int, str]) -> tuple[Fd, ...]:
         out = []
-        for num, target in sorted(procfs.read_fds(pid).items()):
+        for num, target in sorted(procfs.read_fds_at(pd).items()):
             if num == CONTROL_FD:
                 continue  # ipcviz's own control socket, not part of the lesson
             obj = end = None
             ino = procfs.pipe_inode(target)
             if ino is not None:
                 obj = objects_by_inode.get(ino)
-                end = procfs.access_mode_end(procfs.read_fdinfo_flags(pid, num))
+                try:
+                    flags = procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{num}"))
+                except procfs.NoSuchProcess:
+                    flags = None
+                end = procfs.access_mode_end(flags)
             out.append(Fd(num, target, obj, end))
         return tuple(out)
+
+    def _procdir(self, pid: int) -> procfs.ProcDir:
+        pd = self.procdirs.get(pid)
+        if pd is None:
+            pd = self.procdirs[pid] = procfs.ProcDir(pid)
+        return pd
+
+    def _forget(self, pid: int) -> None:
+        self.pidfds.forget(pid)
+        self.fd_cache.pop(pid, None)
+        pd = self.procdirs.pop(pid, None)
+        if pd is not None:
+            pd.close()
 
     # -- objects ------------------------------------------------------------------------
 
