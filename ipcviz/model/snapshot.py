@@ -142,6 +142,7 @@ class Snapshot:
     processes: tuple[Process, ...] = ()
     objects: tuple[ObjectState, ...] = ()
     log: tuple[LogEntry, ...] = ()  # every log line up to this snapshot
+    fresh: int = 0  # how many of the last log lines came with this snapshot
     checks: tuple[Check, ...] = ()
     live: bool = False  # a periodic sample of the head, not the result of a step
 

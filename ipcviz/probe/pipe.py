@@ -1,77 +1,48 @@
-"""A pipe's fill and capacity, asked through an end a scenario process already holds.
-
-We never open a pipe or FIFO ourselves: opening /proc/PID/fd/N of a pipe creates a new
-open file description (one more reader or writer, and for a FIFO it wakes a process asleep
-in open()).  Instead pidfd_getfd(2) (Linux >= 5.6) duplicates the process's own file
-description, which changes no reader or writer count.  The duplicate lives for two
-ioctls, and only while no step is in flight, so it cannot delay an EOF or a SIGPIPE.
-"""
+"""The pipe's probe: fill and capacity through an end a scenario process holds; readers,
+writers and blocked processes from the fd tables and system calls of all processes."""
 
 from __future__ import annotations
 
-import ctypes
-import fcntl
-import os
-import struct
-import termios
-
-SYS_PIDFD_GETFD = 438  # the same number on every architecture (new-style syscall table)
-F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
+from ..model.snapshot import EXITED, ZOMBIE, BLOCKED, PipeState, Process
+from .kinds import PROBES
+from .pipe_io import ProbeUnavailable, read_pipe
+from .sampler import READ_CALLS, WRITE_CALLS
 
 
-class ProbeUnavailable(Exception):
-    pass
+def ends_of(target: str, processes: tuple[Process, ...]):
+    """(reader fds, writer fds, a live holder (pid, fd)) of the object behind `target`."""
+    readers, writers, holder = [], [], None
+    for p in processes:
+        for f in p.fds:
+            if f.target == target:
+                (writers if f.end == "write" else readers).append(f"{p.name}:{f.fd}")
+                if holder is None and p.state not in (ZOMBIE, EXITED):
+                    holder = (p.pid, f.fd)
+    return readers, writers, holder
 
 
-def pidfd_getfd(pidfd: int, targetfd: int) -> int:
-    fd = _libc.syscall(SYS_PIDFD_GETFD, pidfd, targetfd, 0)
-    if fd < 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    return fd
+def blocked_on(oid: str, processes: tuple[Process, ...], calls: frozenset[str]) -> tuple:
+    return tuple(p.name for p in processes
+                 if p.state == BLOCKED and p.waits_on == oid and p.syscall in calls)
 
 
-def fill_and_capacity(fd: int) -> tuple[int, int]:
-    """(bytes in the buffer, buffer size) of a pipe through an fd of ours."""
-    buf = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
-    nbytes = struct.unpack("i", buf)[0]
-    capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
-    return nbytes, capacity
-
-
-class PidFds:
-    """pidfds of the processes we watch, opened once each."""
-
-    def __init__(self) -> None:
-        self._fds: dict[int, int] = {}
-
-    def get(self, pid: int) -> int:
-        fd = self._fds.get(pid)
-        if fd is None:
-            fd = os.pidfd_open(pid)
-            self._fds[pid] = fd
-        return fd
-
-    def forget(self, pid: int) -> None:
-        fd = self._fds.pop(pid, None)
-        if fd is not None:
-            os.close(fd)
-
-    def close(self) -> None:
-        for pid in list(self._fds):
-            self.forget(pid)
-
-
-def read_pipe(pidfds: PidFds, pid: int, fd: int) -> tuple[int, int]:
-    """Fill and capacity of the pipe behind `fd` of process `pid`, via its own file description."""
+def fill(sampler, holder) -> tuple[int | None, int | None]:
+    """FIONREAD and F_GETPIPE_SZ through the holder's own file description (or unknown)."""
+    if holder is None:
+        return None, None
     try:
-        mine = pidfd_getfd(pidfds.get(pid), fd)
-    except OSError as err:
-        raise ProbeUnavailable(f"pidfd_getfd({pid}, {fd}): {err.strerror}") from None
-    try:
-        return fill_and_capacity(mine)
-    finally:
-        os.close(mine)
+        return read_pipe(sampler.pidfds, *holder)
+    except (ProbeUnavailable, OSError):
+        return None, None
+
+
+def probe_pipe(sampler, rec: dict, processes: tuple[Process, ...]) -> PipeState:
+    oid, inode = rec["id"], rec.get("inode")
+    readers, writers, holder = ends_of(f"pipe:[{inode}]", processes)
+    nbytes, capacity = fill(sampler, holder)
+    return PipeState(oid, "pipe", inode, nbytes, capacity, len(readers), len(writers),
+                     tuple(readers), tuple(writers), blocked_on(oid, processes, READ_CALLS),
+                     blocked_on(oid, processes, WRITE_CALLS))
+
+
+PROBES["pipe"] = probe_pipe

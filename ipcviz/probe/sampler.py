@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model.snapshot import (
     BLOCKED,
@@ -15,14 +16,13 @@ from ..model.snapshot import (
     Exit,
     Fd,
     ObjectState,
-    PipeState,
     Process,
     Signals,
 )
 from ..runtime.protocol import CONTROL_FD
 from ..scenario.actions import signal_name
-from . import procfs, syscalls
-from .pipe import PidFds, ProbeUnavailable, read_pipe
+from . import kinds, procfs, syscalls
+from .pipe_io import PidFds
 
 # Calls that take an fd as first argument: a process asleep in one waits on that fd's object.
 FD_CALLS = frozenset(
@@ -68,7 +68,8 @@ class Sampler:
 
     # -- processes ----------------------------------------------------------------------
 
-    def process(self, t: Tracked, objects_by_inode: dict[int, str]) -> Process:
+    def process(self, t: Tracked, targets: dict[str, str],
+                records: list[dict[str, Any]] = ()) -> Process:
         if t.reaped:
             self._forget(t.pid)
             return Process(t.name, t.pid, t.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
@@ -88,12 +89,12 @@ class Sampler:
             # A process's fd table changes only through its own calls, i.e. its own steps:
             # it is read again whenever the process began another step (or the scenario's
             # objects changed), not at every sample.
-            key = (t.step, len(objects_by_inode))
+            key = (t.step, len(targets))
             cached = self.fd_cache.get(t.pid)
             if cached is not None and cached[0] == key:
                 fds = cached[1]
             else:
-                fds = self.fds(pd, objects_by_inode)
+                fds = self.fds(pd, targets)
                 self.fd_cache[t.pid] = (key, fds)
             sig = procfs.parse_status_signals(pd.read("status"))
             wchan = procfs.parse_wchan(pd.read("wchan"))
@@ -124,6 +125,11 @@ class Sampler:
             if syscall_name in FD_CALLS and sc.args:
                 fd = next((f for f in fds if f.fd == sc.args[0]), None)
                 waits_on = fd.object if fd else None
+            else:
+                for resolve in kinds.WAITS_ON:
+                    waits_on = resolve(syscall_name, sc.args, fds, records)
+                    if waits_on:
+                        break
         return Process(
             t.name, t.pid, stat.ppid, t.parent, state,
             syscall=syscall_name if state in (BLOCKED, STOPPED) else None,
@@ -132,15 +138,14 @@ class Sampler:
             kernel_state=letter,
         )
 
-    def fds(self, pd: procfs.ProcDir, objects_by_inode: dict[int, str]) -> tuple[Fd, ...]:
+    def fds(self, pd: procfs.ProcDir, targets: dict[str, str]) -> tuple[Fd, ...]:
         out = []
         for num, target in sorted(procfs.read_fds_at(pd).items()):
             if num == CONTROL_FD:
                 continue  # ipcviz's own control socket, not part of the lesson
-            obj = end = None
-            ino = procfs.pipe_inode(target)
-            if ino is not None:
-                obj = objects_by_inode.get(ino)
+            obj = targets.get(target)
+            end = None
+            if obj is not None:
                 try:
                     flags = procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{num}"))
                 except procfs.NoSuchProcess:
@@ -164,36 +169,15 @@ class Sampler:
 
     # -- objects ------------------------------------------------------------------------
 
-    def pipe(self, oid: str, inode: int | None, processes: tuple[Process, ...]) -> PipeState:
-        readers, writers, holder = [], [], None
-        for p in processes:
-            for f in p.fds:
-                if inode is not None and f.target == f"pipe:[{inode}]":
-                    (writers if f.end == "write" else readers).append(f"{p.name}:{f.fd}")
-                    if holder is None and p.state not in (ZOMBIE, EXITED):
-                        holder = (p.pid, f.fd)
-        nbytes = capacity = None
-        if holder is not None:
-            try:
-                nbytes, capacity = read_pipe(self.pidfds, *holder)
-            except (ProbeUnavailable, OSError):
-                pass
-        blocked_r = tuple(p.name for p in processes
-                          if p.state == BLOCKED and p.waits_on == oid and p.syscall in READ_CALLS)
-        blocked_w = tuple(p.name for p in processes
-                          if p.state == BLOCKED and p.waits_on == oid and p.syscall in WRITE_CALLS)
-        return PipeState(oid, "pipe", inode, nbytes, capacity, len(readers), len(writers),
-                         tuple(readers), tuple(writers), blocked_r, blocked_w)
-
-    def sample(self, tracked: list[Tracked], objects: list[tuple[str, str, int | None]]
+    def sample(self, tracked: list[Tracked], records: list[dict[str, Any]]
                ) -> tuple[tuple[Process, ...], tuple[ObjectState, ...]]:
-        """objects: (id, kind, inode or None) of every scenario object created so far."""
-        by_inode = {ino: oid for oid, kind, ino in objects if ino is not None}
-        processes = tuple(self.process(t, by_inode) for t in tracked)
+        """records: every scenario object created so far, as its worker reported it."""
+        kinds.load_all()
+        targets = {t: r["id"] for r in records for t in r.get("fd_targets", ())}
+        processes = tuple(self.process(t, targets, records) for t in tracked)
         objs: list[ObjectState] = []
-        for oid, kind, ino in objects:
-            if kind == "pipe":
-                objs.append(self.pipe(oid, ino, processes))
-            else:
-                objs.append(ObjectState(oid, kind))
+        for rec in records:
+            probe = kinds.PROBES.get(rec["kind"])
+            objs.append(probe(self, rec, processes) if probe else ObjectState(rec["id"],
+                                                                               rec["kind"]))
         return processes, tuple(objs)

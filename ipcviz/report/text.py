@@ -94,11 +94,11 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
         if snap.code:
             for line in snap.code.strip().splitlines():
                 out.write(f"  | {line}\n")
-        late = [e for e in snap.log if e.detail and "woken" in e.detail and e.step != snap.step
-                and e is not snap.log[-1]]
-        for e in late[-3:]:
-            if snap.log.index(e) >= len(snap.log) - 4:
-                out.write(f"  meanwhile {e.process}: {e.call} = {e.result} {e.detail}\n")
+        for e in snap.log[len(snap.log) - snap.fresh:]:
+            if e.step != snap.step or e.outcome == "handled":
+                res = f" = {e.result}" if e.outcome in ("returned", "killed") else ""
+                out.write(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
+                          f"{' ' + e.detail if e.detail else ''}\n")
     out.write("  processes:\n")
     for p in snap.processes:
         out.write(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} {describe_state(p)}\n")

@@ -38,9 +38,8 @@ from ..model.snapshot import (
 from ..model.timeline import Timeline
 from ..probe import procfs, syscalls
 from ..probe.sampler import Sampler, Tracked, exit_from_status
-from ..scenario.actions import signal_number
+from ..scenario.actions import ACTIONS, signal_number
 from ..scenario.model import Scenario, Step
-from .callfmt import format_call
 from .cleanup import kill_run_processes
 from .protocol import LineReader, encode
 from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
@@ -49,12 +48,6 @@ STEP_BOUND = 5.0  # seconds a step may take to return or to be seen asleep in it
 START_BOUND = 15.0  # seconds for the runner and the root processes to start
 POLL = 0.001  # seconds between looks at /proc while a step is in flight
 
-# The calls in which each action may sleep (names; numbers come from the probe's tables).
-SLEEPS_IN: dict[str, tuple[str, ...]] = {
-    "read": ("read", "readv"),
-    "write": ("write", "writev"),
-    "wait": ("wait4", "waitid"),
-}
 
 
 class RunError(Exception):
@@ -85,12 +78,13 @@ class Run:
         self._runner_peer: Peer | None = None
         self._peers: dict[str, Peer] = {}  # by process name
         self._tracked: dict[str, Tracked] = {}
-        self._objects: list[tuple[str, str, int | None]] = []  # (id, kind, inode)
+        self._objects: list[dict[str, Any]] = []  # {"id", "kind", ...} as the worker made it
         self._results: dict[int, dict[str, Any]] = {}  # step -> done/failed message
         self._began: dict[int, dict[str, Any]] = {}
         self._in_flight: dict[str, int] = {}  # process name -> blocked step
         self._facts: dict[str, dict[str, Any]] = {}
         self._log: list[LogEntry] = []
+        self._log_mark = 0  # length of the log at the last step snapshot
         self._handled: list[tuple[int, str]] = []  # (pid, signal) of handler runs
         self._sampler = Sampler()
         self._next = 1
@@ -355,8 +349,8 @@ class Run:
                 ex = tr.exit
                 outcome = KILLED if ex and ex.signal else RETURNED
                 res = {"result": ex.describe() if ex else None}
-            elif (began is not None and st.action in SLEEPS_IN
-                  and self._asleep_in(tr.pid, SLEEPS_IN[st.action], began.get("fd"))):
+            elif (began is not None and ACTIONS[st.action].sleeps_in
+                  and self._asleep_in(tr.pid, ACTIONS[st.action].sleeps_in, began.get("arg0"))):
                 outcome = BLOCKED
                 self._in_flight[name] = st.number
             elif time.monotonic() > deadline:
@@ -364,24 +358,20 @@ class Run:
                                f"{self.step_bound:g} s{self._log_tail()}")
         if res and "t" in res:
             self._record(st, res)
+        # The step's own log line comes before what it caused (a woken reader, a handler).
+        self._log.append(self._log_entry(st, outcome, res if res else {}))
+        step_entry = self._log[-1]
         if st.action == "fork" and outcome == RETURNED:
             child = st.args["child"]
             self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
             self._tracked[child] = Tracked(child, self._peers[child].pid, name)
             self._wait_idle([child], deadline)
-        if st.action == "pipe" and outcome == RETURNED:
-            self._objects.append((st.args["object"], "pipe", self._inode(tr.pid, res["result"][0])))
         if st.action == "kill" and outcome == RETURNED:
             self._settle_signal(st.args["target"], st.args["signal"], deadline)
         self._settle(deadline)
         result = res.get("result") if res else None
-        return self._snapshot(st, outcome, result, res.get("errno") if res else None)
-
-    def _inode(self, pid: int, fd: int) -> int | None:
-        try:
-            return procfs.pipe_inode(os.readlink(f"/proc/{pid}/fd/{fd}"))
-        except OSError:
-            return None
+        return self._snapshot(st, outcome, result, res.get("errno") if res else None,
+                              call=step_entry.call)
 
     def _record(self, st: Step, res: dict[str, Any]) -> None:
         """Remember what a finished call returned, for expects and the log."""
@@ -393,17 +383,11 @@ class Run:
             return
         facts["result"] = res.get("result")
         facts["errno"] = None
-        if "data" in res:
-            facts["data"] = res["data"]
-            facts["received"] = facts.get("received", 0) + (res.get("result") or 0)
-            runs = facts.setdefault("_runs", [])
-            for b, n in res.get("runs", []):
-                if runs and runs[-1][0] == b:
-                    runs[-1][1] += n
-                else:
-                    runs.append([b, n])
-            facts["runs"] = len(runs)
-            facts["min_run"] = min((n for _, n in runs), default=0)
+        facts.update(res.get("facts", {}))
+        known = {o["id"] for o in self._objects}
+        for obj in res.get("objects", []):
+            if obj["id"] not in known:
+                self._objects.append(obj)
         if st.action == "wait" and "status" in res:
             for tr in self._tracked.values():
                 if tr.pid == res["result"]:
@@ -456,8 +440,8 @@ class Run:
                     self._log.append(self._log_entry(
                         st, KILLED if ex and ex.signal else RETURNED,
                         {"result": ex.describe() if ex else None}, late=True))
-                elif self._asleep_in(tr.pid, SLEEPS_IN[st.action],
-                                     self._began.get(k, {}).get("fd")):
+                elif self._asleep_in(tr.pid, ACTIONS[st.action].sleeps_in,
+                                     self._began.get(k, {}).get("arg0")):
                     continue
                 elif self._state_letter(tr.pid) in ("T", "t"):
                     continue
@@ -478,9 +462,7 @@ class Run:
     def _log_entry(self, st: Step, outcome: str, res: dict[str, Any] | None,
                    late: bool = False) -> LogEntry:
         res = res or {}
-        began = self._began.get(st.number, {})
-        call = format_call(st.action, st.args, began.get("fd"), res.get("result"),
-                           {n: t.pid for n, t in self._tracked.items()})
+        call = self._began.get(st.number, {}).get("call") or st.action
         detail = None
         if res.get("data") is not None:
             detail = repr(res["data"])
@@ -490,10 +472,7 @@ class Run:
                         res.get("result"), res.get("errno"), detail)
 
     def _snapshot(self, st: Step | None, outcome: str | None, result: Any,
-                  errno: str | None = None) -> Snapshot:
-        if st is not None:
-            res = self._results.get(st.number) or {"result": result, "errno": errno}
-            self._log.append(self._log_entry(st, outcome, res))
+                  errno: str | None = None, call: str | None = None) -> Snapshot:
         processes, objects = self._sampler.sample(list(self._tracked.values()), self._objects)
         snap = Snapshot(
             index=len(self.timeline),
@@ -502,7 +481,7 @@ class Run:
             time=round(time.monotonic() - self.started_at, 6),
             process=st.process if st else None,
             action=st.action if st else None,
-            call=self._log[-1].call if st else None,
+            call=call,
             narration=st.narration if st else self.scenario.summary,
             code=st.code if st else None,
             outcome=outcome,
@@ -511,11 +490,11 @@ class Run:
             processes=processes,
             objects=objects,
             log=tuple(self._log),
+            fresh=len(self._log) - self._log_mark,
         )
+        self._log_mark = len(self._log)
         if st is not None and st.expects:
-            facts = {n: {k: v for k, v in f.items() if not k.startswith("_")}
-                     for n, f in self._facts.items()}
-            snap = replace(snap, checks=evaluate(st.expects, snap, facts))
+            snap = replace(snap, checks=evaluate(st.expects, snap, self._facts))
         return self.timeline.append(snap)
 
     def sample(self) -> Snapshot:

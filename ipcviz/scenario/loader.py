@@ -102,6 +102,11 @@ def loads(text: str, path: Path | str | None = None, name: str = "custom/scenari
     return _Validator(data, path, name, _Lines(text)).scenario()
 
 
+def _signal_text(value: str) -> str:
+    value = value.strip().upper()
+    return value if value.startswith("SIG") else "SIG" + value
+
+
 def _type_name(value: Any) -> str:
     return {bool: "true/false", int: "an integer", float: "a number", str: "a string",
             list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
@@ -286,11 +291,11 @@ class _Validator:
                 bad(f"unknown process {value!r}")
             return value
         if typ.startswith("object:"):
-            kind = typ.split(":", 1)[1]
+            kinds = [k for k in typ.split(":", 1)[1].split("|") if k]
             if not isinstance(value, str) or value not in objs:
                 bad(f"unknown object {value!r}")
-            if kind and objs[value].kind != kind:
-                bad(f"'{value}' is a {objs[value].kind}, this needs a {kind}")
+            if kinds and objs[value].kind not in kinds:
+                bad(f"'{value}' is a {objs[value].kind}, this needs a {' or a '.join(kinds)}")
             return value
         if typ == "fd":
             if isinstance(value, bool):
@@ -332,7 +337,14 @@ class _Validator:
         if typ == "signal":
             if not isinstance(value, str) or signal_number(value) is None:
                 bad(f"unknown signal {value!r}")
-            return value.upper() if value.upper().startswith("SIG") else "SIG" + value.upper()
+            return _signal_text(value)
+        if typ == "signals":
+            if not isinstance(value, list):
+                bad(f"must be a list of signal names, not {_type_name(value)}")
+            for v in value:
+                if not isinstance(v, str) or signal_number(v) is None:
+                    bad(f"unknown signal {v!r}")
+            return [_signal_text(v) for v in value]
         if typ.startswith("choice:"):
             choices = typ.split(":", 1)[1].split("|")
             if value not in choices:

@@ -1,0 +1,77 @@
+"""A pipe's fill and capacity, asked through an end a scenario process already holds.
+
+We never open a pipe or FIFO ourselves: opening /proc/PID/fd/N of a pipe creates a new
+open file description (one more reader or writer, and for a FIFO it wakes a process asleep
+in open()).  Instead pidfd_getfd(2) (Linux >= 5.6) duplicates the process's own file
+description, which changes no reader or writer count.  The duplicate lives for two
+ioctls, and only while no step is in flight, so it cannot delay an EOF or a SIGPIPE.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import os
+import struct
+import termios
+
+SYS_PIDFD_GETFD = 438  # the same number on every architecture (new-style syscall table)
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+
+
+class ProbeUnavailable(Exception):
+    pass
+
+
+def pidfd_getfd(pidfd: int, targetfd: int) -> int:
+    fd = _libc.syscall(SYS_PIDFD_GETFD, pidfd, targetfd, 0)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return fd
+
+
+def fill_and_capacity(fd: int) -> tuple[int, int]:
+    """(bytes in the buffer, buffer size) of a pipe through an fd of ours."""
+    buf = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    nbytes = struct.unpack("i", buf)[0]
+    capacity = fcntl.fcntl(fd, F_GETPIPE_SZ)
+    return nbytes, capacity
+
+
+class PidFds:
+    """pidfds of the processes we watch, opened once each."""
+
+    def __init__(self) -> None:
+        self._fds: dict[int, int] = {}
+
+    def get(self, pid: int) -> int:
+        fd = self._fds.get(pid)
+        if fd is None:
+            fd = os.pidfd_open(pid)
+            self._fds[pid] = fd
+        return fd
+
+    def forget(self, pid: int) -> None:
+        fd = self._fds.pop(pid, None)
+        if fd is not None:
+            os.close(fd)
+
+    def close(self) -> None:
+        for pid in list(self._fds):
+            self.forget(pid)
+
+
+def read_pipe(pidfds: PidFds, pid: int, fd: int) -> tuple[int, int]:
+    """Fill and capacity of the pipe behind `fd` of process `pid`, via its own file description."""
+    try:
+        mine = pidfd_getfd(pidfds.get(pid), fd)
+    except OSError as err:
+        raise ProbeUnavailable(f"pidfd_getfd({pid}, {fd}): {err.strerror}") from None
+    try:
+        return fill_and_capacity(mine)
+    finally:
+        os.close(mine)

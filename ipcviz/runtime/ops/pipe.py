@@ -1,0 +1,183 @@
+"""pipe, and the fd calls pipes and FIFOs share: close, dup2, write, read."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import select
+from typing import Any
+
+from ...scenario.actions import SIZE_RE
+
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
+PREVIEW = 120  # bytes of read data sent back as text
+_RUN_RE = re.compile(rb"(.)\1*", re.S)
+
+
+def fd_of(w, ref: Any) -> int:
+    """An fd number from a step's fd argument: a number, or an end like "p.read"."""
+    if isinstance(ref, int):
+        return ref
+    if ref not in w.ends:
+        raise OSError(errno.EBADF, f"{w.name} holds no fd for {ref}")
+    return w.ends[ref]
+
+
+def size_of(expr: Any, fd: int) -> int:
+    """A byte count: a number, or capacity / PIPE_BUF (+ - * N), read on this machine."""
+    if isinstance(expr, int):
+        return expr
+    base_txt, op, n = SIZE_RE.match(expr).groups()
+    if base_txt == "capacity":
+        base = fcntl.fcntl(fd, F_GETPIPE_SZ)
+    elif base_txt == "PIPE_BUF":
+        base = select.PIPE_BUF
+    else:
+        base = int(base_txt)
+    if op == "+":
+        return base + int(n)
+    if op == "-":
+        return max(0, base - int(n))
+    if op == "*":
+        return base * int(n)
+    return base
+
+
+def payload_of(args: dict, fd: int) -> bytes:
+    if "data" in args:
+        payload = args["data"].encode()
+        if "size" in args:
+            n = size_of(args["size"], fd)
+            payload = (payload * (n // max(1, len(payload)) + 1))[:n]
+    else:
+        payload = (args.get("fill") or "x").encode()[:1] * size_of(args["size"], fd)
+    if args.get("frame") == "length":
+        payload = f"{len(payload)}:".encode() + payload
+    return payload
+
+
+def do_pipe(w, args, pids, k):
+    r, wr = os.pipe()
+    obj = args["object"]
+    w.ends[f"{obj}.read"] = r
+    w.ends[f"{obj}.write"] = wr
+    ino = os.fstat(r).st_ino
+    return {"result": [r, wr],
+            "objects": [{"id": obj, "kind": "pipe", "inode": ino,
+                         "fd_targets": [f"pipe:[{ino}]"]}]}
+
+
+def do_close(w, args, pids, k):
+    fd = fd_of(w, args["fd"])
+    os.close(fd)
+    for key, value in list(w.ends.items()):
+        if value == fd:
+            del w.ends[key]
+    return {"result": 0}
+
+
+def do_dup2(w, args, pids, k):
+    fd = fd_of(w, args["fd"])
+    to = args["to"]
+    r = os.dup2(fd, to)
+    for key, value in list(w.ends.items()):
+        if value == to and key != args["fd"]:
+            del w.ends[key]
+    return {"result": r}
+
+
+def do_write(w, args, pids, k):
+    fd = fd_of(w, args["fd"])
+    return {"result": os.write(fd, payload_of(args, fd))}
+
+
+def _read_framed(fd: int) -> bytes:
+    header = b""
+    while not header.endswith(b":"):
+        b = os.read(fd, 1)
+        if not b:
+            break
+        header += b
+    want = int(header[:-1] or b"0") if header.endswith(b":") else 0
+    body = b""
+    while len(body) < want:
+        b = os.read(fd, want - len(body))
+        if not b:
+            break
+        body += b
+    return body
+
+
+def do_read(w, args, pids, k):
+    fd = fd_of(w, args["fd"])
+    size = size_of(args.get("size", 4096), fd)
+    if args.get("frame") == "length":
+        data = _read_framed(fd)
+    elif args.get("all"):
+        chunks, total = [], 0
+        while total < size:
+            b = os.read(fd, min(65536, size - total))
+            if not b:
+                break
+            chunks.append(b)
+            total += len(b)
+        data = b"".join(chunks)
+    else:
+        data = os.read(fd, size)
+    return {"result": len(data), "data": data[:PREVIEW].decode("utf-8", "replace"),
+            "facts": w.note_read(data)}
+
+
+def note_read(facts: dict, runs: list, data: bytes) -> dict:
+    """Update what a process knows of all it has read: total, runs of one repeated byte."""
+    for m in _RUN_RE.finditer(data):
+        b, n = m.group()[0], len(m.group())
+        if runs and runs[-1][0] == b:
+            runs[-1][1] += n
+        else:
+            runs.append([b, n])
+    facts["data"] = data[:PREVIEW].decode("utf-8", "replace")
+    facts["received"] = facts.get("received", 0) + len(data)
+    facts["runs"] = len(runs)
+    facts["min_run"] = min((n for _, n in runs), default=0)
+    return dict(facts)
+
+
+OPS = {"pipe": do_pipe, "close": do_close, "dup2": do_dup2, "write": do_write,
+       "read": do_read}
+
+
+def _q(text: str, limit: int = 24) -> str:
+    t = text if len(text) <= limit else text[:limit] + "..."
+    return '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _call_write(w, a, p):
+    fd = fd_of(w, a["fd"])
+    payload = payload_of(a, fd)
+    text = payload.decode("utf-8", "replace")
+    if len(set(payload)) == 1 and len(payload) > 24:
+        return f"write({fd}, \"{text[0]}\"..., {len(payload)})"
+    return f"write({fd}, {_q(text)}, {len(payload)})"
+
+
+def _call_read(w, a, p):
+    fd = fd_of(w, a["fd"])
+    if a.get("frame") == "length":
+        return f"read_message({fd})"
+    size = size_of(a.get("size", 4096), fd)
+    return f"read({fd}, buf, {size})" + (" until EOF or full" if a.get("all") else "")
+
+
+CALLS = {
+    "pipe": lambda w, a, p: "pipe(fd)",
+    "close": lambda w, a, p: f"close({fd_of(w, a['fd'])})",
+    "dup2": lambda w, a, p: f"dup2({fd_of(w, a['fd'])}, {a['to']})",
+    "write": _call_write,
+    "read": _call_read,
+}
+
+# The first argument of the call, for matching /proc/PID/syscall while it sleeps.
+ARG0 = {"write": lambda w, a, p: fd_of(w, a["fd"]), "read": lambda w, a, p: fd_of(w, a["fd"])}
