@@ -19,7 +19,7 @@ from typing import Any
 PROBES: dict[str, Callable[..., Any]] = {}
 WAITS_ON: list[Callable[..., str | None]] = []
 
-MODULES = ["pipe"]
+MODULES = ["pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 
 def load_all() -> None:

@@ -32,6 +32,9 @@ def describe_fds(p: Process) -> str:
 
 
 def describe_object(o: ObjectState) -> str:
+    describe = getattr(o, "describe", None)
+    if callable(describe):
+        return describe()  # a mechanism's own one-line summary
     if isinstance(o, PipeState):
         fill = "?" if o.bytes is None else str(o.bytes)
         cap = "?" if o.capacity is None else str(o.capacity)

@@ -41,6 +41,7 @@ from ..probe.sampler import Sampler, Tracked, exit_from_status
 from ..scenario.actions import ACTIONS, signal_number
 from ..scenario.model import Scenario, Step
 from .cleanup import kill_run_processes
+from .sweep import remove_objects
 from .protocol import LineReader, encode
 from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
 
@@ -173,6 +174,7 @@ class Run:
                     self._runner.wait(timeout=3)
             if self.rundir is not None:
                 kill_run_processes(self.rundir.run_id, exclude=(os.getpid(),))
+                remove_objects(self.rundir)
             for peer in [*self._peers.values(), self._runner_peer]:
                 if peer is not None:
                     peer.conn.close()
@@ -229,6 +231,8 @@ class Run:
         elif t == "handled":
             self._handled.append((msg["pid"], msg["signal"]))
             name = peer.name or "?"
+            facts = self._facts.setdefault(name, {})
+            facts.setdefault("handled", []).append(msg["signal"])
             self._log.append(LogEntry(self._next - 1, name, msg["pid"],
                                       f"--- {msg['signal']} handler ran ---", "handled"))
         elif t == "reaped":
@@ -268,7 +272,8 @@ class Run:
             return False
         if sc.running or sc.number not in syscalls.numbers(*calls):
             return False
-        return fd is None or (bool(sc.args) and sc.args[0] == fd)
+        # The kernel prints arguments as unsigned 64-bit: AT_FDCWD (-100) is 0xff...9c.
+        return fd is None or (bool(sc.args) and sc.args[0] == fd % (1 << 64))
 
     def _ended(self, name: str) -> bool:
         """The process is a zombie or reaped (its exit status is known)."""
@@ -384,10 +389,19 @@ class Run:
         facts["result"] = res.get("result")
         facts["errno"] = None
         facts.update(res.get("facts", {}))
-        known = {o["id"] for o in self._objects}
+        known = {o["id"]: o for o in self._objects}
         for obj in res.get("objects", []):
-            if obj["id"] not in known:
+            if obj["id"] in known:
+                known[obj["id"]].update(obj)  # e.g. a second process opened it too
+            else:
                 self._objects.append(obj)
+                known[obj["id"]] = obj
+        # What a process did to an object that the kernel cannot show afterwards (the
+        # messages it sent): kept in the object's record, in order, for its probe.
+        for ev in res.get("object_events", []):
+            if ev.get("id") in known:
+                known[ev["id"]].setdefault("events", []).append({**ev, "by": name,
+                                                                 "step": st.number})
         if st.action == "wait" and "status" in res:
             for tr in self._tracked.values():
                 if tr.pid == res["result"]:

@@ -28,6 +28,9 @@ def register_remover(kind: str):
 
 
 def remove_objects(rd: RunDir, dry_run: bool = False) -> list[str]:
+    """Remove every object of the run's manifest that still exists (newest first)."""
+    from . import ops  # noqa: F401  each mechanism's module registers its remover
+
     done = []
     for entry in reversed(rd.objects()):
         fn = REMOVERS.get(entry.get("kind", ""))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-MODULES = ["process", "pipe"]
+MODULES = ["process", "pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 OPS: dict = {}
 CALLS: dict = {}

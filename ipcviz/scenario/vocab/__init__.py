@@ -11,7 +11,7 @@ from importlib import import_module
 
 from .base import Action, Arg
 
-MODULES = ["process", "pipe"]
+MODULES = ["process", "pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 ACTIONS: dict[str, Action] = {}
 PROCESS_ATTRS: set[str] = set()

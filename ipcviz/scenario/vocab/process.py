@@ -34,6 +34,7 @@ PROCESS_ATTRS = frozenset(
         "caught",
         "ignored",
         "pid",
+        "handled",  # signals whose scenario-installed handler ran, in order
     }
 )
 

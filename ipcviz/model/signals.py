@@ -1,0 +1,3 @@
+"""signals: snapshot dataclasses of this mechanism's objects (registered in OBJECT_KINDS)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""fifo: probes of this mechanism's kernel objects (registered in kinds.PROBES)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""shm: probes of this mechanism's kernel objects (registered in kinds.PROBES)."""
+
+from __future__ import annotations
