@@ -121,9 +121,15 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
         items = entries()
     except ScenarioError as err:
         return _fail(str(err), EXIT_INPUT)
+    from ..runtime.availability import unavailable
+    from ..scenario import load
+
+    why = {e.name: unavailable(load(e.path)) for e in items}
     if as_json:
         out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
-                               "summary": e.summary, "steps": e.steps} for e in items],
+                               "summary": e.summary, "steps": e.steps,
+                               "available": why[e.name] is None,
+                               "unavailable_reason": why[e.name]} for e in items],
                              indent=2) + "\n")
         return EXIT_OK
     mechanism = None
@@ -132,6 +138,8 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
             mechanism = e.mechanism
             out.write(f"\n{mechanism}\n")
         out.write(f"  {e.name:<28} {e.title}\n")
+        if why[e.name]:
+            out.write(f"  {'':<28} (unavailable here: {why[e.name]})\n")
     return EXIT_OK
 
 
@@ -188,10 +196,15 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find
 
+    from ..runtime.availability import unavailable
+
     try:
         scenario = find(name)
     except ScenarioError as err:
         return _fail(str(err), EXIT_INPUT)
+    why = unavailable(scenario)
+    if why:
+        return _fail(f"{scenario.name} cannot run on this system: {why}", EXIT_RUN)
     _clean_quietly()
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     trace = open(record, "w", encoding="utf-8") if record else None

@@ -91,6 +91,10 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
                 "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
         out.write(f"Step {snap.step}/{snap.total_steps}  {snap.process}: {snap.call}{tail}"
                   f"   [{snap.outcome}]\n")
+        own = next((e for e in reversed(snap.log) if e.step == snap.step
+                    and e.outcome == snap.outcome), None)
+        if snap.outcome == "failed" and own is not None and own.detail:
+            out.write(f"  ({own.detail})\n")
         if snap.narration:
             out.write(textwrap.fill(snap.narration.strip(), 78, initial_indent="  ",
                                     subsequent_indent="  ") + "\n")

@@ -41,6 +41,7 @@ from ..probe.sampler import Sampler, Tracked, exit_from_status
 from ..scenario.actions import ACTIONS, signal_number
 from ..scenario.model import Scenario, Step
 from .cleanup import kill_run_processes
+from .limits import explain as explain_limit
 from .sweep import remove_objects
 from .protocol import LineReader, encode
 from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
@@ -480,6 +481,9 @@ class Run:
         detail = None
         if res.get("data") is not None:
             detail = repr(res["data"])
+        if outcome == FAILED:
+            limit = explain_limit(st.action, res.get("errno"))
+            detail = f"limit: {limit}" if limit else res.get("message")
         if late:
             detail = f"(step {st.number}, woken)" + (f" {detail}" if detail else "")
         return LogEntry(st.number, st.process, self._tracked[st.process].pid, call, outcome,

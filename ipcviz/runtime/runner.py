@@ -17,6 +17,7 @@ import select
 import signal
 import socket
 import sys
+from pathlib import Path
 
 from .cleanup import kill_run_processes
 from .protocol import LineReader, encode
@@ -47,6 +48,7 @@ def main(argv: list[str]) -> int:
     conn.connect(socket_path)
     conn.sendall(encode({"t": "hello", "role": "runner", "pid": os.getpid()}))
     reader = LineReader()
+    orderly = False  # the conductor said "shutdown": it removes the run's objects itself
     try:
         while not stop["now"]:
             try:
@@ -77,13 +79,28 @@ def main(argv: list[str]) -> int:
                         conn.sendall(encode({"t": "spawned", "name": msg["name"], "pid": pid}))
                     elif msg.get("t") == "shutdown":
                         stop["now"] = True
+                        orderly = True
     finally:
         kill_run_processes(run_id, exclude=(os.getpid(),))
         try:
             _reap(conn)
         except OSError:
             pass
+        if not orderly:
+            # The conductor died (SIGKILL, SIGTERM, SIGHUP, a crash) or we were told to
+            # stop by a signal: nobody else will remove the run's kernel objects now.
+            _remove_run(run_id)
     return 0
+
+
+def _remove_run(run_id: str) -> None:
+    from .rundir import RunDir
+    from .sweep import remove_objects
+
+    rd = RunDir(run_id, Path.cwd())  # the runner works in the run's directory
+    if rd.info_path.exists():
+        remove_objects(rd)
+        rd.remove()
 
 
 def _reap(conn: socket.socket) -> None:

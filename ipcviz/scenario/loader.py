@@ -23,6 +23,7 @@ from .actions import (
 )
 from .model import Expect, ObjectSpec, ProcessSpec, Ref, Scenario, Step
 
+MAX_SIZE = 64 * 1024 * 1024  # bytes one step may move: a lesson, not a benchmark
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 TOP_KEYS = {"title", "summary", "process", "object", "step"}
 PROCESS_KEYS = {"name", "parent", "description"}
@@ -316,10 +317,14 @@ class _Validator:
             if isinstance(value, bool):
                 bad("must be a byte count")
             if isinstance(value, int):
-                if value < 0:
-                    bad("a size is never negative")
+                if not 0 <= value <= MAX_SIZE:
+                    bad(f"a size is a number from 0 to {MAX_SIZE}")
                 return value
-            if isinstance(value, str) and SIZE_RE.match(value):
+            m = SIZE_RE.match(value) if isinstance(value, str) else None
+            if m:
+                limit = MAX_SIZE // 65536 if m.group(2) == "*" else MAX_SIZE
+                if m.group(2) and int(m.group(3)) > limit:
+                    bad(f"'{value}': N may be at most {limit}")
                 return value
             bad(f"not a size: {value!r} (a number, or capacity / PIPE_BUF with + - * N)")
         if typ == "int":

@@ -10,6 +10,7 @@ import select
 from typing import Any
 
 from ...scenario.actions import SIZE_RE
+from ...scenario.loader import MAX_SIZE
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 PREVIEW = 120  # bytes of read data sent back as text
@@ -36,6 +37,8 @@ def size_of(expr: Any, fd: int) -> int:
         base = select.PIPE_BUF
     else:
         base = int(base_txt)
+    if op == "*" and base * int(n) > MAX_SIZE or op == "+" and base + int(n) > MAX_SIZE:
+        raise OSError(errno.EINVAL, f"{expr} is more than {MAX_SIZE} bytes")
     if op == "+":
         return base + int(n)
     if op == "-":
