@@ -23,6 +23,7 @@ from ..scenario.actions import ACTIONS
 from ..scenario.model import Scenario, Step
 
 WORKER_LOG = "worker.log"
+DETAIL_MAX = 32  # characters of read data shown in the log, as strace's default -s 32
 
 
 def call_name(syscall: str | None) -> str:
@@ -67,12 +68,11 @@ def blocked_reason(p: Process, snapshot: Snapshot) -> str | None:
     if p.syscall in ("write", "writev"):
         free = o.capacity - o.bytes
         if free == 0:
-            return f"the buffer is full ({o.bytes}/{o.capacity} bytes)"
-        return f"not enough room: {free} bytes free of {o.capacity}"
+            return f"buffer full: {o.bytes}/{o.capacity} bytes"
+        return f"no room for it: {free} of {o.capacity} bytes free"
     if p.syscall in ("read", "readv"):
         if o.bytes == 0:
-            return "the buffer is empty and a writer is still open" if o.writers else \
-                "the buffer is empty"
+            return "buffer empty, a writer is still open" if o.writers else "buffer empty"
         return f"{o.bytes} bytes in the buffer"
     return None
 
@@ -112,13 +112,15 @@ def log_line(e: LogEntry) -> tuple[str, str, str]:
     Follows strace's conventions: a call that blocks is '<unfinished ...>', the return of a
     call that was woken later is '<... read resumed>', a killed process '+++ killed by SIG +++'.
     """
-    who = f"{e.pid or '?':>6} {e.process}"
+    who = f"{e.process}[{e.pid or '?'}]"
     if e.outcome == "handled":
         return who, e.call, ""
     woke = e.detail is not None and e.detail.startswith("(step ")
     detail = e.detail
     if woke and detail is not None:
         detail = detail.split(")", 1)[1].strip() or None
+    if detail and len(detail) > DETAIL_MAX:
+        detail = detail[:DETAIL_MAX] + "..."  # like strace -s 32: the call's result stays readable
     call = f"<... {e.call.split('(', 1)[0]} resumed>" if woke else e.call
     if e.outcome == BLOCKED:
         return who, call, "<unfinished ...>"
@@ -169,9 +171,16 @@ def create_step(scenario: Scenario, oid: str) -> Step | None:
     return next((s for s in scenario.steps if s.args.get("object") == oid), None)
 
 
+def count(n: int, what: str) -> str:
+    """'1 write end', '2 write ends'."""
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
 def pipe_meaning(o: PipeState) -> list[str]:
     """What the counts mean for the next read/write (derived from the kernel's counts)."""
     out = []
+    if o.writers == 0 and o.readers == 0:
+        return ["no end is open in any process: the kernel has freed the pipe"]
     if o.writers == 0:
         out.append("no writer left: read() returns 0 (EOF) once the buffer is empty")
     if o.readers == 0:

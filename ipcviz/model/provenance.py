@@ -72,19 +72,19 @@ def for_process(p: Process) -> list[Source]:
                 "(WIFEXITED/WEXITSTATUS, WIFSIGNALED/WTERMSIG)", None,
                 "once reaped, no file shows it any more"))
         return out
-    out.append(Source("pid", str(pid), "fork(2) return value; /proc/PID exists",
+    out.append(Source("pid", str(pid), "fork(2)'s return value in the parent; /proc/PID exists",
                       f"ls -d /proc/{pid}"))
     out.append(Source("parent", str(p.ppid), f"/proc/{pid}/stat field 4 (ppid)",
                       f"ps -o ppid= -p {pid}"))
     state = p.kernel_state or "?"
     how = {
         RUNNING: "R: running or runnable",
-        BLOCKED: f"{state}: asleep, inside a scenario system call (see syscall)",
-        SLEEPING: f"{state}: asleep in read() on ipcviz's control socket, waiting for its next step",
+        BLOCKED: f"{state}: asleep inside a scenario system call (see syscall)",
+        SLEEPING: f"{state}: asleep in read() on ipcviz's control socket, between steps",
         STOPPED: f"{state}: stopped by a signal or traced",
         ZOMBIE: "Z: exited, not yet reaped by its parent",
     }.get(p.state, state)
-    out.append(Source("state", f"{p.state} ({how})", f"/proc/{pid}/stat field 3",
+    out.append(Source("state", f"{p.state} ({state})", f"/proc/{pid}/stat field 3: {how}",
                       f"ps -o stat= -p {pid}"))
     if p.state == ZOMBIE:
         if p.exit is not None:
@@ -93,7 +93,7 @@ def for_process(p: Process) -> list[Source]:
                               f"cut -d' ' -f52 /proc/{pid}/stat"))
         return out
     if p.syscall or p.state in (BLOCKED, STOPPED):
-        args = ", ".join(str(a) for a in p.syscall_args[:3])
+        args = ", ".join(str(a) if a <= 0xFFFF else hex(a) for a in p.syscall_args[:3])
         out.append(Source(
             "syscall", f"{p.syscall}({args})" if p.syscall else "?",
             f"/proc/{pid}/syscall (number, then the arguments in hex)",
@@ -106,18 +106,17 @@ def for_process(p: Process) -> list[Source]:
                       f"/proc/{pid}/fd (one symlink per open fd)", f"ls -l /proc/{pid}/fd",
                       "ipcviz's own control socket is hidden from the card"))
     for f in p.fds:
-        out.extend(for_fd(p, f))
+        if f.end is not None:
+            out.extend(src for src in for_fd(p, f) if src.field.endswith("end"))
     if p.signals is not None:
         s = p.signals
-        sets = [("pending", s.pending, "SigPnd"), ("shared pending", s.shared_pending, "ShdPnd"),
-                ("blocked", s.blocked, "SigBlk"), ("ignored", s.ignored, "SigIgn"),
-                ("caught", s.caught, "SigCgt")]
-        for label, names, key in sets:
-            out.append(Source(f"signals {label}", " ".join(names) or "none",
-                              f"/proc/{pid}/status {key} (a hex bit mask, bit n-1 = signal n)",
-                              f"grep {key} /proc/{pid}/status"))
-        out.append(Source("signals queued", f"{s.queued}/{s.queue_limit}",
-                          f"/proc/{pid}/status SigQ", f"grep SigQ /proc/{pid}/status"))
+        sets = [("pending", s.pending + s.shared_pending), ("blocked", s.blocked),
+                ("caught", s.caught), ("ignored", s.ignored)]
+        value = "; ".join(f"{label} {' '.join(names) or 'none'}" for label, names in sets)
+        out.append(Source(
+            "signals", f"{value}; queued {s.queued}/{s.queue_limit}",
+            f"/proc/{pid}/status SigPnd ShdPnd SigBlk SigCgt SigIgn (hex masks: bit n-1 is "
+            "signal n) and SigQ", f"grep Sig /proc/{pid}/status"))
     return out
 
 

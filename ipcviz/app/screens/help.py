@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Grid, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -45,15 +45,24 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        rows: list[Content] = [Content.styled("Keys", "b $text-accent")]
-        for key, what in KEYS:
-            rows.append(Content.assemble((f"{key:>12}  ", "b"), what))
-        rows += [Content(""), Content.styled("Reading the stage", "b $text-accent")]
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "ipcviz help"
+            box.border_subtitle = "escape closes"
+            yield Static(Content.styled("Keys", "b $text-accent"))
+            with Grid(id="help-keys"):
+                for key, what in KEYS:
+                    yield Static(Content.styled(key, "b"), classes="help-key")
+                    yield Static(what)
+            yield Static(self._reading())
+
+    def _reading(self) -> Content:
+        rows: list[Content] = [Content(""), Content.styled("Reading the stage", "b $text-accent")]
         rows.append(Content(
-            "Top: user space, a card per process with its PID, parent, state and fd table.\n"
-            "Below: kernel space, each kernel object (a pipe: its buffer, bytes/capacity, its\n"
-            "open read and write ends, who sleeps on it). Nothing is simulated: every value was\n"
-            "read from the kernel (/proc, ioctl, fcntl) right after the step."))
+            "Top: user space, a card per process with its PID, parent, state and fd table. "
+            "Below: kernel space, each kernel object (a pipe: its buffer, bytes/capacity, its "
+            "open read and write ends as process:fd, who sleeps on it). Nothing is simulated: "
+            "every value was read from the kernel (/proc, ioctl, fcntl) right after the step; "
+            "press s to see where each one came from."))
         rows.append(Content(""))
         for text, style, meaning in LEGEND:
             rows.append(Content.assemble((text, style), ("  " + meaning, "$text-muted")))
@@ -61,10 +70,7 @@ class HelpScreen(ModalScreen[None]):
             "The log on the side prints each call like strace: '<unfinished ...>' is a call "
             "that blocked; '<... read resumed>' is its return when another step woke it.",
             "italic")]
-        with VerticalScroll(id="help-box") as box:
-            box.border_title = "ipcviz help"
-            box.border_subtitle = "escape closes"
-            yield Static(Content("\n").join(rows))
+        return Content("\n").join(rows)
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)

@@ -45,12 +45,16 @@ class PickerScreen(Screen):
             Content.assemble(
                 ("ipcviz", "b $text-accent"),
                 ": Unix IPC on the real kernel. Pick a scenario: its processes run for real, "
-                "and the stage draws what the kernel says they do."),
+                "and the stage draws what the kernel says they do.\n",
+                ("↑↓ choose · enter opens · ctrl+p finds a scenario by name or words · ? help",
+                 "$text-muted")),
             id="picker-intro")
         options: list[Option | None] = []
         ordered = sorted(self.entries, key=lambda e: e.mechanism)
         for mechanism, group in groupby(ordered, key=lambda e: e.mechanism):
             group = list(group)
+            if options:
+                options.append(None)
             title = MECHANISM_TITLES.get(mechanism, mechanism)
             options.append(Option(Content.styled(f"{title}  ({len(group)})", "b $text-secondary"),
                                   disabled=True, id=f"group-{mechanism}"))

@@ -43,6 +43,7 @@ SPEEDS: tuple[tuple[float, str], ...] = (
     (0.0, "fastest"),
 )
 DEFAULT_SPEED = 1
+MAX_PENDING = 3  # key presses remembered while a step runs
 SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
 
 
@@ -51,16 +52,16 @@ class StageScreen(Screen):
 
     BINDINGS = [
         Binding("space", "forward", "Step", priority=True),
-        Binding("right", "forward", "Step →", show=False, priority=True),
-        Binding("left", "back", "← Back", priority=True),
-        Binding("p", "play", "Play/Pause"),
-        Binding("plus,equals_sign", "faster", "+ Faster", key_display="+"),
-        Binding("minus", "slower", "− Slower", key_display="−"),
+        Binding("right", "forward", "Step", show=False, priority=True),
+        Binding("left", "back", "Back", priority=True),
+        Binding("p", "play", "Play"),
+        Binding("plus,equals_sign", "faster", "Faster", key_display="+", show=False),
+        Binding("minus", "slower", "Slower", key_display="−", show=False),
         Binding("r", "restart", "Restart"),
         Binding("s", "sources", "Sources"),
-        Binding("n", "next_scenario", "Next"),
-        Binding("N", "previous_scenario", "Prev", key_display="N"),
-        Binding("c", "toggle_side", "Code/log", show=False),
+        Binding("c", "toggle_side", "Code/log"),
+        Binding("n", "next_scenario", "Next scenario", show=False),
+        Binding("N", "previous_scenario", "Previous scenario", key_display="N", show=False),
         Binding("home", "first", "First snapshot", show=False),
         Binding("end", "last", "Head", show=False),
         Binding("escape", "picker", "Scenarios", show=False),
@@ -97,11 +98,12 @@ class StageScreen(Screen):
         self.viewing = 0  # index into history of the snapshot on screen
         self.live: Snapshot | None = None  # latest sample of the head, if newer than it
         self.generation = 0
-        self.busy = False  # a start/step/sample is in flight for the current generation
+        self.busy = False  # a start or a step is in flight for the current generation
+        self.sampling = False  # a live look at the head is in flight
         self.finished = False
         self.playing = False
         self.speed = DEFAULT_SPEED
-        self.pending_step = False  # a step asked for while busy: run it when free
+        self.pending_steps = 0  # steps asked for while busy: run them when free
         self.failed: str | None = None
         self._play_timer = None
 
@@ -114,12 +116,12 @@ class StageScreen(Screen):
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
-                yield Label("USER SPACE: processes", classes="space-label")
-                with Horizontal(id="user"):
+                with Horizontal(id="user") as user:
+                    user.border_title = "USER SPACE · processes"
                     for spec in self.scenario.processes:
                         yield ProcessCard(spec.name, self.scenario, id=f"proc-{spec.name}")
-                yield Label("KERNEL SPACE: objects", classes="space-label -kernel")
-                with Vertical(id="kernel"):
+                with Vertical(id="kernel") as kernel:
+                    kernel.border_title = "KERNEL SPACE · objects"
                     for obj in self.scenario.objects:
                         if obj.kind == "pipe":
                             yield PipeView(obj.name, self.scenario, id=f"obj-{obj.name}")
@@ -133,7 +135,7 @@ class StageScreen(Screen):
                 log = SyscallLog(id="log")
                 log.border_title = "strace"
                 yield log
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#narration", Narration).update(f"{self.scenario.title}: starting…")
@@ -150,13 +152,14 @@ class StageScreen(Screen):
         """Begin a new generation: fresh processes, empty history."""
         self._retire_run()
         self.generation += 1
+        self.sampling = False
         self.history = []
         self.viewing = 0
         self.live = None
         self.finished = False
         self.failed = None
         self.busy = True
-        self.pending_step = False
+        self.pending_steps = 0
         self._refresh_status()
         try:
             run = self.app.make_run(self.scenario)
@@ -229,7 +232,7 @@ class StageScreen(Screen):
     def _on_sampled(self, message: Sampled) -> None:
         if message.generation != self.generation:
             return
-        self.busy = False
+        self.sampling = False
         snap = message.snapshot
         if snap is not None and self.history and self.viewing == len(self.history) - 1:
             shown = self.live or self.history[-1]
@@ -245,24 +248,25 @@ class StageScreen(Screen):
             return
         self.busy = False
         self.failed = message.message
-        self._stop_playing()
+        self._retire_run()  # a run that cannot go on leaves no process behind
         self._refresh_status()
         self.app.show_run_error(self.scenario.name, message.message)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Anything but a RunError escaping a worker: a dialog, never a traceback."""
         if event.state == WorkerState.ERROR:
-            self.busy = False
+            self.busy = self.sampling = False
             self._stop_playing()
             err = event.worker.error
             self.failed = f"{type(err).__name__}: {err}"
+            self._retire_run()
             self._refresh_status()
             self.app.show_run_error(self.scenario.name, f"internal error: {self.failed}")
 
     def _after_idle(self) -> None:
         """A worker finished: run a step that was asked for meanwhile, or go on playing."""
-        if self.pending_step:
-            self.pending_step = False
+        if self.pending_steps and not self.finished:
+            self.pending_steps -= 1
             self._step()
         elif self.playing:
             self._schedule_play()
@@ -270,25 +274,26 @@ class StageScreen(Screen):
             self._refresh_status()
 
     def _step(self) -> None:
-        if self.run is None or self.failed or not self.history:
+        if self.run is None or self.failed:
+            return
+        if self.busy or self.sampling or not self.history:
+            self.pending_steps = min(self.pending_steps + 1, MAX_PENDING)
+            self._refresh_status()
             return
         if self.finished:
             self.notify("The scenario has no more steps: r restarts it, n opens the next one.",
                         title="Finished", timeout=3)
             self._stop_playing()
             return
-        if self.busy:
-            self.pending_step = True
-            return
         self.busy = True
         self._refresh_status()
         self._worker_step(self.run, self.generation)
 
     def _maybe_sample(self) -> None:
-        if (self.run is None or self.busy or self.playing or self.failed or not self.history
-                or self.viewing != len(self.history) - 1):
+        if (self.run is None or self.busy or self.sampling or self.playing or self.failed
+                or not self.history or self.viewing != len(self.history) - 1):
             return
-        self.busy = True
+        self.sampling = True
         self._worker_sample(self.run, self.generation)
 
     # -- drawing --------------------------------------------------------------------------
@@ -312,7 +317,10 @@ class StageScreen(Screen):
                 card.show(snap, sources)
             for view in self.query(PipeView):
                 view.show(snap, sources)
-            self.query_one("#code", CodeView).show(snap)
+            line = self.query_one("#code", CodeView).show(snap)
+            if line is not None:
+                box = self.query_one("#code-box")
+                self.call_after_refresh(box.scroll_to, y=max(line - 2, 0), animate=False)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
             self._refresh_status()
 
@@ -410,7 +418,10 @@ class StageScreen(Screen):
         self.app.action_toggle_sources()
 
     def action_toggle_side(self) -> None:
-        self.query_one("#side").toggle_class("-hidden")
+        side = self.query_one("#side")
+        shown = side.display
+        side.set_class(shown, "-hidden")
+        side.set_class(not shown, "-shown")
 
     def action_next_scenario(self) -> None:
         self.app.open_neighbour(self.scenario.name, +1)

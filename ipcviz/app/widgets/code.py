@@ -12,15 +12,18 @@ from .. import words
 
 class CodeView(Static):
     DEFAULT_CSS = """
-    CodeView { height: auto; padding: 0 1; }
+    CodeView { height: auto; width: auto; min-width: 100%; padding: 0 1; text-wrap: nowrap; }
     """
 
     def __init__(self, scenario: Scenario, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.scenario = scenario
 
-    def show(self, snapshot: Snapshot) -> None:
+    def show(self, snapshot: Snapshot) -> int | None:
+        """Draw the programs; returns the line of the step just run (to scroll it into view)."""
         blocks: list[Content] = []
+        current: int | None = None
+        y = 0
         for spec in self.scenario.processes:
             p = snapshot.process_named(spec.name)
             last = p.step if p else None
@@ -29,6 +32,8 @@ class CodeView(Static):
                 done = last is not None and number <= last
                 for i, line in enumerate(lines):
                     num = f"{number:>2} " if i == 0 else "   "
+                    if number == snapshot.step and i == 0 and current is None:
+                        current = y + len(rows)
                     if number == last and number == snapshot.step:
                         rows.append(Content.assemble(("▶", "b $text-accent"), (num, "b"),
                                                      (line, "b reverse $accent")))
@@ -39,4 +44,6 @@ class CodeView(Static):
                         style = "" if done else "$text-muted"
                         rows.append(Content.assemble(" ", (num, "$text-muted"), (line, style)))
             blocks.append(Content("\n").join(rows))
+            y += len(rows)
         self.update(Content("\n").join(blocks))
+        return current

@@ -15,7 +15,7 @@ OUTCOME_STYLE = {BLOCKED: "b $text-error", FAILED: "b $text-warning", KILLED: "b
 class SyscallLog(VerticalScroll):
     DEFAULT_CSS = """
     SyscallLog { height: 1fr; }
-    SyscallLog > Static { width: auto; padding: 0 1; }
+    SyscallLog > Static { width: 1fr; padding: 0 1; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -24,11 +24,15 @@ class Narration(Static):
         lines.append(head)
         if snapshot.narration:
             lines.append(Content(snapshot.narration.strip()))
+        checks: list[Content] = []
         for c in snapshot.checks:
             mark, style = ("✓", "$text-success") if c.ok else ("✗", "b $text-error")
-            lines.append(Content.assemble((f"{mark} ", style), (c.expect, style),
-                                          ("" if c.ok else f"  (saw {c.observed!r})",
-                                           "$text-error")))
+            checks.append(Content.assemble((f"{mark} ", style), (c.expect, style),
+                                           ("" if c.ok else f" (saw {c.observed!r})",
+                                            "$text-error")))
+        if checks:
+            lines.append(Content.assemble(("checked: ", "$text-muted"),
+                                          Content("   ").join(checks)))
         self.update(Content("\n").join(lines))
 
 

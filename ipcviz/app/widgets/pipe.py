@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import RenderResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -54,7 +54,8 @@ class PipeBar(Widget):
         text = "█" * full + (EIGHTHS[part] if part and full < width else "")
         text = text + " " * (width - len(text))
         cls = "pipe-bar--full" if self.fill >= 1.0 else "pipe-bar--fill"
-        return Content.styled(text, self.get_visual_style(cls))
+        rows = max(self.content_region.height, 1)
+        return Content.styled("\n".join([text] * rows), self.get_visual_style(cls))
 
 
 class PipeView(Vertical):
@@ -71,8 +72,12 @@ class PipeView(Vertical):
     }
     PipeView.-full { border: heavy $error; }
     PipeView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
-    PipeView.-gone { border: dashed $foreground 40%; }
+    PipeView.-gone { border: dashed $foreground 40%; color: $text-muted; }
+    PipeView.-gone > .pipe--flow, PipeView.-gone > .pipe--numbers { display: none; }
+    PipeView.-unborn > .pipe--flow { display: none; }
     PipeView > .pipe--numbers { height: auto; }
+    PipeView > .pipe--flow { height: auto; }
+    PipeView .pipe--end { width: auto; max-width: 30%; padding: 0 1; color: $text-secondary; }
     PipeView > .pipe--details { height: auto; }
     """
 
@@ -84,7 +89,10 @@ class PipeView(Vertical):
         self.state: PipeState | None = None
 
     def compose(self):
-        yield PipeBar()
+        with Horizontal(classes="pipe--flow"):
+            yield Static(classes="pipe--end -write")
+            yield PipeBar()
+            yield Static(classes="pipe--end -read")
         yield Static(classes="pipe--numbers")
         yield Static(classes="pipe--details")
 
@@ -93,6 +101,8 @@ class PipeView(Vertical):
         numbers = self.query_one(".pipe--numbers", Static)
         details = self.query_one(".pipe--details", Static)
         bar = self.query_one(PipeBar)
+        write_end = self.query_one(".pipe--end.-write", Static)
+        read_end = self.query_one(".pipe--end.-read", Static)
         self.set_class(o is None, "-unborn")
         if not isinstance(o, PipeState):
             self.state = None
@@ -100,6 +110,8 @@ class PipeView(Vertical):
             when = f" ({step.process} creates it at step {step.number})" if step else ""
             self.border_subtitle = ""
             bar.set_fill(0.0)
+            write_end.update("write end ▶")
+            read_end.update("▶ read end")
             numbers.update(Content.styled(f"not created yet{when}", "italic"))
             details.update("")
             return
@@ -108,8 +120,11 @@ class PipeView(Vertical):
         known = o.bytes is not None and bool(o.capacity)
         full = known and o.bytes >= o.capacity
         self.set_class(full, "-full")
-        self.set_class(o.readers == 0 and o.writers == 0, "-gone")
+        gone = o.readers == 0 and o.writers == 0 and not sources
+        self.set_class(gone, "-gone")  # freed: one line says so, the rest collapses
         bar.set_fill(o.bytes / o.capacity if known else 0.0, known)
+        write_end.update(Content.assemble(" ".join(o.writer_fds) or "no writer", " ▶"))
+        read_end.update(Content.assemble("▶ ", " ".join(o.reader_fds) or "no reader"))
         numbers.update(self._numbers(o, known, full))
         body = self._details(o, snapshot)
         if sources:
@@ -130,10 +145,8 @@ class PipeView(Vertical):
 
     def _details(self, o: PipeState, snapshot: Snapshot) -> Content:
         lines = [
-            Content.assemble(("read end  ", "$text-muted"), (f"{o.readers} open", "b"),
-                             f"  {' '.join(o.reader_fds)}" if o.reader_fds else ""),
-            Content.assemble(("write end ", "$text-muted"), (f"{o.writers} open", "b"),
-                             f"  {' '.join(o.writer_fds)}" if o.writer_fds else ""),
+            Content.assemble((words.count(o.writers, "write end"), "b"), " open · ",
+                             (words.count(o.readers, "read end"), "b"), " open"),
         ]
         for name in o.blocked_writers:
             p = snapshot.process_named(name)

@@ -63,7 +63,9 @@ class ProcessCard(Static):
             self.update(self._unborn())
             return
         self.border_title = f"{p.name}  PID {p.pid}"
-        self.border_subtitle = f"step {p.step}" if p.step else ""
+        parent = p.parent or "ipcviz"
+        self.border_subtitle = (f"parent {parent}" if p.state == EXITED or not p.ppid
+                                else f"ppid {p.ppid} ({parent})")
         body = self._body(p, snapshot)
         if sources:
             body = Content("\n").join([body, sources_content(provenance.for_process(p))])
@@ -81,11 +83,6 @@ class ProcessCard(Static):
 
     def _body(self, p: Process, snapshot: Snapshot) -> Content:
         lines: list[Content] = []
-        parent = p.parent or "ipcviz runner"
-        if p.state == EXITED:
-            lines.append(Content.assemble(("parent ", "$text-muted"), parent))
-        else:
-            lines.append(Content.assemble(("parent ", "$text-muted"), f"{parent} ({p.ppid})"))
         style = STATE_STYLE.get(p.state, "")
         lines.append(Content.assemble((f"{STATE_MARK.get(p.state, '?')} ", style),
                                       (words.state_words(p, snapshot), style)))
@@ -115,18 +112,19 @@ class ProcessCard(Static):
         plumbing = [f for f in p.fds if words.is_plumbing(f)]
         rest = [f for f in p.fds if not words.is_plumbing(f)]
         waiting_fd = p.syscall_args[0] if p.state == BLOCKED and p.syscall_args else None
-        rows = [Content.styled("fd table", "b $text-muted")]
+        rows = []
         if plumbing:
             nums = ",".join(str(f.fd) for f in plumbing)
-            rows.append(Content.styled(f" {nums} → /dev/null, ipcviz log", "$text-muted"))
+            rows.append(Content.styled(f"fd {nums} → /dev/null, ipcviz log", "$text-muted"))
         for f in rest:
             style = "b" if f.object else ""
-            row = Content.assemble(f" {f.fd:>2} → ", (words.fd_words(f), style))
+            row = Content.assemble(("fd ", "$text-muted"), f"{f.fd} → ",
+                                   (words.fd_words(f), style))
             if f.fd == waiting_fd:
-                row = Content.assemble(row, ("  ◀ asleep on this fd", "$text-error"))
+                row = Content.assemble(row, (" ◀ asleep here", "b $text-error"))
             rows.append(row)
         if not p.fds:
-            rows.append(Content.styled(" (none open)", "$text-muted"))
+            rows.append(Content.styled("no fd open", "$text-muted"))
         return Content("\n").join(rows)
 
     def _last_call(self, snapshot: Snapshot) -> str | None:
@@ -137,4 +135,8 @@ class ProcessCard(Static):
 
 
 def _arg(a: int) -> str:
-    return hex(a) if a > 0xFFFF else str(a)
+    """A syscall argument: small numbers as they are, addresses shortened (0x7ff4…0080)."""
+    if a <= 0xFFFF:
+        return str(a)
+    h = f"{a:x}"
+    return f"0x{h[:4]}…{h[-4:]}" if len(h) > 10 else f"0x{h}"

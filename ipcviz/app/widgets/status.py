@@ -18,8 +18,7 @@ class StatusBar(Static):
         self.set_class(history, "-history")
         parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
         if history:
-            parts += [(f"HISTORY: snapshot {viewing} of {head}", "b reverse"),
-                      " (live processes wait at the head)  "]
+            parts += [(f"HISTORY {viewing}/{head}", "b reverse"), " live waits at the head  "]
         else:
             parts += [(f"step {step}/{total}", "b"), "  "]
             parts += [("LIVE", "b $text-success")]
@@ -28,9 +27,9 @@ class StatusBar(Static):
             parts += ["  "]
         parts += [Content.from_markup("[@click=screen.back]◀[/] [@click=screen.forward]▶[/]  ")]
         if playing:
-            parts += [Content.from_markup("[@click=screen.play]❚❚ playing[/]"), f" {speed}"]
+            parts += [Content.from_markup("[@click=screen.play]❚❚ playing[/]"), f"  {speed}"]
         else:
-            parts += [Content.from_markup("[@click=screen.play]▷ play[/]"), f" {speed}"]
+            parts += [Content.from_markup("[@click=screen.play]▷ play[/]"), f"  {speed}"]
         if busy:
             parts += [("  running a step…", "$text-warning")]
         if sources:

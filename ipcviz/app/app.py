@@ -1,0 +1,165 @@
+"""The ipcviz Textual app: a live lecture stage for Unix IPC.
+
+The app never talks to a process or to the kernel: it asks its run factory (a real
+`ipcviz.runtime.Run`, or a fake in tests) for Snapshots, from thread workers, and draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..scenario import ScenarioError, find, load
+from ..scenario.catalog import Entry
+from ..scenario.model import Scenario
+from .commands import ScenarioProvider
+from .screens import HelpScreen, PickerScreen, RunErrorScreen, StageScreen
+from .source import RunFactory, RunLike
+from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH
+
+LIGHT_THEME = "textual-light"
+DARK_THEME = "textual-dark"
+
+
+class IpcvizApp(App[int]):
+    """Picker and stage.  `run_factory(scenario)` makes a run; `entries` lists scenarios."""
+
+    CSS_PATH = "ipcviz.tcss"
+    TITLE = "ipcviz"
+    COMMANDS = App.COMMANDS | {ScenarioProvider}
+    # Screen classes by terminal size, used by ipcviz.tcss to collapse panels.
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny-w"), (MIN_WIDTH, "-narrow"), (140, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-tiny-h"), (MIN_HEIGHT, "-short"), (28, "-medium"),
+                            (36, "-tall")]
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(
+        self,
+        run_factory: RunFactory,
+        entries: Sequence[Entry],
+        *,
+        scenario: Scenario | None = None,
+        loader: Callable[[str | Path], Scenario] = find,
+        problems: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.run_factory = run_factory
+        self.entries = list(entries)
+        self.loader = loader
+        self.problems = list(problems)
+        self.initial = scenario
+        self.show_sources = False
+        self.runs: list[RunLike] = []  # every run made: all are closed before exit
+        self.exit_code = 0
+
+    # -- screens ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return PickerScreen(self.entries, self.problems)
+
+    def on_mount(self) -> None:
+        if self.initial is not None:
+            self.push_screen(StageScreen(self.initial))
+
+    def show_picker(self) -> None:
+        while isinstance(self.screen, StageScreen | HelpScreen):
+            self.pop_screen()
+
+    def open_scenario(self, name: str) -> None:
+        entry = next((e for e in self.entries if e.name == name), None)
+        try:
+            scenario = load(entry.path) if entry else self.loader(name)
+        except ScenarioError as err:
+            self.notify(str(err), title="Cannot open the scenario", severity="error")
+            return
+        if isinstance(self.screen, StageScreen):
+            self.switch_screen(StageScreen(scenario))
+        else:
+            self.push_screen(StageScreen(scenario))
+
+    def open_neighbour(self, current: str, delta: int) -> None:
+        names = [e.name for e in self.entries]
+        if not names:
+            self.notify("No other scenario is known.", timeout=3)
+            return
+        i = names.index(current) if current in names else -1
+        self.open_scenario(names[(i + delta) % len(names)])
+
+    def show_run_error(self, scenario: str, message: str) -> None:
+        def chosen(what: str | None) -> None:
+            screen = self.screen
+            if what == "restart" and isinstance(screen, StageScreen):
+                screen.action_restart()
+            elif what == "picker":
+                self.show_picker()
+            elif what == "quit":
+                self.action_quit()
+
+        self.push_screen(RunErrorScreen(scenario, message), chosen)
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def make_run(self, scenario: Scenario) -> RunLike:
+        run = self.run_factory(scenario)
+        self.runs.append(run)
+        return run
+
+    def close_run(self, run: RunLike) -> None:
+        """Close a run off the event loop (close() waits for its processes to end)."""
+        self._close_run_worker(run)
+
+    @work(thread=True, group="close", exit_on_error=False)
+    def _close_run_worker(self, run: RunLike) -> None:
+        run.close()
+
+    def close_all_runs(self) -> None:
+        """Blocking: end every process of every run.  Idempotent (Run.close is)."""
+        for run in self.runs:
+            try:
+                run.close()
+            except OSError:
+                pass  # already half gone: kill_run_processes ran in close() before this
+
+    async def action_quit(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, StageScreen):
+                screen._retire_run()
+        self.exit(self.exit_code)
+
+    def on_unmount(self) -> None:
+        self.close_all_runs()
+
+    # -- look -------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
+
+    def action_toggle_sources(self) -> None:
+        self.show_sources = not self.show_sources
+        for screen in self.screen_stack:
+            if isinstance(screen, StageScreen):
+                screen.redraw()
+
+    def get_system_commands(self, screen: Screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Light theme (projector)", "Switch to the light theme",
+                            lambda: setattr(self, "theme", LIGHT_THEME))
+        yield SystemCommand("Dark theme", "Switch to the dark theme",
+                            lambda: setattr(self, "theme", DARK_THEME))
+        yield SystemCommand("Sources on / off",
+                            "Show where each value comes from and how to check it",
+                            self.action_toggle_sources)
+        yield SystemCommand("Scenarios", "Back to the list of scenarios", self.show_picker)

@@ -1,0 +1,149 @@
+"""provenance: every value on the stage names its kernel source and a command to check it."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from ipcviz.model import provenance as pv
+from ipcviz.model.snapshot import Exit, Fd, PipeState, Process, Signals
+from ipcviz.model.timeline import read_trace
+
+from .helpers import BLOCKED_STEP, HERE, TRACE_PATH
+
+
+@pytest.fixture(scope="module")
+def trace():
+    return read_trace(TRACE_PATH)
+
+
+def by_field(sources):
+    return {s.field: s for s in sources}
+
+
+def test_blocked_process_sources_name_proc_files(trace):
+    """A blocked writer: state, syscall, wchan, fds and fd ends each cite /proc of its PID."""
+    # GIVEN the snapshot after the parent's write() blocked
+    snap = trace[BLOCKED_STEP]
+    parent = snap.process_named("parent")
+    # WHEN
+    src = by_field(pv.for_process(parent))
+    # THEN
+    pid = parent.pid
+    assert src["state"].command == f"ps -o stat= -p {pid}"
+    assert "stat field 3" in src["state"].interface
+    assert src["state"].value.startswith("blocked")
+    assert src["syscall"].command == f"cat /proc/{pid}/syscall"
+    assert src["syscall"].value.startswith("write(4, 0x")
+    assert src["wchan"].value == parent.wchan
+    assert src["wchan"].command.startswith(f"cat /proc/{pid}/wchan")
+    assert src["fds"].command == f"ls -l /proc/{pid}/fd"
+    assert src["fd 4 end"].value == "write end"
+    assert src["fd 4 end"].command == f"grep flags /proc/{pid}/fdinfo/4"
+    assert src["signals"].command == f"grep Sig /proc/{pid}/status"
+
+
+def test_pipe_sources_ask_through_the_holder(trace):
+    """bytes and capacity name FIONREAD / F_GETPIPE_SZ through the holder's fd, with a command."""
+    snap = trace[BLOCKED_STEP]
+    pipe = snap.object_named("p")
+    holder = pv.pipe_holder(snap, pipe)
+    assert holder is not None
+    pid, fd = holder
+    src = by_field(pv.for_object(pipe, holder, {p.name: p.pid for p in snap.processes}))
+    assert src["bytes"].value == str(pipe.bytes)
+    assert f"ioctl(FIONREAD) through pidfd_getfd on {pid}'s fd {fd}" == src["bytes"].interface
+    assert f"/proc/{pid}/fd/{fd}" in src["bytes"].command
+    assert "1032" in src["capacity"].command and src["capacity"].value == str(pipe.capacity)
+    assert "reader" in src["capacity"].note  # opening it adds a reader: the student is told
+    assert f"pipe:\\[{pipe.inode}\\]" in src["readers"].command
+    parent = snap.process_named("parent")
+    assert src["blocked writers"].value == "parent"
+    assert f"/proc/{parent.pid}/wchan" in src["blocked writers"].command
+
+
+def test_pipe_holder_skips_zombies_and_the_gone():
+    """The probe asks through a live process's end, never a zombie's (it has no fds)."""
+    fds = (Fd(3, "pipe:[77]", "p", "read"),)
+    zombie = Process("a", 10, 1, None, "zombie", fds=fds)
+    live = Process("b", 11, 10, "a", "sleeping", fds=(Fd(5, "pipe:[77]", "p", "write"),))
+    from ipcviz.model.snapshot import Snapshot
+
+    snap = Snapshot(0, 0, 1, 0.0, processes=(zombie, live),
+                    objects=(PipeState("p", "pipe", inode=77),))
+    assert pv.pipe_holder(snap, snap.objects[0]) == (11, 5)
+    gone = Snapshot(0, 0, 1, 0.0, processes=(zombie,), objects=snap.objects)
+    assert pv.pipe_holder(gone, gone.objects[0]) is None
+    src = by_field(pv.for_object(gone.objects[0], None))
+    assert src["bytes"].command is None and src["bytes"].value == "unknown"
+
+
+def test_exited_and_zombie_processes():
+    """A reaped process has no /proc entry; a zombie's exit code is stat field 52."""
+    gone = Process("c", 42, 0, "p", "exited", exit=Exit(None, "SIGPIPE"))
+    src = by_field(pv.for_process(gone))
+    assert src["state"].command == "ls /proc/42"
+    assert src["exit"].value == "killed by SIGPIPE" and src["exit"].command is None
+    zombie = Process("c", 43, 1, "p", "zombie", exit=Exit(3), kernel_state="Z")
+    src = by_field(pv.for_process(zombie))
+    assert src["exit"].value == "exited with code 3"
+    assert src["exit"].command == "cut -d' ' -f52 /proc/43/stat"
+
+
+def test_signals_are_summarised(trace):
+    p = Process("x", 5, 1, None, "sleeping",
+                signals=Signals(pending=("SIGUSR1",), blocked=("SIGUSR1",), queued=1,
+                                queue_limit=100))
+    src = by_field(pv.for_process(p))
+    assert "pending SIGUSR1" in src["signals"].value
+    assert "blocked SIGUSR1" in src["signals"].value
+
+
+def test_source_line_is_one_line(trace):
+    for s in pv.for_process(trace[BLOCKED_STEP].processes[0]):
+        assert "\n" not in s.line()
+
+
+def test_provenance_is_pure():
+    """The headless report uses provenance: it must not import textual or rich."""
+    code = ("import sys, ipcviz.model.provenance; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=30, check=True, cwd=HERE.parents[1])
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.kernel
+def test_commands_print_what_the_probe_saw():
+    """Cross-check: the student's commands, run on a live blocked writer, agree with the stage."""
+    from ipcviz.runtime import Run
+
+    from .helpers import scenario
+
+    with Run(scenario()) as run:
+        run.start()
+        snap = None
+        while not run.finished:
+            snap = run.step()
+            if snap.step == BLOCKED_STEP:
+                break
+        pipe = snap.object_named("p")
+        parent = snap.process_named("parent")
+        src = by_field(pv.for_object(pipe, pv.pipe_holder(snap, pipe)))
+        psrc = by_field(pv.for_process(parent))
+
+        def sh(cmd):
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+
+        assert sh(src["bytes"].command) == str(pipe.bytes)
+        assert sh(src["capacity"].command) == str(pipe.capacity)
+        assert sh(psrc["state"].command).startswith(parent.kernel_state)
+        assert sh(psrc["wchan"].command) == parent.wchan
+        assert sh(psrc["fd 4 end"].command).endswith("1")  # O_WRONLY: the write end
+        found = sh(src["readers"].command).split()
+        assert sorted(found) == sorted(shlex.split(" ".join(found)))
+        assert len(found) == pipe.readers + pipe.writers
