@@ -11,20 +11,18 @@ import sys
 
 def run_app(scenario: str | None = None) -> int:
     """Run the app; returns the process exit code (2: the scenario cannot be loaded)."""
+    from dataclasses import replace
+
     from ..runtime import Run
+    from ..runtime.availability import unavailable
     from ..scenario import ScenarioError, find, load
-    from ..scenario.catalog import Entry, scenario_paths
+    from ..scenario.catalog import scan
     from .app import IpcvizApp
 
-    entries: list[Entry] = []
-    problems: list[str] = []
-    for path in scenario_paths():
-        try:
-            s = load(path)
-        except ScenarioError as err:
-            problems.append(f"skipped a broken scenario: {err}")
-            continue
-        entries.append(Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), path))
+    found, broken = scan()
+    problems = [f"skipped a broken scenario: {err}" for err in broken]
+    # Lessons this system cannot run are listed, marked, with the reason found at start.
+    entries = [replace(e, unavailable=unavailable(load(e.path))) for e in found]
     chosen = None
     if scenario is not None:
         try:

@@ -76,6 +76,10 @@ class IpcvizApp(App[int]):
 
     def open_scenario(self, name: str) -> None:
         entry = next((e for e in self.entries if e.name == name), None)
+        if entry is not None and entry.unavailable:
+            self.notify(entry.unavailable, title=f"{name} cannot run on this system",
+                        severity="warning")
+            return
         try:
             scenario = load(entry.path) if entry else self.loader(name)
         except ScenarioError as err:

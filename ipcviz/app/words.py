@@ -115,9 +115,9 @@ def log_line(e: LogEntry) -> tuple[str, str, str]:
     who = f"{e.process}[{e.pid or '?'}]"
     if e.outcome == "handled":
         return who, e.call, ""
-    woke = e.detail is not None and e.detail.startswith("(step ")
+    woke = e.late
     detail = e.detail
-    if woke and detail is not None:
+    if woke and detail is not None and detail.startswith("(step "):
         detail = detail.split(")", 1)[1].strip() or None
     if detail and len(detail) > DETAIL_MAX:
         detail = detail[:DETAIL_MAX] + "..."  # like strace -s 32: the call's result stays readable

@@ -104,10 +104,14 @@ def _app(name: str | None) -> int:
     from ..scenario import ScenarioError, find
 
     if name is not None:
+        from ..runtime.availability import unavailable
+
         try:
-            find(name)
+            why = unavailable(find(name))
         except ScenarioError as err:
             return _fail(str(err), EXIT_INPUT)
+        if why:
+            return _fail(f"{name} cannot run on this system: {why}", EXIT_RUN)
     _clean_quietly()
     from ..app import run_app
 

@@ -116,6 +116,7 @@ class LogEntry:
     result: Any = None
     errno: str | None = None
     detail: str | None = None  # e.g. the bytes read, as text
+    late: bool = False  # a blocked call that returned later, woken by another step
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,9 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
         if f.name not in data:
             continue
         value = data[f.name]
-        if isinstance(value, list):
+        # Only fields declared as tuples become tuples: a call's result stays a list,
+        # as it was live (pipe() returns [3, 4]).
+        if isinstance(value, list) and str(f.type).startswith("tuple"):
             value = tuple(value)
         kwargs[f.name] = value
     return cls(**kwargs)

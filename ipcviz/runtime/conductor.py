@@ -88,6 +88,7 @@ class Run:
         self._log: list[LogEntry] = []
         self._log_mark = 0  # length of the log at the last step snapshot
         self._handled: list[tuple[int, str]] = []  # (pid, signal) of handler runs
+        self._messages = 0  # messages received so far
         self._sampler = Sampler()
         self._next = 1
         self._closed = False
@@ -218,6 +219,7 @@ class Run:
                 self._on_message(peer, msg)
 
     def _on_message(self, peer: Peer, msg: dict[str, Any]) -> None:
+        self._messages += 1
         t = msg.get("t")
         if t == "hello":
             peer.role, peer.pid, peer.name = msg["role"], msg["pid"], msg.get("name")
@@ -342,6 +344,7 @@ class Run:
         pids = {n: t.pid for n, t in self._tracked.items()}
         tr.step = st.number
         deadline = time.monotonic() + self.step_bound
+        handled_mark = len(self._handled)  # handler runs reported before this step
         self._send(peer, {"t": "step", "step": st.number, "action": st.action,
                           "args": st.args, "pids": pids})
         outcome: str | None = None
@@ -372,8 +375,9 @@ class Run:
             self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
             self._tracked[child] = Tracked(child, self._peers[child].pid, name)
             self._wait_idle([child], deadline)
-        if st.action == "kill" and outcome == RETURNED:
-            self._settle_signal(st.args["target"], st.args["signal"], deadline)
+        if outcome == RETURNED:
+            for target, sig in self._signals_sent(st, res or {}):
+                self._settle_signal(target, sig, deadline, handled_mark)
         self._settle(deadline)
         result = res.get("result") if res else None
         return self._snapshot(st, outcome, result, res.get("errno") if res else None,
@@ -409,8 +413,31 @@ class Run:
                     tr.reaped = True
                     tr.exit = exit_from_status(res["status"])
 
-    def _settle_signal(self, target: str, sig: str, deadline: float) -> None:
-        """After kill(): wait until the kernel has dealt with the signal at the target."""
+    def _signals_sent(self, st: Step, res: dict[str, Any]) -> list[tuple[str, str]]:
+        """(target, signal) of the signals a returned step sent: kill(), and the ones an op
+        reports in "signalled" ([{"pid", "signal"}], e.g. a terminal's line discipline)."""
+        out = []
+        if st.action == "kill":
+            out.append((st.args["target"], st.args["signal"]))
+        by_pid = {t.pid: n for n, t in self._tracked.items()}
+        for s in res.get("signalled", ()):
+            if s.get("pid") in by_pid and s.get("signal"):
+                out.append((by_pid[s["pid"]], s["signal"]))
+        return out
+
+    # The kernel's default action is "ignore" for these (SIG_KERNEL_IGNORE_MASK); SIGCONT's
+    # "continue" happens when it is sent, so there is nothing left to wait for either.
+    _DEFAULT_IGNORED = frozenset(
+        signal_number(n) for n in ("SIGCHLD", "SIGURG", "SIGWINCH", "SIGCONT"))
+    _TTY_STOPS = frozenset(signal_number(n) for n in ("SIGTSTP", "SIGTTIN", "SIGTTOU"))
+
+    def _settle_signal(self, target: str, sig: str, deadline: float, mark: int = 0) -> None:
+        """After a signal was sent: wait until the kernel has dealt with it at the target.
+
+        Dealt with means: kept pending (blocked, or the target is stopped), discarded
+        (ignored), the default action taken (the target ended or stopped), or delivered to
+        a handler whose run the target reported (after `mark` in the handler reports).
+        """
         num = signal_number(sig)
         tr = self._tracked.get(target)
         if tr is None or num is None:
@@ -424,14 +451,21 @@ class Run:
                 letter = procfs.read_stat(tr.pid).state
             except procfs.NoSuchProcess:
                 return True
-            if num in s.blocked or letter in ("T", "t"):
-                return True  # stays pending (blocked) or the process is stopped
-            if num in s.pending or num in s.shared_pending:
-                return False
+            pending = s.pending | s.shared_pending
+            if num in s.blocked:
+                return num in pending  # stays pending until unblocked
+            if letter in ("T", "t"):
+                return True  # stopped: the signal stays pending until SIGCONT
+            if pending - s.blocked:
+                return False  # the kernel has not delivered it yet
             if num in s.caught:
-                return (tr.pid, sig) in self._handled or any(
-                    p == tr.pid for p, _ in self._handled)
-            return letter != "R"
+                return any(p == tr.pid and signal_number(x) == num
+                           for p, x in self._handled[mark:])
+            if num in s.ignored or num in self._DEFAULT_IGNORED:
+                return True  # discarded by the kernel
+            if num in self._TTY_STOPS:
+                return True  # stopped, or discarded (an orphaned process group)
+            return False  # terminate / core / stop: wait until it has ended or stopped
 
         self._wait(dealt_with, deadline, f"{sig} to reach '{target}'")
 
@@ -466,7 +500,13 @@ class Run:
                 if name not in self._in_flight and not self._quiet(name):
                     busy.append(name)
             if not busy:
-                return
+                # Everyone is quiet, so all they sent (a handler's report) is written:
+                # read it before the snapshot, and look again if anything came.
+                seen = self._messages
+                self._pump(0)
+                if self._messages == seen:
+                    return
+                continue
             if time.monotonic() > deadline:
                 raise RunError(f"{', '.join(busy)} neither returned nor slept again within "
                                f"{self.step_bound:g} s")
@@ -482,12 +522,17 @@ class Run:
         if res.get("data") is not None:
             detail = repr(res["data"])
         if outcome == FAILED:
-            limit = explain_limit(st.action, res.get("errno"))
-            detail = f"limit: {limit}" if limit else res.get("message")
+            # An op's own explanation (it names the queue's or the system's value) beats
+            # the generic table; a plain strerror does not.
+            own = res.get("message")
+            if own and own == os.strerror(res.get("errno_num") or 0):
+                own = None
+            limit = None if own else explain_limit(st.action, res.get("errno"))
+            detail = f"limit: {limit}" if limit else own or res.get("message")
         if late:
             detail = f"(step {st.number}, woken)" + (f" {detail}" if detail else "")
         return LogEntry(st.number, st.process, self._tracked[st.process].pid, call, outcome,
-                        res.get("result"), res.get("errno"), detail)
+                        res.get("result"), res.get("errno"), detail, late)
 
     def _snapshot(self, st: Step | None, outcome: str | None, result: Any,
                   errno: str | None = None, call: str | None = None) -> Snapshot:

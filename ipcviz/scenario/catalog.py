@@ -27,6 +27,7 @@ class Entry:
     summary: str
     steps: int
     path: Path
+    unavailable: str | None = None  # why this system cannot run it (see runtime.availability)
 
 
 def scenario_paths(root: Path | None = None) -> list[Path]:
@@ -41,6 +42,19 @@ def entries(root: Path | None = None) -> list[Entry]:
         s = load(path)
         out.append(Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), path))
     return out
+
+
+def scan(root: Path | None = None) -> tuple[list[Entry], list[ScenarioError]]:
+    """Every valid scenario of the folder, and the errors of the broken ones."""
+    good, bad = [], []
+    for path in scenario_paths(root):
+        try:
+            s = load(path)
+        except ScenarioError as err:
+            bad.append(err)
+            continue
+        good.append(Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), path))
+    return good, bad
 
 
 def names(root: Path | None = None) -> list[str]:

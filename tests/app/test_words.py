@@ -42,7 +42,7 @@ def test_log_lines_follow_strace():
     blocked = LogEntry(6, "parent", 10, 'write(4, "x", 1)', "blocked")
     assert words.log_line(blocked)[2] == "<unfinished ...>"
     woke = LogEntry(3, "child", 11, "read(3, buf, 100)", "returned", 5, None,
-                    "(step 3, woken) 'hello'")
+                    "(step 3, woken) 'hello'", late=True)
     who, call, out = words.log_line(woke)
     assert call == "<... read resumed>" and out == "= 5  'hello'"
     failed = LogEntry(4, "w", 12, 'write(4, "x", 1)', "failed", -1, "EPIPE")

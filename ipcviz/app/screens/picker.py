@@ -59,7 +59,8 @@ class PickerScreen(Screen):
             options.append(Option(Content.styled(f"{title}  ({len(group)})", "b $text-secondary"),
                                   disabled=True, id=f"group-{mechanism}"))
             for e in group:
-                options.append(Option(_entry_prompt(e), id=e.name))
+                options.append(Option(_entry_prompt(e), id=e.name,
+                                      disabled=bool(e.unavailable)))
         if not self.entries:
             options.append(Option("No scenarios found.", disabled=True))
         yield OptionList(*options, id="picker")
@@ -91,4 +92,5 @@ def _entry_prompt(e: Entry) -> Content:
     return Content.assemble(
         (e.title, "b"), "  ", (e.name, "$text-muted"), "  ",
         (f"{e.steps} steps", "$text-secondary"), "\n",
-        (f"  {e.summary}" if e.summary else "", "italic"))
+        (f"  {e.summary}" if e.summary else "", "italic"),
+        (f"\n  unavailable here: {e.unavailable}" if e.unavailable else "", "$text-warning"))
