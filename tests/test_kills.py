@@ -1,0 +1,42 @@
+"""A run killed at a random step leaves nothing: for every mechanism, several seeds."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ipcviz.scenario import load
+
+from .conftest import SCENARIOS
+from .killing import kill_at
+
+MECHANISMS = sorted({p.parent.name for p in SCENARIOS.glob("*/*.toml")})
+
+
+def pick(mechanism: str, seed: int) -> tuple[str, int]:
+    rng = random.Random(f"{mechanism}-{seed}")
+    path = rng.choice(sorted((SCENARIOS / mechanism).glob("*.toml")))
+    steps = len(load(path).steps)
+    return f"{mechanism}/{path.stem}", rng.randint(1, steps)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_sigkill_at_a_random_step_then_clean(mechanism, seed, runtime_dir):
+    lesson, step = pick(mechanism, seed)
+    how = "SIGKILL-both" if seed == 3 else "SIGKILL"
+    out = kill_at(lesson, step, how, runtime_dir)
+    assert out.run_id, "the run never started"
+    assert out.leftovers == [], f"{lesson} killed ({how}) at step {step}"
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_sigterm_and_sighup_clean_up_without_help(mechanism, how, runtime_dir):
+    lesson, step = pick(mechanism, 7)
+    out = kill_at(lesson, step, how, runtime_dir)
+    assert out.run_id, "the run never started"
+    assert out.leftovers == [], f"{lesson} stopped by {how} at step {step}"
