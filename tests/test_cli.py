@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -59,9 +60,28 @@ def test_run_headless_json_schema(runtime_dir, tmp_path):
     blocked = next(x for x in lines if x["outcome"] == "blocked")
     writer = next(p for p in blocked["processes"] if p["name"] == "writer")
     assert writer["state"] == "blocked" and writer["syscall"] == "write"
-    # the recorded trace holds the same snapshots
+    # the recorded trace holds the same snapshots, and replays without any process
     replayed = read_trace(trace)
     assert [json.loads(json.dumps(s.to_dict())) for s in replayed] == lines
+    r = ipcviz("replay", str(trace), "--json", env={**os.environ, "IPCVIZ_DISABLE":
+                                                    "pidfd_getfd,posix_mq,sysv_msg,proc"})
+    assert r.returncode == 0 and [json.loads(x) for x in r.stdout.splitlines()] == lines
+    r = ipcviz("replay", str(trace), "--headless")
+    assert r.returncode == 0 and "no process was run" in r.stdout
+    assert "blocked in write() on p" in r.stdout
+
+
+def test_damaged_or_old_traces_get_one_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"trace": "ipcviz", "version": 1, "scenario": "x", "source": ""}\n{"step": 0')
+    r = ipcviz("replay", str(bad), "--headless")
+    assert r.returncode == 2 and f"{bad}:2: not a JSON line" in r.stderr
+    old = tmp_path / "old.jsonl"
+    old.write_text('{"trace": "ipcviz", "version": 0}\n')
+    r = ipcviz("replay", str(old), "--headless")
+    assert r.returncode == 2 and "trace format 0; this ipcviz reads format 1" in r.stderr
+    r = ipcviz("replay", str(tmp_path / "none.jsonl"))
+    assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.kernel

@@ -38,6 +38,20 @@ def run_app(scenario: str | None = None) -> int:
     return code if isinstance(code, int) else app.exit_code
 
 
+def replay_app(scenario, snapshots) -> int:
+    """The app on a recorded trace: stepping and history, no process, no kernel object."""
+    from .app import IpcvizApp
+    from .source import TraceRun
+
+    app = IpcvizApp(run_factory=lambda sc: TraceRun(sc, snapshots), entries=[],
+                    scenario=scenario)
+    try:
+        code = app.run()
+    finally:
+        app.close_all_runs()
+    return code if isinstance(code, int) else app.exit_code
+
+
 def __getattr__(name: str):
     if name == "IpcvizApp":
         from .app import IpcvizApp
@@ -46,4 +60,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["IpcvizApp", "run_app"]
+__all__ = ["IpcvizApp", "replay_app", "run_app"]

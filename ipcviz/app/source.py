@@ -48,6 +48,8 @@ class TraceRun:
     Nothing is started; close() only marks the run closed (tests check it was called).
     """
 
+    replay = True  # the stage says REPLAY, not LIVE
+
     def __init__(self, scenario: Scenario, snapshots: Sequence[Snapshot]) -> None:
         if not snapshots:
             raise ValueError("a trace needs at least the snapshot before step 1")

@@ -24,7 +24,7 @@ import time
 from typing import TextIO
 
 EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
-COMMANDS = ("list", "run", "check", "clean", "bench", "help")
+COMMANDS = ("list", "run", "replay", "check", "clean", "bench", "help")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="pause S seconds after printing each snapshot (for a class)")
     run.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
                      help="seconds a step may take to return or block (default 5)")
+    rp = sub.add_parser("replay", help="replay a recorded trace: no process, no kernel object")
+    rp.add_argument("trace", help="a file written by run --record")
+    rp.add_argument("--headless", action="store_true", help="print a report, no app")
+    rp.add_argument("--json", action="store_true", help="one JSON object per snapshot")
     chk = sub.add_parser("check", help="validate scenario files")
     chk.add_argument("paths", nargs="+")
     cl = sub.add_parser("clean", help="remove processes and objects of dead runs")
@@ -86,6 +90,9 @@ def _main(argv: list[str]) -> int:
         return cmd_check(args.paths, sys.stdout)
     if args.command == "clean":
         return cmd_clean(args.dry_run, sys.stdout)
+    if args.command == "replay":
+        return cmd_replay(args.trace, sys.stdout, headless=args.headless or args.json,
+                          as_json=args.json)
     if args.command == "run":
         if not args.headless:
             return _app(args.scenario)
@@ -147,6 +154,38 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = False) -> int:
+    """Show a recorded trace again: full stepping and history, no process, no kernel object."""
+    from ..model.timeline import TraceError, read_trace_file, write_trace_line
+    from ..report.text import print_header, print_snapshot
+    from ..scenario import ScenarioError, loads
+
+    try:
+        header, snaps = read_trace_file(path)
+    except TraceError as err:
+        return _fail(str(err), EXIT_INPUT)
+    if header is None or not header.get("source"):
+        return _fail(f"{path}: this trace carries no scenario (record it with "
+                     "'ipcviz run NAME --headless --record FILE')", EXIT_INPUT)
+    try:
+        scenario = loads(header["source"], f"{path} (embedded scenario)", header["scenario"])
+    except ScenarioError as err:
+        return _fail(str(err), EXIT_INPUT)
+    if as_json:
+        for snap in snaps:
+            write_trace_line(out, snap)
+        return EXIT_OK
+    if headless:
+        print_header(scenario, out)
+        for snap in snaps:
+            print_snapshot(snap, out)
+        out.write(f"\n(replayed from {path}: {len(snaps) - 1} steps, no process was run)\n")
+        return EXIT_OK
+    from ..app import replay_app
+
+    return replay_app(scenario, snaps)
+
+
 def cmd_check(paths: list[str], out: TextIO) -> int:
     from ..scenario import ScenarioError, load
 
@@ -195,7 +234,7 @@ def _on_signal(signum, frame):
 
 def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = None,
             explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0) -> int:
-    from ..model.timeline import write_trace_line
+    from ..model.timeline import write_trace_header, write_trace_line
     from ..report.text import print_header, print_snapshot
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find
@@ -211,7 +250,12 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
         return _fail(f"{scenario.name} cannot run on this system: {why}", EXIT_RUN)
     _clean_quietly()
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
-    trace = open(record, "w", encoding="utf-8") if record else None
+    try:
+        trace = open(record, "w", encoding="utf-8") if record else None
+    except OSError as err:
+        return _fail(f"cannot write the trace {record}: {err.strerror}", EXIT_INPUT)
+    if trace:
+        write_trace_header(trace, scenario.name, scenario.source)
     failed = 0
     run = Run(scenario, step_bound=step_timeout)
     try:

@@ -2,9 +2,17 @@
 
 from .snapshot import *  # noqa: F401,F403
 from .snapshot import __all__ as _snapshot_all
-from .timeline import Timeline, read_trace, write_trace_line
+from .timeline import (
+    TraceError,
+    Timeline,
+    read_trace,
+    read_trace_file,
+    write_trace_header,
+    write_trace_line,
+)
 
 # Each mechanism's object dataclasses register themselves in OBJECT_KINDS on import.
 from . import fifo, msgq, sem, shm, signals  # noqa: E402,F401  isort: skip
 
-__all__ = [*_snapshot_all, "Timeline", "read_trace", "write_trace_line"]
+__all__ = [*_snapshot_all, "Timeline", "TraceError", "read_trace", "read_trace_file",
+           "write_trace_header", "write_trace_line"]

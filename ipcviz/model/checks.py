@@ -24,8 +24,10 @@ def observe(snapshot: Snapshot, facts: Mapping[str, Mapping[str, Any]], name: st
     if obj is not None:
         return getattr(obj, attr, None)
     fact = facts.get(name, {})
-    if attr in ("result", "errno", "data", "received", "runs", "min_run"):
+    if attr in ("result", "errno", "data", "received", "runs", "min_run") or attr in fact:
         return fact.get(attr)
+    if attr == "handled":
+        return []  # no handler run reported yet
     if proc is None:
         return "not started" if attr == "state" else None
     if attr == "exit_code":
@@ -42,6 +44,10 @@ def observe(snapshot: Snapshot, facts: Mapping[str, Mapping[str, Any]], name: st
         if attr == "pending":
             return sorted(set(proc.signals.pending) | set(proc.signals.shared_pending))
         return list(getattr(proc.signals, attr))
+    if not hasattr(proc, attr) and proc.signals is not None and hasattr(proc.signals, attr):
+        return getattr(proc.signals, attr)  # queued, queue_limit (SigQ)
+    if attr == "core":
+        return proc.exit.core if proc.exit else None
     return getattr(proc, attr, None)
 
 
@@ -50,6 +56,8 @@ def _compare(left: Any, op: str, right: Any) -> bool:
         coll = left if isinstance(left, (list, tuple, set, frozenset)) else ()
         found = right in coll
         return found if op == "has" else not found
+    if isinstance(left, (list, tuple)) and isinstance(right, str) and op in ("==", "!="):
+        left = ",".join(str(x) for x in left)  # a list is written "SIGINT,SIGQUIT" ('' if empty)
     if op == "==":
         return left == right
     if op == "!=":

@@ -1,3 +1,57 @@
-"""fifo: snapshot dataclasses of this mechanism's objects (registered in OBJECT_KINDS)."""
+"""A FIFO (named pipe): a name in the file system in front of a pipe buffer."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .snapshot import OBJECT_KINDS, ObjectState
+
+
+@dataclass(frozen=True)
+class FifoState(ObjectState):
+    """The name from stat(2) (which never opens it); the buffer through an fd a scenario
+    process holds (FIONREAD, F_GETPIPE_SZ); fds and sleepers from /proc of every process."""
+
+    path: str = ""
+    exists: bool = False  # the name is in the file system
+    file_type: str | None = None  # "p" (S_ISFIFO), as ls -l shows it
+    size: int | None = None  # st_size: 0 for a FIFO, whatever its buffer holds
+    mode: str | None = None  # permission bits, "0600"
+    inode: int | None = None
+    bytes: int | None = None  # None: no scenario process holds it open (no buffer to ask)
+    capacity: int | None = None
+    readers: int = 0
+    writers: int = 0
+    reader_fds: tuple[str, ...] = ()  # "reader:3"
+    writer_fds: tuple[str, ...] = ()
+    blocked_readers: tuple[str, ...] = ()  # asleep in read() on it
+    blocked_writers: tuple[str, ...] = ()  # asleep in write() on it
+    opening_readers: tuple[str, ...] = ()  # asleep in open(O_RDONLY) of it
+    opening_writers: tuple[str, ...] = ()  # asleep in open(O_WRONLY) of it
+
+    def describe(self) -> str:
+        if self.exists:
+            name = f"{self.file_type or '?'} {self.mode or ''} size {self.size}"
+        else:
+            name = "name removed (unlinked)"
+        text = f"fifo {self.id}: {self.path} [{name}]"
+        if self.readers or self.writers:
+            fill = "?" if self.bytes is None else str(self.bytes)
+            cap = "?" if self.capacity is None else str(self.capacity)
+            text += (f"; buffer {fill}/{cap} bytes, readers {self.readers} "
+                     f"({', '.join(self.reader_fds) or '-'}), writers {self.writers} "
+                     f"({', '.join(self.writer_fds) or '-'})")
+        else:
+            text += "; not open (no buffer)"
+        if self.opening_readers:
+            text += f"; in open() for reading, waiting for a writer: {', '.join(self.opening_readers)}"
+        if self.opening_writers:
+            text += f"; in open() for writing, waiting for a reader: {', '.join(self.opening_writers)}"
+        if self.blocked_readers:
+            text += f"; blocked reading (empty): {', '.join(self.blocked_readers)}"
+        if self.blocked_writers:
+            text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
+        return text
+
+
+OBJECT_KINDS["fifo"] = FifoState

@@ -176,6 +176,9 @@ def for_object(o: ObjectState, holder: tuple[int, int] | None,
     """
     if isinstance(o, PipeState):
         return _for_pipe(o, holder, pids or {})
+    own = getattr(o, "sources", None)
+    if callable(own):
+        return own(pids or {})  # a mechanism's model names its own sources
     return [Source(o.id, o.kind, "not probed yet for this kind of object", None)]
 
 

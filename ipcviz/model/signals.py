@@ -1,3 +1,40 @@
-"""signals: snapshot dataclasses of this mechanism's objects (registered in OBJECT_KINDS)."""
+"""Signals.  A process's signal sets are in Process.signals (snapshot.Signals); the object
+here is a pseudo-terminal, whose line discipline turns keys into signals."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .snapshot import OBJECT_KINDS, ObjectState
+
+
+@dataclass(frozen=True)
+class PtyState(ObjectState):
+    """From /proc of the scenario's processes: who holds each side (fd readlinks, the
+    master's tty-index in fdinfo), whose controlling terminal it is and which process group
+    is in the foreground (/proc/PID/stat tty_nr, tpgid, against stat() of the slave)."""
+
+    slave: str = ""  # /dev/pts/N
+    master_holders: tuple[str, ...] = ()  # "terminal:3"
+    slave_holders: tuple[str, ...] = ()
+    controlling: tuple[str, ...] = ()  # processes whose controlling terminal it is
+    foreground: tuple[str, ...] = ()  # processes in its foreground process group
+    foreground_pgid: int | None = None
+    session_leader: str | None = None
+    hung_up: bool = False  # no master is open any more
+
+    def describe(self) -> str:
+        text = (f"pty {self.id}: master held by {', '.join(self.master_holders) or 'nobody'}"
+                f", slave {self.slave} held by {', '.join(self.slave_holders) or 'nobody'}")
+        if self.hung_up:
+            text += "; hung up (the master is closed)"
+        if self.controlling:
+            text += (f"; controlling terminal of {', '.join(self.controlling)}"
+                     f" (session leader {self.session_leader or '?'})")
+        if self.foreground:
+            text += (f"; foreground process group {self.foreground_pgid}: "
+                     f"{', '.join(self.foreground)}")
+        return text
+
+
+OBJECT_KINDS["pty"] = PtyState

@@ -34,11 +34,61 @@ class Timeline:
         return self._snapshots[-1] if self._snapshots else None
 
 
+class TraceError(Exception):
+    """A trace file cannot be read; str() is one line naming the file and the line."""
+
+
+def write_trace_header(out: IO[str], scenario_name: str, scenario_source: str | None) -> None:
+    """The first line of a recorded trace: format version and the scenario itself, so a
+    replay can show the lesson's code and narration without the scenario file."""
+    out.write(json.dumps({"trace": "ipcviz", "version": TRACE_FORMAT, "scenario": scenario_name,
+                          "source": scenario_source}) + "\n")
+
+
 def write_trace_line(out: IO[str], snapshot: Snapshot) -> None:
     """One snapshot as one JSON line."""
     out.write(json.dumps(snapshot.to_dict(), separators=(",", ":"), default=str) + "\n")
 
 
-def read_trace(path: Path) -> list[Snapshot]:
-    with open(path, encoding="utf-8") as f:
-        return [snapshot_from_dict(json.loads(line)) for line in f if line.strip()]
+def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
+    """(header or None, snapshots) of a trace: a recorded one, or the lines of --json."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TraceError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise TraceError(f"{path}: cannot read: {err}") from None
+    header = None
+    snaps: list[Snapshot] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            raise TraceError(f"{path}:{n}: not a JSON line (a damaged or truncated trace)") \
+                from None
+        if not isinstance(data, dict):
+            raise TraceError(f"{path}:{n}: not a snapshot")
+        if data.get("trace") == "ipcviz":
+            if n != 1 and snaps:
+                raise TraceError(f"{path}:{n}: a second trace header")
+            if data.get("version") != TRACE_FORMAT:
+                raise TraceError(f"{path}:{n}: trace format {data.get('version')!r}; this "
+                                 f"ipcviz reads format {TRACE_FORMAT} (record it again)")
+            header = data
+            continue
+        try:
+            snaps.append(snapshot_from_dict(data))
+        except (TypeError, KeyError, ValueError, AttributeError) as err:
+            raise TraceError(f"{path}:{n}: not a snapshot of this format ({err})") from None
+    if not snaps:
+        raise TraceError(f"{path}: no snapshot in the file")
+    if [s.step for s in snaps] != list(range(len(snaps))):
+        raise TraceError(f"{path}: steps are not 0, 1, 2, ... (a damaged or edited trace)")
+    return header, snaps
+
+
+def read_trace(path: Path | str) -> list[Snapshot]:
+    return read_trace_file(path)[1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,8 @@ def loads(text: str, path: Path | str | None = None, name: str = "custom/scenari
         m = re.search(r"line (\d+)", str(err))
         raise ScenarioError(path, None, f"not valid TOML: {err}",
                             int(m.group(1)) if m else None) from None
-    return _Validator(data, path, name, _Lines(text)).scenario()
+    scenario = _Validator(data, path, name, _Lines(text)).scenario()
+    return replace(scenario, source=text)
 
 
 def _signal_text(value: str) -> str:
@@ -417,6 +419,8 @@ class _Validator:
             right = right_text[1:-1]
         elif right_text in ("none", "None", "null"):
             right = None
+        elif right_text in ("true", "false"):
+            right = right_text == "true"  # a yes/no attribute (region.exists == true)
         else:
             right = right_text
         return Expect(text.strip(), (name, attr), op, right, self.lines.table("step", i))

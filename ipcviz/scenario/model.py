@@ -69,6 +69,7 @@ class Scenario:
     objects: tuple[ObjectSpec, ...]
     steps: tuple[Step, ...]
     path: Path | None = None
+    source: str | None = field(default=None, repr=False, compare=False)  # the TOML text
 
     def process(self, name: str) -> ProcessSpec:
         return next(p for p in self.processes if p.name == name)

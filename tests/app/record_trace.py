@@ -14,13 +14,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from ipcviz.model.timeline import write_trace_line  # noqa: E402
+from ipcviz.model.timeline import write_trace_header, write_trace_line  # noqa: E402
 from ipcviz.runtime import Run  # noqa: E402
 from ipcviz.scenario import load  # noqa: E402
 
 
 def record(scenario_path: Path, out: Path) -> None:
-    with Run(load(scenario_path)) as run, open(out, "w", encoding="utf-8") as f:
+    scenario = load(scenario_path)
+    with Run(scenario) as run, open(out, "w", encoding="utf-8") as f:
+        write_trace_header(f, scenario.name, scenario.source)
         write_trace_line(f, run.start())
         while not run.finished:
             write_trace_line(f, run.step())

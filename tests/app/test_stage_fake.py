@@ -196,3 +196,15 @@ async def test_help_theme_and_too_small():
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert not app.screen.query_one(TooSmall).display
+
+
+@sync
+async def test_a_replay_says_replay_not_live():
+    """A recorded trace is drawn as REPLAY: nothing on screen pretends to be live."""
+    runs = TraceRuns()
+    app = trace_app(factory=lambda sc: TraceRun(sc, runs.snapshots))
+    async with app.run_test(size=(100, 30)) as pilot:
+        stage = app.screen
+        await wait_for(pilot, lambda: bool(stage.history), 5, "start")
+        status = text_of(stage.query_one("#status"))
+        assert "REPLAY" in status and "LIVE" not in status

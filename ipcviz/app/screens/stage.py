@@ -332,7 +332,7 @@ class StageScreen(Screen):
             total=len(self.scenario.steps), viewing=self.viewing, head=head,
             playing=self.playing, speed=SPEEDS[self.speed][1],
             busy=self.busy and not (self.run is None), finished=self.finished,
-            sources=self.app.show_sources)
+            sources=self.app.show_sources, replay=getattr(self.run, "replay", False))
 
     def redraw(self) -> None:
         """Draw the shown snapshot again (the sources toggle, a theme change)."""

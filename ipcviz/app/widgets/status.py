@@ -13,7 +13,8 @@ class StatusBar(Static):
     """
 
     def show(self, *, name: str, step: int, total: int, viewing: int, head: int,
-             playing: bool, speed: str, busy: bool, finished: bool, sources: bool) -> None:
+             playing: bool, speed: str, busy: bool, finished: bool, sources: bool,
+             replay: bool = False) -> None:
         history = viewing < head
         self.set_class(history, "-history")
         parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
@@ -21,7 +22,8 @@ class StatusBar(Static):
             parts += [(f"HISTORY {viewing}/{head}", "b reverse"), " live waits at the head  "]
         else:
             parts += [(f"step {step}/{total}", "b"), "  "]
-            parts += [("LIVE", "b $text-success")]
+            # A replay draws recorded snapshots: nothing on screen is live, say so.
+            parts += [("REPLAY", "b $text-warning") if replay else ("LIVE", "b $text-success")]
             if finished:
                 parts += [("  finished", "$text-muted")]
             parts += ["  "]

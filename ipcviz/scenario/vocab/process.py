@@ -11,7 +11,7 @@ ACTIONS = [
            sleeps_in=("wait4", "waitid")),
     Action(
         "signal",
-        (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler")),
+        (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap")),
         "sigaction(sig, ...)",
     ),
     Action("kill", (Arg("target", "process"), Arg("signal", "signal")), "kill(pid, sig)"),

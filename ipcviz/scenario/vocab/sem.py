@@ -1,9 +1,52 @@
-"""sem: the scenario vocabulary (actions, expect attributes). See vocab/pipe.py for the form."""
+"""Semaphores: POSIX named (sem_open, sem_wait, sem_post, sem_unlink) and System V sets of
+one semaphore (semget, semop with SEM_UNDO / IPC_NOWAIT, semctl); the producer and consumer
+of a bounded buffer."""
 
 from __future__ import annotations
 
-from .base import Action, Arg  # noqa: F401
+from .base import Action, Arg
 
-ACTIONS: list[Action] = []
-PROCESS_ATTRS: frozenset[str] = frozenset()
-OBJECT_ATTRS: dict[str, frozenset[str]] = {}
+SEMAPHORE = "object:sem|sysv_sem"
+REGION = "object:shm|sysv_shm"
+
+ACTIONS = [
+    Action("sem_open", (Arg("object", "object:sem"), Arg("value", "int", False, 0),
+                        Arg("create", "bool", False, True)),
+           "sem_open(name, O_CREAT|O_EXCL, 0600, value); create = false opens the name"),
+    Action("sem_wait", (Arg("object", "object:sem"),), "sem_wait(sem)", sleeps_in=("futex",)),
+    Action("sem_trywait", (Arg("object", "object:sem"),), "sem_trywait(sem)"),
+    Action("sem_post", (Arg("object", "object:sem"), Arg("count", "int", False, 1)),
+           "sem_post(sem), `count` times"),
+    Action("sem_unlink", (Arg("object", "object:sem"),), "sem_unlink(name)"),
+    Action("semget", (Arg("object", "object:sysv_sem"), Arg("value", "int", False, 0),
+                      Arg("create", "bool", False, True)),
+           "semget(key, 1, IPC_CREAT|IPC_EXCL|0600) with a random key, then "
+           "semctl(SETVAL, value); create = false looks the key up"),
+    Action("semop", (Arg("object", "object:sysv_sem"), Arg("op", "int"),
+                     Arg("undo", "bool", False, False), Arg("nowait", "bool", False, False)),
+           "semop(semid, {0, op, SEM_UNDO?|IPC_NOWAIT?}, 1)",
+           sleeps_in=("semop", "semtimedop")),
+    Action("semctl", (Arg("object", "object:sysv_sem"),
+                      Arg("cmd", "choice:IPC_RMID|SETVAL|GETVAL|GETNCNT|GETZCNT|GETPID"),
+                      Arg("value", "int", False)),
+           "semctl(semid, 0, cmd, ...)"),
+    Action("produce", (Arg("object", REGION), Arg("slots", "int"), Arg("value", "int"),
+                       Arg("empty", SEMAPHORE), Arg("full", SEMAPHORE),
+                       Arg("mutex", SEMAPHORE)),
+           "wait(empty); wait(mutex); ring[in++] = value; post(mutex); post(full)",
+           sleeps_in=("futex", "semop", "semtimedop")),
+    Action("consume", (Arg("object", REGION), Arg("slots", "int"),
+                       Arg("empty", SEMAPHORE), Arg("full", SEMAPHORE),
+                       Arg("mutex", SEMAPHORE)),
+           "wait(full); wait(mutex); item = ring[out++]; post(mutex); post(empty)",
+           sleeps_in=("futex", "semop", "semtimedop")),
+]
+
+PROCESS_ATTRS = frozenset({"waits_on"})  # the object a blocked call is about (from /proc)
+
+_SEM_ATTRS = frozenset(
+    {"value", "exists", "waiters", "nwaiters", "holders", "dead_holders", "deadlock",
+     "name", "key", "semid", "ncount", "zcount", "last_op_by", "undo"}
+)
+
+OBJECT_ATTRS = {"sem": _SEM_ATTRS, "sysv_sem": _SEM_ATTRS}

@@ -1,9 +1,52 @@
-"""signals: the scenario vocabulary (actions, expect attributes). See vocab/pipe.py for the form."""
+"""Signals: masks, waiting for a signal, timers, real faults, and a pseudo-terminal.
+
+`signal` (dispositions, including `reap` for SIGCHLD) and `kill` are in vocab/process.py.
+"""
 
 from __future__ import annotations
 
-from .base import Action, Arg  # noqa: F401
+from .base import Action, Arg
 
-ACTIONS: list[Action] = []
-PROCESS_ATTRS: frozenset[str] = frozenset()
-OBJECT_ATTRS: dict[str, frozenset[str]] = {}
+ACTIONS: list[Action] = [
+    Action("sigprocmask",
+           (Arg("how", "choice:block|unblock|setmask"), Arg("signals", "signals")),
+           "sigprocmask(how, &set, NULL)"),
+    Action("pause", (), "pause(): sleep until a handler has run",
+           sleeps_in=("pause", "rt_sigsuspend", "ppoll")),
+    Action("sigwait", (Arg("signals", "signals"),), "sigwait(&set, &sig)",
+           sleeps_in=("rt_sigtimedwait",)),
+    Action("alarm", (Arg("seconds", "int"),), "alarm(seconds): SIGALRM later"),
+    # A step that lasts until the call returns (it is never "blocked"): seconds must stay
+    # below the step bound (5 s by default).
+    Action("sleep", (Arg("seconds", "int"),), "sleep(seconds)"),
+    Action("raise_fault", (Arg("kind", "choice:segv|bus|fpe"),),
+           "a real fault: NULL read, a truncated mapping, integer division by zero"),
+    Action("setrlimit", (Arg("resource", "choice:core"), Arg("limit", "int")),
+           "setrlimit(RLIMIT_CORE, ...)"),
+    # A pseudo-terminal, for the keys that send signals.
+    Action("openpty", (Arg("object", "object:pty"),), "openpty(&master, &slave)"),
+    Action("setsid", (), "setsid(): a new session and process group"),
+    Action("set_ctty", (Arg("object", "object:pty"),),
+           "ioctl(slave, TIOCSCTTY, 0): make the terminal the controlling terminal"),
+    Action("type", (Arg("object", "object:pty"), Arg("keys", "str")),
+           "write(master, keys): what typing on the terminal does (^C is Ctrl+C)"),
+    Action("close_pty", (Arg("object", "object:pty"), Arg("end", "choice:master|slave")),
+           "close(master) / close(slave)"),
+]
+
+PROCESS_ATTRS: frozenset[str] = frozenset({
+    "queued",  # SigQ: signals queued to the process's user
+    "queue_limit",  # SigQ: RLIMIT_SIGPENDING
+    "core",  # the exit status says a core was dumped (WCOREDUMP)
+    "core_pattern",  # /proc/sys/kernel/core_pattern, read by setrlimit
+})
+
+OBJECT_ATTRS: dict[str, frozenset[str]] = {
+    "pty": frozenset({
+        "slave",  # /dev/pts/N
+        "master_holders", "slave_holders",  # processes holding an fd of each side
+        "controlling",  # processes whose controlling terminal it is (/proc/PID/stat tty_nr)
+        "foreground",  # processes in its foreground process group (tpgid)
+        "session_leader",
+    }),
+}
