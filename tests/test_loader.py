@@ -131,7 +131,8 @@ def test_check_command_exit_codes_and_one_line_errors(tmp_path):
     good.write_text(GOOD)
     r = ipcviz("check", str(bad))
     assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 2 and lines[1].startswith("  fix: ") and "Traceback" not in r.stderr
     assert f"{bad}:" in r.stderr and "step[2].action" in r.stderr
     r = ipcviz("check", str(good))
     assert r.returncode == 0 and "ok (2 steps, 3 expects)" in r.stdout

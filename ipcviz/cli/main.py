@@ -21,10 +21,11 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
 
 EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
-COMMANDS = ("list", "run", "replay", "check", "clean", "bench", "help")
+COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "help")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true", help="one JSON object per snapshot")
     chk = sub.add_parser("check", help="validate scenario files")
     chk.add_argument("paths", nargs="+")
+    nw = sub.add_parser("new", help="write a starting scenario file to edit")
+    nw.add_argument("name", help="file name (NAME.toml is written)")
+    nw.add_argument("--mechanism", default="pipe",
+                    help="start from a lesson of this mechanism (default pipe)")
+    sub.add_parser("schema", help="print the JSON Schema of scenario files (for editors)")
     cl = sub.add_parser("clean", help="remove processes and objects of dead runs")
     cl.add_argument("--dry-run", action="store_true", help="only list them")
     sub.add_parser("bench", help="measure IPC throughput and latency", add_help=False)
@@ -73,7 +79,32 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _take_scenario_dirs(argv: list[str]) -> list[str]:
+    """--scenarios DIR (any number, anywhere): lecturers' own folders, searched first."""
+    rest, dirs = [], []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--scenarios" and i + 1 < len(argv):
+            dirs.append(argv[i + 1])
+            i += 2
+            continue
+        if argv[i].startswith("--scenarios="):
+            dirs.append(argv[i].split("=", 1)[1])
+        else:
+            rest.append(argv[i])
+        i += 1
+    if dirs:
+        missing = [d for d in dirs if not os.path.isdir(d)]
+        if missing:
+            raise SystemExit(_fail(f"--scenarios {missing[0]}: no such folder", EXIT_INPUT))
+        old = os.environ.get("IPCVIZ_SCENARIOS")
+        os.environ["IPCVIZ_SCENARIOS"] = os.pathsep.join(
+            [os.path.abspath(d) for d in dirs] + ([old] if old else []))
+    return rest
+
+
 def _main(argv: list[str]) -> int:
+    argv = _take_scenario_dirs(argv)
     if argv and argv[0] == "bench":
         from ..bench.cli import main as bench_main
 
@@ -88,6 +119,13 @@ def _main(argv: list[str]) -> int:
         return cmd_list(args.json, sys.stdout)
     if args.command == "check":
         return cmd_check(args.paths, sys.stdout)
+    if args.command == "new":
+        return cmd_new(args.name, args.mechanism, sys.stdout)
+    if args.command == "schema":
+        from ..scenario.schema import schema
+
+        sys.stdout.write(json.dumps(schema(), indent=2) + "\n")
+        return EXIT_OK
     if args.command == "clean":
         return cmd_clean(args.dry_run, sys.stdout)
     if args.command == "replay":
@@ -186,6 +224,33 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
     return replay_app(scenario, snaps)
 
 
+def cmd_new(name: str, mechanism: str, out: TextIO) -> int:
+    """Write NAME.toml: an annotated pipe lesson, or a shipped lesson of the mechanism."""
+    from ..scenario import shipped_dir
+
+    target = name if name.endswith(".toml") else f"{name}.toml"
+    if os.path.exists(target):
+        return _fail(f"{target} exists already: choose another name", EXIT_INPUT)
+    template = Path(__file__).resolve().parent.parent / "scenario" / "templates" / "pipe.toml"
+    if mechanism != "pipe":
+        lessons = sorted((shipped_dir() / mechanism).glob("*.toml"))
+        if not lessons:
+            known = sorted(p.name for p in shipped_dir().iterdir() if p.is_dir())
+            return _fail(f"unknown mechanism '{mechanism}' (known: {', '.join(known)})",
+                         EXIT_INPUT)
+        template = min(lessons, key=lambda p: p.stat().st_size)
+    text = template.read_text(encoding="utf-8")
+    if mechanism != "pipe":
+        text = (f"# Started from the shipped lesson {mechanism}/{template.stem}: edit freely.\n"
+                "# `ipcviz check FILE` validates, `ipcviz run FILE --headless` runs it.\n\n"
+                + text)
+    with open(target, "x", encoding="utf-8") as f:
+        f.write(text)
+    out.write(f"wrote {target}: edit it, then 'ipcviz check {target}' and "
+              f"'ipcviz run {target} --headless'\n")
+    return EXIT_OK
+
+
 def cmd_check(paths: list[str], out: TextIO) -> int:
     from ..scenario import ScenarioError, load
 
@@ -195,6 +260,8 @@ def cmd_check(paths: list[str], out: TextIO) -> int:
             s = load(path)
         except ScenarioError as err:
             sys.stderr.write(f"{err}\n")
+            if err.hint:
+                sys.stderr.write(f"  fix: {err.hint}\n")
             code = EXIT_INPUT
             continue
         out.write(f"{path}: ok ({len(s.steps)} steps, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,26 @@ class Entry:
     unavailable: str | None = None  # why this system cannot run it (see runtime.availability)
 
 
+def user_dirs() -> list[Path]:
+    """Lecturers' own scenario folders, searched before the shipped ones:
+    IPCVIZ_SCENARIOS (folders separated by ':', set by --scenarios DIR) and
+    $XDG_CONFIG_HOME/ipcviz/scenarios (~/.config/ipcviz/scenarios)."""
+    dirs = [Path(d).expanduser() for d in os.environ.get("IPCVIZ_SCENARIOS", "").split(os.pathsep)
+            if d.strip()]
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    dirs.append(config / "ipcviz" / "scenarios")
+    return [d for d in dirs if d.is_dir()]
+
+
 def scenario_paths(root: Path | None = None) -> list[Path]:
-    root = root or shipped_dir()
-    return sorted(root.glob("*/*.toml"))
+    """Every scenario file: of `root` alone, or of the user folders then the shipped one.
+    A name (folder/file) found in an earlier folder hides the same name in a later one."""
+    roots = [root] if root else [*user_dirs(), shipped_dir()]
+    seen: dict[str, Path] = {}
+    for r in roots:
+        for path in sorted(r.glob("*/*.toml")):
+            seen.setdefault(scenario_name(path), path)
+    return sorted(seen.values(), key=lambda p: (p.parent.name, p.stem))
 
 
 def entries(root: Path | None = None) -> list[Entry]:
@@ -70,9 +88,10 @@ def find(name_or_path: str, root: Path | None = None) -> Scenario:
     path = Path(name_or_path)
     if name_or_path.endswith(".toml") or path.is_file():
         return load(path)
-    known = names(root)
-    if name_or_path in known:
-        return load((root or shipped_dir()) / f"{name_or_path}.toml")
+    by_name = {scenario_name(p): p for p in scenario_paths(root)}
+    known = list(by_name)
+    if name_or_path in by_name:
+        return load(by_name[name_or_path])
     close = difflib.get_close_matches(name_or_path, known, n=3, cutoff=0.5)
     if not close:
         close = [n for n in known if name_or_path in n][:3]

@@ -36,7 +36,8 @@ class ScenarioError(Exception):
     """A scenario file is not valid.  str() is one line: file:line: field: problem."""
 
     def __init__(self, path: Path | str | None, field: str | None, message: str,
-                 line: int | None = None) -> None:
+                 line: int | None = None, hint: str | None = None) -> None:
+        self.hint = hint if hint is not None else fix_for(message)
         self.path = str(path) if path is not None else None
         self.field = field
         self.message = message
@@ -47,6 +48,49 @@ class ScenarioError(Exception):
         if field:
             parts.append(field)
         super().__init__(": ".join([*parts, message]))
+
+
+# How to fix each kind of mistake (what `ipcviz check` prints after the error line).
+_FIXES = [
+    (r"not valid TOML",
+     'check the quotes and brackets on that line: key = "text", numbers bare, '
+     "tables as [[step]]"),
+    (r"missing field '(\w+)'", r"add a line  \1 = ...  to this table"),
+    (r"unknown action", "use one of the known actions listed (README: 'Writing a scenario')"),
+    (r"unknown process '([^']*)'",
+     r'declare it in a [[process]] table (name = "\1"), or fix the spelling'),
+    (r"unknown object '([^']*)'",
+     r'declare it in an [[object]] table (name = "\1", kind = ...), or fix the spelling'),
+    (r"does not exist yet",
+     'put a fork step of its parent (action = "fork", child = ...) before this step'),
+    (r"no fork step creates it",
+     'add a step of the parent with action = "fork" and child = this process, '
+     "or remove its `parent`"),
+    (r"cannot read", 'write an expect as NAME.ATTR OP VALUE, e.g. "reader.state == blocked"'),
+    (r"has no '", "use one of the attributes listed in the message"),
+    (r"unknown name '", "use a process name, an object name, or `step`"),
+    (r"duplicate", "give each process and object its own name"),
+    (r"unknown field", "remove it, or correct its spelling to one of the known fields"),
+    (r"must be a string", "put the value in double quotes"),
+    (r"must be an integer", "write a whole number without quotes"),
+    (r"must be true or false", "write true or false without quotes"),
+    (r"unknown fd", 'use a number (0, 1, 3, ...) or an object end like "p.read" / "p.write"'),
+    (r"unknown end", "an end is .read or .write"),
+    (r"unknown signal",
+     "use a signal name of this system, e.g. SIGUSR1, SIGTERM, SIGRTMIN+1 (see `kill -l`)"),
+    (r"not a size", "write a number of bytes, or capacity / PIPE_BUF with + - * N"),
+    (r"unknown kind", "use one of the kinds listed"),
+    (r"is a \w+, this needs", "use an object of the kind the action needs"),
+    (r"no such file", "check the path; shipped lessons are named like pipe/eof"),
+]
+
+
+def fix_for(message: str) -> str | None:
+    for pattern, fix in _FIXES:
+        m = re.search(pattern, message)
+        if m:
+            return m.expand(fix)
+    return None
 
 
 class _Lines:

@@ -1,0 +1,85 @@
+"""Authoring: ipcviz new, check with fixes, the JSON Schema, lecturers' own folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+
+import jsonschema
+import pytest
+
+from ipcviz.scenario.schema import schema
+
+from .conftest import SCENARIOS, ipcviz
+
+
+@pytest.mark.kernel
+def test_new_writes_a_lesson_that_checks_and_runs(tmp_path, runtime_dir):
+    env = {**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)}
+    r = ipcviz("new", str(tmp_path / "mine"), env=env)
+    assert r.returncode == 0
+    f = tmp_path / "mine.toml"
+    assert ipcviz("check", str(f)).returncode == 0
+    run = ipcviz("run", str(f), "--headless", env=env)
+    assert run.returncode == 0 and "All expects held" in run.stdout
+    again = ipcviz("new", str(tmp_path / "mine"))
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def test_new_from_another_mechanism_copies_a_shipped_lesson(tmp_path):
+    r = ipcviz("new", str(tmp_path / "x"), "--mechanism", "pipe")
+    assert r.returncode == 0
+    r = ipcviz("new", str(tmp_path / "y"), "--mechanism", "telepathy")
+    assert r.returncode == 2 and "unknown mechanism 'telepathy'" in r.stderr
+
+
+def test_check_prints_a_fix_for_each_error(tmp_path):
+    f = tmp_path / "l.toml"
+    f.write_text('title = "t"\n[[process]]\nname = "a"\n[[step]]\nprocess = "b"\n'
+                 'action = "exit"\nnarration = "x"\n')
+    r = ipcviz("check", str(f))
+    lines = r.stderr.splitlines()
+    assert r.returncode == 2 and len(lines) == 2
+    assert "unknown process 'b'" in lines[0]
+    assert lines[1] == '  fix: declare it in a [[process]] table (name = "b"), or fix the spelling'
+
+
+def test_every_shipped_lesson_matches_the_json_schema():
+    s = schema()
+    jsonschema.Draft202012Validator.check_schema(s)
+    for path in sorted(SCENARIOS.glob("*/*.toml")):
+        jsonschema.validate(tomllib.loads(path.read_text()), s)
+
+
+def test_the_schema_rejects_what_the_loader_rejects():
+    s = schema()
+    bad = {"title": "t", "process": [{"name": "a"}],
+           "step": [{"process": "a", "action": "frok", "narration": "x"}]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, s)
+    missing = {"title": "t", "process": [{"name": "a"}],
+               "step": [{"process": "a", "action": "close", "narration": "x"}]}  # no fd
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(missing, s)
+
+
+def test_lecturers_folders_are_listed_and_run_by_name(tmp_path):
+    own = tmp_path / "lectures" / "week1"
+    own.mkdir(parents=True)
+    (own / "hello.toml").write_text((SCENARIOS / "pipe/empty-blocks-reader.toml").read_text()
+                                    .replace("An empty pipe", "My own: an empty pipe", 1))
+    r = ipcviz("--scenarios", str(tmp_path / "lectures"), "list", "--json")
+    names = {i["name"]: i for i in json.loads(r.stdout)}
+    assert "week1/hello" in names and "pipe/eof" in names
+    cfg = tmp_path / "cfg"
+    (cfg / "ipcviz" / "scenarios").mkdir(parents=True)
+    (tmp_path / "lectures").rename(cfg / "ipcviz" / "scenarios" / "lectures")
+    (cfg / "ipcviz" / "scenarios" / "lectures" / "week1").rename(
+        cfg / "ipcviz" / "scenarios" / "week1")
+    r = ipcviz("check", str(cfg / "ipcviz" / "scenarios" / "week1" / "hello.toml"))
+    assert r.returncode == 0
+    r = ipcviz("list", "--json", env={**os.environ, "XDG_CONFIG_HOME": str(cfg)})
+    assert "week1/hello" in {i["name"] for i in json.loads(r.stdout)}
+    r = ipcviz("--scenarios", str(tmp_path / "nope"), "list")
+    assert r.returncode == 2 and "no such folder" in r.stderr
