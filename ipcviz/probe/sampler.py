@@ -60,6 +60,9 @@ class Sampler:
     machine: str | None = None
     procdirs: dict[int, procfs.ProcDir] = field(default_factory=dict)
     fd_cache: dict[int, tuple[tuple, tuple[Fd, ...]]] = field(default_factory=dict)
+    signal_cache: dict[str, Signals] = field(default_factory=dict)
+    fd_ends: dict[str, str] = field(default_factory=dict)  # fd target -> end, if an object says
+    records: list[dict[str, Any]] = field(default_factory=list)  # of the sample in progress
 
     def close(self) -> None:
         self.pidfds.close()
@@ -86,30 +89,24 @@ class Sampler:
             return Process(t.name, t.pid, stat.ppid, t.parent, ZOMBIE, exit=ex, step=t.step,
                            kernel_state=letter)
         try:
+            sc = procfs.parse_syscall(pd.read("syscall"))
             # A process's fd table changes only through its own calls, i.e. its own steps:
-            # it is read again whenever the process began another step (or the scenario's
-            # objects changed), not at every sample.
-            key = (t.step, len(targets))
+            # it is read again whenever the process began another step, went idle again
+            # (a blocked open() that returned later), or the scenario's objects changed --
+            # not at every sample.
+            idle = (not sc.running and sc.args[:1] == (CONTROL_FD,)
+                    and syscalls.name(sc.number, self.machine) in READ_CALLS)
+            key = (t.step, idle, len(targets))
             cached = self.fd_cache.get(t.pid)
             if cached is not None and cached[0] == key:
                 fds = cached[1]
             else:
                 fds = self.fds(pd, targets)
                 self.fd_cache[t.pid] = (key, fds)
-            sig = procfs.parse_status_signals(pd.read("status"))
+            signals = self._signals(pd.read("status"))
             wchan = procfs.parse_wchan(pd.read("wchan"))
-            sc = procfs.parse_syscall(pd.read("syscall"))
         except procfs.NoSuchProcess:
             return Process(t.name, t.pid, stat.ppid, t.parent, EXITED, exit=t.exit, step=t.step)
-        signals = Signals(
-            pending=procfs.names(sig.pending),
-            shared_pending=procfs.names(sig.shared_pending),
-            blocked=procfs.names(sig.blocked),
-            ignored=procfs.names(sig.ignored),
-            caught=procfs.names(sig.caught),
-            queued=sig.queued,
-            queue_limit=sig.queue_limit,
-        )
         syscall_name = syscalls.name(sc.number, self.machine)
         waits_on = None
         if letter in ("T", "t"):
@@ -127,7 +124,8 @@ class Sampler:
                 waits_on = fd.object if fd else None
             else:
                 for resolve in kinds.WAITS_ON:
-                    waits_on = resolve(syscall_name, sc.args, fds, records)
+                    waits_on = kinds.resolve(resolve, syscall_name, sc.args, fds, records,
+                                             t.pid)
                     if waits_on:
                         break
         return Process(
@@ -141,11 +139,13 @@ class Sampler:
     def fds(self, pd: procfs.ProcDir, targets: dict[str, str]) -> tuple[Fd, ...]:
         out = []
         for num, target in sorted(procfs.read_fds_at(pd).items()):
-            if num == CONTROL_FD:
-                continue  # ipcviz's own control socket, not part of the lesson
+            if num >= CONTROL_FD:
+                continue  # ipcviz's own: control socket (900), signal wake-up pipe (901, 902)
             obj = targets.get(target)
             end = None
-            if obj is not None:
+            if obj is not None and target in self.fd_ends:
+                end = self.fd_ends[target]  # the object names its sides (a pty's master)
+            elif obj is not None:
                 try:
                     flags = procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{num}"))
                 except procfs.NoSuchProcess:
@@ -153,6 +153,28 @@ class Sampler:
                 end = procfs.access_mode_end(flags)
             out.append(Fd(num, target, obj, end))
         return tuple(out)
+
+    def _signals(self, status: str) -> Signals:
+        """Signals of /proc/PID/status; the same Sig* lines give the same (cached) value."""
+        start = status.find("SigQ:")
+        end = status.find("\n", status.find("SigCgt:"))
+        key = status[start:end]
+        cached = self.signal_cache.get(key)
+        if cached is None:
+            sig = procfs.parse_status_signals(key)
+            cached = Signals(
+                pending=procfs.names(sig.pending),
+                shared_pending=procfs.names(sig.shared_pending),
+                blocked=procfs.names(sig.blocked),
+                ignored=procfs.names(sig.ignored),
+                caught=procfs.names(sig.caught),
+                queued=sig.queued,
+                queue_limit=sig.queue_limit,
+            )
+            if len(self.signal_cache) > 4096:
+                self.signal_cache.clear()
+            self.signal_cache[key] = cached
+        return cached
 
     def _procdir(self, pid: int) -> procfs.ProcDir:
         pd = self.procdirs.get(pid)
@@ -174,7 +196,9 @@ class Sampler:
         """records: every scenario object created so far, as its worker reported it."""
         kinds.load_all()
         targets = {t: r["id"] for r in records for t in r.get("fd_targets", ())}
+        self.fd_ends = {t: e for r in records for t, e in r.get("fd_ends", {}).items()}
         processes = tuple(self.process(t, targets, records) for t in tracked)
+        self.records = records  # for probes that relate objects (a deadlock spans semaphores)
         objs: list[ObjectState] = []
         for rec in records:
             probe = kinds.PROBES.get(rec["kind"])

@@ -38,8 +38,11 @@ AARCH64 = {
 TABLES = {"x86_64": X86_64, "aarch64": AARCH64, "arm64": AARCH64}
 
 
+_MACHINE = platform.machine()
+
+
 def table(machine: str | None = None) -> dict[int, str]:
-    return TABLES.get(machine or platform.machine(), {})
+    return TABLES.get(machine or _MACHINE, {})
 
 
 def name(number: int | None, machine: str | None = None) -> str | None:

@@ -8,6 +8,7 @@ objects by its manifest.  A live run is never touched, nor anything not in a man
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,9 +28,24 @@ def register_remover(kind: str):
     return deco
 
 
+def _load_removers() -> None:
+    """Import each mechanism's ops module (they register their removers); one that fails
+    to import must not keep the others from cleaning up."""
+    from importlib import import_module
+
+    from .ops import MODULES
+
+    for name in MODULES:
+        try:
+            import_module(f"ipcviz.runtime.ops.{name}")
+        except Exception as err:  # noqa: BLE001 - report and go on with the other kinds
+            print(f"ipcviz: cannot load the {name} cleanup: {type(err).__name__}: {err}",
+                  file=sys.stderr)
+
+
 def remove_objects(rd: RunDir, dry_run: bool = False) -> list[str]:
     """Remove every object of the run's manifest that still exists (newest first)."""
-    from . import ops  # noqa: F401  each mechanism's module registers its remover
+    _load_removers()
 
     done = []
     for entry in reversed(rd.objects()):

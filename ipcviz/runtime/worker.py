@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scenario.actions import signal_name
-from .ops import ARG0, CALLS, OPS
+from .ops import ARG0, CALLS, OPS, load_all
 from .ops.pipe import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
 from .rundir import ENV_RUN, RunDir
@@ -24,6 +24,7 @@ from .rundir import ENV_RUN, RunDir
 
 class Worker:
     def __init__(self, name: str, socket_path: str) -> None:
+        load_all()
         self.name = name
         self.socket_path = socket_path
         self.ends: dict[str, int] = {}  # "p.read" -> fd, inherited through fork

@@ -19,8 +19,16 @@ OPS: dict = {}
 CALLS: dict = {}
 ARG0: dict = {}  # action -> function(worker, args, pids) -> first syscall argument, if known
 
-for _name in MODULES:
-    _mod = import_module(f"{__name__}.{_name}")
-    OPS.update(_mod.OPS)
-    CALLS.update(getattr(_mod, "CALLS", {}))
-    ARG0.update(getattr(_mod, "ARG0", {}))
+
+def load_all() -> None:
+    """Import every mechanism's module and fill OPS, CALLS and ARG0 (once).
+
+    Not done at package import, so that cleanup can import one mechanism's module (for
+    its remover) even if another's is broken."""
+    if OPS:
+        return
+    for name in MODULES:
+        mod = import_module(f"{__name__}.{name}")
+        OPS.update(mod.OPS)
+        CALLS.update(getattr(mod, "CALLS", {}))
+        ARG0.update(getattr(mod, "ARG0", {}))
