@@ -104,6 +104,8 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
         for e in snap.log[len(snap.log) - snap.fresh:]:
             if e.step != snap.step or e.outcome == "handled":
                 res = f" = {e.result}" if e.outcome in ("returned", "killed") else ""
+                if e.outcome == "failed" and e.errno:
+                    res = f" = -1 {e.errno}"
                 out.write(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
                           f"{' ' + e.detail if e.detail else ''}\n")
     out.write("  processes:\n")

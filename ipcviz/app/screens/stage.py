@@ -17,17 +17,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Label
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
 from ...scenario.model import Scenario
 from ..source import RunLike
+from ..widgets.objects import view_for
 from ..widgets import (
     CodeView,
     Narration,
-    PipeView,
     ProcessCard,
     StatusBar,
     SyscallLog,
@@ -123,11 +123,7 @@ class StageScreen(Screen):
                 with Vertical(id="kernel") as kernel:
                     kernel.border_title = "KERNEL SPACE · objects"
                     for obj in self.scenario.objects:
-                        if obj.kind == "pipe":
-                            yield PipeView(obj.name, self.scenario, id=f"obj-{obj.name}")
-                        else:
-                            yield Label(f"{obj.kind} {obj.name}: not drawn yet",
-                                        id=f"obj-{obj.name}")
+                        yield view_for(obj.kind, obj.name, self.scenario, id=f"obj-{obj.name}")
             with Vertical(id="side"):
                 with VerticalScroll(id="code-box") as box:
                     box.border_title = "C code"
@@ -315,7 +311,7 @@ class StageScreen(Screen):
             self.query_one("#narration", Narration).show(snap, self.scenario.title)
             for card in self.query(ProcessCard):
                 card.show(snap, sources)
-            for view in self.query(PipeView):
+            for view in self.query(".object-view"):
                 view.show(snap, sources)
             line = self.query_one("#code", CodeView).show(snap)
             if line is not None:

@@ -161,3 +161,12 @@ class PipeView(Vertical):
         for meaning in words.pipe_meaning(o):
             lines.append(Content.styled(f"→ {meaning}", "$text-warning"))
         return Content("\n").join(lines)
+
+
+def _register() -> None:
+    from .objects import OBJECT_VIEWS
+
+    OBJECT_VIEWS["pipe"] = PipeView
+
+
+_register()

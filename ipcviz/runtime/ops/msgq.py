@@ -1,7 +1,583 @@
-"""msgq: what a worker does for each action of this mechanism. See ops/pipe.py for the form."""
+"""Message queues: msgget/msgsnd/msgrcv/msgctl (System V) and mq_open/mq_send/mq_receive/
+mq_setattr/mq_close/mq_unlink (POSIX), each the real call through ctypes so that every
+errno is the kernel's.
+
+Every queue is written into the run's manifest before it is created: a System V queue by
+its key (then once more with its msqid), a POSIX queue by its name.  The removers below
+delete what is still there when the run ends, after checking that it is really ours.
+What a process sends and receives is reported as "object_events" (the kernel cannot say
+later who sent a message, nor what a POSIX queue holds).
+"""
 
 from __future__ import annotations
 
-OPS: dict = {}
-CALLS: dict = {}
-ARG0: dict = {}
+import errno
+import os
+import secrets
+import select
+import time
+from typing import Any
+
+from ...probe import msgq as k
+from ...scenario.actions import SIZE_RE
+from ...scenario.loader import MAX_SIZE
+from ..sweep import register_remover
+
+KEY_TRIES = 16
+
+
+def _q(text: str, limit: int = 24) -> str:
+    t = text if len(text) <= limit else text[:limit] + "..."
+    return '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _handle(w, obj: str, family: str) -> dict[str, Any]:
+    h = w.handles.get(obj)
+    if not h or h.get("family") != family:
+        call = "msgget" if family == "sysv" else "mq_open"
+        raise OSError(errno.EBADF, f"{w.name} has not opened {obj} ({call} first)")
+    return h
+
+
+def _resolve(expr: Any, base) -> int:
+    """A number, or "capacity" (± N, * N) with base() giving capacity; PIPE_BUF as for pipes."""
+    if isinstance(expr, int):
+        return expr
+    base_txt, op, n = SIZE_RE.match(expr).groups()
+    if base_txt == "capacity":
+        value = base()
+    elif base_txt == "PIPE_BUF":
+        value = select.PIPE_BUF
+    else:
+        value = int(base_txt)
+    if op == "+":
+        value += int(n)
+    elif op == "-":
+        value = max(0, value - int(n))
+    elif op == "*":
+        value *= int(n)
+    if value > MAX_SIZE:
+        raise OSError(errno.EINVAL, f"{expr} is more than {MAX_SIZE}")
+    return value
+
+
+def _payload(w, args: dict, obj: str, n: int, capacity) -> bytes:
+    """The bytes of the n-th message this process sends on obj ({n} in data becomes n)."""
+    if "data" in args:
+        data = args["data"].replace("{n}", str(n)).encode()
+        if "size" in args:
+            size = _resolve(args["size"], capacity)
+            data = (data * (size // max(1, len(data)) + 1))[:size]
+        return data
+    return (args.get("fill") or "x").encode()[:1] * _resolve(args["size"], capacity)
+
+
+def _next_n(w, obj: str) -> int:
+    return w.handles.get(f"{obj}#sent", 0) + 1
+
+
+def _note_sent(w, obj: str, n: int) -> None:
+    w.handles[f"{obj}#sent"] = n
+    w.facts["sent_count"] = w.facts.get("sent_count", 0) + 1
+
+
+def _note_received(w, text: str, key_name: str, key: int) -> None:
+    w.facts["message"] = text
+    w.facts[key_name] = key
+    w.facts["received_count"] = w.facts.get("received_count", 0) + 1
+    w.facts.setdefault("received_messages", []).append(text)
+
+
+def _facts(w) -> dict[str, Any]:
+    out = dict(w.facts)
+    if "received_messages" in out:
+        out["received_messages"] = list(out["received_messages"])
+    return out
+
+
+def _event(obj: str, op: str, key: int, data: bytes) -> dict[str, Any]:
+    return {"id": obj, "op": op, "key": key, "size": len(data), "text": k.preview(data)}
+
+
+# -- System V ----------------------------------------------------------------------------
+
+
+def _new_key(w, obj: str) -> int:
+    """A random key for a new queue (never IPC_PRIVATE), kept until msgget uses it."""
+    key = w.handles.get(f"{obj}#key")
+    if key is None:
+        key = 1 + secrets.randbelow(0x7FFFFFFE)
+        w.handles[f"{obj}#key"] = key
+    return key
+
+
+def _agreed_key(w, obj: str) -> int:
+    """The key of the lesson's queue: the one its creator wrote in the run's manifest.
+
+    In C two unrelated programs agree on a key (a constant, or ftok() of a path they both
+    know); here the creator picked a random unused key, and the manifest is where both look.
+    """
+    h = w.handles.get(obj)
+    if h and h.get("family") == "sysv":
+        return h["key"]
+    found = [e["key"] for e in w.rundir.objects()
+             if e.get("kind") == "sysv_msgq" and e.get("name") == obj and "msqid" in e]
+    if not found:
+        raise OSError(errno.ENOENT, f"no queue {obj} has been created in this run")
+    return found[-1]
+
+
+def do_msgget(w, args, pids, step):
+    obj = args["object"]
+    if not args.get("create"):
+        key = _agreed_key(w, obj)
+        try:
+            msqid = k.msgget(key, 0)
+        except OSError as err:
+            if err.errno == errno.ENOENT:
+                raise OSError(err.errno, f"no queue has key 0x{key:08x} (removed?)") from None
+            raise
+    else:
+        for _ in range(KEY_TRIES):
+            key = _new_key(w, obj)
+            # The manifest first: if we are killed right after msgget, `ipcviz clean`
+            # still knows the key.
+            w.rundir.record("sysv_msgq", obj, key=key, t=time.time())
+            try:
+                msqid = k.msgget(key, k.IPC_CREAT | k.IPC_EXCL | 0o600)
+                break
+            except OSError as err:
+                w.handles.pop(f"{obj}#key", None)
+                if err.errno != errno.EEXIST:
+                    raise _explain_msgget(err) from None
+                # Another program's queue has this key: never touch it, pick another.
+                w.rundir.record("sysv_msgq", obj, key=key, foreign=True)
+        else:
+            raise OSError(errno.EEXIST, f"{KEY_TRIES} random keys were all taken")
+        w.rundir.record("sysv_msgq", obj, key=key, msqid=msqid)
+    w.handles[obj] = {"family": "sysv", "msqid": msqid, "key": key}
+    return {"result": msqid,
+            "objects": [{"id": obj, "kind": "sysv_msgq", "key": key, "msqid": msqid}]}
+
+
+def _explain_msgget(err: OSError) -> OSError:
+    if err.errno == errno.ENOSPC:
+        n = k.read_int("/proc/sys/kernel/msgmni")
+        return OSError(err.errno, f"the system's System V queues are all in use: msgmni = {n} "
+                       "(/proc/sys/kernel/msgmni)")
+    return err
+
+
+def _qbytes(msqid: int):
+    return lambda: k.msgctl_stat(msqid).qbytes
+
+
+def _send_count(args: dict, msqid: int, size_hint: int) -> int:
+    def room() -> int:
+        ds = k.msgctl_stat(msqid)
+        return max(0, (ds.qbytes - ds.cbytes) // max(1, size_hint))
+
+    return _resolve(args.get("count", 1), room)
+
+
+def do_msgsnd(w, args, pids, step):
+    obj = args["object"]
+    h = _handle(w, obj, "sysv")
+    msqid, mtype = h["msqid"], args.get("type", 1)
+    flags = k.IPC_NOWAIT if args.get("nowait") else 0
+    first = _payload(w, args, obj, _next_n(w, obj), _qbytes(msqid))
+    count = _send_count(args, msqid, len(first))
+    events = []
+    for _ in range(count):
+        n = _next_n(w, obj)
+        data = _payload(w, args, obj, n, _qbytes(msqid))
+        try:
+            k.msgsnd(msqid, mtype, data, flags)
+        except OSError as err:
+            raise _explain_msgsnd(err, msqid, mtype, data) from None
+        _note_sent(w, obj, n)
+        events.append(_event(obj, "send", mtype, data))
+    return {"result": 0, "facts": _facts(w), "object_events": events}
+
+
+def _explain_msgsnd(err: OSError, msqid: int, mtype: int, data: bytes) -> OSError:
+    try:
+        ds = k.msgctl_stat(msqid)
+    except OSError:
+        ds = None
+    msgmax = k.read_int(k.MSGMAX)
+    if err.errno == errno.EAGAIN and ds is not None:
+        return OSError(err.errno, f"no room and IPC_NOWAIT: the queue holds {ds.cbytes} of its "
+                       f"msg_qbytes = {ds.qbytes} bytes ({ds.qnum} messages); this message "
+                       f"needs {len(data)}")
+    if err.errno == errno.EINVAL and msgmax is not None and len(data) > msgmax:
+        return OSError(err.errno, f"the message is {len(data)} bytes, more than msgmax = "
+                       f"{msgmax} (/proc/sys/kernel/msgmax)")
+    if err.errno == errno.EINVAL and mtype < 1:
+        return OSError(err.errno, f"a message type must be 1 or more, not {mtype}")
+    if err.errno == errno.EIDRM:
+        return OSError(err.errno, "the queue was removed (IPC_RMID) while this process waited")
+    return err
+
+
+def _msgmax() -> int:
+    return k.read_int(k.MSGMAX) or 8192
+
+
+def do_msgrcv(w, args, pids, step):
+    obj = args["object"]
+    h = _handle(w, obj, "sysv")
+    msqid, mtype = h["msqid"], args.get("type", 0)
+    flags = k.IPC_NOWAIT if args.get("nowait") else 0
+    count = _resolve(args.get("count", 1), lambda: k.msgctl_stat(msqid).qnum)
+    events, last = [], None
+    for _ in range(count):
+        try:
+            got_type, data = k.msgrcv(msqid, _msgmax(), mtype, flags)
+        except OSError as err:
+            raise _explain_msgrcv(err, mtype) from None
+        text = k.preview(data)
+        _note_received(w, text, "mtype", got_type)
+        events.append(_event(obj, "receive", got_type, data))
+        last = data
+    out = {"result": len(last) if last is not None else 0, "facts": _facts(w),
+           "object_events": events}
+    if last is not None:
+        out["data"] = k.preview(last)
+    return out
+
+
+def _explain_msgrcv(err: OSError, mtype: int) -> OSError:
+    if err.errno == errno.ENOMSG:
+        which = ("no message" if mtype == 0 else f"no message of type {mtype}" if mtype > 0
+                 else f"no message of a type <= {-mtype}")
+        return OSError(err.errno, f"{which} in the queue, and IPC_NOWAIT: no waiting")
+    if err.errno == errno.EIDRM:
+        return OSError(err.errno, "the queue was removed (IPC_RMID) while this process waited")
+    return err
+
+
+def do_msgctl(w, args, pids, step):
+    obj = args["object"]
+    h = _handle(w, obj, "sysv")
+    if args["command"] == "IPC_RMID":
+        k.msgctl_rmid(h["msqid"])
+        return {"result": 0, "object_events": [{"id": obj, "op": "remove"}]}
+    if "max_bytes" not in args:
+        raise OSError(errno.EINVAL, "IPC_SET needs max_bytes (the new msg_qbytes)")
+    try:
+        k.msgctl_set_qbytes(h["msqid"], args["max_bytes"])
+    except OSError as err:
+        if err.errno == errno.EPERM:
+            raise OSError(err.errno, f"raising msg_qbytes above msgmnb = {k.read_int(k.MSGMNB)}"
+                          " (/proc/sys/kernel/msgmnb) needs CAP_SYS_RESOURCE") from None
+        raise
+    return {"result": 0}
+
+
+# -- POSIX -------------------------------------------------------------------------------
+
+_ACCESS = {"read": os.O_RDONLY, "write": os.O_WRONLY, "read-write": os.O_RDWR}
+_ACCESS_TEXT = {"read": "O_RDONLY", "write": "O_WRONLY", "read-write": "O_RDWR"}
+
+
+def _mq_attr(args: dict) -> tuple[int, int] | None:
+    if "max_messages" not in args and "max_message_size" not in args:
+        return None  # NULL: the system's defaults
+    lim = k.mq_limits()
+    return (args.get("max_messages", lim["msg_default"] or 10),
+            args.get("max_message_size", lim["msgsize_default"] or 8192))
+
+
+def do_mq_open(w, args, pids, step):
+    obj = args["object"]
+    name = w.rundir.object_name(obj)
+    flags = _ACCESS[args.get("access", "read-write")]
+    if args.get("nonblock"):
+        flags |= os.O_NONBLOCK
+    attr = _mq_attr(args)
+    if args.get("create"):
+        flags |= os.O_CREAT | os.O_EXCL
+        w.rundir.record("posix_mq", name)  # the manifest first, then the queue
+    try:
+        fd = k.mq_open(name, flags, 0o600, attr)
+    except OSError as err:
+        raise _explain_mq_open(err, attr, name) from None
+    w.handles[obj] = {"family": "posix", "fd": fd, "name": name}
+    return {"result": fd,
+            "objects": [{"id": obj, "kind": "posix_mq", "name": name,
+                         "fd_targets": [name, f"{name} (deleted)"]}]}
+
+
+def _explain_mq_open(err: OSError, attr, name: str) -> OSError:
+    lim = k.mq_limits()
+    if err.errno == errno.EINVAL and attr is not None:
+        parts = []
+        if lim["msg_max"] is not None and attr[0] > lim["msg_max"]:
+            parts.append(f"mq_maxmsg {attr[0]} is more than msg_max = {lim['msg_max']} "
+                         "(/proc/sys/fs/mqueue/msg_max)")
+        if lim["msgsize_max"] is not None and attr[1] > lim["msgsize_max"]:
+            parts.append(f"mq_msgsize {attr[1]} is more than msgsize_max = "
+                         f"{lim['msgsize_max']} (/proc/sys/fs/mqueue/msgsize_max)")
+        if attr[0] <= 0 or attr[1] <= 0:
+            parts.append("mq_maxmsg and mq_msgsize must be more than 0")
+        if parts:
+            return OSError(err.errno, "; ".join(parts) + " (only CAP_SYS_RESOURCE may exceed"
+                           " the maximums)")
+    if err.errno == errno.EMFILE:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_MSGQUEUE)[0]
+        return OSError(err.errno, f"RLIMIT_MSGQUEUE = {soft} bytes for this user's queues "
+                       "(`ulimit -q`) is used up, or too many open files")
+    if err.errno == errno.ENOSPC:
+        return OSError(err.errno, f"queues_max = {lim['queues_max']} POSIX queues "
+                       "(/proc/sys/fs/mqueue/queues_max) exist already")
+    if err.errno == errno.ENOENT:
+        return OSError(err.errno, f"no queue is named {name}")
+    return err
+
+
+def _mq_room(fd: int) -> int:
+    a = k.mq_getattr(fd)
+    return max(0, a.mq_maxmsg - a.mq_curmsgs)
+
+
+def do_mq_send(w, args, pids, step):
+    obj = args["object"]
+    h = _handle(w, obj, "posix")
+    fd, prio = h["fd"], args.get("priority", 0)
+    msgsize = lambda: k.mq_getattr(fd).mq_msgsize  # noqa: E731
+    count = _resolve(args.get("count", 1), lambda: _mq_room(fd))
+    events = []
+    for _ in range(count):
+        n = _next_n(w, obj)
+        data = _payload(w, args, obj, n, msgsize)
+        try:
+            k.mq_send(fd, data, prio)
+        except OSError as err:
+            raise _explain_mq(err, fd, len(data)) from None
+        _note_sent(w, obj, n)
+        events.append(_event(obj, "send", prio, data))
+    return {"result": 0, "facts": _facts(w), "object_events": events}
+
+
+def _explain_mq(err: OSError, fd: int, size: int | None = None) -> OSError:
+    try:
+        a = k.mq_getattr(fd)
+    except OSError:
+        return err
+    if err.errno == errno.EMSGSIZE and size is not None:
+        return OSError(err.errno, f"the message is {size} bytes, more than this queue's "
+                       f"mq_msgsize = {a.mq_msgsize}")
+    if err.errno == errno.EMSGSIZE:
+        return OSError(err.errno, f"the buffer is smaller than mq_msgsize = {a.mq_msgsize}")
+    if err.errno == errno.EAGAIN and size is not None:
+        return OSError(err.errno, f"the queue is full: {a.mq_curmsgs} of mq_maxmsg = "
+                       f"{a.mq_maxmsg} messages, and this descriptor has O_NONBLOCK")
+    if err.errno == errno.EAGAIN:
+        return OSError(err.errno, "the queue is empty, and this descriptor has O_NONBLOCK")
+    return err
+
+
+def do_mq_receive(w, args, pids, step):
+    obj = args["object"]
+    h = _handle(w, obj, "posix")
+    fd = h["fd"]
+    count = _resolve(args.get("count", 1), lambda: k.mq_getattr(fd).mq_curmsgs)
+    events, last = [], None
+    for _ in range(count):
+        size = k.mq_getattr(fd).mq_msgsize  # the buffer must hold mq_msgsize bytes
+        try:
+            data, prio = k.mq_receive(fd, size)
+        except OSError as err:
+            raise _explain_mq(err, fd) from None
+        _note_received(w, k.preview(data), "priority", prio)
+        events.append(_event(obj, "receive", prio, data))
+        last = data
+    out = {"result": len(last) if last is not None else 0, "facts": _facts(w),
+           "object_events": events}
+    if last is not None:
+        out["data"] = k.preview(last)
+    return out
+
+
+def do_mq_setattr(w, args, pids, step):
+    h = _handle(w, args["object"], "posix")
+    k.mq_setattr(h["fd"], os.O_NONBLOCK if args["nonblock"] else 0)
+    return {"result": 0}
+
+
+def do_mq_close(w, args, pids, step):
+    obj = args["object"]
+    h = _handle(w, obj, "posix")
+    k.mq_close(h["fd"])
+    del w.handles[obj]
+    return {"result": 0}
+
+
+def do_mq_unlink(w, args, pids, step):
+    obj = args["object"]
+    name = w.rundir.object_name(obj)
+    try:
+        k.mq_unlink(name)
+    except OSError as err:
+        if err.errno == errno.ENOENT:
+            raise OSError(err.errno, f"no queue is named {name} (unlinked already?)") from None
+        raise
+    return {"result": 0, "object_events": [{"id": obj, "op": "unlink"}]}
+
+
+OPS = {"msgget": do_msgget, "msgsnd": do_msgsnd, "msgrcv": do_msgrcv, "msgctl": do_msgctl,
+       "mq_open": do_mq_open, "mq_send": do_mq_send, "mq_receive": do_mq_receive,
+       "mq_setattr": do_mq_setattr, "mq_close": do_mq_close, "mq_unlink": do_mq_unlink}
+
+
+# -- the calls as strace would print them (sent before the call) --------------------------
+
+
+def _times(count: Any, text: str, capacity=None) -> str:
+    """The call, with "×N" when a step makes it N times (N resolved as the op will)."""
+    if count == 1:
+        return text
+    if not isinstance(count, int) and capacity is not None:
+        try:
+            count = _resolve(count, capacity)
+        except OSError:
+            pass
+    return f"{text}  ×{count}"
+
+
+def _call_msgget(w, a, p):
+    obj = a["object"]
+    if a.get("create"):
+        return f"msgget(0x{_new_key(w, obj):08x}, IPC_CREAT|IPC_EXCL|0600)"
+    try:
+        return f"msgget(0x{_agreed_key(w, obj):08x}, 0)"
+    except OSError:
+        return "msgget(key, 0)"
+
+
+def _call_msgsnd(w, a, p):
+    obj = a["object"]
+    h = _handle(w, obj, "sysv")
+    data = _payload(w, a, obj, _next_n(w, obj), _qbytes(h["msqid"]))
+    flags = "IPC_NOWAIT" if a.get("nowait") else "0"
+    return _times(a.get("count", 1), f"msgsnd({h['msqid']}, {{{a.get('type', 1)}, "
+                  f"{_q(data.decode('utf-8', 'replace'))}}}, {len(data)}, {flags})",
+                  lambda: _send_count({"count": a.get("count")}, h["msqid"], len(data)))
+
+
+def _call_msgrcv(w, a, p):
+    h = _handle(w, a["object"], "sysv")
+    flags = "IPC_NOWAIT" if a.get("nowait") else "0"
+    return _times(a.get("count", 1),
+                  f"msgrcv({h['msqid']}, &msg, {_msgmax()}, {a.get('type', 0)}, {flags})",
+                  lambda: k.msgctl_stat(h["msqid"]).qnum)
+
+
+def _call_msgctl(w, a, p):
+    h = _handle(w, a["object"], "sysv")
+    if a["command"] == "IPC_RMID":
+        return f"msgctl({h['msqid']}, IPC_RMID, NULL)"
+    return f"msgctl({h['msqid']}, IPC_SET, {{msg_qbytes={a.get('max_bytes')}}})"
+
+
+def _call_mq_open(w, a, p):
+    name = w.rundir.object_name(a["object"])
+    flags = ["O_CREAT", "O_EXCL"] if a.get("create") else []
+    flags.append(_ACCESS_TEXT[a.get("access", "read-write")])
+    if a.get("nonblock"):
+        flags.append("O_NONBLOCK")
+    attr = _mq_attr(a)
+    attr_text = f"{{mq_maxmsg={attr[0]}, mq_msgsize={attr[1]}}}" if attr else "NULL"
+    mode = ", 0600, " + attr_text if a.get("create") else ""
+    return f'mq_open("{name}", {"|".join(flags)}{mode})'
+
+
+def _call_mq_send(w, a, p):
+    obj = a["object"]
+    h = _handle(w, obj, "posix")
+    data = _payload(w, a, obj, _next_n(w, obj), lambda: k.mq_getattr(h["fd"]).mq_msgsize)
+    return _times(a.get("count", 1), f"mq_send({h['fd']}, "
+                  f"{_q(data.decode('utf-8', 'replace'))}, {len(data)}, {a.get('priority', 0)})",
+                  lambda: _mq_room(h["fd"]))
+
+
+def _call_mq_receive(w, a, p):
+    h = _handle(w, a["object"], "posix")
+    size = k.mq_getattr(h["fd"]).mq_msgsize
+    return _times(a.get("count", 1), f"mq_receive({h['fd']}, buf, {size}, &prio)",
+                  lambda: k.mq_getattr(h["fd"]).mq_curmsgs)
+
+
+CALLS = {
+    "msgget": _call_msgget,
+    "msgsnd": _call_msgsnd,
+    "msgrcv": _call_msgrcv,
+    "msgctl": _call_msgctl,
+    "mq_open": _call_mq_open,
+    "mq_send": _call_mq_send,
+    "mq_receive": _call_mq_receive,
+    "mq_setattr": lambda w, a, p: (f"mq_setattr({_handle(w, a['object'], 'posix')['fd']}, "
+                                   f"{{mq_flags={'O_NONBLOCK' if a['nonblock'] else '0'}}}, "
+                                   "&old)"),
+    "mq_close": lambda w, a, p: f"mq_close({_handle(w, a['object'], 'posix')['fd']})",
+    "mq_unlink": lambda w, a, p: f'mq_unlink("{w.rundir.object_name(a["object"])}")',
+}
+
+# The first argument of the call that may sleep: the msqid (System V) or the mqd (POSIX).
+ARG0 = {
+    "msgsnd": lambda w, a, p: _handle(w, a["object"], "sysv")["msqid"],
+    "msgrcv": lambda w, a, p: _handle(w, a["object"], "sysv")["msqid"],
+    "mq_send": lambda w, a, p: _handle(w, a["object"], "posix")["fd"],
+    "mq_receive": lambda w, a, p: _handle(w, a["object"], "posix")["fd"],
+}
+
+
+# -- removers: what `ipcviz clean` and the end of a run do -------------------------------
+
+
+@register_remover("sysv_msgq")
+def remove_sysv_queue(entry: dict) -> str | None:
+    """Remove a System V queue of a manifest, if it still exists and is really ours."""
+    key, msqid = entry.get("key"), entry.get("msqid")
+    if not isinstance(key, int) or entry.get("foreign"):
+        return None  # a key that was already another program's: never ours
+    if not isinstance(msqid, int):
+        # Only the key was written (killed between msgget and the second line).
+        try:
+            msqid = k.msgget(key, 0)
+        except OSError:
+            return None
+        try:
+            ds = k.msgctl_stat(msqid)
+        except OSError:
+            return None
+        # Ours: made by this uid, and created (or changed) after the key was written down.
+        if ds.cuid != os.getuid() or ds.ctime < int(entry.get("t", 0)) - 1:
+            return None
+    else:
+        try:
+            ds = k.msgctl_stat(msqid)
+        except OSError:
+            return None  # EINVAL / EIDRM: gone already
+        if ds.key != key or ds.cuid != os.getuid():
+            return None  # the id was reused by another queue
+    try:
+        k.msgctl_rmid(msqid)
+    except OSError:
+        return None
+    return f"System V message queue key 0x{key:08x} msqid {msqid} ({ds.qnum} messages)"
+
+
+@register_remover("posix_mq")
+def remove_posix_queue(entry: dict) -> str | None:
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.startswith("/ipcviz."):
+        return None
+    try:
+        k.mq_unlink(name)
+    except OSError:
+        return None
+    return f"POSIX message queue {name}"

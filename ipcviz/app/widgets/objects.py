@@ -1,0 +1,78 @@
+"""Which widget draws which kind of kernel object.
+
+Each mechanism's widget module registers its view: OBJECT_VIEWS["fifo"] = FifoView.  A view
+is built as View(oid, scenario, id=...) and has show(snapshot, sources).  A kind without a
+view of its own is drawn by GenericObjectView: every field the probe read, plus the
+object's own one-line summary — plain, but never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from importlib import import_module
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ...model import provenance
+from ...model.snapshot import Snapshot
+from ...scenario.model import Scenario
+
+OBJECT_VIEWS: dict[str, type] = {}
+VIEW_MODULES = ["pipe", "fifo", "msgq", "shm", "sem"]
+
+
+def load_views() -> None:
+    for name in VIEW_MODULES:
+        try:
+            import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__package__}.{name}":
+                raise
+
+
+class GenericObjectView(Static):
+    DEFAULT_CSS = """
+    GenericObjectView {
+        height: auto; width: 1fr; border: round $primary; padding: 0 1;
+        border-title-style: bold; border-title-color: $text-primary;
+    }
+    GenericObjectView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.kind = scenario.object(oid).kind
+        self.border_title = f"{self.kind} {oid}"
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        o = snapshot.object_named(self.oid)
+        self.set_class(o is None, "-unborn")
+        if o is None:
+            self.update(Content.styled("not created yet", "$text-muted"))
+            return
+        parts: list = []
+        describe = getattr(o, "describe", None)
+        if callable(describe):
+            parts += [(describe(), "b"), "\n"]
+        for f in fields(o):
+            if f.name in ("id", "kind"):
+                continue
+            value = getattr(o, f.name)
+            if value in ((), None, ""):
+                continue
+            parts += [(f"{f.name}: ", "$text-secondary"), f"{value}\n"]
+        if sources:
+            pids = {p.name: p.pid for p in snapshot.processes}
+            for src in provenance.for_object(o, None, pids):
+                cmd = f"  $ {src.command}" if src.command else ""
+                parts += [(f"· {src.field}: {src.interface}{cmd}\n", "$text-muted")]
+        self.update(Content.assemble(*parts).rstrip())
+
+
+def view_for(kind: str, oid: str, scenario: Scenario, id: str):
+    load_views()
+    view = OBJECT_VIEWS.get(kind, GenericObjectView)(oid, scenario, id=id)
+    view.add_class("object-view")  # the stage calls show() on every one of these
+    return view
