@@ -65,6 +65,8 @@ class StageScreen(Screen):
         Binding("home", "first", "First snapshot", show=False),
         Binding("end", "last", "Head", show=False),
         Binding("escape", "picker", "Scenarios", show=False),
+        Binding("g", "signal_table", "Signal table", show=False),
+        Binding("i", "system_ipc", "System IPC", show=False),
     ]
 
     # -- messages (posted by this screen's thread workers, handled by the screen only) ----
@@ -319,6 +321,25 @@ class StageScreen(Screen):
                 self.call_after_refresh(box.scroll_to, y=max(line - 2, 0), animate=False)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
             self._refresh_status()
+
+    def _push_optional(self, module: str, cls: str, what: str) -> None:
+        """Open a reference screen of one mechanism (screens/<module>.py, class <cls>)."""
+        from importlib import import_module
+
+        try:
+            screen = getattr(import_module(f"ipcviz.app.screens.{module}"), cls)
+        except (ModuleNotFoundError, AttributeError):
+            self.notify(f"The {what} is not part of this version.", timeout=3)
+            return
+        self.app.push_screen(screen())
+
+    def action_signal_table(self) -> None:
+        """g: every signal of this system, read from the system."""
+        self._push_optional("signal_table", "SignalTableScreen", "signal table")
+
+    def action_system_ipc(self) -> None:
+        """i: every System V queue, semaphore set and segment on this machine, like ipcs."""
+        self._push_optional("system_ipc", "SystemIpcScreen", "system IPC view")
 
     def _refresh_status(self) -> None:
         head = max(len(self.history) - 1, 0)
