@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import TextIO
 
 EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
-COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "help")
+COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "export",
+            "serve", "help")
+# Commands with their own argument parsing, in their own package: name -> module path.
+DELEGATED = {"bench": "ipcviz.bench.cli", "export": "ipcviz.export.cli",
+             "serve": "ipcviz.serve.cli"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("clean", help="remove processes and objects of dead runs")
     cl.add_argument("--dry-run", action="store_true", help="only list them")
     sub.add_parser("bench", help="measure IPC throughput and latency", add_help=False)
+    sub.add_parser("export", help="write a lesson as SVG slides with an index.html",
+                   add_help=False)
+    sub.add_parser("serve", help="serve the app to a browser (textual-serve)", add_help=False)
     return p
 
 
@@ -105,10 +112,10 @@ def _take_scenario_dirs(argv: list[str]) -> list[str]:
 
 def _main(argv: list[str]) -> int:
     argv = _take_scenario_dirs(argv)
-    if argv and argv[0] == "bench":
-        from ..bench.cli import main as bench_main
+    if argv and argv[0] in DELEGATED:
+        from importlib import import_module
 
-        return bench_main(argv[1:])
+        return import_module(DELEGATED[argv[0]]).main(argv[1:])
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
         return _app(argv[0] if argv else None)
     args = _parser().parse_args(argv)
@@ -350,11 +357,16 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     except KeyboardInterrupt:
         return _fail("interrupted; the run was cleaned up", 130)
     finally:
+        # A signal arriving now must not cut the clean-up short (it is what it asks for).
+        old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for s in old:
+            signal.signal(s, signal.SIG_IGN)
         run.close()
         if trace:
             trace.close()
         for s, h in old.items():
             signal.signal(s, h)
+        signal.signal(signal.SIGINT, old_int)
     if failed:
         if not as_json:
             out.write(f"\n{failed} expect(s) failed.\n")

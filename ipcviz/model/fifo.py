@@ -53,5 +53,29 @@ class FifoState(ObjectState):
             text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
         return text
 
+    def sources(self, pids: dict[str, int]) -> list:
+        """Where each value came from, and a command that shows it (for --explain)."""
+        from .provenance import Source
+
+        out = [Source("name", f"{self.file_type or 'gone'}, size {self.size}",
+                      f"stat({self.path}): st_mode, st_size (stat opens nothing)",
+                      f"ls -l {self.path}")]
+        out.append(Source("readers/writers", f"{self.readers}/{self.writers}",
+                          "readlink /proc/PID/fd/N == the path, end from "
+                          "/proc/PID/fdinfo/N flags", "ls -l /proc/PID/fd"))
+        if self.bytes is not None:
+            out.append(Source("bytes", f"{self.bytes}/{self.capacity}",
+                              "FIONREAD and F_GETPIPE_SZ through a process's own fd "
+                              "(pidfd_getfd)", None,
+                              "no command can ask without opening the FIFO, which would "
+                              "add a reader or writer"))
+        for name in self.opening_readers + self.opening_writers:
+            pid = pids.get(name, "PID")
+            out.append(Source(f"{name} in open()", "waiting for a partner",
+                              f"/proc/{pid}/syscall (openat, flags), /proc/{pid}/wchan, the "
+                              f"path from /proc/{pid}/mem at the second argument",
+                              f"cat /proc/{pid}/syscall /proc/{pid}/wchan"))
+        return out
+
 
 OBJECT_KINDS["fifo"] = FifoState

@@ -36,5 +36,19 @@ class PtyState(ObjectState):
                      f"{', '.join(self.foreground)}")
         return text
 
+    def sources(self, pids: dict[str, int]) -> list:
+        """Where each value came from, and a command that shows it (for --explain)."""
+        from .provenance import Source
+
+        return [
+            Source("holders", ", ".join(self.master_holders + self.slave_holders) or "-",
+                   "readlink /proc/PID/fd/N (/dev/ptmx, /dev/pts/N) and tty-index in "
+                   "/proc/PID/fdinfo/N", "ls -l /proc/PID/fd"),
+            Source("foreground", ", ".join(self.foreground) or "-",
+                   "/proc/PID/stat fields 5-8: pgrp, session, tty_nr, tpgid",
+                   f"ps -o pid,pgid,sid,tty,tpgid,comm -p "
+                   f"{','.join(str(p) for p in pids.values()) or 'PID'}"),
+        ]
+
 
 OBJECT_KINDS["pty"] = PtyState

@@ -7,12 +7,15 @@ identifiers...}) and `processes` the Process views of this sample (for fd holder
 blocked processes).  It may also append to WAITS_ON a function
     (syscall_name, syscall_args, fds, records) -> object id | None
 naming the object a process sleeps on when the call does not take an fd (a System V id,
-a futex address, ...).
+a futex address, ...).  A resolver that must look into the process (its /proc/PID/maps or
+/proc/PID/mem) may take a fifth, keyword argument `pid`.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -25,3 +28,18 @@ MODULES = ["pipe", "fifo", "signals", "msgq", "shm", "sem"]
 def load_all() -> None:
     for name in MODULES:
         import_module(f"ipcviz.probe.{name}")
+
+
+@cache
+def _takes_pid(fn: Callable[..., Any]) -> bool:
+    try:
+        return "pid" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def resolve(fn: Callable[..., Any], syscall_name, args, fds, records, pid: int):
+    """Call one WAITS_ON resolver, with the pid if it takes one."""
+    if _takes_pid(fn):
+        return fn(syscall_name, args, fds, records, pid=pid)
+    return fn(syscall_name, args, fds, records)

@@ -7,6 +7,7 @@ objects by its manifest.  A live run is never touched, nor anything not in a man
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -94,6 +95,17 @@ def _orphans() -> dict[str, list[int]]:
     return found
 
 
+def _is_runner(pid: int) -> bool:
+    """The process is the runner of its run (run.json in its working directory names it):
+    killing it from another runtime root would stop it half-way through removing the run's
+    kernel objects, which only it can find."""
+    try:
+        with open(f"/proc/{pid}/cwd/run.json") as f:
+            return json.load(f).get("runner_pid") == pid
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
     root = root or runtime_root()
     report: list[str] = []
@@ -117,6 +129,8 @@ def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
     for run_id, pids in _orphans().items():
         if run_id in live_ids or (root / f"run-{run_id}").exists() or os.getpid() in pids:
             continue
+        if any(_is_runner(pid) for pid in pids):
+            continue  # its runner is alive and tearing the run down itself (objects too)
         report.append(f"run {run_id}: {len(pids)} process(es) {pids} (no run directory)")
         if not dry_run:
             kill_run_processes(run_id)

@@ -1,7 +1,104 @@
-"""fifo: what a worker does for each action of this mechanism. See ops/pipe.py for the form."""
+"""FIFOs: mkfifo in the run's private directory, open (blocking or not), lseek, unlink.
+
+The fd open() returns becomes the object's end ("f.read" / "f.write"), so the pipe's
+read / write / close / dup2 work on it unchanged.
+"""
 
 from __future__ import annotations
 
-OPS: dict = {}
-CALLS: dict = {}
-ARG0: dict = {}
+import errno
+import os
+import stat
+
+from ..sweep import register_remover
+from .pipe import fd_of
+
+AT_FDCWD = -100
+
+
+def fifo_path(w, obj: str) -> str:
+    return str(w.rundir.fifo_dir / obj)
+
+
+def _record(obj: str, path: str) -> dict:
+    # A FIFO's fds readlink to its path ("... (deleted)" once unlinked).
+    return {"id": obj, "kind": "fifo", "path": path,
+            "fd_targets": [path, f"{path} (deleted)"]}
+
+
+def do_mkfifo(w, args, pids, k):
+    obj = args["object"]
+    path = fifo_path(w, obj)
+    w.rundir.record("fifo", path)  # in the manifest before it exists
+    os.mkfifo(path, 0o600)
+    return {"result": 0, "objects": [_record(obj, path)]}
+
+
+def do_open(w, args, pids, k):
+    obj = args["object"]
+    path = fifo_path(w, obj)
+    flags = os.O_RDONLY if args["mode"] == "read" else os.O_WRONLY
+    if args.get("nonblock"):
+        flags |= os.O_NONBLOCK
+    fd = os.open(path, flags)  # openat(AT_FDCWD, path, flags): may sleep for a partner
+    w.ends[f"{obj}.{args['mode']}"] = fd
+    return {"result": fd, "objects": [_record(obj, path)]}
+
+
+_WHENCE = {"set": os.SEEK_SET, "cur": os.SEEK_CUR, "end": os.SEEK_END}
+
+
+def do_lseek(w, args, pids, k):
+    fd = fd_of(w, args["fd"])
+    return {"result": os.lseek(fd, int(args.get("offset", 0)), _WHENCE[args.get("whence",
+                                                                               "set")])}
+
+
+def do_unlink(w, args, pids, k):
+    os.unlink(fifo_path(w, args["object"]))
+    return {"result": 0}
+
+
+OPS = {"mkfifo": do_mkfifo, "open": do_open, "lseek": do_lseek, "unlink": do_unlink}
+
+
+def _call_open(w, a, p):
+    flags = "O_RDONLY" if a["mode"] == "read" else "O_WRONLY"
+    if a.get("nonblock"):
+        flags += " | O_NONBLOCK"
+    return f'open("{fifo_path(w, a["object"])}", {flags})'
+
+
+CALLS = {
+    "mkfifo": lambda w, a, p: f'mkfifo("{fifo_path(w, a["object"])}", 0600)',
+    "open": _call_open,
+    "lseek": lambda w, a, p: f"lseek({fd_of(w, a['fd'])}, {a.get('offset', 0)}, "
+                             f"SEEK_{a.get('whence', 'set').upper()})",
+    "unlink": lambda w, a, p: f'unlink("{fifo_path(w, a["object"])}")',
+}
+
+# open() of a FIFO sleeps in openat(AT_FDCWD, path, ...) (glibc's open).  The dirfd is an
+# int: it travels in the low 32 bits of the register, and /proc/PID/syscall shows
+# 0xffffff9c, not -100 sign-extended to 64 bits.  lseek takes the fd.
+ARG0 = {"open": lambda w, a, p: AT_FDCWD % (1 << 32),
+        "lseek": lambda w, a, p: fd_of(w, a["fd"])}
+
+
+@register_remover("fifo")
+def remove_fifo(entry: dict) -> str | None:
+    path = entry.get("name", "")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISFIFO(st.st_mode):
+        return None  # not ours: never remove anything else
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        if err.errno == errno.ENOENT:
+            return None
+        raise
+    return f"fifo {path}"

@@ -43,8 +43,14 @@ def do_signal(w, args, pids, k):
         signal.signal(signum, signal.SIG_IGN)
     elif disp == "default":
         signal.signal(signum, signal.SIG_DFL)
-    else:
-        signal.signal(signum, w.handler)
+    else:  # handler / reap: every kernel delivery is reported (see ops/signals.py)
+        from .signals import install_handler
+
+        install_handler(w, signum, disp)
+    if disp in ("ignore", "default"):
+        from .signals import forget_handler
+
+        forget_handler(signum)
     return {"result": 0}
 
 
@@ -56,7 +62,8 @@ def do_kill(w, args, pids, k):
 OPS = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,
        "kill": do_kill}
 
-_DISP = {"ignore": "SIG_IGN", "default": "SIG_DFL", "handler": "handler"}
+_DISP = {"ignore": "SIG_IGN", "default": "SIG_DFL", "handler": "handler",
+         "reap": "reap_children"}
 
 CALLS = {
     "fork": lambda w, a, p: "fork()",
