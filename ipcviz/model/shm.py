@@ -41,6 +41,7 @@ class RegionState(ObjectState):
     text: str | None = None  # the bytes from offset 0 up to the first NUL, if printable
     increments: int = 0  # ++ the processes report since the counter was last set (inferred)
     lost: int | None = None  # increments - counter: updates that vanished
+    layout: str = "bytes"  # how the lesson's steps use it: "counter", "ring" or "bytes"
     slots: int = 0  # ring buffer: slots (0: not used as a ring)
     ring: tuple[int, ...] = ()  # the slots' values, read from memory
     ring_in: int | None = None  # the producer's index (monotonic), read from memory
@@ -83,13 +84,13 @@ class RegionState(ObjectState):
         if self.slots:
             text += (f"; ring in={self.ring_in} out={self.ring_out}, {self.items} of "
                      f"{self.slots} slots filled: [{self.ring_text()}]")
-        elif self.text:
-            text += f"; text {self.text!r}"
-        elif self.counter is not None:
+        elif self.layout == "counter" and self.counter is not None:
             text += f"; counter {self.counter}"
             if self.increments:
                 text += (f" after {self.increments} ++ (reported by the processes): "
                          f"{self.lost} lost")
+        elif self.text:
+            text += f"; text {self.text!r}"
         if self.data:
             text += f"; bytes [{_hex(self.data, 16)}]"
         elif self.bytes_source is None:
@@ -115,9 +116,9 @@ class FileState(ObjectState):
         if self.content:
             text += f", sha256 {self.content}…"
         if self.copies:
-            text += (f"; reached by {self.copies} copies ({self.copied} bytes moved), "
-                     f"{self.elapsed_us} µs copying, as measured by the processes: "
-                     + "; ".join(self.route))
+            text += (f"; copies of the data on its way here so far: {self.copies} "
+                     f"({self.copied} bytes moved, {self.elapsed_us} µs spent copying, "
+                     "measured by the processes): " + "; ".join(self.route))
         return text
 
 

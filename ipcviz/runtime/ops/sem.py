@@ -1,7 +1,378 @@
-"""sem: what a worker does for each action of this mechanism. See ops/pipe.py for the form."""
+"""Semaphores: POSIX named semaphores (sem_open / sem_wait / sem_post / sem_unlink, through
+posix_ipc) and System V sets of one semaphore (semget / semop / semctl, through ctypes: one
+C call per step, SEM_UNDO and IPC_NOWAIT as the lesson says), and the producer/consumer
+steps of the bounded buffer.
+
+A blocked wait is confirmed from /proc/PID/syscall: a POSIX sem_wait sleeps in futex() on
+an address inside the process's own mapping of /dev/shm/sem.NAME (its start: glibc keeps
+the count in the first word), a System V semop sleeps in semop/semtimedop with the semid
+as first argument.  The worker announces that address or id before the call.
+"""
 
 from __future__ import annotations
 
-OPS: dict = {}
-CALLS: dict = {}
-ARG0: dict = {}
+import ctypes
+import errno
+import os
+import time
+from typing import Any
+
+import posix_ipc
+
+from ..sweep import register_remover
+from .shm import (
+    IPC_CREAT,
+    IPC_EXCL,
+    IPC_NOWAIT,
+    IPC_RMID,
+    KEY_TRIES,
+    NO_ARG0,
+    check,
+    libc,
+    manifest_entry,
+    random_key,
+    region_of,
+    remember,
+    ring_get,
+    ring_put,
+)
+
+SEM_UNDO = 0x1000
+GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL = 11, 12, 14, 15, 16
+SEMCTL_CMDS = {"IPC_RMID": IPC_RMID, "GETPID": GETPID, "GETVAL": GETVAL,
+               "GETNCNT": GETNCNT, "GETZCNT": GETZCNT, "SETVAL": SETVAL}
+
+
+class Sembuf(ctypes.Structure):
+    _fields_ = [("sem_num", ctypes.c_ushort), ("sem_op", ctypes.c_short),
+                ("sem_flg", ctypes.c_short)]
+
+
+libc.semget.restype = ctypes.c_int
+libc.semget.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+libc.semop.restype = ctypes.c_int
+libc.semop.argtypes = [ctypes.c_int, ctypes.POINTER(Sembuf), ctypes.c_size_t]
+libc.semctl.restype = ctypes.c_int  # variadic: (semid, semnum, cmd, ...)
+
+
+def sem_file(name: str) -> str:
+    """/dev/shm/sem.NAME: where glibc keeps a POSIX named semaphore "/NAME"."""
+    return f"/dev/shm/sem.{name.lstrip('/')}"
+
+
+def semctl(semid: int, cmd: int, value: int | None = None) -> int:
+    if value is None:
+        return libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
+    return libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd),
+                       ctypes.c_int(value))
+
+
+def semop(semid: int, op: int, flags: int = 0) -> int:
+    buf = Sembuf(0, op, flags)
+    return check(libc.semop(semid, ctypes.byref(buf), 1), "semop")
+
+
+def _h(w, obj: str) -> dict[str, Any]:
+    h = w.handles.get(obj)
+    if h is None:
+        raise OSError(errno.EBADF, f"{w.name} has not opened {obj}")
+    return h
+
+
+def mapping_start(inode: int, dev: int, maps: str | None = None) -> int | None:
+    """Start address of this process's mapping of the file (dev, inode), from its maps."""
+    if maps is None:
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+    want_dev = f"{os.major(dev):02x}:{os.minor(dev):02x}"
+    for line in maps.splitlines():
+        parts = line.split(None, 5)
+        if len(parts) >= 5 and parts[4] == str(inode) and parts[3] == want_dev:
+            return int(parts[0].split("-")[0], 16)
+    return None
+
+
+def wait_arg0(w, obj: str) -> int:
+    """The first argument of the call a wait on `obj` sleeps in: a futex address or a semid."""
+    h = w.handles.get(obj)
+    if h is None:
+        return NO_ARG0
+    if "semid" in h:
+        return h["semid"]
+    start = mapping_start(h["inode"], h["dev"])
+    return start if start is not None else NO_ARG0
+
+
+def sem_acquire(w, obj: str) -> None:
+    h = _h(w, obj)
+    if "semid" in h:
+        semop(h["semid"], -1)
+    else:
+        h["sem"].acquire()
+
+
+def sem_release(w, obj: str, n: int = 1) -> None:
+    h = _h(w, obj)
+    if "semid" in h:
+        semop(h["semid"], n)
+    else:
+        for _ in range(n):
+            h["sem"].release()
+
+
+# -- POSIX named semaphores ----------------------------------------------------------
+
+def do_sem_open(w, args, pids, k):
+    obj = args["object"]
+    name = w.rundir.object_name(obj)
+    if args.get("create", True):
+        w.rundir.record("sem", name, obj=obj)
+        try:
+            sem = posix_ipc.Semaphore(name, posix_ipc.O_CREX, mode=0o600,
+                                      initial_value=int(args.get("value", 0)))
+        except posix_ipc.ExistentialError as err:
+            raise OSError(errno.EEXIST, str(err)) from None
+    else:
+        try:
+            sem = posix_ipc.Semaphore(name, 0)
+        except posix_ipc.ExistentialError as err:
+            raise OSError(errno.ENOENT, str(err)) from None
+    st = os.stat(sem_file(name))
+    w.handles[obj] = {"sem": sem, "name": name, "inode": st.st_ino, "dev": st.st_dev}
+    addr = mapping_start(st.st_ino, st.st_dev)
+    return {"result": hex(addr) if addr is not None else 0,
+            "objects": [{"id": obj, "kind": "sem", "name": name, "path": sem_file(name),
+                         "inode": st.st_ino, "dev": st.st_dev}]}
+
+
+def do_sem_wait(w, args, pids, k):
+    obj = args["object"]
+    _h(w, obj)["sem"].acquire()
+    return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
+
+
+def do_sem_trywait(w, args, pids, k):
+    obj = args["object"]
+    try:
+        _h(w, obj)["sem"].acquire(0)
+    except posix_ipc.BusyError:
+        raise OSError(errno.EAGAIN, "sem_trywait: the count is 0") from None
+    return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
+
+
+def do_sem_post(w, args, pids, k):
+    obj = args["object"]
+    n = int(args.get("count", 1))
+    for _ in range(n):
+        _h(w, obj)["sem"].release()
+    return {"result": 0, "object_events": [{"id": obj, "op": "post", "n": n}]}
+
+
+def do_sem_unlink(w, args, pids, k):
+    name = w.rundir.object_name(args["object"])
+    try:
+        posix_ipc.unlink_semaphore(name)
+    except posix_ipc.ExistentialError as err:
+        raise OSError(errno.ENOENT, str(err)) from None
+    return {"result": 0}
+
+
+# -- System V semaphore sets (of one semaphore) ----------------------------------------
+
+def do_semget(w, args, pids, k):
+    obj = args["object"]
+    if args.get("create", True):
+        for _ in range(KEY_TRIES):
+            key = random_key()
+            w.rundir.record("sysv_sem", f"0x{key:08x}", obj=obj, key=key, t=int(time.time()))
+            semid = libc.semget(key, 1, IPC_CREAT | IPC_EXCL | 0o600)
+            if semid >= 0:
+                break
+            if ctypes.get_errno() != errno.EEXIST:
+                check(-1, "semget")
+        else:
+            raise OSError(errno.EEXIST, "semget: no free key after several tries")
+        w.rundir.record("sysv_sem", f"0x{key:08x}", obj=obj, key=key, semid=semid)
+        check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")
+    else:
+        entry = manifest_entry(w, "sysv_sem", args["object"])
+        if entry is None:
+            raise OSError(errno.ENOENT, f"no key known for {obj}")
+        key = entry["key"]
+        semid = check(libc.semget(key, 0, 0), "semget")
+    w.handles[obj] = {"semid": semid, "key": key}
+    return {"result": semid,
+            "objects": [{"id": obj, "kind": "sysv_sem", "key": key, "semid": semid}]}
+
+
+def do_semop(w, args, pids, k):
+    obj = args["object"]
+    op = int(args["op"])
+    undo = bool(args.get("undo", False))
+    flags = (SEM_UNDO if undo else 0) | (IPC_NOWAIT if args.get("nowait") else 0)
+    semop(_h(w, obj)["semid"], op, flags)
+    kind = "wait" if op < 0 else "post" if op > 0 else "zero"
+    return {"result": 0,
+            "object_events": [{"id": obj, "op": kind, "n": abs(op), "undo": undo}]}
+
+
+def do_semctl(w, args, pids, k):
+    obj = args["object"]
+    cmd = args["cmd"]
+    semid = _h(w, obj)["semid"]
+    if cmd == "SETVAL":
+        return {"result": check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")}
+    return {"result": check(semctl(semid, SEMCTL_CMDS[cmd]), "semctl")}
+
+
+# -- the bounded buffer: producer and consumer over a ring in shared memory --------------
+
+def do_produce(w, args, pids, k):
+    region = region_of(w, args["object"])
+    slots = int(args["slots"])
+    sem_acquire(w, args["empty"])
+    sem_acquire(w, args["mutex"])
+    ring_put(region, slots, int(args["value"]))
+    sem_release(w, args["mutex"])
+    sem_release(w, args["full"])
+    return {"result": 0, "facts": remember(w, stored=int(args["value"])),
+            "object_events": [{"id": args["object"], "ring_slots": slots}]}
+
+
+def do_consume(w, args, pids, k):
+    region = region_of(w, args["object"])
+    slots = int(args["slots"])
+    sem_acquire(w, args["full"])
+    sem_acquire(w, args["mutex"])
+    _, value = ring_get(region, slots)
+    sem_release(w, args["mutex"])
+    sem_release(w, args["empty"])
+    got = [*w.facts.get("got", []), value]
+    return {"result": value, "facts": remember(w, register=value, got=got),
+            "object_events": [{"id": args["object"], "ring_slots": slots}]}
+
+
+OPS = {
+    "sem_open": do_sem_open, "sem_wait": do_sem_wait, "sem_trywait": do_sem_trywait,
+    "sem_post": do_sem_post, "sem_unlink": do_sem_unlink, "semget": do_semget,
+    "semop": do_semop, "semctl": do_semctl, "produce": do_produce, "consume": do_consume,
+}
+
+
+def _sname(w, a) -> str:
+    return w.rundir.object_name(a["object"])
+
+
+def _semid(w, a):
+    return w.handles.get(a["object"], {}).get("semid", "?")
+
+
+def _call_sem_open(w, a, p):
+    if a.get("create", True):
+        return f'sem_open("{_sname(w, a)}", O_CREAT|O_EXCL, 0600, {a.get("value", 0)})'
+    return f'sem_open("{_sname(w, a)}", 0)'
+
+
+def _call_semget(w, a, p):
+    if a.get("create", True):
+        return (f"semget(<random key>, 1, IPC_CREAT|IPC_EXCL|0600); "
+                f"semctl(id, 0, SETVAL, {a.get('value', 0)})")
+    entry = manifest_entry(w, "sysv_sem", a["object"])
+    return f"semget({'0x%08x' % entry['key'] if entry else '?'}, 0, 0)"
+
+
+def _call_semop(w, a, p):
+    flags = [f for f, on in (("SEM_UNDO", a.get("undo")), ("IPC_NOWAIT", a.get("nowait")))
+             if on]
+    return f"semop({_semid(w, a)}, {{0, {a['op']:+d}, {'|'.join(flags) or 0}}}, 1)"
+
+
+def _call_semctl(w, a, p):
+    tail = f", {a.get('value', 0)}" if a["cmd"] == "SETVAL" else ""
+    return f"semctl({_semid(w, a)}, 0, {a['cmd']}{tail})"
+
+
+def _wait_call(w, obj: str) -> str:
+    h = w.handles.get(obj, {})
+    return f"semop({h['semid']}, {{0, -1, 0}}, 1)" if "semid" in h else f"sem_wait({obj})"
+
+
+def _post_call(w, obj: str) -> str:
+    h = w.handles.get(obj, {})
+    return f"semop({h['semid']}, {{0, +1, 0}}, 1)" if "semid" in h else f"sem_post({obj})"
+
+
+def _call_produce(w, a, p):
+    return (f"{_wait_call(w, a['empty'])}; {_wait_call(w, a['mutex'])}; "
+            f"ring[in++ % {a['slots']}] = {a['value']}; "
+            f"{_post_call(w, a['mutex'])}; {_post_call(w, a['full'])}")
+
+
+def _call_consume(w, a, p):
+    return (f"{_wait_call(w, a['full'])}; {_wait_call(w, a['mutex'])}; "
+            f"item = ring[out++ % {a['slots']}]; "
+            f"{_post_call(w, a['mutex'])}; {_post_call(w, a['empty'])}")
+
+
+CALLS = {
+    "sem_open": _call_sem_open,
+    "sem_wait": lambda w, a, p: f"sem_wait({a['object']})",
+    "sem_trywait": lambda w, a, p: f"sem_trywait({a['object']})",
+    "sem_post": lambda w, a, p: "; ".join([f"sem_post({a['object']})"] * int(a.get("count", 1))),
+    "sem_unlink": lambda w, a, p: f'sem_unlink("{_sname(w, a)}")',
+    "semget": _call_semget,
+    "semop": _call_semop,
+    "semctl": _call_semctl,
+    "produce": _call_produce,
+    "consume": _call_consume,
+}
+
+ARG0 = {
+    "sem_wait": lambda w, a, p: wait_arg0(w, a["object"]),
+    "semop": lambda w, a, p: wait_arg0(w, a["object"]),
+    "produce": lambda w, a, p: wait_arg0(w, a["empty"]),
+    "consume": lambda w, a, p: wait_arg0(w, a["full"]),
+}
+
+
+# -- removers -----------------------------------------------------------------------------
+
+@register_remover("sem")
+def remove_posix_sem(entry: dict) -> str | None:
+    name = entry.get("name", "")
+    if not name.startswith("/ipcviz."):
+        return None
+    try:
+        posix_ipc.unlink_semaphore(name)
+    except posix_ipc.ExistentialError:
+        return None
+    return f"POSIX semaphore {name}"
+
+
+def sysv_sem_table() -> list[dict[str, int]]:
+    """/proc/sysvipc/sem as dicts (key, semid, perms, nsems, uid, gid, cuid, cgid, otime,
+    ctime)."""
+    try:
+        with open("/proc/sysvipc/sem") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    head = lines[0].split()
+    return [{n: (int(v, 8) if n == "perms" else int(v)) for n, v in zip(head, line.split())}
+            for line in lines[1:]]
+
+
+@register_remover("sysv_sem")
+def remove_sysv_sem(entry: dict) -> str | None:
+    key, semid = entry.get("key"), entry.get("semid")
+    for row in sysv_sem_table():
+        if row["key"] != key or row["uid"] != os.getuid():
+            continue
+        # Ours: the recorded id; or, when the run died before the id was written, the
+        # recorded random key of a set created no earlier than the line was written.
+        if (semid is not None and row["semid"] == semid) or \
+                (semid is None and row["ctime"] >= entry.get("t", 1 << 62) - 1):
+            if semctl(row["semid"], IPC_RMID) == 0:
+                return f"System V semaphore key 0x{key:08x} id {row['semid']}"
+            return None
+    return None

@@ -1,7 +1,682 @@
-"""shm: what a worker does for each action of this mechanism. See ops/pipe.py for the form."""
+"""Shared memory: POSIX (shm_open + mmap) and System V (shmget + shmat) regions, the plain
+loads and stores into them (no system call), and the file/pipe/region copies of the
+copy-count lesson.
+
+System V calls and mmap go through ctypes, one C call per step, so that what the log says
+is what the process did (sysv_ipc's SharedMemory() would shmget, shmat and memset in one
+constructor; Python's mmap module would dup() the fd, adding an fd the lesson did not open).
+
+Every object is written into the run's manifest *before* it is created; System V keys are
+random (retried on EEXIST), and the key, then the id, are recorded.
+"""
 
 from __future__ import annotations
 
-OPS: dict = {}
-CALLS: dict = {}
-ARG0: dict = {}
+import ctypes
+import errno
+import mmap
+import os
+import secrets
+import struct
+import time
+from typing import Any
+
+import posix_ipc
+
+from ..sweep import register_remover
+from .pipe import fd_of, size_of
+
+# -- C calls -------------------------------------------------------------------------
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+libc.munmap.restype = ctypes.c_int
+libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+libc.shmget.restype = ctypes.c_int
+libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+libc.shmdt.restype = ctypes.c_int
+libc.shmdt.argtypes = [ctypes.c_void_p]
+libc.shmctl.restype = ctypes.c_int
+libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+
+IPC_CREAT, IPC_EXCL, IPC_NOWAIT = 0o1000, 0o2000, 0o4000
+IPC_RMID, IPC_SET, IPC_STAT = 0, 1, 2
+MAP_FAILED = ctypes.c_void_p(-1).value
+KEY_TRIES = 16
+SHM_DIR = "/dev/shm"
+NO_ARG0 = -1  # an arg0 that no sleeping call can have: "never count this step as blocked"
+
+_LONG = struct.Struct("<q")  # the C long at a byte offset of a region (x86_64/aarch64)
+RING_HEADER = 16  # ring buffer: in (long), out (long), then `slots` longs
+
+
+def check(ret: int, what: str) -> int:
+    if ret == -1 or ret is None:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return ret
+
+
+def random_key() -> int:
+    """A System V key: random, never IPC_PRIVATE (0), positive as a C int."""
+    return secrets.randbelow(0x7FFFFFFE) + 1
+
+
+def posix_path(name: str) -> str:
+    """/dev/shm/NAME of a POSIX shared memory name "/NAME"."""
+    return f"{SHM_DIR}/{name.lstrip('/')}"
+
+
+def manifest_entry(w, kind: str, obj: str) -> dict[str, Any] | None:
+    """The newest manifest line of `obj` (how an unrelated process learns a System V key:
+    the lesson's processes agree on it the way C programs agree on an ftok() file)."""
+    for entry in reversed(w.rundir.objects()):
+        if entry.get("kind") == kind and entry.get("obj") == obj:
+            return entry
+    return None
+
+
+class Region:
+    """A mapping of a region in this process: its address and a byte view of it."""
+
+    def __init__(self, addr: int, size: int) -> None:
+        self.addr = addr
+        self.size = size
+        self.view = memoryview((ctypes.c_char * size).from_address(addr)).cast("B")
+
+    def load(self, at: int) -> int:
+        return _LONG.unpack_from(self.view, at)[0]
+
+    def store(self, at: int, value: int) -> None:
+        _LONG.pack_into(self.view, at, value)
+
+
+def remember(w, **facts: Any) -> dict[str, Any]:
+    """What the process now knows (its register, its counts): kept in the worker, and sent
+    to the conductor as the step's facts."""
+    w.facts.update(facts)
+    return facts
+
+
+def handle(w, obj: str) -> dict[str, Any]:
+    h = w.handles.get(obj)
+    if h is None:
+        raise OSError(errno.EBADF, f"{w.name} has not opened {obj}")
+    return h
+
+
+def region_of(w, obj: str) -> Region:
+    r = w.handles.get(obj, {}).get("region")
+    if r is None:
+        # Touching memory that is not mapped is a segfault in C; here, a clear error.
+        raise OSError(errno.EFAULT, f"{obj} is not mapped in {w.name}")
+    return r
+
+
+# -- POSIX shared memory -------------------------------------------------------------
+
+def do_shm_open(w, args, pids, k):
+    obj = args["object"]
+    name = w.rundir.object_name(obj)
+    create = args.get("create", True)
+    if create:
+        size = int(size_of(args["size"], -1)) if "size" in args else 0
+        w.rundir.record("shm", name, obj=obj)
+        try:
+            shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, mode=0o600, size=size)
+        except posix_ipc.ExistentialError as err:
+            raise OSError(errno.EEXIST, str(err)) from None
+    else:
+        try:
+            shm = posix_ipc.SharedMemory(name, 0)
+        except posix_ipc.ExistentialError as err:
+            raise OSError(errno.ENOENT, str(err)) from None
+    fd = shm.fd
+    st = os.fstat(fd)
+    w.handles[obj] = {"fd": fd, "name": name, "shm": shm}
+    path = posix_path(name)
+    return {"result": fd,
+            "objects": [{"id": obj, "kind": "shm", "name": name, "path": path,
+                         "inode": st.st_ino, "dev": st.st_dev,
+                         "fd_targets": [path, path + " (deleted)"]}]}
+
+
+def do_mmap(w, args, pids, k):
+    obj = args["object"]
+    h = handle(w, obj)
+    size = os.fstat(h["fd"]).st_size
+    if size == 0:
+        raise OSError(errno.EINVAL, "mmap of an empty region (ftruncate it first)")
+    addr = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED,
+                     h["fd"], 0)
+    if addr == MAP_FAILED or addr is None:
+        check(-1, "mmap")
+    h["region"] = Region(addr, size)
+    return {"result": hex(addr)}
+
+
+def do_munmap(w, args, pids, k):
+    obj = args["object"]
+    h = handle(w, obj)
+    r = region_of(w, obj)
+    check(libc.munmap(r.addr, r.size), "munmap")
+    del h["region"]
+    return {"result": 0}
+
+
+def do_shm_unlink(w, args, pids, k):
+    name = w.rundir.object_name(args["object"])
+    try:
+        posix_ipc.unlink_shared_memory(name)
+    except posix_ipc.ExistentialError as err:
+        raise OSError(errno.ENOENT, str(err)) from None
+    return {"result": 0}
+
+
+# -- System V shared memory ----------------------------------------------------------
+
+def do_shmget(w, args, pids, k):
+    obj = args["object"]
+    if args.get("create", True):
+        size = int(size_of(args["size"], -1))
+        for _ in range(KEY_TRIES):
+            key = random_key()
+            w.rundir.record("sysv_shm", f"0x{key:08x}", obj=obj, key=key)
+            shmid = libc.shmget(key, size, IPC_CREAT | IPC_EXCL | 0o600)
+            if shmid >= 0:
+                break
+            if ctypes.get_errno() != errno.EEXIST:
+                check(-1, "shmget")
+        else:
+            raise OSError(errno.EEXIST, "shmget: no free key after several tries")
+        w.rundir.record("sysv_shm", f"0x{key:08x}", obj=obj, key=key, shmid=shmid)
+    else:
+        entry = manifest_entry(w, "sysv_shm", obj)
+        if entry is None:
+            raise OSError(errno.ENOENT, f"no key known for {obj}")
+        key = entry["key"]
+        shmid = check(libc.shmget(key, 0, 0), "shmget")
+    w.handles[obj] = {"shmid": shmid, "key": key}
+    return {"result": shmid,
+            "objects": [{"id": obj, "kind": "sysv_shm", "key": key, "shmid": shmid}]}
+
+
+def do_shmat(w, args, pids, k):
+    obj = args["object"]
+    h = handle(w, obj)
+    addr = libc.shmat(h["shmid"], None, 0)
+    if addr == MAP_FAILED or addr is None:
+        check(-1, "shmat")
+    size = _sysv_size(h["shmid"])
+    h["region"] = Region(addr, size)
+    return {"result": hex(addr)}
+
+
+def _sysv_size(shmid: int) -> int:
+    with open("/proc/sysvipc/shm") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if int(parts[1]) == shmid:
+                return int(parts[3])
+    raise OSError(errno.EINVAL, f"no segment {shmid}")
+
+
+def do_shmdt(w, args, pids, k):
+    obj = args["object"]
+    h = handle(w, obj)
+    r = region_of(w, obj)
+    check(libc.shmdt(r.addr), "shmdt")
+    del h["region"]
+    return {"result": 0}
+
+
+def do_shmctl(w, args, pids, k):
+    obj = args["object"]
+    h = handle(w, obj)
+    cmd = args["cmd"]
+    if cmd == "IPC_RMID":
+        check(libc.shmctl(h["shmid"], IPC_RMID, None), "shmctl")
+        return {"result": 0}
+    buf = ctypes.create_string_buffer(256)  # struct shmid_ds is 112 bytes on x86_64
+    check(libc.shmctl(h["shmid"], IPC_STAT, buf), "shmctl")
+    return {"result": 0}
+
+
+# -- loads and stores: plain memory, no system call ------------------------------------
+
+def do_store(w, args, pids, k):
+    obj = args["object"]
+    r = region_of(w, obj)
+    at = int(args.get("at", 0))
+    events: list[dict[str, Any]] = []
+    if "data" in args:
+        data = args["data"].encode()
+        if at + len(data) < r.size:
+            data += b"\0"  # strcpy() copies the terminating NUL too
+        if at + len(data) > r.size:
+            raise OSError(errno.EFAULT, f"{obj} is only {r.size} bytes")
+        r.view[at:at + len(data)] = data
+        return {"result": len(args["data"]), "facts": remember(w, stored=args["data"])}
+    if "register_plus" in args:
+        if "register" not in w.facts:
+            raise OSError(errno.EINVAL, f"{w.name} has loaded nothing into its register")
+        value = int(w.facts["register"]) + int(args["register_plus"])
+        events.append({"id": obj, "increments": 1, "at": at})
+    else:
+        value = int(args["value"])
+        events.append({"id": obj, "reset": value, "at": at})
+    r.store(at, value)
+    return {"result": value, "facts": remember(w, stored=value), "object_events": events}
+
+
+def do_load(w, args, pids, k):
+    r = region_of(w, args["object"])
+    at = int(args.get("at", 0))
+    if "size" in args:
+        raw = bytes(r.view[at:at + int(args["size"])]).split(b"\0", 1)[0]
+        text = raw.decode("utf-8", "replace")
+        return {"result": len(raw), "data": text, "facts": remember(w, data=text)}
+    value = r.load(at)
+    return {"result": value, "facts": remember(w, register=value)}
+
+
+def do_increment(w, args, pids, k):
+    """counter++ `times` times (a load and a store each: not atomic), optionally after
+    waiting on a start semaphore and inside a lock (sem_wait/sem_post around each)."""
+    from .sem import sem_acquire, sem_release
+
+    obj = args["object"]
+    r = region_of(w, obj)
+    at = int(args.get("at", 0))
+    n = int(args["times"])
+    if args.get("after"):
+        sem_acquire(w, args["after"])
+    lock = args.get("lock")
+    view, unpack, pack = r.view, _LONG.unpack_from, _LONG.pack_into
+    t0 = time.monotonic_ns()
+    if lock:
+        for _ in range(n):
+            sem_acquire(w, lock)
+            pack(view, at, unpack(view, at)[0] + 1)
+            sem_release(w, lock)
+    else:
+        for _ in range(n):
+            pack(view, at, unpack(view, at)[0] + 1)
+    elapsed = (time.monotonic_ns() - t0) // 1000
+    done = w.facts.get("increments", 0) + n
+    return {"result": n, "facts": remember(w, increments=done, elapsed_us=elapsed),
+            "object_events": [{"id": obj, "increments": n, "at": at}]}
+
+
+# -- a ring buffer in a region: in, out, slots (plain memory) ---------------------------
+
+def ring_put(r: Region, slots: int, value: int) -> int:
+    i = r.load(0)
+    r.store(RING_HEADER + 8 * (i % slots), value)
+    r.store(0, i + 1)
+    return i % slots
+
+
+def ring_get(r: Region, slots: int) -> tuple[int, int]:
+    o = r.load(8)
+    value = r.load(RING_HEADER + 8 * (o % slots))
+    r.store(8, o + 1)  # the slot keeps its (now stale) value, as in C
+    return o % slots, value
+
+
+def _ring_event(obj: str, slots: int) -> dict[str, Any]:
+    return {"id": obj, "ring_slots": slots}
+
+
+def do_put(w, args, pids, k):
+    obj, slots = args["object"], int(args["slots"])
+    slot = ring_put(region_of(w, obj), slots, int(args["value"]))
+    return {"result": slot, "facts": remember(w, stored=int(args["value"])),
+            "object_events": [_ring_event(obj, slots)]}
+
+
+def do_get(w, args, pids, k):
+    obj, slots = args["object"], int(args["slots"])
+    slot, value = ring_get(region_of(w, obj), slots)
+    got = [*w.facts.get("got", []), value]
+    return {"result": value, "facts": remember(w, register=value, got=got),
+            "object_events": [_ring_event(obj, slots)]}
+
+
+# -- files, and copies between files, pipes, a process's buffer and a region ------------
+
+def file_path(w, obj: str) -> str:
+    return str(w.rundir.path / f"{obj}.dat")
+
+
+def _file_record(w, obj: str) -> dict[str, Any]:
+    path = file_path(w, obj)
+    return {"id": obj, "kind": "file", "path": path, "fd_targets": [path]}
+
+
+def do_create_file(w, args, pids, k):
+    obj = args["object"]
+    size = int(size_of(args["size"], -1))
+    path = file_path(w, obj)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        data = os.urandom(size)
+        view, done = memoryview(data), 0
+        while done < size:
+            done += os.write(fd, view[done:])
+    finally:
+        os.close(fd)
+    return {"result": size, "objects": [_file_record(w, obj)]}
+
+
+def _source_fd(w, args) -> tuple[int, bool, str]:
+    """(fd, we opened it, name for the log) of a copy's source or destination."""
+    if args.get("file"):
+        return -1, True, f"{args['file']}.dat"
+    return fd_of(w, args["fd"]), False, str(args["fd"])
+
+
+def _copy_event(args, what: str, nbytes: int, t0: int, t1: int, waited: int = 0):
+    route = args.get("route")
+    if not route:
+        return []
+    return [{"id": route, "copy": what, "bytes": nbytes, "t0": t0, "t1": t1,
+             "waited_ns": max(0, waited)}]
+
+
+def _route_record(w, args) -> list[dict[str, Any]]:
+    """The route's file, so that the conductor knows it before the copy's event arrives."""
+    return [_file_record(w, args["route"])] if args.get("route") else []
+
+
+def _note_copy(w, nbytes: int, t0: int, t1: int) -> dict[str, Any]:
+    return remember(w, copies=w.facts.get("copies", 0) + 1, copied=nbytes,
+                    elapsed_us=(t1 - t0) // 1000)
+
+
+def do_read_into(w, args, pids, k):
+    """read(): a copy from the kernel (a file's pages, a pipe's buffer) into the process's
+    own buffer or straight into a mapped region.  Reads until `size` bytes or EOF."""
+    region = region_of(w, args["region"]) if args.get("region") else None
+    objects = _route_record(w, args)
+    if args.get("file"):
+        fd = os.open(file_path(w, args["file"]), os.O_RDONLY)
+        src = args["file"]
+        opened = True
+        objects.append(_file_record(w, args["file"]))
+    else:
+        fd, opened, src = fd_of(w, args["fd"]), False, str(args["fd"])
+    try:
+        if "size" in args:
+            want = int(size_of(args["size"], fd))
+        elif region is not None:
+            want = region.size - int(args.get("at", 0))
+        else:
+            want = None  # until EOF
+        at = int(args.get("at", 0))
+        chunks: list[bytes] = []
+        got = 0
+        first = last = None
+        t0 = time.monotonic_ns()
+        while want is None or got < want:
+            if region is not None:
+                n = os.readv(fd, [region.view[at + got:at + want]])
+            else:
+                piece = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - got))
+                chunks.append(piece)
+                n = len(piece)
+            if n == 0:
+                break
+            last = time.monotonic_ns()
+            if first is None:
+                first = last  # the first bytes are here: copying starts
+            got += n
+        t1 = time.monotonic_ns()
+    finally:
+        if opened:
+            os.close(fd)
+    if region is None:
+        w.handles["buffer"] = b"".join(chunks)
+    # The time spent copying: from a pipe, from the first bytes to the last ones (not the
+    # wait for the writer to start, nor the wait for EOF after the last bytes).
+    start = first if not opened and first is not None else t0
+    t1 = last if not opened and last is not None else t1
+    dest = args["region"] if region is not None else "buffer"
+    what = f"read({src} → {dest})"
+    facts = _note_copy(w, got, start, t1)
+    return {"result": got, "facts": facts, "objects": objects,
+            "object_events": _copy_event(args, what, got, start, t1, start - t0)}
+
+
+def do_write_from(w, args, pids, k):
+    """write(): a copy from the process's buffer (or a mapped region) into the kernel
+    (a pipe's buffer, a file's pages).  One write() call; a pipe takes it piece by piece
+    as its reader drains it."""
+    objects = []
+    if args.get("region"):
+        region = region_of(w, args["region"])
+        at = int(args.get("at", 0))
+        n = int(size_of(args["size"], -1)) if "size" in args else region.size - at
+        data = region.view[at:at + n]
+        src = args["region"]
+    else:
+        buf = w.handles.get("buffer", b"")
+        n = int(size_of(args["size"], -1)) if "size" in args else len(buf)
+        data = memoryview(buf)[:n]
+        src = "buffer"
+    objects += _route_record(w, args)
+    if args.get("file"):
+        fd = os.open(file_path(w, args["file"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        dest, opened = args["file"], True
+        objects.append(_file_record(w, args["file"]))
+    else:
+        fd, dest, opened = fd_of(w, args["fd"]), str(args["fd"]), False
+    try:
+        t0 = time.monotonic_ns()
+        done = os.write(fd, data)
+        if opened:  # a regular file takes it all in one call; finish a short write anyway
+            while done < len(data):
+                done += os.write(fd, data[done:])
+        t1 = time.monotonic_ns()
+    finally:
+        if opened:
+            os.close(fd)
+    what = f"write({src} → {dest})"
+    return {"result": done, "facts": _note_copy(w, done, t0, t1), "objects": objects,
+            "object_events": _copy_event(args, what, done, t0, t1)}
+
+
+OPS = {
+    "shm_open": do_shm_open, "mmap": do_mmap, "munmap": do_munmap,
+    "shm_unlink": do_shm_unlink, "shmget": do_shmget, "shmat": do_shmat, "shmdt": do_shmdt,
+    "shmctl": do_shmctl, "store": do_store, "load": do_load, "increment": do_increment,
+    "put": do_put, "get": do_get, "create_file": do_create_file, "read_into": do_read_into,
+    "write_from": do_write_from,
+}
+
+
+# -- the calls as strace would print them ------------------------------------------------
+
+def _name(w, a) -> str:
+    return w.rundir.object_name(a["object"])
+
+
+def _call_shm_open(w, a, p):
+    if a.get("create", True):
+        size = size_of(a["size"], -1) if "size" in a else 0
+        return (f'shm_open("{_name(w, a)}", O_RDWR|O_CREAT|O_EXCL, 0600); '
+                f"ftruncate(fd, {size})")
+    return f'shm_open("{_name(w, a)}", O_RDWR, 0)'
+
+
+def _call_mmap(w, a, p):
+    h = w.handles.get(a["object"], {})
+    size = os.fstat(h["fd"]).st_size if "fd" in h else "?"
+    return f"mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED, {h.get('fd', '?')}, 0)"
+
+
+def _call_region(w, a, call):
+    r = w.handles.get(a["object"], {}).get("region")
+    return call(hex(r.addr) if r else "?", r.size if r else "?")
+
+
+def _call_shmget(w, a, p):
+    if a.get("create", True):
+        return f"shmget(<random key>, {size_of(a['size'], -1)}, IPC_CREAT|IPC_EXCL|0600)"
+    entry = manifest_entry(w, "sysv_shm", a["object"])
+    key = f"0x{entry['key']:08x}" if entry else "?"
+    return f"shmget({key}, 0, 0)"
+
+
+def _hid(w, a):
+    return w.handles.get(a["object"], {}).get("shmid", "?")
+
+
+def _store_call(w, a, p):
+    obj, at = a["object"], int(a.get("at", 0))
+    where = f"{obj}[{at}]" if at else f"*{obj}"
+    if "data" in a:
+        return f'strcpy({obj} + {at}, "{a["data"]}")   /* stores, no system call */'
+    if "register_plus" in a:
+        return f"{where} = reg + {a['register_plus']}   /* a store, no system call */"
+    return f"{where} = {a['value']}   /* a store, no system call */"
+
+
+def _load_call(w, a, p):
+    obj, at = a["object"], int(a.get("at", 0))
+    if "size" in a:
+        return f"printf(\"%s\", {obj} + {at})   /* loads, no system call */"
+    where = f"{obj}[{at}]" if at else f"*{obj}"
+    return f"reg = {where}   /* a load, no system call */"
+
+
+def _increment_call(w, a, p):
+    obj = a["object"]
+    body = f"(*{obj})++;"
+    if a.get("lock"):
+        body = f"sem_wait({a['lock']}); (*{obj})++; sem_post({a['lock']});"
+    pre = f"sem_wait({a['after']}); " if a.get("after") else ""
+    return (f"{pre}for (i = 0; i < {a['times']}; i++) {{ {body} }}"
+            "   /* the ++ is a load and a store: no system call */")
+
+
+def _copy_target(w, a) -> str:
+    if a.get("file"):
+        return f"fd /* {a['file']}.dat */"
+    try:
+        return str(fd_of(w, a["fd"]))
+    except OSError:
+        return "?"
+
+
+def _read_into_call(w, a, p):
+    dest = a["region"] if a.get("region") else "buf"
+    size = a.get("size")
+    if size is None:
+        size = "until EOF" if not a.get("region") else "region size"
+    loop = "" if a.get("file") else "  /* repeated until done */"
+    return f"read({_copy_target(w, a)}, {dest}, {size}){loop}"
+
+
+def _write_from_call(w, a, p):
+    src = a["region"] if a.get("region") else "buf"
+    if "size" in a:
+        n = a["size"]
+    elif a.get("region"):
+        r = w.handles.get(a["region"], {}).get("region")
+        n = r.size if r else "?"
+    else:
+        n = len(w.handles.get("buffer", b""))
+    return f"write({_copy_target(w, a)}, {src}, {n})"
+
+
+CALLS = {
+    "shm_open": _call_shm_open,
+    "mmap": _call_mmap,
+    "munmap": lambda w, a, p: _call_region(w, a, lambda addr, n: f"munmap({addr}, {n})"),
+    "shm_unlink": lambda w, a, p: f'shm_unlink("{_name(w, a)}")',
+    "shmget": _call_shmget,
+    "shmat": lambda w, a, p: f"shmat({_hid(w, a)}, NULL, 0)",
+    "shmdt": lambda w, a, p: _call_region(w, a, lambda addr, n: f"shmdt({addr})"),
+    "shmctl": lambda w, a, p: f"shmctl({_hid(w, a)}, {a['cmd']}, "
+                              f"{'NULL' if a['cmd'] == 'IPC_RMID' else '&ds'})",
+    "store": _store_call,
+    "load": _load_call,
+    "increment": _increment_call,
+    "put": lambda w, a, p: f"ring->slot[ring->in++ % {a['slots']}] = {a['value']}"
+                           "   /* stores, no system call */",
+    "get": lambda w, a, p: f"item = ring->slot[ring->out++ % {a['slots']}]"
+                           "   /* loads, no system call */",
+    "create_file": lambda w, a, p: f'write(open("{a["object"]}.dat", O_CREAT|O_WRONLY, 0600),'
+                                   f" random, {a['size']})",
+    "read_into": _read_into_call,
+    "write_from": _write_from_call,
+}
+
+
+def _increment_arg0(w, a, p) -> int:
+    from .sem import wait_arg0
+
+    return wait_arg0(w, a["after"]) if a.get("after") else NO_ARG0
+
+
+def _read_into_arg0(w, a, p) -> int:
+    # Only a read from a pipe end can sleep for data; a file read is never "blocked".
+    if a.get("file"):
+        return NO_ARG0
+    return fd_of(w, a["fd"])
+
+
+ARG0 = {"increment": _increment_arg0, "read_into": _read_into_arg0}
+
+
+# -- removers: what `ipcviz clean` and the end of a run call for each manifest line ------
+
+@register_remover("shm")
+def remove_posix_shm(entry: dict) -> str | None:
+    name = entry.get("name", "")
+    if not name.startswith("/ipcviz."):
+        return None  # never anything but an ipcviz name
+    try:
+        posix_ipc.unlink_shared_memory(name)
+    except posix_ipc.ExistentialError:
+        return None
+    return f"POSIX shared memory {name}"
+
+
+def sysv_shm_table() -> list[dict[str, int]]:
+    """/proc/sysvipc/shm as dicts of ints (key, shmid, perms (octal text), size, cpid, ...)."""
+    try:
+        with open("/proc/sysvipc/shm") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    head = lines[0].split()
+    out = []
+    for line in lines[1:]:
+        vals = line.split()
+        row = {}
+        for name, v in zip(head, vals):
+            row[name] = int(v, 8) if name == "perms" else int(v)
+        out.append(row)
+    return out
+
+
+@register_remover("sysv_shm")
+def remove_sysv_shm(entry: dict) -> str | None:
+    key, shmid = entry.get("key"), entry.get("shmid")
+    for row in sysv_shm_table():
+        # Ours: the id recorded right after creation; or, if the run died before that
+        # line was written, the recorded random key created by the recording process.
+        ours = (shmid is not None and row["shmid"] == shmid
+                and (row["key"] in (key, 0)) and row["uid"] == os.getuid()) or \
+               (shmid is None and row["key"] == key and row["cpid"] == entry.get("pid"))
+        if ours:
+            if libc.shmctl(row["shmid"], IPC_RMID, None) == 0:
+                return f"System V shared memory key 0x{key:08x} id {row['shmid']}"
+            return None
+    return None
