@@ -11,18 +11,17 @@ import sys
 
 def run_app(scenario: str | None = None) -> int:
     """Run the app; returns the process exit code (2: the scenario cannot be loaded)."""
-    from dataclasses import replace
-
-    from ..runtime import Run
-    from ..runtime.availability import unavailable
-    from ..scenario import ScenarioError, find, load
-    from ..scenario.catalog import scan
+    from ..runtime.availability import reason
+    from ..scenario import ScenarioError, find
+    from ..scenario.catalog import scan_cached
     from .app import IpcvizApp
 
-    found, broken = scan()
-    problems = [f"skipped a broken scenario: {err}" for err in broken]
+    from dataclasses import replace
+
     # Lessons this system cannot run are listed, marked, with the reason found at start.
-    entries = [replace(e, unavailable=unavailable(load(e.path))) for e in found]
+    found, broken, needed = scan_cached()
+    entries = [replace(e, unavailable=reason(needed[e.name])) for e in found]
+    problems = [f"skipped a broken scenario: {err}" for err in broken]
     chosen = None
     if scenario is not None:
         try:
@@ -30,7 +29,13 @@ def run_app(scenario: str | None = None) -> int:
         except ScenarioError as err:
             print(f"ipcviz: {err}", file=sys.stderr)
             return 2
-    app = IpcvizApp(run_factory=Run, entries=entries, scenario=chosen, problems=problems)
+    def run_factory(sc):
+        from ..runtime.conductor import Run  # loaded when the first run starts
+
+        return Run(sc)
+
+    app = IpcvizApp(run_factory=run_factory, entries=entries, scenario=chosen,
+                    problems=problems)
     try:
         code = app.run()
     finally:

@@ -164,7 +164,11 @@ def _app(name: str | None) -> int:
             return _fail(str(err), EXIT_INPUT)
         if why:
             return _fail(f"{name} cannot run on this system: {why}", EXIT_RUN)
-    _clean_quietly()
+    # Sweep what killed runs left behind while the app starts (it only touches dead runs,
+    # so it cannot race the run this app is about to start).
+    import threading
+
+    threading.Thread(target=_clean_quietly, name="ipcviz-sweep", daemon=True).start()
     from ..app import run_app
 
     return run_app(name)

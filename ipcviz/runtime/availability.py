@@ -152,21 +152,31 @@ def _match(table: dict[str, tuple[str, ...]], name: str) -> tuple[str, ...]:
     return tuple(f for key, feats in table.items() if name.startswith(key) for f in feats)
 
 
-def needs(scenario: Scenario) -> set[str]:
+def needs_of(kinds, actions) -> set[str]:
+    """The features a lesson with these object kinds and step actions needs."""
     out = {"proc"}
-    for obj in scenario.objects:
-        out.update(_match(KIND_NEEDS, obj.kind))
-        if obj.kind.startswith(("sysv", "posix")):
-            out.update(f for f in FEATURES if obj.kind.startswith(f) or f.startswith(obj.kind))
-    for step in scenario.steps:
-        out.update(_match(ACTION_NEEDS, step.action))
+    for kind in kinds:
+        out.update(_match(KIND_NEEDS, kind))
+        if kind.startswith(("sysv", "posix")):
+            out.update(f for f in FEATURES if kind.startswith(f) or f.startswith(kind))
+    for action in actions:
+        out.update(_match(ACTION_NEEDS, action))
     return out
+
+
+def needs(scenario: Scenario) -> set[str]:
+    return needs_of({o.kind for o in scenario.objects}, {s.action for s in scenario.steps})
+
+
+def reason(needed) -> str | None:
+    """Why a lesson needing these features cannot run here, or None."""
+    have = features()
+    missing = [have[f] for f in sorted(needed) if have.get(f)]
+    return "; ".join(missing) if missing else None
 
 
 def unavailable(scenario: Scenario) -> str | None:
     """Why this lesson cannot run here, or None."""
-    have = features()
-    missing = [have[f] for f in sorted(needs(scenario)) if have.get(f)]
-    return "; ".join(missing) if missing else None
+    return reason(needs(scenario))
 
 

@@ -41,6 +41,7 @@ from ..probe.sampler import Sampler, Tracked, exit_from_status
 from ..scenario.actions import ACTIONS, signal_number
 from ..scenario.model import Scenario, Step
 from .cleanup import kill_run_processes
+from .errors import RunError
 from .limits import explain as explain_limit
 from .sweep import remove_objects
 from .protocol import LineReader, encode
@@ -52,8 +53,6 @@ POLL = 0.001  # seconds between looks at /proc while a step is in flight
 
 
 
-class RunError(Exception):
-    """The run cannot go on; str() is one line that says why."""
 
 
 @dataclass

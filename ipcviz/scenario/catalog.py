@@ -62,8 +62,78 @@ def entries(root: Path | None = None) -> list[Entry]:
     return out
 
 
-def scan(root: Path | None = None) -> tuple[list[Entry], list[ScenarioError]]:
-    """Every valid scenario of the folder, and the errors of the broken ones."""
+def _code_stamp() -> str:
+    """Changes whenever the scenario code (the vocabulary, the loader) changes."""
+    here = Path(__file__).resolve().parent
+    newest = max(p.stat().st_mtime_ns for p in here.rglob("*.py"))
+    from .. import __version__
+
+    return f"{__version__}:{newest}"
+
+
+def _cache_path() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "ipcviz" / "catalog-v1.json"
+
+
+def scan_cached() -> tuple[list[Entry], list[ScenarioError], dict[str, set[str]]]:
+    """Like scan(), for the app's start: unchanged files are not parsed again.
+
+    Returns (entries, errors, features each entry needs).  The cache (a JSON file in the
+    user's cache directory) keys each file by path, size and modification time, and the
+    whole cache by the scenario code's own stamp; a broken file is never cached."""
+    import json
+
+    from ..runtime.availability import needs
+
+    stamp = _code_stamp()
+    path = _cache_path()
+    try:
+        cache = json.loads(path.read_text())
+        files = cache["files"] if cache.get("stamp") == stamp else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        files = {}
+    good, bad, needed, fresh = [], [], {}, {}
+    for p in scenario_paths():
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        key = str(p)
+        hit = files.get(key)
+        if hit and hit["size"] == st.st_size and hit["mtime_ns"] == st.st_mtime_ns:
+            e = hit["entry"]
+            entry = Entry(e["name"], e["mechanism"], e["title"], e["summary"], e["steps"], p)
+            need = set(hit["needs"])
+        else:
+            try:
+                s = load(p)
+            except ScenarioError as err:
+                bad.append(err)
+                continue
+            entry = Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), p)
+            need = needs(s)
+        good.append(entry)
+        needed[entry.name] = need
+        fresh[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "needs": sorted(need),
+                      "entry": {"name": entry.name, "mechanism": entry.mechanism,
+                                "title": entry.title, "summary": entry.summary,
+                                "steps": entry.steps}}
+    if fresh != files:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"stamp": stamp, "files": fresh}))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: no cache, just a slower start
+    return good, bad, needed
+
+
+def scan(root: Path | None = None, check=None) -> tuple[list[Entry], list[ScenarioError]]:
+    """Every valid scenario of the folder, and the errors of the broken ones.
+
+    check(scenario) -> reason or None, if given, marks entries this system cannot run."""
     good, bad = [], []
     for path in scenario_paths(root):
         try:
@@ -71,7 +141,8 @@ def scan(root: Path | None = None) -> tuple[list[Entry], list[ScenarioError]]:
         except ScenarioError as err:
             bad.append(err)
             continue
-        good.append(Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), path))
+        good.append(Entry(s.name, s.mechanism, s.title, s.summary, len(s.steps), path,
+                          check(s) if check else None))
     return good, bad
 
 

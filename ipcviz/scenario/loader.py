@@ -98,16 +98,16 @@ class _Lines:
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
+        self._headers: dict[str, list[int]] = {}
 
     def table(self, kind: str, index: int) -> int | None:
-        header = re.compile(r"^\s*\[\[\s*" + re.escape(kind) + r"\s*\]\]")
-        seen = -1
-        for i, line in enumerate(self.lines):
-            if header.match(line):
-                seen += 1
-                if seen == index:
-                    return i + 1
-        return None
+        """Line number of the index-th [[kind]] header (header positions found once)."""
+        if kind not in self._headers:
+            header = re.compile(r"^\s*\[\[\s*" + re.escape(kind) + r"\s*\]\]")
+            self._headers[kind] = [i + 1 for i, line in enumerate(self.lines)
+                                   if header.match(line)]
+        found = self._headers[kind]
+        return found[index] if index < len(found) else None
 
     def key(self, kind: str | None, index: int, key: str) -> int | None:
         start = self.table(kind, index) if kind else 1

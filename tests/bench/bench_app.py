@@ -1,0 +1,180 @@
+"""App benchmarks, measured on the real `ipcviz` in a real pseudo-terminal.  Run by hand:
+
+    python tests/bench/bench_app.py [--repeats 5]
+
+1. Cold start: from spawning `python -m ipcviz` to the picker's text arriving on the
+   terminal (the first frame), median of --repeats.
+2. A 64-process lesson (msgq/crowd) played at the fastest speed: frames per second the app
+   wrote to the terminal while playing (Textual writes each frame with one write(2) to the
+   terminal: counted as the app process's write calls, syscw of /proc/PID/io — an upper
+   bound, as a frame split in two counts twice), the app process's CPU time, and its peak
+   memory (VmHWM of /proc/PID/status).
+3. Peak memory of the app process over every pipe lesson stepped to its end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class AppInPty:
+    def __init__(self, *args: str, cols: int = 120, rows: int = 36) -> None:
+        env = dict(os.environ, TERM="xterm-256color")
+        env.pop("COLUMNS", None)
+        env.pop("LINES", None)
+        self.t0 = time.perf_counter()
+        pid, fd = pty.fork()
+        if pid == 0:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.chdir(ROOT)
+            os.execve(sys.executable, [sys.executable, "-m", "ipcviz", *args], env)
+        self.pid, self.fd = pid, fd
+        self.out = bytearray()
+
+    def read_for(self, seconds: float) -> bytes:
+        got = bytearray()
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                got += chunk
+        self.out += got
+        return bytes(got)
+
+    def wait_for(self, marker: bytes, timeout: float = 20) -> float:
+        deadline = time.perf_counter() + timeout
+        while marker not in self.out:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{marker!r} not seen in {timeout} s")
+            self.read_for(0.01)
+        return time.perf_counter() - self.t0
+
+    def send(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def status(self, field: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        return 0
+
+    def writes(self) -> int:
+        for line in Path(f"/proc/{self.pid}/io").read_text().splitlines():
+            if line.startswith("syscw:"):
+                return int(line.split()[1])
+        return 0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def quit(self) -> None:
+        try:
+            self.send(b"q")
+            deadline = time.perf_counter() + 10
+            while time.perf_counter() < deadline:
+                self.read_for(0.05)
+                pid, _ = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    return
+            os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)
+        finally:
+            os.close(self.fd)
+
+
+def cold_start(repeats: int) -> dict:
+    times = []
+    for _ in range(repeats):
+        app = AppInPty()
+        times.append(app.wait_for(b"real kernel"))
+        app.quit()
+    return {"median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
+            "runs": repeats}
+
+
+def play(lesson: str, seconds_cap: float = 60) -> dict:
+    app = AppInPty(lesson)
+    app.wait_for(b"before step 1", 30)
+    app.send(b"+" * 8)  # the fastest speed
+    app.read_for(0.3)
+    cpu0, start = app.cpu_seconds(), time.perf_counter()
+    frames_before = app.writes()
+    app.send(b"p")
+    deadline = start + seconds_cap
+    while time.perf_counter() < deadline:
+        app.read_for(0.5)
+        if b"finished" in app.out[-60000:]:
+            break
+    frames = app.writes() - frames_before
+    elapsed = time.perf_counter() - start
+    result = {"lesson": lesson, "seconds": round(elapsed, 2), "frames": frames,
+              "fps": round(frames / elapsed, 1), "cpu_percent_of_one_core":
+              round(100 * (app.cpu_seconds() - cpu0) / elapsed, 1),
+              "peak_rss_mb": round(app.status("VmHWM") / 1024, 1)}
+    app.quit()
+    return result
+
+
+def step_through(lesson: str) -> float:
+    app = AppInPty(lesson)
+    app.wait_for(b"before step 1", 30)
+    from ipcviz.scenario import find
+
+    for _ in range(len(find(lesson).steps)):
+        app.send(b" ")
+        app.read_for(0.15)
+    app.read_for(0.5)
+    peak = app.status("VmHWM") / 1024
+    app.quit()
+    return peak
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    with tempfile.TemporaryDirectory() as d:
+        os.environ["IPCVIZ_RUNTIME_DIR"] = d
+        result = {"cold_start": cold_start(args.repeats), "crowd": play("msgq/crowd")}
+        peaks = {p.stem: step_through(f"pipe/{p.stem}")
+                 for p in sorted((ROOT / "scenarios" / "pipe").glob("*.toml"))}
+        result["pipe_lessons_peak_rss_mb"] = round(max(peaks.values()), 1)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        c, p = result["cold_start"], result["crowd"]
+        print(f"cold start to first frame: median {c['median_s']} s (max {c['max_s']} s, "
+              f"{c['runs']} runs)")
+        print(f"64-process lesson at full speed: {p['fps']} frames/s over {p['seconds']} s, "
+              f"app CPU {p['cpu_percent_of_one_core']}% of one core, "
+              f"peak memory {p['peak_rss_mb']} MB")
+        print(f"peak memory over every pipe lesson: {result['pipe_lessons_peak_rss_mb']} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
