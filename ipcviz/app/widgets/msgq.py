@@ -1,0 +1,483 @@
+"""A message queue in kernel space: its messages as a chain of boxes, in the kernel's order.
+
+    receivers ◀ [front] [ … ] [back] ◀ senders
+
+Messages flow from right to left: a sender puts a message in on the right, a receiver takes
+it out on the left.  The chain is the order the kernel keeps: System V in order of arrival,
+with each message's type, so a msgrcv by type visibly takes one from the middle; POSIX the
+highest priority first (FIFO within one priority), so a message of a high priority appears
+at the front.  Boxes new since the previous snapshot are marked "new"; messages taken since
+then stay one snapshot as dashed "taken" outlines, where they were.  Both come from comparing
+two snapshots, never from a timer, so a history step redraws exactly.
+
+Below the chain: a gauge of the queue against its limit (System V: bytes against
+msg_qbytes; POSIX: messages against mq_maxmsg), who sleeps on it and why (from the
+processes' state, syscall and arguments in the Snapshot), and what the list cannot vouch
+for (a POSIX list is inferred from the lesson's own calls; "incomplete" when the kernel
+counts other messages).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...model import provenance
+from ...model.msgq import INFERRED, PosixQueueState, QueueState, SysvQueueState
+from ...model.snapshot import EXITED, ZOMBIE, Snapshot
+from ...scenario.model import Scenario
+from .. import words
+from .pipe import PipeBar
+from .sources import sources_content
+
+SEND_ACTIONS = {"sysv_msgq": ("msgsnd",), "posix_mq": ("mq_send",)}
+RECEIVE_ACTIONS = {"sysv_msgq": ("msgrcv",), "posix_mq": ("mq_receive",)}
+CALLS = {"sysv_msgq": ("msgsnd", "msgrcv"), "posix_mq": ("mq_send", "mq_receive")}
+# Label colours by type / priority: the same type always has the same colour.
+PALETTE = ("$text-primary", "$text-warning", "$text-accent", "$text-secondary")
+NEW, TAKEN, KEPT = "new", "taken", ""
+BOX_MIN, BOX_MAX = 6, 14  # inner width of a box, in cells
+GAP = 1  # cells between two boxes
+BOX_ROWS = 4
+MAX_BOXES = 24  # drawn; the rest of a long queue is one "+N more" box (the stage scrolls)
+
+
+@dataclass(frozen=True)
+class Box:
+    """One message box as drawn: `state` is NEW, TAKEN (a ghost) or KEPT."""
+
+    key: int  # type (System V) or priority (POSIX)
+    size: int
+    text: str
+    sender: str
+    state: str = KEPT
+
+    def label(self, family: str) -> str:
+        return f"{'type' if family == 'sysv_msgq' else 'prio'} {self.key}"
+
+
+def chain_boxes(previous: tuple | None, current: tuple) -> list[Box]:
+    """The messages of `current` in order, marked NEW if not in `previous`, with the ones
+    `previous` had and `current` lacks put back as TAKEN where they were.
+
+    A queue only ever removes a message from anywhere and inserts one somewhere, so the
+    messages both lists share keep their relative order: a greedy match in order finds them.
+    """
+    cur = [tuple(m) for m in current]
+    if previous is None:
+        return [Box(*m[:4]) for m in cur]
+    prev = [tuple(m) for m in previous]
+    matched: dict[int, int] = {}  # index in prev -> index in cur
+    start = 0
+    for i, m in enumerate(prev):
+        j = next((j for j in range(start, len(cur)) if cur[j] == m), None)
+        if j is not None:
+            matched[i] = j
+            start = j + 1
+    kept = set(matched.values())
+    before: dict[int, list[Box]] = {}  # ghosts drawn before the box cur[j]
+    pending: list[Box] = []
+    last_kept = -1
+    for i, m in enumerate(prev):
+        if i in matched:
+            before.setdefault(matched[i], []).extend(pending)
+            pending = []
+            last_kept = matched[i]
+        else:
+            pending.append(Box(*m[:4], state=TAKEN))
+    out: list[Box] = []
+    for j, m in enumerate(cur):
+        out.extend(before.get(j, ()))
+        if j == last_kept + 1:
+            out.extend(pending)  # taken after the last kept one: before what came in after
+            pending = []
+        out.append(Box(*m[:4], state=KEPT if j in kept else NEW))
+    out.extend(pending)
+    return out
+
+
+def _short(text: str, width: int) -> str:
+    """Text cut to `width` cells with "…" in the middle: "message number 12" keeps its
+    number ("messag…mber 12"), which is often what tells two messages apart."""
+    if len(text) <= width:
+        return text
+    if width < 5:
+        return text[: max(width - 1, 0)] + "…"
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
+class MessageChain(Widget):
+    """The messages as boxes, front (next out) first, wrapping onto more rows as needed."""
+
+    DEFAULT_CSS = """
+    MessageChain { height: auto; width: 1fr; min-width: 10; }
+    """
+
+    def __init__(self, family: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.family = family
+        self.boxes: list[Box] = []
+        self.empty_text = "(empty)"
+
+    def set_boxes(self, boxes: list[Box], empty_text: str = "(empty)") -> None:
+        self.boxes = list(boxes)
+        self.empty_text = empty_text
+        self.refresh(layout=True)
+
+    def _inner(self) -> int:
+        want = max((max(len(b.label(self.family)) + 2, len(b.text), len(f"{b.size} B"))
+                    for b in self.boxes), default=BOX_MIN)
+        return min(max(want, BOX_MIN), BOX_MAX)
+
+    def _per_row(self, width: int) -> int:
+        return max(1, (width + GAP) // (self._inner() + 2 + GAP))
+
+    def _drawn(self) -> list[Box | int]:
+        """The boxes drawn: all, or the first ones and the count of the others."""
+        if len(self.boxes) <= MAX_BOXES:
+            return list(self.boxes)
+        return [*self.boxes[:MAX_BOXES - 1], len(self.boxes) - (MAX_BOXES - 1)]
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        if not self.boxes:
+            return 1
+        rows = -(-len(self._drawn()) // self._per_row(width))
+        return rows * BOX_ROWS
+
+    def render(self) -> Content:
+        width = self.content_region.width or self.size.width
+        if not self.boxes:
+            return Content.styled(self.empty_text, "italic $text-muted")
+        inner = self._inner()
+        per_row = self._per_row(width)
+        boxes = self._drawn()
+        lines: list[Content] = []
+        for r in range(0, len(boxes), per_row):
+            row = boxes[r:r + per_row]
+            drawn = [self._box(b, inner) if isinstance(b, Box) else self._more(b, inner)
+                     for b in row]
+            for k in range(BOX_ROWS):
+                lines.append(Content(" " * GAP).join(d[k] for d in drawn))
+        return Content("\n").join(lines)
+
+    def _box(self, b: Box, w: int) -> list[Content]:
+        label = _short(b.label(self.family), w - 1)
+        colour = PALETTE[b.key % len(PALETTE)]
+        if b.state == TAKEN:
+            edge = "$text-muted"
+            h, v, corners = "┄", "┆", "╭╮╰╯"
+            label_style, text_style = "$text-muted", "$text-muted strike"
+            foot = "taken"
+        else:
+            edge = "b $text-success" if b.state == NEW else "$foreground 50%"
+            h, v, corners = "─", "│", "╭╮╰╯"
+            label_style, text_style = f"b {colour}", ""
+            foot = "new" if b.state == NEW else ""
+        top = Content.assemble((corners[0] + h, edge), (label, label_style),
+                               (h * (w - 1 - len(label)) + corners[1], edge))
+        size = f"{b.size} B"
+        who = f" {b.sender}" if b.sender not in ("?", None) else ""
+        second = size + (who if len(size) + len(who) <= w else "")
+        body = [Content.assemble((v, edge), (_short(b.text, w).ljust(w), text_style), (v, edge)),
+                Content.assemble((v, edge), (second.ljust(w), "$text-muted"), (v, edge))]
+        foot = _short(foot, w)
+        bottom = Content.assemble((corners[2] + h * (w - len(foot)), edge), (foot, edge),
+                                  (corners[3], edge))
+        return [top, *body, bottom]
+
+    def _more(self, n: int, w: int) -> list[Content]:
+        edge = "$text-muted"
+        text = _short(f"+{n} more", w)
+        return [Content.styled("╭" + "┄" * w + "╮", edge),
+                Content.assemble(("┆", edge), (text.ljust(w), "b"), ("┆", edge)),
+                Content.assemble(("┆", edge), ("…".ljust(w), "$text-muted"), ("┆", edge)),
+                Content.styled("╰" + "┄" * w + "╯", edge)]
+
+    def plain(self) -> str:
+        """The chain as one line of text (tests, and a reader of a failure message)."""
+        return " ".join(f"[{b.label(self.family)} {b.text!r}{' ' + b.state if b.state else ''}]"
+                        for b in self.boxes) or self.empty_text
+
+
+class QueueView(Vertical):
+    """Kernel-space box of one message queue of the scenario (System V or POSIX)."""
+
+    DEFAULT_CSS = """
+    QueueView {
+        height: auto;
+        width: 1fr;
+        border: round $primary;
+        border-title-style: bold;
+        border-title-color: $text-primary;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    QueueView.-full { border: heavy $error; }
+    QueueView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    QueueView.-gone { border: dashed $foreground 40%; color: $text-muted; }
+    QueueView.-gone > .msgq--flow, QueueView.-gone > .msgq--gauge,
+    QueueView.-unborn > .msgq--flow, QueueView.-unborn > .msgq--gauge { display: none; }
+    QueueView > .msgq--flow { height: auto; }
+    QueueView .msgq--end { width: auto; max-width: 22%; min-width: 8; height: auto; }
+    QueueView .msgq--end.-out { padding-right: 1; }
+    QueueView .msgq--end.-in { padding-left: 1; }
+    QueueView > .msgq--gauge { height: auto; margin-top: 0; }
+    QueueView > .msgq--gauge > PipeBar { width: 1fr; }
+    QueueView > .msgq--gauge > .msgq--gauge-label {
+        width: auto; padding-right: 1; color: $text-secondary;
+    }
+    QueueView > .msgq--numbers { height: auto; }
+    QueueView > .msgq--details { height: auto; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.scenario = scenario
+        self.family = scenario.object(oid).kind
+        self.what = "System V queue" if self.family == "sysv_msgq" else "POSIX queue"
+        self.border_title = f"{self.what} {oid}"
+        self.state: QueueState | None = None
+        self.senders = self._lesson_processes(SEND_ACTIONS.get(self.family, ()))
+        self.receivers = self._lesson_processes(RECEIVE_ACTIONS.get(self.family, ()))
+        # The queue's contents as last seen at each snapshot index of the current run: the
+        # boxes new or taken at index i are the difference with what index i-1 showed.
+        self._seen: dict[int, tuple] = {}
+        self._run_mark: tuple | None = None
+
+    def _lesson_processes(self, actions: tuple[str, ...]) -> list[str]:
+        out: list[str] = []
+        for s in self.scenario.steps:
+            if s.action in actions and s.args.get("object") == self.oid and s.process not in out:
+                out.append(s.process)
+        return out
+
+    def compose(self):
+        with Horizontal(classes="msgq--flow"):
+            yield Static(classes="msgq--end -out")
+            yield MessageChain(self.family)
+            yield Static(classes="msgq--end -in")
+        with Horizontal(classes="msgq--gauge"):
+            yield Static(classes="msgq--gauge-label")
+            yield PipeBar()
+        yield Static(classes="msgq--numbers")
+        yield Static(classes="msgq--details")
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        o = snapshot.object_named(self.oid)
+        chain = self.query_one(MessageChain)
+        numbers = self.query_one(".msgq--numbers", Static)
+        details = self.query_one(".msgq--details", Static)
+        self.set_class(o is None, "-unborn")
+        previous = self._previous(snapshot, o)
+        if not isinstance(o, QueueState):
+            self.state = None
+            self.set_class(False, "-full")
+            self.set_class(False, "-gone")
+            step = words.create_step(self.scenario, self.oid)
+            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            self.border_subtitle = ""
+            chain.set_boxes([])
+            numbers.update(Content.styled(f"not created yet{when}", "italic"))
+            details.update("")
+            return
+        self.state = o
+        gone = not o.present and (isinstance(o, SysvQueueState) or o.messages is None)
+        self.set_class(gone, "-gone")
+        self.border_subtitle = self._subtitle(o)
+        boxes = [] if gone else chain_boxes(previous, o.contents)
+        chain.set_boxes(boxes, "(empty)" if o.messages == 0 or o.messages is None
+                        else "(messages not listed)")
+        self._ends(o, snapshot)
+        full = self._gauge(o)
+        self.set_class(full and not gone, "-full")
+        numbers.update(self._removed(o) if gone else self._numbers(o, full))
+        body = self._details(o, snapshot, gone)
+        if sources:
+            pids = {p.name: p.pid for p in snapshot.processes}
+            src = sources_content(provenance.for_object(o, None, pids))
+            body = Content("\n").join([body, src]) if body.plain else src
+        details.update(body)
+
+    def _previous(self, snapshot: Snapshot, o) -> tuple | None:
+        """What this queue held at the snapshot before this one (None: not known)."""
+        if snapshot.index == 0:
+            mark = tuple(p.pid for p in snapshot.processes)
+            if mark != self._run_mark:  # a new run (restart): forget the old one's snapshots
+                self._seen = {}
+                self._run_mark = mark
+        if isinstance(o, QueueState):
+            self._seen[snapshot.index] = o.contents
+        elif snapshot.index in self._seen:
+            del self._seen[snapshot.index]
+        return self._seen.get(snapshot.index - 1) if snapshot.index > 0 else None
+
+    def _subtitle(self, o: QueueState) -> str:
+        parts = []
+        if isinstance(o, SysvQueueState):
+            if o.key is not None:
+                parts.append(f"key 0x{o.key:08x}")
+            if o.msqid is not None:
+                parts.append(f"msqid {o.msqid}")
+        elif isinstance(o, PosixQueueState) and o.name:
+            parts.append(o.name)
+        if o.mode:
+            parts.append(f"mode {o.mode}")
+        return " · ".join(parts)
+
+    def _ends(self, o: QueueState, snapshot: Snapshot) -> None:
+        send, receive = CALLS.get(self.family, ("send", "receive"))
+        out_end = self.query_one(".msgq--end.-out", Static)
+        in_end = self.query_one(".msgq--end.-in", Static)
+        out_end.update(self._end(f"◀ {receive}", self.receivers, o.blocked_receivers, snapshot))
+        in_end.update(self._end(f"◀ {send}", self.senders, o.blocked_senders, snapshot))
+
+    def _end(self, head: str, names: list[str], blocked: tuple[str, ...],
+             snapshot: Snapshot) -> Content:
+        lines = [Content.styled(head, "b $text-secondary")]
+        for name in [*blocked, *(n for n in names if n not in blocked)]:
+            p = snapshot.process_named(name)
+            if name in blocked:
+                lines.append(Content.styled(f"■ {name}", "b $text-error"))
+            elif p is not None and p.state in (EXITED, ZOMBIE):
+                lines.append(Content.styled(f"✕ {name}", "$text-muted"))  # the queue outlives it
+            elif p is not None:
+                lines.append(Content(f"  {name}"))
+        return Content("\n").join(lines)
+
+    def _gauge(self, o: QueueState) -> bool:
+        """Set the gauge; True when the queue is at its limit."""
+        label = self.query_one(".msgq--gauge-label", Static)
+        bar = self.query_one(PipeBar)
+        if isinstance(o, SysvQueueState):
+            used, limit, what = o.bytes, o.max_bytes, "bytes"
+        else:
+            used, limit, what = o.messages, getattr(o, "max_messages", None), "messages"
+        label.update(what)
+        known = used is not None and bool(limit)
+        bar.set_fill(used / limit if known else 0.0, known)
+        return known and used >= limit
+
+    def _numbers(self, o: QueueState, full: bool) -> Content:
+        n = "?" if o.messages is None else str(o.messages)
+        tag = ("  FULL" if full else "  empty" if o.messages == 0 else "")
+        tag_style = "b $text-error" if full else "$text-muted"
+        if isinstance(o, SysvQueueState):
+            b = "?" if o.bytes is None else str(o.bytes)
+            cap = "?" if o.max_bytes is None else str(o.max_bytes)
+            return Content.assemble(
+                (b, "b"), f" / {cap} bytes", ("  (msg_qbytes)", "$text-muted"), " · ",
+                (words.count(o.messages, "message") if o.messages is not None
+                 else "? messages", "b"), (tag, tag_style))
+        cap = "?" if o.max_messages is None else str(o.max_messages)
+        size = "?" if o.max_message_size is None else str(o.max_message_size)
+        return Content.assemble(
+            (n, "b"), f" / {cap} messages", ("  (mq_maxmsg)", "$text-muted"),
+            f" · each at most {size} bytes", (tag, tag_style))
+
+    def _removed(self, o: QueueState) -> Content:
+        if isinstance(o, SysvQueueState):
+            return Content.assemble(("removed (IPC_RMID)", "b"),
+                                    f": msqid {o.msqid} is no longer in /proc/sysvipc/msg; "
+                                    "its messages are gone")
+        return Content.assemble(("gone", "b"), ": the name is unlinked (mq_unlink) and no "
+                                "descriptor is open, so the kernel freed it")
+
+    def _details(self, o: QueueState, snapshot: Snapshot, gone: bool) -> Content:
+        lines: list[Content] = []
+        for name in o.blocked_senders:
+            lines.append(Content.styled(f"■ {name} {self._why(name, snapshot, o)}",
+                                        "b $text-error"))
+        for name in o.blocked_receivers:
+            lines.append(Content.styled(f"■ {name} {self._why(name, snapshot, o)}",
+                                        "b $text-error"))
+        if gone:
+            return Content("\n").join(lines)
+        if isinstance(o, PosixQueueState) and not o.present:
+            lines.append(Content.styled(
+                "name removed (mq_unlink): no new mq_open finds it, but the queue lives on "
+                "while a descriptor is open", "$text-warning"))
+        if o.contents_source == INFERRED and (o.contents or o.messages):
+            how = ("a POSIX queue cannot be looked into without taking a message"
+                   if isinstance(o, PosixQueueState) else "this kernel has no MSG_COPY")
+            lines.append(Content.styled(
+                f"≈ order inferred from the lesson's own sends and receives ({how}); "
+                "the count is the kernel's", "$text-warning"))
+        if not o.complete:
+            known = len(o.contents)
+            lines.append(Content.styled(
+                f"! list incomplete: the kernel counts {o.messages}, {known} known "
+                "(sent from outside the lesson, or by a call not reported yet)",
+                "b $text-warning"))
+        if o.duplicates:
+            lines.append(Content.styled(f"! {o.duplicates} message(s) received twice",
+                                        "b $text-error"))
+        lost = o.lost
+        if lost:
+            lines.append(Content.styled(f"! {lost} message(s) sent but neither received nor "
+                                        "in the queue", "b $text-warning"))
+        facts = []
+        if isinstance(o, SysvQueueState) and (o.last_sender or o.last_receiver):
+            facts.append(f"last msgsnd by {o.last_sender or '-'} · "
+                         f"last msgrcv by {o.last_receiver or '-'}")
+        if isinstance(o, PosixQueueState) and o.holders:
+            facts.append("open in " + ", ".join(o.holders))
+        facts.append(f"sent {o.sent} · received {o.received}")
+        lines.append(Content.styled(" · ".join(facts), "$text-muted"))
+        return Content("\n").join(lines)
+
+    def _why(self, name: str, snapshot: Snapshot, o: QueueState) -> str:
+        """'sleeps in msgsnd(): 16 bytes do not fit, 0 of 64 free', from the kernel's facts."""
+        p = snapshot.process_named(name)
+        call = p.syscall if p and p.syscall else "?"
+        args = p.syscall_args if p else ()
+        text = f"sleeps in {call}()"
+        if isinstance(o, SysvQueueState):
+            if call == "msgsnd":
+                free = (o.max_bytes - o.bytes) if o.max_bytes is not None and \
+                    o.bytes is not None else None
+                if len(args) > 2 and free is not None:
+                    return f"{text}: {args[2]} bytes do not fit, {free} of {o.max_bytes} free"
+                return f"{text}: no room"
+            if call == "msgrcv":
+                return f"{text}: waits for {_wanted_type(args)}"
+        elif isinstance(o, PosixQueueState):
+            if call == "mq_timedsend":
+                return f"{text}: queue full, {o.messages}/{o.max_messages} messages"
+            if call == "mq_timedreceive":
+                return f"{text}: queue empty, waits for any message"
+        return text
+
+
+def _signed(a: int) -> int:
+    """A syscall argument read as an unsigned 64-bit number, as the C long it is."""
+    return a - (1 << 64) if a >= 1 << 63 else a
+
+
+def _wanted_type(args: tuple[int, ...]) -> str:
+    """What msgrcv(msqid, msgp, msgsz, msgtyp, msgflg) waits for, from its 4th argument."""
+    if len(args) < 4:
+        return "a message"
+    t = _signed(args[3])
+    if t == 0:
+        return "a message of any type"
+    if t > 0:
+        return f"a message of type {t}"
+    return f"a message of type ≤ {-t}"
+
+
+def _register() -> None:
+    from .objects import OBJECT_VIEWS
+
+    OBJECT_VIEWS["sysv_msgq"] = QueueView
+    OBJECT_VIEWS["posix_mq"] = QueueView
+
+
+_register()
