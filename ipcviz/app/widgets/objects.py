@@ -19,7 +19,7 @@ from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 
 OBJECT_VIEWS: dict[str, type] = {}
-VIEW_MODULES = ["pipe", "fifo", "msgq", "shm", "sem"]
+VIEW_MODULES = ["pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 
 def load_views() -> None:

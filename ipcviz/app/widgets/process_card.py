@@ -6,9 +6,26 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ...model import provenance
-from ...model.snapshot import BLOCKED, EXITED, RUNNING, SLEEPING, STOPPED, ZOMBIE, Process, Snapshot
+from ...model.snapshot import (
+    BLOCKED,
+    EXITED,
+    RUNNING,
+    SLEEPING,
+    STOPPED,
+    ZOMBIE,
+    Process,
+    Snapshot,
+)
 from ...scenario.model import Scenario
 from .. import words
+from .signals import (
+    GRID_WIDE,
+    any_set,
+    deliveries,
+    delivery_content,
+    signal_grid,
+    signal_summary,
+)
 from .sources import sources_content
 
 STATE_STYLE = {
@@ -50,10 +67,23 @@ class ProcessCard(Static):
         self.scenario = scenario
         self.border_title = name
         self.process: Process | None = None
+        self.delivered: list = []  # signals.Delivery of the shown step that reached it
+        self.signal_mode = ""  # "", "summary", "grid" or "grid16": how its signal sets show
+        self._shown: tuple[Snapshot, bool] | None = None
+
+    def on_resize(self) -> None:
+        """The signal grid needs the room of a wide card: redraw when that changes."""
+        if self._shown is not None and self.signal_mode and \
+                self._signal_mode(self.process, *self._shown) != self.signal_mode:
+            self.show(*self._shown)
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        self._shown = (snapshot, sources)
         p = snapshot.process_named(self.process_name)
         self.process = p
+        self.delivered = [d for d in deliveries(snapshot, self.scenario)
+                          if d.receiver == self.process_name]
+        self.signal_mode = self._signal_mode(p, snapshot, sources)
         state = p.state if p else "unborn"
         for s in (*STATE_STYLE, "unborn"):
             self.set_class(s == state, f"-{s}")
@@ -94,11 +124,12 @@ class ProcessCard(Static):
             lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
         if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
             lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
-        if p.signals and (p.signals.pending or p.signals.shared_pending or p.signals.blocked):
-            pend = " ".join(p.signals.pending + p.signals.shared_pending) or "none"
-            lines.append(Content.assemble(("pending ", "$text-muted"), pend,
-                                          ("  blocked ", "$text-muted"),
-                                          " ".join(p.signals.blocked) or "none"))
+        lines += [delivery_content(d) for d in self.delivered]
+        if self.signal_mode and p.signals is not None:
+            hot = {d.signal for d in self.delivered}
+            lines.append(signal_grid(p.signals, self.content_region.width, hot)
+                         if self.signal_mode.startswith("grid")
+                         else signal_summary(p.signals, hot))
         if p.state not in (EXITED, ZOMBIE):
             lines.append(self._fds(p))
         elif p.state == ZOMBIE:
@@ -107,6 +138,17 @@ class ProcessCard(Static):
         if last:
             lines.append(Content.assemble(("last ", "$text-muted"), (last, "italic")))
         return Content("\n").join(lines)
+
+    def _signal_mode(self, p: Process | None, snapshot: Snapshot, sources: bool) -> str:
+        """'' (nothing to show), 'summary' (one line), 'grid' (a wide card) or 'grid16'
+        (sources on in a narrow card: the grid in two blocks of 16)."""
+        if p is None or p.signals is None:
+            return ""
+        if not (self.scenario.mechanism == "signal" or any_set(p.signals)):
+            return ""
+        if self.content_region.width >= GRID_WIDE:
+            return "grid"
+        return "grid16" if sources else "summary"
 
     def _fds(self, p: Process) -> Content:
         plumbing = [f for f in p.fds if words.is_plumbing(f)]

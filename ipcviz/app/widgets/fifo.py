@@ -1,0 +1,207 @@
+"""A FIFO: a name in the file system (type p, size 0) that leads into a kernel pipe buffer.
+
+Drawn top to bottom as the way data goes: the file-system entry (what `ls -l` shows), the
+door (open(): processes asleep in it wait there for a partner), the buffer with its write
+and read ends (PipeBar, as for a pipe), and who sleeps in read()/write() on it.
+"""
+
+from __future__ import annotations
+
+import stat
+
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Static
+
+from ...model import provenance
+from ...model.fifo import FifoState
+from ...model.snapshot import BLOCKED, Snapshot
+from ...scenario.model import Scenario
+from .. import words
+from .pipe import PipeBar
+from .sources import sources_content
+
+OPEN_CALLS = ("open", "openat", "openat2")
+PATH_TAIL = 3  # components of the path shown (the whole path with sources on)
+
+
+def ls_mode(o: FifoState) -> str:
+    """'prw-------' as ls -l prints it, from the type letter and the octal mode."""
+    if o.mode is None:
+        return f"{o.file_type or '?'}?????????"
+    perms = stat.filemode(int(o.mode, 8))[1:]
+    return f"{o.file_type or '?'}{perms}"
+
+
+def short_path(path: str, whole: bool = False) -> str:
+    parts = path.split("/")
+    if whole or len(parts) <= PATH_TAIL + 1:
+        return path
+    return "…/" + "/".join(parts[-PATH_TAIL:])
+
+
+def at_the_door(o: FifoState, snapshot: Snapshot) -> list[tuple[str, str]]:
+    """(process, "read" / "write" / "?") of every process asleep in open() of this FIFO:
+    the kernel's view (state blocked, syscall open/openat, waits_on this FIFO), the side
+    from the flags the probe read (opening_readers / opening_writers)."""
+    out = []
+    for p in snapshot.processes:
+        if p.state == BLOCKED and p.syscall in OPEN_CALLS and p.waits_on == o.id:
+            side = ("read" if p.name in o.opening_readers
+                    else "write" if p.name in o.opening_writers else "?")
+            out.append((p.name, side))
+    return out
+
+
+class FifoView(Vertical):
+    """Kernel-space box of one FIFO of the scenario."""
+
+    DEFAULT_CSS = """
+    FifoView {
+        height: auto;
+        width: 1fr;
+        border: round $primary;
+        border-title-style: bold;
+        border-title-color: $text-primary;
+        padding: 0 1;
+    }
+    FifoView.-full { border: heavy $error; }
+    FifoView.-waiting { border: heavy $warning; }
+    FifoView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    FifoView.-unborn > .fifo--flow, FifoView.-unborn > .fifo--door { display: none; }
+    FifoView > .fifo--name { height: auto; }
+    FifoView > .fifo--door { height: auto; }
+    FifoView > .fifo--door.-empty { display: none; }
+    FifoView > .fifo--flow { height: auto; }
+    FifoView.-closed PipeBar { opacity: 40%; }
+    FifoView .fifo--end { width: auto; max-width: 30%; padding: 0 1; color: $text-secondary; }
+    FifoView > .fifo--numbers { height: auto; }
+    FifoView > .fifo--details { height: auto; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.scenario = scenario
+        self.border_title = f"fifo {oid}"
+        self.state: FifoState | None = None
+        self.waiting: list[tuple[str, str]] = []  # (process, side) asleep in open()
+
+    def compose(self):
+        yield Static(classes="fifo--name")
+        yield Static(classes="fifo--door -empty")
+        with Horizontal(classes="fifo--flow"):
+            yield Static(classes="fifo--end -write")
+            yield PipeBar()
+            yield Static(classes="fifo--end -read")
+        yield Static(classes="fifo--numbers")
+        yield Static(classes="fifo--details")
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        o = snapshot.object_named(self.oid)
+        name = self.query_one(".fifo--name", Static)
+        door = self.query_one(".fifo--door", Static)
+        numbers = self.query_one(".fifo--numbers", Static)
+        details = self.query_one(".fifo--details", Static)
+        bar = self.query_one(PipeBar)
+        self.set_class(o is None, "-unborn")
+        if not isinstance(o, FifoState):
+            self.state, self.waiting = None, []
+            step = words.create_step(self.scenario, self.oid)
+            when = f" ({step.process} makes it at step {step.number})" if step else ""
+            self.border_subtitle = ""
+            for cls in ("-full", "-waiting", "-closed"):
+                self.set_class(False, cls)
+            bar.set_fill(0.0)
+            name.update(Content.styled(f"no such file yet: mkfifo{when}", "italic"))
+            door.set_class(True, "-empty")
+            numbers.update("")
+            details.update("")
+            return
+        self.state = o
+        self.waiting = at_the_door(o, snapshot)
+        self.border_subtitle = f"inode {o.inode}" if o.inode is not None else ""
+        name.update(self._name_line(o, sources))
+        door.set_class(not self.waiting, "-empty")
+        door.update(self._door(self.waiting))
+        is_open = bool(o.readers or o.writers)
+        known = o.bytes is not None and bool(o.capacity)
+        full = known and o.bytes >= o.capacity
+        self.set_class(full, "-full")
+        self.set_class(bool(self.waiting) and not full, "-waiting")
+        self.set_class(not is_open, "-closed")
+        bar.set_fill(o.bytes / o.capacity if known else 0.0, True)
+        self.query_one(".fifo--end.-write", Static).update(
+            Content.assemble(" ".join(o.writer_fds) or "no writer", " ▶"))
+        self.query_one(".fifo--end.-read", Static).update(
+            Content.assemble("▶ ", " ".join(o.reader_fds) or "no reader"))
+        numbers.update(self._numbers(o, is_open, known, full))
+        body = self._details(o, snapshot)
+        if sources:
+            pids = {p.name: p.pid for p in snapshot.processes}
+            body = Content("\n").join([body, sources_content(provenance.for_object(o, None, pids))])
+        details.update(body)
+
+    def _name_line(self, o: FifoState, whole: bool) -> Content:
+        if not o.exists:
+            return Content.assemble(
+                ("no name: ", "b $text-warning"), (short_path(o.path, whole), "strike"),
+                (" was unlinked; the buffer lives while an fd is open", "$text-muted"))
+        return Content.assemble(
+            (ls_mode(o), "b $text-accent"), ("  size ", "$text-muted"), (f"{o.size}", "b"),
+            "  ", (short_path(o.path, whole), "b"),
+            ("  a name on disk; the bytes stay in the kernel", "$text-muted"))
+
+    @staticmethod
+    def _door(waiting: list[tuple[str, str]]) -> Content:
+        lines = []
+        for proc, side in waiting:
+            partner = {"read": "a writer", "write": "a reader"}.get(side, "the other side")
+            flag = {"read": "O_RDONLY", "write": "O_WRONLY"}.get(side, "")
+            lines.append(Content.assemble(
+                ("▷ at the door: ", "b $text-warning"), (proc, "b $text-error"),
+                (f" asleep in open({flag}) until {partner} opens it", "$text-error")))
+        return Content("\n").join(lines)
+
+    @staticmethod
+    def _numbers(o: FifoState, is_open: bool, known: bool, full: bool) -> Content:
+        if not is_open:
+            return Content.styled(
+                "not open anywhere: no buffer in the kernel until someone opens the name",
+                "$text-muted")
+        if not known:
+            return Content.styled("bytes: unknown (no live process holds it to ask through)",
+                                  "$text-muted")
+        tag = ("  FULL" if full else "  empty" if o.bytes == 0 else "")
+        return Content.assemble(
+            (f"{o.bytes}", "b"), f" / {o.capacity} bytes in the buffer",
+            (tag, "b $text-error" if full else "$text-muted"))
+
+    @staticmethod
+    def _details(o: FifoState, snapshot: Snapshot) -> Content:
+        lines = [Content.assemble((words.count(o.writers, "writer"), "b"), " · ",
+                                  (words.count(o.readers, "reader"), "b"), " open")]
+        for name in o.blocked_writers:
+            why = ("buffer full" if o.bytes is not None and o.capacity
+                   and o.bytes >= o.capacity else "waiting for room")
+            lines.append(Content.styled(f"■ {name} sleeps in write(): {why}", "b $text-error"))
+        for name in o.blocked_readers:
+            why = ("buffer empty, a writer is still open" if o.writers else "buffer empty")
+            lines.append(Content.styled(f"■ {name} sleeps in read(): {why}", "b $text-error"))
+        if o.readers and not o.writers:
+            lines.append(Content.styled(
+                "→ no writer left: read() returns 0 (EOF) once the buffer is empty",
+                "$text-warning"))
+        if o.writers and not o.readers:
+            lines.append(Content.styled("→ no reader left: write() gets SIGPIPE / EPIPE",
+                                        "$text-warning"))
+        return Content("\n").join(lines)
+
+
+def _register() -> None:
+    from .objects import OBJECT_VIEWS
+
+    OBJECT_VIEWS["fifo"] = FifoView
+
+
+_register()
