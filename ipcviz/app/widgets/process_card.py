@@ -70,6 +70,7 @@ class ProcessCard(Static):
         self.delivered: list = []  # signals.Delivery of the shown step that reached it
         self.signal_mode = ""  # "", "summary", "grid" or "grid16": how its signal sets show
         self._shown: tuple[Snapshot, bool] | None = None
+        self._drawn_key: tuple | None = None  # what the card shows now (see show)
 
     def on_resize(self) -> None:
         """The signal grid needs the room of a wide card: redraw when that changes."""
@@ -84,6 +85,14 @@ class ProcessCard(Static):
         self.delivered = [d for d in deliveries(snapshot, self.scenario)
                           if d.receiver == self.process_name]
         self.signal_mode = self._signal_mode(p, snapshot, sources)
+        # Everything the card draws comes from these: when none changed, neither does the
+        # card (with 64 processes, most cards stay as they are from one step to the next).
+        waited = snapshot.object_named(p.waits_on) if p is not None and p.waits_on else None
+        key = (p, sources, snapshot.process == self.process_name, tuple(self.delivered),
+               self.signal_mode, waited, self._last_call(snapshot))
+        if key == self._drawn_key:
+            return
+        self._drawn_key = key
         state = p.state if p else "unborn"
         for s in (*STATE_STYLE, "unborn"):
             self.set_class(s == state, f"-{s}")
@@ -170,10 +179,21 @@ class ProcessCard(Static):
         return Content("\n").join(rows)
 
     def _last_call(self, snapshot: Snapshot) -> str | None:
-        for e in reversed(snapshot.log):
-            if e.process == self.process_name and e.outcome != "handled":
-                return e.call
-        return None
+        return _last_calls(snapshot).get(self.process_name)
+
+
+_LAST: list = [None, {}]  # (snapshot, {process: last call}) of the snapshot last asked about
+
+
+def _last_calls(snapshot: Snapshot) -> dict[str, str]:
+    """Each process's last call in the log, found in one pass per snapshot (not per card)."""
+    if _LAST[0] is not snapshot:
+        last: dict[str, str] = {}
+        for e in snapshot.log:
+            if e.outcome != "handled":
+                last[e.process] = e.call
+        _LAST[0], _LAST[1] = snapshot, last
+    return _LAST[1]
 
 
 def _arg(a: int) -> str:
