@@ -39,6 +39,70 @@ class SemState(ObjectState):
     def nwaiters(self) -> int:
         return len(self.waiters)
 
+    def sources(self, pids: dict[str, int] | None = None) -> list:
+        """Where each value came from, and a command that shows it (see model/provenance)."""
+        from .provenance import Source
+
+        pids = pids or {}
+        out: list = []
+        path = f"/dev/shm/sem.{(self.name or '/NAME').lstrip('/')}"
+        if self.flavor == "posix":
+            if not self.exists:
+                return [Source("exists", "no", f"sem_open of the name fails: {path} is gone",
+                               f"ls -l {path}", "prints 'No such file'")]
+            out.append(Source(
+                "value", "?" if self.value is None else str(self.value),
+                "sem_getvalue(3) through ipcviz's own sem_open of the name (no O_CREAT: "
+                "opening it changes no count and adds no waiter), closed at once",
+                f"od -A d -t u4 -N 8 {path}",
+                "glibc keeps the value in the first 4 bytes of the file (x86-64); the "
+                "second number is glibc's own count of waiters"))
+            how = (f"/proc/PID/syscall: asleep in futex() at an address inside its own "
+                   f"mapping of {path} (/proc/PID/maps)")
+            pattern = path.rsplit("/", 1)[-1]
+            cmd = "; ".join(f"cat /proc/{pids[n]}/syscall; grep {pattern} /proc/{pids[n]}/maps"
+                            for n in self.waiters if n in pids)
+            out.append(Source("waiting", ", ".join(self.waiters) or "nobody", how, cmd or None,
+                              None if cmd else "nobody is asleep on it now; the kernel keeps "
+                              "no list of a futex's waiters that a file would show"))
+        else:
+            i = self.semid
+            if not self.exists:
+                return [Source("exists", "no", f"semid {i} is no longer in /proc/sysvipc/sem "
+                               "(IPC_RMID)", f"ipcs -s -i {i}", "prints that the id is invalid")]
+            out.append(Source("exists", f"key {self.key}, semid {i}",
+                              "/proc/sysvipc/sem (one line per semaphore set)",
+                              "cat /proc/sysvipc/sem"))
+            out.append(Source("value", "?" if self.value is None else str(self.value),
+                              "semctl(semid, 0, GETVAL)", f"ipcs -s -i {i}", "column semval"))
+            out.append(Source("semncnt, semzcnt", f"{self.ncount}, {self.zcount}",
+                              "semctl GETNCNT and GETZCNT: the kernel's counts of processes "
+                              "waiting for the value to grow / to become zero",
+                              f"ipcs -s -i {i}", "columns semncnt and semzcnt"))
+            out.append(Source("last op by", f"{self.last_op_by or '-'} (sempid "
+                              f"{self.last_pid or '-'})", "semctl(semid, 0, GETPID): the "
+                              "process of the last semop", f"ipcs -s -i {i}", "column sempid"))
+            cmd = "; ".join(f"cat /proc/{pids[n]}/syscall" for n in self.waiters if n in pids)
+            out.append(Source("waiting", ", ".join(self.waiters) or "nobody",
+                              "/proc/PID/syscall: asleep in semop/semtimedop with this semid "
+                              "as first argument", cmd or None,
+                              "the second field is the semid, in hex" if cmd
+                              else "nobody is asleep on it now"))
+        held = list(self.holders) + [f"{h} (dead)" for h in self.dead_holders]
+        out.append(Source("held by (inferred)", ", ".join(held) or "nobody",
+                          "inferred from the lesson's own steps: waits that returned, minus "
+                          "posts", None, "the kernel does not record who took a unit"))
+        if self.undo:
+            out.append(Source("SEM_UNDO (inferred)", ", ".join(self.undo),
+                              "inferred from the lesson's semop calls with SEM_UNDO", None,
+                              "no /proc file shows a process's semadj"))
+        if self.deadlock:
+            out.append(Source("deadlock", " → ".join([*self.deadlock, self.deadlock[0]]),
+                              "a cycle in 'P waits on S' (kernel: /proc/PID/syscall) and "
+                              "'S is held by Q' (inferred from the steps)", None,
+                              "the kernel does not detect deadlocks between semaphores"))
+        return out
+
     def describe(self) -> str:
         if self.flavor == "posix":
             head = f"sem {self.id} ({self.name})"

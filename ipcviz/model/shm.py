@@ -17,6 +17,10 @@ from .snapshot import OBJECT_KINDS, ObjectState
 PREVIEW = 32  # bytes of the region shown in a one-line description
 
 
+def _q(value) -> str:
+    return "?" if value is None else str(value)
+
+
 def _hex(data: str, n: int = PREVIEW) -> str:
     """Hex of the first n bytes (data is hex text), grouped by 8."""
     raw = data[: 2 * n]
@@ -65,6 +69,109 @@ class RegionState(ObjectState):
     def mapped(self) -> int:
         return len(self.mapped_by)
 
+    def sources(self, pids: dict[str, int] | None = None) -> list:
+        """Where each value came from, and a command that shows it (see model/provenance)."""
+        from .provenance import Source
+
+        pids = pids or {}
+        if self.flavor == "posix":
+            return self._posix_sources(pids, Source)
+        return self._sysv_sources(pids, Source)
+
+    def _dev_shm(self) -> str:
+        return f"/dev/shm{self.name}" if self.name else "/dev/shm/NAME"
+
+    def _posix_sources(self, pids: dict[str, int], Source) -> list:
+        path = self._dev_shm()
+        out = []
+        if self.removed:
+            out.append(Source("name", f"{self.name} (unlinked)",
+                              f"{path} is gone, but /proc/PID/maps still lists the mapping",
+                              f"ls -l {path}", "prints 'No such file': the memory lives on "
+                              "while a process maps it"))
+        elif not self.exists:
+            out.append(Source("exists", "no", f"{path} is gone and nobody maps it",
+                              f"ls -l {path}", "prints 'No such file'"))
+            return out
+        else:
+            out.append(Source("name", str(self.name), f"{path}, a file in the tmpfs /dev/shm "
+                              "(stat, matched by device and inode)", f"ls -l {path}"))
+        out.append(Source("size", _q(self.size), f"st_size of {path} (set by ftruncate)"
+                          if not self.removed else "the length of the mapping in /proc/PID/maps",
+                          f"stat -c %s {path}" if not self.removed else None))
+        out.extend(self._bytes_sources(pids, Source, path))
+        out.append(self._mapped_source(pids, Source, path.rsplit("/", 1)[-1]))
+        return out
+
+    def _sysv_sources(self, pids: dict[str, int], Source) -> list:
+        i = self.shmid
+        if not self.exists:
+            return [Source("exists", "no", f"shmid {i} is no longer in /proc/sysvipc/shm "
+                           "(the last process detached after IPC_RMID)", f"ipcs -m -i {i}",
+                           "prints that the id is invalid")]
+        out = [
+            Source("key, size", f"{self.key}, {_q(self.size)} bytes",
+                   "/proc/sysvipc/shm columns key and size", f"ipcs -m -i {i}"),
+            Source("nattch", _q(self.nattch), "/proc/sysvipc/shm column nattch (shm_nattch: "
+                   "how many attaches the kernel counts)", f"ipcs -m -i {i}",
+                   "ipcviz never attaches: that would make this number one more"),
+        ]
+        if self.removed:
+            out.append(Source("marked for removal", "yes (SHM_DEST)",
+                              "/proc/sysvipc/shm column perms, bit 01000 (SHM_DEST) after "
+                              "IPC_RMID; the key reads 0x00000000", f"ipcs -m -i {i}",
+                              "mode shows 'dest'; freed when nattch drops to 0"))
+        out.extend(self._bytes_sources(pids, Source, None))
+        out.append(self._mapped_source(pids, Source, "SYSV"))
+        return out
+
+    def _bytes_sources(self, pids: dict[str, int], Source, path: str | None) -> list:
+        src = self.bytes_source
+        n = len(self.data) // 2
+        if src is None:
+            return [Source("bytes", "unknown", "nobody maps it, and ipcviz does not attach or "
+                           "map it itself", None)]
+        if src.startswith("/proc/"):
+            pid = src.split("/")[2]
+            who = next((name for name, p in pids.items() if str(p) == pid), f"PID {pid}")
+            addr = next((m.split("@", 1)[1] for m in self.mappings
+                         if m.startswith(f"{who}@")), None)
+            how = (f"pread of {src} at the address {who} mapped it ({addr or '?'}): "
+                   f"first {n} bytes, without attaching or mapping")
+            cmd = (f"dd if={src} bs={min(n, 64) or 64} count=1 iflag=skip_bytes "
+                   f"skip=$(({addr})) 2>/dev/null | od -A d -t x1") if addr else None
+            note = "needs the right to trace the process: same user, or root"
+        else:
+            how = f"pread of {src} (opened read-only, not mapped): first {n} bytes"
+            cmd = f"od -A d -t x1 {src} | head"
+            note = "od prints * for repeated lines: all zero"
+        out = [Source("bytes", f"{n} read", how, cmd, note)]
+        file = src if not src.startswith("/proc/") else None
+        if self.slots:
+            out.append(Source(
+                "ring", f"in={self.ring_in} out={self.ring_out} [{self.ring_text()}]",
+                "the same bytes, read as C longs (little-endian): in at 0, out at 8, "
+                f"{self.slots} slots from 16", f"od -A d -t d8 -N {16 + 8 * self.slots} {file}"
+                if file else None))
+        elif self.counter is not None and self.layout == "counter":
+            out.append(Source("counter", str(self.counter),
+                              "the same bytes: the C long at offset 0 (little-endian)",
+                              f"od -A d -t d8 -N 8 {file}" if file else None))
+        if self.increments:
+            out.append(Source("increments, lost", f"{self.increments}, {self.lost}",
+                              "inferred: the ++ the processes report having done, minus the "
+                              "counter read from memory", None,
+                              "no kernel interface counts stores into memory"))
+        return out
+
+    def _mapped_source(self, pids: dict[str, int], Source, pattern: str):
+        known = [(n, pids[n]) for n in self.mapped_by if n in pids]
+        cmd = "; ".join(f"grep {pattern} /proc/{pid}/maps" for _, pid in known)
+        return Source("mapped by", ", ".join(self.mappings) or "nobody",
+                      "/proc/PID/maps of every live process of the lesson (POSIX: the "
+                      "device and inode of the file; System V: /SYSV<key>, inode = shmid)",
+                      cmd or None, None if cmd else "no process maps it now")
+
     def describe(self) -> str:
         if self.flavor == "posix":
             head = f"shm {self.id} ({self.name}"
@@ -109,6 +216,26 @@ class FileState(ObjectState):
     copied: int = 0  # bytes those copies moved, in all
     elapsed_us: int | None = None  # time spent copying (union of the copies' intervals)
     route: tuple[str, ...] = ()  # "read(data → buffer) by sender: 4194304 B in 812 µs"
+
+    def sources(self, pids: dict[str, int] | None = None) -> list:
+        """Where each value came from, and a command that shows it (see model/provenance)."""
+        from .provenance import Source
+
+        path = self.path or "PATH"
+        out = [
+            Source("size", "not created" if self.size is None else str(self.size),
+                   f"st_size of {path} (stat)", f"stat -c %s {path}"),
+        ]
+        if self.content:
+            out.append(Source("sha256", f"{self.content}…", f"the contents of {path}, hashed "
+                              "by ipcviz", f"sha256sum {path} | cut -c1-16",
+                              "equal hashes: the copy arrived intact"))
+        if self.copies:
+            out.append(Source("copies", f"{self.copies} ({self.copied} bytes, "
+                              f"{self.elapsed_us} µs)", "measured by the processes around "
+                              "each read()/write() of the copy (their own clock)", None,
+                              "strace -e trace=read,write -T shows the same calls and times"))
+        return out
 
     def describe(self) -> str:
         size = "not created" if self.size is None else f"{self.size} bytes"

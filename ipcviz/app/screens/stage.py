@@ -25,6 +25,7 @@ from ...runtime import RunError
 from ...scenario.model import Scenario
 from ..source import RunLike
 from ..widgets.objects import view_for
+from ..widgets.process_table import MANY, ProcessTable
 from ..widgets import (
     CodeView,
     Narration,
@@ -120,8 +121,12 @@ class StageScreen(Screen):
             with VerticalScroll(id="stage"):
                 with Horizontal(id="user") as user:
                     user.border_title = "USER SPACE · processes"
-                    for spec in self.scenario.processes:
-                        yield ProcessCard(spec.name, self.scenario, id=f"proc-{spec.name}")
+                    if len(self.scenario.processes) > MANY:
+                        yield ProcessTable(self.scenario, id="proc-table")
+                    else:
+                        for spec in self.scenario.processes:
+                            yield ProcessCard(spec.name, self.scenario,
+                                              id=f"proc-{spec.name}")
                 with Vertical(id="kernel") as kernel:
                     kernel.border_title = "KERNEL SPACE · objects"
                     for obj in self.scenario.objects:
@@ -313,6 +318,8 @@ class StageScreen(Screen):
             self.query_one("#narration", Narration).show(snap, self.scenario.title)
             for card in self.query(ProcessCard):
                 card.show(snap, sources)
+            for table in self.query(ProcessTable):
+                table.show(snap, sources)
             for view in self.query(".object-view"):
                 view.show(snap, sources)
             line = self.query_one("#code", CodeView).show(snap)

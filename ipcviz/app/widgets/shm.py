@@ -1,0 +1,516 @@
+"""A shared memory region in kernel space: its first bytes as a grid, who maps it, who wrote.
+
+    mapped into  ▣ writer @0x7f…5000   ▣ reader @0x7f…5000      not mapped: main
+    counter = 42   (C long at byte 0)
+    0000  2a 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  *...............
+    0016–0255  all zero  ·  bytes 256–4095 not read
+    ▲ 1 byte changed at step 7: reader stored it, no system call
+
+The bytes are the ones the probe read (pread of /dev/shm/NAME, or /proc/PID/mem of a process
+that maps it) and decoded the way `od -A d -t x1` prints them, so the grid matches the
+command in the sources.  The bytes that changed since the previous snapshot are marked:
+the previous one is the snapshot of index-1 this view drew (as the message-queue view does),
+never a timer, so a history step redraws exactly.  Named fields (a counter, a ring's indexes
+and slots, a string a step stored) come from the model's layout and the lesson's own store
+steps; each is tinted the same in the legend and in the grid.
+
+A file of the copy lesson gets a compact view: its size, its hash and the copies the data
+made on its way to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...model import provenance
+from ...model.shm import FileState, RegionState
+from ...model.snapshot import EXITED, RETURNED, ZOMBIE, Snapshot
+from ...scenario.model import Scenario
+from .. import words
+from .sources import sources_content
+
+# Steps that change a region's bytes (plain stores into memory, or read() into it).
+WRITES = {"store", "increment", "put", "get", "produce", "consume", "read_into"}
+FIELD_STYLES = ("$text-primary", "$text-accent", "$text-success", "$text-secondary")
+CHANGED = "b $foreground on $warning 45%"
+WIDE, NARROW = 16, 8  # bytes per row
+MAX_ROWS = 4  # rows of bytes drawn at most (the rest is summarised)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A named part of the region: `length` bytes at `offset`, shown as `value`."""
+
+    label: str
+    offset: int
+    length: int
+    value: str
+    style: str
+    note: str = ""
+
+
+def region_bytes(o: RegionState) -> bytes | None:
+    """The bytes the probe read (None: unknown)."""
+    if o.bytes_source is None and not o.data:
+        return None
+    try:
+        return bytes.fromhex(o.data)
+    except ValueError:
+        return None
+
+
+def changed_offsets(before: bytes | None, now: bytes | None) -> set[int]:
+    """Offsets whose byte differs; nothing when either side is unknown."""
+    if before is None or now is None:
+        return set()
+    n = min(len(before), len(now))
+    return {i for i in range(n) if before[i] != now[i]}
+
+
+def last_store(scenario: Scenario, oid: str, step: int):
+    """The lesson's last `store` into this region at or before step `step`."""
+    found = None
+    for s in scenario.steps[:step]:
+        if s.action == "store" and s.args.get("object") == oid:
+            found = s
+    return found
+
+
+def fields_of(o: RegionState, scenario: Scenario, step: int) -> list[Field]:
+    """The region's named fields: the model's layout first, else the lesson's last store."""
+    data = region_bytes(o) or b""
+    if o.slots and o.ring_in is not None:
+        out = [Field("in", 0, 8, str(o.ring_in), FIELD_STYLES[0], "items ever put"),
+               Field("out", 8, 8, str(o.ring_out), FIELD_STYLES[1], "items ever taken")]
+        live = o.live_slots()
+        for i, v in enumerate(o.ring):
+            full = bool(live and live[i])
+            out.append(Field(f"slot[{i}]", 16 + 8 * i, 8, str(v) if full else f"({v})",
+                             FIELD_STYLES[2] if full else "$text-muted",
+                             "" if full else "free"))
+        return out
+    if o.layout == "counter" and o.counter is not None:
+        return [Field("counter", 0, 8, str(o.counter), FIELD_STYLES[0], "C long at byte 0")]
+    s = last_store(scenario, o.id, step)
+    if s is not None:
+        at = int(s.args.get("at", 0) or 0)
+        if "data" in s.args and data:
+            end = data.find(b"\0", at)
+            end = len(data) if end < 0 else end
+            text = data[at:end].decode("ascii", "replace")
+            return [Field("string", at, end - at + 1, repr(text), FIELD_STYLES[0],
+                          f"{end - at} chars + NUL at byte {at}")]
+        if len(data) >= at + 8:
+            value = int.from_bytes(data[at:at + 8], "little", signed=True)
+            return [Field("long", at, 8, str(value), FIELD_STYLES[0], f"C long at byte {at}")]
+    if o.text:
+        return [Field("text", 0, len(o.text) + 1, repr(o.text), FIELD_STYLES[0],
+                      "up to the first NUL")]
+    return []
+
+
+def writers_of(snapshot: Snapshot, scenario: Scenario, oid: str) -> list[tuple[str, str]]:
+    """(process, action) of this snapshot's steps that wrote into the region: the log lines
+    that came with it (a step that returned, or an earlier one that woke and finished)."""
+    out: list[tuple[str, str]] = []
+    fresh = snapshot.log[len(snapshot.log) - snapshot.fresh:] if snapshot.fresh else ()
+    for e in fresh:
+        if e.outcome != RETURNED or not 0 < e.step <= len(scenario.steps):
+            continue
+        s = scenario.steps[e.step - 1]
+        touches = oid in (s.args.get("object"), s.args.get("region"))
+        if s.action in WRITES and touches and (e.process, s.action) not in out:
+            out.append((e.process, s.action))
+    return out
+
+
+class ByteGrid(Widget):
+    """The first bytes of a region as `od -A d -t x1` would print them, plus printable
+    characters; changed bytes highlighted, named fields tinted."""
+
+    DEFAULT_CSS = """
+    ByteGrid { height: auto; width: 1fr; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.data: bytes | None = None
+        self.changed: set[int] = set()
+        self.fields: list[Field] = []
+        self.size_total: int | None = None
+        self.unknown = "bytes unknown"
+
+    def set_bytes(self, data: bytes | None, changed: set[int], fields: list[Field],
+                  size: int | None, unknown: str = "bytes unknown") -> None:
+        self.data, self.changed, self.fields = data, set(changed), list(fields)
+        self.size_total, self.unknown = size, unknown
+        self.refresh(layout=True)
+
+    # -- geometry -------------------------------------------------------------------------
+
+    @staticmethod
+    def per_row(width: int) -> int:
+        return WIDE if width >= 5 + WIDE * 3 + 2 + WIDE else NARROW
+
+    def _rows(self, per_row: int) -> int:
+        """Rows of bytes drawn: through the last interesting byte, at most MAX_ROWS."""
+        data = self.data or b""
+        if not data:
+            return 0
+        marks = [i for i, b in enumerate(data) if b] + list(self.changed)
+        marks += [f.offset + f.length - 1 for f in self.fields]
+        last = min(max(marks, default=0), len(data) - 1)
+        return max(1, min(last // per_row + 1, MAX_ROWS * (WIDE // per_row)))
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        if not self.data:
+            return 1
+        per = self.per_row(width)
+        rows = self._rows(per)
+        shown = rows * per
+        tail = 1 if shown < len(self.data) or (self.size_total or 0) > len(self.data) else 0
+        return rows + tail
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def _style_of(self, i: int, b: int) -> str:
+        if i in self.changed:
+            return CHANGED
+        for f in self.fields:
+            if f.offset <= i < f.offset + f.length:
+                return f"underline {f.style}" if b else f"underline {f.style} 60%"
+        return "" if b else "$text-muted"
+
+    def render(self) -> Content:
+        data = self.data
+        if not data:
+            return Content.styled(self.unknown, "italic $text-muted")
+        width = self.content_region.width or self.size.width
+        per = self.per_row(width)
+        rows = self._rows(per)
+        lines: list[Content] = []
+        for r in range(rows):
+            start = r * per
+            chunk = data[start:start + per]
+            parts: list = [(f"{start:04d}  ", "$text-muted")]
+            for k, b in enumerate(chunk):
+                if k and k % 8 == 0:
+                    parts.append(" ")
+                parts.append((f"{b:02x}", self._style_of(start + k, b)))
+                parts.append(" ")
+            parts.append("   " * (per - len(chunk)) + " ")
+            for k, b in enumerate(chunk):
+                ch = chr(b) if 32 <= b < 127 else "."
+                parts.append((ch, self._style_of(start + k, b) or
+                              ("" if 32 <= b < 127 else "$text-muted")))
+            lines.append(Content.assemble(*parts))
+        tail = self._tail(rows * per)
+        if tail:
+            lines.append(Content.styled(tail, "$text-muted"))
+        return Content("\n").join(lines)
+
+    def _tail(self, shown: int) -> str:
+        data = self.data or b""
+        parts = []
+        if shown < len(data):
+            rest = data[shown:]
+            what = "all zero" if not any(rest) else \
+                f"{sum(1 for b in rest if b)} not zero (not drawn)"
+            parts.append(f"{shown:04d}–{len(data) - 1:04d}  {what}")
+        if self.size_total and self.size_total > len(data):
+            parts.append(f"bytes {len(data)}–{self.size_total - 1} not read by ipcviz")
+        return "  ·  ".join(parts)
+
+    def plain(self) -> str:
+        """The grid as text (tests): hex of the drawn bytes."""
+        data = self.data or b""
+        return " ".join(f"{b:02x}" for b in data[:self._rows(WIDE) * WIDE])
+
+
+class RegionView(Vertical):
+    """Kernel-space box of one shared memory region (POSIX shm_open or System V shmget)."""
+
+    DEFAULT_CSS = """
+    RegionView {
+        height: auto;
+        width: 1fr;
+        border: round $primary;
+        border-title-style: bold;
+        border-title-color: $text-primary;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    RegionView.-changed { border: round $warning; }
+    RegionView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    RegionView.-gone { border: dashed $foreground 40%; color: $text-muted; }
+    RegionView.-gone > ByteGrid, RegionView.-unborn > ByteGrid,
+    RegionView.-gone > .shm--fields, RegionView.-unborn > .shm--fields,
+    RegionView.-unborn > .shm--maps { display: none; }
+    RegionView > Static { height: auto; }
+    RegionView > ByteGrid { margin: 0 0; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.scenario = scenario
+        self.kind = scenario.object(oid).kind
+        self.what = "POSIX shared memory" if self.kind == "shm" else "System V shared memory"
+        self.border_title = f"{self.what} {oid}"
+        self.state: RegionState | None = None
+        self.changed: set[int] = set()
+        self.writers: list[tuple[str, str]] = []
+        # The bytes as last seen at each snapshot index of the current run: the changed
+        # bytes at index i are the difference with what index i-1 showed.
+        self._seen: dict[int, bytes | None] = {}
+        self._run_mark: tuple | None = None
+
+    def compose(self):
+        yield Static(classes="shm--summary")
+        yield Static(classes="shm--maps")
+        yield Static(classes="shm--fields")
+        yield ByteGrid()
+        yield Static(classes="shm--change")
+        yield Static(classes="shm--details")
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        o = snapshot.object_named(self.oid)
+        summary = self.query_one(".shm--summary", Static)
+        maps = self.query_one(".shm--maps", Static)
+        fields = self.query_one(".shm--fields", Static)
+        grid = self.query_one(ByteGrid)
+        change = self.query_one(".shm--change", Static)
+        details = self.query_one(".shm--details", Static)
+        data = region_bytes(o) if isinstance(o, RegionState) and o.exists else None
+        previous = self._previous(snapshot, data)
+        self.set_class(o is None, "-unborn")
+        if not isinstance(o, RegionState):
+            self.state = None
+            self.changed, self.writers = set(), []
+            self.set_class(False, "-gone")
+            self.set_class(False, "-changed")
+            step = words.create_step(self.scenario, self.oid)
+            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            self.border_subtitle = ""
+            _put(summary, Content.styled(f"not created yet{when}", "italic"))
+            for w in (maps, fields, change, details):
+                _put(w, Content(""))
+            grid.set_bytes(None, set(), [], None)
+            return
+        self.state = o
+        self.set_class(not o.exists, "-gone")
+        self.border_subtitle = self._subtitle(o)
+        self.changed = changed_offsets(previous, data)
+        self.writers = writers_of(snapshot, self.scenario, self.oid)
+        self.set_class(bool(self.changed), "-changed")
+        _put(summary, self._summary(o))
+        if not o.exists:
+            _put(maps, Content(""))
+            _put(change, Content(""))
+            grid.set_bytes(None, set(), [], None)
+        else:
+            _put(maps, self._maps(o, snapshot))
+            flds = fields_of(o, self.scenario, snapshot.step)
+            _put(fields, self._fields(o, flds))
+            unknown = ("bytes unknown: nobody maps it, and ipcviz does not attach (that "
+                       "would change nattch)" if o.bytes_source is None else "no bytes read")
+            grid.set_bytes(data, self.changed, flds, o.size, unknown)
+            _put(change, self._change(snapshot, previous is not None))
+        body = self._details(o)
+        if sources:
+            pids = {p.name: p.pid for p in snapshot.processes}
+            src = sources_content(provenance.for_object(o, None, pids))
+            body = Content("\n").join([body, src]) if body.plain else src
+        _put(details, body)
+
+    def _previous(self, snapshot: Snapshot, data: bytes | None) -> bytes | None:
+        """The bytes this view drew for the snapshot before this one (None: not known)."""
+        if snapshot.index == 0:
+            mark = tuple(p.pid for p in snapshot.processes)
+            if mark != self._run_mark:  # a new run (restart): forget the old one's bytes
+                self._seen = {}
+                self._run_mark = mark
+        self._seen[snapshot.index] = data
+        return self._seen.get(snapshot.index - 1) if snapshot.index > 0 else None
+
+    # -- parts ----------------------------------------------------------------------------
+
+    def _subtitle(self, o: RegionState) -> str:
+        if o.flavor == "posix":
+            return f"/dev/shm{o.name}" if o.name else ""
+        parts = [f"key {o.key}"] if o.key else []
+        if o.shmid is not None:
+            parts.append(f"shmid {o.shmid}")
+        return " · ".join(parts)
+
+    def _summary(self, o: RegionState) -> Content:
+        if not o.exists:
+            if o.flavor == "sysv":
+                return Content.assemble(("destroyed", "b"), ": the last process detached "
+                                        f"after IPC_RMID; shmid {o.shmid} is no longer in "
+                                        "/proc/sysvipc/shm (ipcs -m)")
+            return Content.assemble(("gone", "b"), ": the name is unlinked and no process "
+                                    "maps it, so the kernel freed the memory")
+        size = "?" if o.size is None else str(o.size)
+        parts: list = [(size, "b"), " bytes"]
+        if o.nattch is not None:
+            parts += ["  ·  ", ("nattch ", "$text-secondary"), (str(o.nattch), "b"),
+                      (" (the kernel's attach count)", "$text-muted")]
+        src = o.bytes_source
+        if src:
+            how = ("pread of the file, no mapping" if src.startswith("/dev/")
+                   else f"{src}, no attach")
+            parts.append((f"  ·  bytes read with {how}", "$text-muted"))
+        if o.removed and o.flavor == "sysv":
+            parts += ["\n", ("⚑ marked for removal (IPC_RMID)", "b $text-warning"),
+                      (": key is now 0, nobody new can find it; freed at the last shmdt",
+                       "$text-warning")]
+        elif o.removed:
+            parts += ["\n", ("⚑ name unlinked (shm_unlink)", "b $text-warning"),
+                      (": gone from /dev/shm, the memory lives while it is mapped",
+                       "$text-warning")]
+        return Content.assemble(*parts)
+
+    def _maps(self, o: RegionState, snapshot: Snapshot) -> Content:
+        where = dict(m.split("@", 1) for m in o.mappings if "@" in m)
+        parts: list = [("mapped into ", "$text-secondary")]
+        if not o.mapped_by:
+            parts.append(("nobody", "italic $text-muted"))
+        for name in o.mapped_by:
+            wrote = self.changed and any(w == name for w, _ in self.writers)
+            parts += [("▣ " + name, "b $text-accent"),
+                      (f"\u00a0@{_addr(where[name])}" if name in where else "", "$text-muted"),
+                      (" ✎ wrote" if wrote else "", "b $text-warning"), "   "]
+        others = [p.name for p in snapshot.processes
+                  if p.name not in o.mapped_by and p.state not in (EXITED, ZOMBIE)]
+        if others:
+            parts.append((f"  not mapped: {', '.join(others)}", "$text-muted"))
+        return Content.assemble(*parts)
+
+    def _fields(self, o: RegionState, flds: list[Field]) -> Content:
+        if not flds:
+            return Content("")
+        parts: list = []
+        if o.slots:
+            live = o.live_slots()
+            parts += [("ring ", "$text-secondary"), (f"{o.items} of {o.slots} filled", "b"),
+                      "   "]
+            for f in flds[:2]:
+                parts += [(f.label, f"b underline {f.style}"), " ", (f.value, f"b {f.style}"),
+                          "   "]
+            parts.append(("slots ", f"b underline {FIELD_STYLES[2]}"))
+            for i, f in enumerate(flds[2:]):
+                parts += [("│ " if i else "", "$text-muted"),
+                          (f.value, f"b {FIELD_STYLES[2]}" if live and live[i] else
+                           "$text-muted"), " "]
+            parts.append(("  (n) free", "$text-muted"))
+            return Content.assemble(*parts)
+        for f in flds:
+            parts += [(f.label, f"b underline {f.style}"), " = ", (f.value, f"b {f.style}")]
+            if f.note:
+                parts.append((f"  ({f.note})", "$text-muted"))
+            parts.append("   ")
+        if o.layout == "counter" and o.increments:
+            lost = o.lost or 0
+            parts += ["\n", ("≈ ", "$text-warning"),
+                      (f"{o.increments} ++ reported by the processes", ""),
+                      (f"  ·  {lost} lost" if lost else "  ·  none lost",
+                       "b $text-error" if lost else "$text-success"),
+                      ("  (inferred: counts from the steps vs the counter in memory)",
+                       "$text-muted")]
+        return Content.assemble(*parts).rstrip()
+
+    def _change(self, snapshot: Snapshot, known: bool) -> Content:
+        n = len(self.changed)
+        if not known or not snapshot.step:
+            return Content("")
+        if not n:
+            return Content.styled("no byte changed since the previous snapshot", "$text-muted")
+        what = words.count(n, "byte")
+        if self.writers:
+            who = ", ".join(f"{p} ({a})" for p, a in self.writers)
+            return Content.assemble(("▲ ", "b $text-warning"),
+                                    (f"{what} changed", "b"), f" at step {snapshot.step}: ",
+                                    (who, "b $text-accent"),
+                                    (" stored it: no system call", ""))
+        return Content.assemble(("▲ ", "b $text-warning"), (f"{what} changed", "b"),
+                                f" during step {snapshot.step} (written by a process that "
+                                "maps it, not by this step's call)")
+
+    def _details(self, o: RegionState) -> Content:
+        return Content("")
+
+
+def _put(widget: Static, content: Content) -> None:
+    """Show content; an empty part takes no row."""
+    widget.display = bool(content.plain)
+    widget.update(content)
+
+
+def _addr(a: str) -> str:
+    """'0x7f7d3fa95000' as '0x7f7d…5000'."""
+    return f"{a[:6]}…{a[-4:]}" if len(a) > 12 else a
+
+
+class FileView(Static):
+    """A file of the copy lesson: size, hash, and the copies the data made to get here."""
+
+    DEFAULT_CSS = """
+    FileView {
+        height: auto; width: 1fr; border: round $secondary 70%; padding: 0 1;
+        border-title-style: bold; border-title-color: $text-secondary;
+        border-subtitle-color: $text-muted;
+    }
+    FileView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.scenario = scenario
+        self.border_title = f"file {oid}"
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        o = snapshot.object_named(self.oid)
+        self.set_class(not isinstance(o, FileState) or o.size is None, "-unborn")
+        if not isinstance(o, FileState):
+            self.border_subtitle = ""
+            self.update(Content.styled("not created yet", "italic"))
+            return
+        self.border_subtitle = (o.path or "").rsplit("/", 1)[-1]
+        lines = []
+        if o.size is None:
+            lines.append(Content.styled("not created yet", "italic"))
+        else:
+            lines.append(Content.assemble((str(o.size), "b"), " bytes",
+                                          (f"  ·  sha256 {o.content}…" if o.content else "",
+                                           "$text-muted")))
+        if o.copies:
+            lines.append(Content.assemble(
+                ("copies on the way here: ", "$text-secondary"), (str(o.copies), "b $text-warning"),
+                f"  ({o.copied} bytes moved, {o.elapsed_us} µs copying, measured by the "
+                "processes)"))
+            for k, hop in enumerate(o.route, 1):
+                lines.append(Content.styled(f" {k}. {hop}", "$text-muted"))
+        body = Content("\n").join(lines)
+        if sources:
+            pids = {p.name: p.pid for p in snapshot.processes}
+            body = Content("\n").join([body, sources_content(provenance.for_object(o, None,
+                                                                                   pids))])
+        self.update(body)
+
+
+def _register() -> None:
+    from .objects import OBJECT_VIEWS
+
+    OBJECT_VIEWS["shm"] = RegionView
+    OBJECT_VIEWS["sysv_shm"] = RegionView
+    OBJECT_VIEWS["file"] = FileView
+
+
+_register()
