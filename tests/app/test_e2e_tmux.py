@@ -45,8 +45,10 @@ def wait_screen(session: str, text: str, timeout: float = 15.0) -> str:
     raise AssertionError(f"'{text}' not on screen within {timeout:g} s; screen was:\n{shown}")
 
 
-def run_processes(run_ids: set[str] | None = None) -> list[str]:
-    """Processes of ipcviz runs (IPCVIZ_RUN in their environment, or the runner module)."""
+def run_processes(run_ids: set[str]) -> list[str]:
+    """Live processes of these ipcviz runs (IPCVIZ_RUN=<id> in their environment).
+
+    Only this test's runs: other tests run lessons on the same machine at the same time."""
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -54,30 +56,32 @@ def run_processes(run_ids: set[str] | None = None) -> list[str]:
         try:
             cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             env = (d / "environ").read_bytes().split(b"\0")
+            state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
         ids = {e.split(b"=", 1)[1].decode() for e in env if e.startswith(b"IPCVIZ_RUN=")}
-        if "ipcviz.runtime.runner" in cmd or ids:
-            if run_ids is None or ids & run_ids or not ids:
-                found.append(f"{d.name}: {cmd.strip()}")
+        if ids & run_ids and state != "Z":
+            found.append(f"{d.name}: {cmd.strip()}")
     return found
 
 
-def app_command() -> str:
+def app_command(runtime_dir: Path) -> str:
     code = f"import sys; from ipcviz.app import run_app; sys.exit(run_app({str(SCENARIO_PATH)!r}))"
-    # COLUMNS/LINES (set under pytest) would override the size of the tmux pane
-    env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO}"
+    # COLUMNS/LINES (set under pytest) would override the size of the tmux pane; a private
+    # runtime directory tells this app's runs from other tests' runs
+    env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO} IPCVIZ_RUNTIME_DIR={runtime_dir}"
     return f"cd {REPO} && {env} {sys.executable} -c \"{code}\""
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-def test_real_app_in_tmux(size):
+def test_real_app_in_tmux(size, tmp_path):
     """Start ipcviz on a scenario, step it to the blocked write, quit: no process is left."""
     width, height = size
     session = f"ipcviz-e2e-{uuid.uuid4().hex[:8]}"
-    before = set(run_processes())
+    runtime_dir = tmp_path / "rt"
+    run_ids: set[str] = set()
     tmux("new-session", "-d", "-s", session, "-x", str(width), "-y", str(height),
-         app_command())
+         app_command(runtime_dir))
     try:
         shown = wait_screen(session, "before step 1")
         assert "USER SPACE" in shown and "KERNEL SPACE" in shown
@@ -94,8 +98,10 @@ def test_real_app_in_tmux(size):
         else:
             assert "buffer full: 65536/65536 bytes" in shown  # on the parent's card
         assert "step 6/8" in shown and "LIVE" in shown
-        during = [p for p in run_processes() if p not in before]
-        assert during, "the scenario's processes should be running"
+        run_ids = {d.name[4:] for d in runtime_dir.glob("run-*")}
+        assert len(run_ids) == 1, "the app should have one run"
+        during = run_processes(run_ids)
+        assert len(during) >= 3, "the runner and the scenario's processes should be running"
         # back in history and forward again
         tmux("send-keys", "-t", session, "Left")
         wait_screen(session, "HISTORY 5/6")
@@ -112,8 +118,9 @@ def test_real_app_in_tmux(size):
     finally:
         tmux("kill-session", "-t", session, check=False)
     deadline = time.monotonic() + 5
-    left = [p for p in run_processes() if p not in before]
+    left = run_processes(run_ids)
     while left and time.monotonic() < deadline:
         time.sleep(0.1)
-        left = [p for p in run_processes() if p not in before]
+        left = run_processes(run_ids)
     assert not left, f"processes of the run were left behind: {left}"
+    assert not any(runtime_dir.glob("run-*")), "the run's directory was left behind"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -119,7 +119,7 @@ class StageScreen(Screen):
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
-                with Horizontal(id="user") as user:
+                with Grid(id="user") as user:
                     user.border_title = "USER SPACE · processes"
                     if len(self.scenario.processes) > MANY:
                         yield ProcessTable(self.scenario, id="proc-table")
@@ -140,10 +140,25 @@ class StageScreen(Screen):
                 yield log
         yield Footer(show_command_palette=False)
 
+    CARD_WIDTH = 34  # columns a process card needs to be readable
+
+    def on_resize(self) -> None:
+        self._fit_cards()
+
+    def _fit_cards(self) -> None:
+        """As many card columns as fit: every card is shown, in rows, never cut off."""
+        user = self.query_one("#user")
+        cards = len(user.children) or 1
+        width = user.size.width or self.size.width
+        columns = max(1, min(cards, width // self.CARD_WIDTH))
+        if user.styles.grid_size_columns != columns:
+            user.styles.grid_size_columns = columns
+
     def on_mount(self) -> None:
         self.query_one("#narration", Narration).update(f"{self.scenario.title}: starting…")
         self._refresh_status()
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
+        self.call_after_refresh(self._fit_cards)
         self._start()
 
     def on_unmount(self) -> None:
@@ -314,6 +329,7 @@ class StageScreen(Screen):
         if snap is None:
             return
         sources = self.app.show_sources
+        self._fit_cards()  # the first snapshot arrives after the first layout: widths known
         with self.app.batch_update():
             self.query_one("#narration", Narration).show(snap, self.scenario.title)
             for card in self.query(ProcessCard):
