@@ -34,6 +34,11 @@ def test_shipped_scenario_expects_hold(path: Path, runtime_dir):
     assert sum(len(s.checks) for s in snaps) == sum(len(st.expects) for st in scenario.steps)
     assert marked_processes(run_id) == []
     assert not any(runtime_dir.glob("run-*"))
+    # every quiz is answered by the kernel: after its step, exactly one choice is true
+    for s in snaps:
+        st = scenario.steps[s.step - 1] if s.step else None
+        if st is not None and st.quiz is not None:
+            assert sum(s.answers) == 1, f"step {s.step}: the kernel's answers {s.answers}"
 
 
 @pytest.mark.kernel

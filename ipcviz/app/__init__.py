@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 
-def run_app(scenario: str | None = None) -> int:
+def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False) -> int:
     """Run the app; returns the process exit code (2: the scenario cannot be loaded)."""
     from ..runtime.availability import reason
     from ..scenario import ScenarioError, find

@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE", help="save the trace (JSON lines)")
     run.add_argument("--explain", action="store_true",
                      help="say where each value came from and how to see it yourself")
+    run.add_argument("--lang", choices=("en", "zh"),
+                     help="narration language (default: IPCVIZ_LANG, then the locale)")
+    run.add_argument("--quiz", action="store_true",
+                     help="ask each lesson question before its step; the kernel answers")
     run.add_argument("--delay", type=float, default=0.0, metavar="S",
                      help="pause S seconds after printing each snapshot (for a class)")
     run.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
@@ -110,14 +114,41 @@ def _take_scenario_dirs(argv: list[str]) -> list[str]:
     return rest
 
 
+def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
+    """--lang en|zh and --quiz for the app (`ipcviz [--lang zh] [--quiz] [NAME]`)."""
+    if argv and argv[0] in COMMANDS:
+        return argv, {}
+    rest, opts = [], {}
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--lang" and i + 1 < len(argv):
+            opts["lang"] = argv[i + 1]
+            i += 2
+            continue
+        if argv[i] == "--quiz":
+            opts["quiz"] = True
+        else:
+            rest.append(argv[i])
+        i += 1
+    if "lang" in opts:
+        from ..model.lang import choose
+
+        try:
+            choose(opts["lang"])
+        except ValueError as err:
+            raise SystemExit(_fail(str(err), EXIT_INPUT)) from None
+    return rest, opts
+
+
 def _main(argv: list[str]) -> int:
     argv = _take_scenario_dirs(argv)
+    argv, app_options = _take_app_options(argv)
     if argv and argv[0] in DELEGATED:
         from importlib import import_module
 
         return import_module(DELEGATED[argv[0]]).main(argv[1:])
     if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-        return _app(argv[0] if argv else None)
+        return _app(argv[0] if argv else None, **app_options)
     args = _parser().parse_args(argv)
     if args.command in (None, "help"):
         _parser().print_help()
@@ -140,10 +171,10 @@ def _main(argv: list[str]) -> int:
                           as_json=args.json)
     if args.command == "run":
         if not args.headless:
-            return _app(args.scenario)
+            return _app(args.scenario, lang=args.lang, quiz=args.quiz)
         return cmd_run(args.scenario, sys.stdout, as_json=args.json, record=args.record,
                        explain=args.explain, step_timeout=args.step_timeout,
-                       delay=args.delay)
+                       delay=args.delay, lang=args.lang, quiz=args.quiz)
     return EXIT_INPUT
 
 
@@ -152,7 +183,7 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _app(name: str | None) -> int:
+def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
     from ..scenario import ScenarioError, find
 
     if name is not None:
@@ -170,8 +201,9 @@ def _app(name: str | None) -> int:
 
     threading.Thread(target=_clean_quietly, name="ipcviz-sweep", daemon=True).start()
     from ..app import run_app
+    from ..model.lang import choose
 
-    return run_app(name)
+    return run_app(name, lang=choose(lang), quiz=quiz)
 
 
 def cmd_list(as_json: bool, out: TextIO) -> int:
@@ -311,9 +343,11 @@ def _on_signal(signum, frame):
 
 
 def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = None,
-            explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0) -> int:
+            explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0,
+            lang: str | None = None, quiz: bool = False) -> int:
     from ..model.timeline import write_trace_header, write_trace_line
-    from ..report.text import print_header, print_snapshot
+    from ..model.lang import choose
+    from ..report.text import print_answer, print_header, print_question, print_snapshot
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find
 
@@ -337,20 +371,26 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     failed = 0
     run = Run(scenario, step_bound=step_timeout)
     try:
+        lang = choose(lang)
         if not as_json:
-            print_header(scenario, out)
+            print_header(scenario, out, lang)
         snap = run.start()
         while True:
             if as_json:
                 write_trace_line(out, snap)
             else:
-                print_snapshot(snap, out, explain=explain)
+                print_snapshot(snap, out, explain=explain, lang=lang, scenario=scenario)
+                if quiz and snap.step and scenario.steps[snap.step - 1].quiz:
+                    print_answer(snap, scenario.steps[snap.step - 1], out, lang)
             out.flush()
             if trace:
                 write_trace_line(trace, snap)
             failed += sum(not c.ok for c in snap.checks)
             if run.finished:
                 break
+            nxt = run.next_step
+            if quiz and not as_json and nxt is not None and nxt.quiz is not None:
+                print_question(nxt, out, lang)
             if delay > 0:
                 time.sleep(delay)  # pacing for the reader, not a wait for the kernel
             snap = run.step()

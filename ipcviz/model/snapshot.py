@@ -145,6 +145,9 @@ class Snapshot:
     log: tuple[LogEntry, ...] = ()  # every log line up to this snapshot
     fresh: int = 0  # how many of the last log lines came with this snapshot
     checks: tuple[Check, ...] = ()
+    # For a step with a quiz: which choices the kernel's state after the step made true
+    # (each choice's `when`, evaluated like an expect).  Empty for a step without a quiz.
+    answers: tuple[bool, ...] = ()
     live: bool = False  # a periodic sample of the head, not the result of a step
 
     def process_named(self, name: str) -> Process | None:

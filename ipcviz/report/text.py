@@ -74,14 +74,37 @@ def _explain(sources, out: TextIO, indent: str) -> None:
         out.write(f"{indent}· {src.field}: {src.interface}{cmd}\n")
 
 
-def print_header(scenario: Scenario, out: TextIO) -> None:
-    out.write(f"{scenario.name} — {scenario.title}\n")
-    if scenario.summary:
-        out.write(textwrap.fill(scenario.summary, 78, initial_indent="  ",
-                                subsequent_indent="  ") + "\n")
+def _fill(text: str, indent: str = "  ") -> str:
+    # CJK text has no spaces to break at: textwrap then keeps it whole, which a terminal wraps
+    return textwrap.fill(text.strip(), 78, initial_indent=indent, subsequent_indent=indent)
 
 
-def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
+def print_header(scenario: Scenario, out: TextIO, lang: str = "en") -> None:
+    out.write(f"{scenario.name} — {scenario.title_in(lang)}\n")
+    summary = scenario.summary_in(lang)
+    if summary:
+        out.write(_fill(summary) + "\n")
+
+
+LETTERS = "abcdefghij"
+
+
+def print_question(step, out: TextIO, lang: str = "en") -> None:
+    """The quiz question asked before a step (answered by the kernel after it)."""
+    q = step.quiz
+    out.write(f"\n  ? {q.question.get(lang) or q.question['en']}\n")
+    for n, c in enumerate(q.choices):
+        out.write(f"    ({LETTERS[n]}) {c.text.get(lang) or c.text['en']}\n")
+
+
+def print_answer(snap: Snapshot, step, out: TextIO, lang: str = "en") -> None:
+    right = [LETTERS[n] for n, ok in enumerate(snap.answers) if ok]
+    said = ", ".join(f"({x})" for x in right) if right else "none of the choices"
+    out.write(f"  → the kernel's answer: {said}\n")
+
+
+def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str = "en",
+                   scenario: Scenario | None = None) -> None:
     out.write("\n")
     if snap.step == 0:
         out.write("Before step 1\n")
@@ -95,9 +118,11 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False) -> None:
                     and e.outcome == snap.outcome), None)
         if snap.outcome == "failed" and own is not None and own.detail:
             out.write(f"  ({own.detail})\n")
-        if snap.narration:
-            out.write(textwrap.fill(snap.narration.strip(), 78, initial_indent="  ",
-                                    subsequent_indent="  ") + "\n")
+        narration = snap.narration
+        if scenario is not None and 0 < snap.step <= len(scenario.steps):
+            narration = scenario.steps[snap.step - 1].narration_in(lang)
+        if narration:
+            out.write(_fill(narration) + "\n")
         if snap.code:
             for line in snap.code.strip().splitlines():
                 out.write(f"  | {line}\n")

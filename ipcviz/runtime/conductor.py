@@ -557,6 +557,9 @@ class Run:
         self._log_mark = len(self._log)
         if st is not None and st.expects:
             snap = replace(snap, checks=evaluate(st.expects, snap, self._facts))
+        if st is not None and st.quiz is not None:
+            found = evaluate(tuple(c.when for c in st.quiz.choices), snap, self._facts)
+            snap = replace(snap, answers=tuple(c.ok for c in found))
         return self.timeline.append(snap)
 
     def sample(self) -> Snapshot:

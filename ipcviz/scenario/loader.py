@@ -22,14 +22,16 @@ from .actions import (
     STEP_ATTRS,
     signal_number,
 )
-from .model import Expect, ObjectSpec, ProcessSpec, Ref, Scenario, Step
+from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
 MAX_SIZE = 64 * 1024 * 1024  # bytes one step may move: a lesson, not a benchmark
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
-TOP_KEYS = {"title", "summary", "process", "object", "step"}
+TOP_KEYS = {"title", "summary", "process", "object", "step", "title_zh", "summary_zh"}
 PROCESS_KEYS = {"name", "parent", "description"}
 OBJECT_KEYS = {"name", "kind"}
-STEP_KEYS = {"process", "action", "narration", "code", "expect"}
+STEP_KEYS = {"process", "action", "narration", "code", "expect", "narration_zh", "quiz"}
+QUIZ_KEYS = {"question", "question_zh", "choice"}
+CHOICE_KEYS = {"text", "text_zh", "when"}
 
 
 class ScenarioError(Exception):
@@ -208,12 +210,16 @@ class _Validator:
         self.unknown_keys(self.data, TOP_KEYS | {"mechanism", "name"}, "scenario", None, 0)
         title = self.text(self.data, "title", "title", None, 0)
         summary = self.text(self.data, "summary", "summary", None, 0, required=False) or ""
+        title_zh = self.text(self.data, "title_zh", "title_zh", None, 0, required=False)
+        summary_zh = self.text(self.data, "summary_zh", "summary_zh", None, 0, required=False)
         processes = self.processes()
         objects = self.objects({p.name for p in processes})
         steps = self.steps(processes, objects)
         mechanism = self.name.split("/", 1)[0]
         return Scenario(self.name, mechanism, title or "", summary, tuple(processes),
-                        tuple(objects), tuple(steps), self.path)
+                        tuple(objects), tuple(steps), self.path,
+                        title_i18n={"zh": title_zh} if title_zh else {},
+                        summary_i18n={"zh": summary_zh} if summary_zh else {})
 
     # -- processes and objects --------------------------------------------------------
 
@@ -292,6 +298,8 @@ class _Validator:
                 self.fail(f"{field}.process", f"'{process}' does not exist yet at this step "
                           "(a fork step of its parent must come first)", "step", i, "process")
             narration = self.text(t, "narration", f"{field}.narration", "step", i)
+            narration_zh = self.text(t, "narration_zh", f"{field}.narration_zh", "step", i,
+                                     required=False)
             code = self.text(t, "code", f"{field}.code", "step", i, required=False)
             allowed = STEP_KEYS | {a.name for a in action.args}
             self.unknown_keys(t, allowed, field, "step", i)
@@ -320,8 +328,11 @@ class _Validator:
                 forked[child] = i + 1
                 alive.add(child)
             expects = self.expects(t.get("expect", []), f"{field}.expect", i, procs, objs)
+            quiz = self.quiz(t.get("quiz"), f"{field}.quiz", i, procs, objs)
             out.append(Step(i + 1, process, action.name, args, narration, code, expects,
-                            self.lines.table("step", i)))
+                            self.lines.table("step", i),
+                            narration_i18n={"zh": narration_zh} if narration_zh else {},
+                            quiz=quiz))
         for name, p in procs.items():
             if p.parent is not None and name not in forked:
                 self.fail(f"process.{name}", f"'{name}' has parent '{p.parent}' but no fork "
@@ -402,6 +413,37 @@ class _Validator:
                 bad(f"must be one of {', '.join(choices)}, not {value!r}")
             return value
         raise AssertionError(f"unknown argument type {typ}")  # a bug in ACTIONS, not input
+
+    # -- quiz ---------------------------------------------------------------------------
+
+    def quiz(self, value: Any, field: str, i: int, procs: dict[str, ProcessSpec],
+             objs: dict[str, ObjectSpec]) -> Quiz | None:
+        """[step.quiz] question = ..., [[step.quiz.choice]] text = ..., when = "EXPECT"."""
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            self.fail(field, "must be a table: [step.quiz]", "step", i, "quiz")
+        self.unknown_keys(value, QUIZ_KEYS, field, "step", i)
+        question = {"en": self.text(value, "question", f"{field}.question", "step", i)}
+        zh = self.text(value, "question_zh", f"{field}.question_zh", "step", i, required=False)
+        if zh:
+            question["zh"] = zh
+        raw = value.get("choice")
+        if not isinstance(raw, list) or len(raw) < 2 or not all(isinstance(c, dict)
+                                                                  for c in raw):
+            self.fail(f"{field}.choice", "a quiz needs two or more [[step.quiz.choice]] tables",
+                      "step", i, "quiz")
+        choices = []
+        for n, c in enumerate(raw):
+            cf = f"{field}.choice[{n + 1}]"
+            self.unknown_keys(c, CHOICE_KEYS, cf, "step", i)
+            text = {"en": self.text(c, "text", f"{cf}.text", "step", i)}
+            czh = self.text(c, "text_zh", f"{cf}.text_zh", "step", i, required=False)
+            if czh:
+                text["zh"] = czh
+            when = self.text(c, "when", f"{cf}.when", "step", i)
+            choices.append(Choice(text, self.expect(when, f"{cf}.when", i, procs, objs)))
+        return Quiz(question, tuple(choices))
 
     # -- expects ------------------------------------------------------------------------
 

@@ -47,6 +47,25 @@ class Ref:
         return f"{self.name}.{self.attr}"
 
 
+LANGUAGES = ("en", "zh")  # English and Simplified Chinese
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer of a quiz question; `when` says, in the kernel's terms, when it is right."""
+
+    text: dict[str, str]  # language -> text
+    when: Expect
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A question asked before a step; the kernel's state after the step answers it."""
+
+    question: dict[str, str]  # language -> text
+    choices: tuple[Choice, ...]
+
+
 @dataclass(frozen=True)
 class Step:
     number: int  # 1-based
@@ -57,6 +76,12 @@ class Step:
     code: str | None = None
     expects: tuple[Expect, ...] = ()
     line: int | None = None  # line of the step's table in the file
+    narration_i18n: dict[str, str] = field(default_factory=dict, compare=False)  # lang -> text
+    quiz: Quiz | None = None
+
+    def narration_in(self, lang: str) -> str:
+        """The narration in that language, or in English where it has no translation."""
+        return self.narration_i18n.get(lang) or self.narration
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,14 @@ class Scenario:
     steps: tuple[Step, ...]
     path: Path | None = None
     source: str | None = field(default=None, repr=False, compare=False)  # the TOML text
+    title_i18n: dict[str, str] = field(default_factory=dict, compare=False)
+    summary_i18n: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def title_in(self, lang: str) -> str:
+        return self.title_i18n.get(lang) or self.title
+
+    def summary_in(self, lang: str) -> str:
+        return self.summary_i18n.get(lang) or self.summary
 
     def process(self, name: str) -> ProcessSpec:
         return next(p for p in self.processes if p.name == name)

@@ -36,6 +36,15 @@ def schema() -> dict[str, Any]:
         "narration": {"type": "string", "minLength": 1},
         "code": {"type": "string"},
         "expect": {"type": "array", "items": {"type": "string"}},
+        "narration_zh": {"type": "string"},
+        "quiz": {"type": "object", "required": ["question", "choice"],
+                 "additionalProperties": False, "properties": {
+                     "question": {"type": "string"}, "question_zh": {"type": "string"},
+                     "choice": {"type": "array", "minItems": 2, "items": {
+                         "type": "object", "required": ["text", "when"],
+                         "additionalProperties": False, "properties": {
+                             "text": {"type": "string"}, "text_zh": {"type": "string"},
+                             "when": {"type": "string"}}}}}},
     }
     variants = []
     for action in ACTIONS.values():
@@ -56,6 +65,8 @@ def schema() -> dict[str, Any]:
         "properties": {
             "title": {"type": "string", "minLength": 1},
             "summary": {"type": "string"},
+            "title_zh": {"type": "string"},
+            "summary_zh": {"type": "string"},
             "process": {"type": "array", "minItems": 1, "items": {
                 "type": "object", "required": ["name"], "additionalProperties": False,
                 "properties": {"name": name, "parent": name, "description": {"type": "string"}}}},
