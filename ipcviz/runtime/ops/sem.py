@@ -14,27 +14,23 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import time
 from typing import Any
 
 import posix_ipc
 
 from ..sweep import register_remover
 from .shm import (
-    IPC_CREAT,
-    IPC_EXCL,
     IPC_NOWAIT,
     IPC_RMID,
-    KEY_TRIES,
     NO_ARG0,
     check,
     libc,
     manifest_entry,
-    random_key,
     region_of,
     remember,
     ring_get,
     ring_put,
+    sysv_get,
 )
 
 SEM_UNDO = 0x1000
@@ -181,25 +177,11 @@ def do_sem_unlink(w, args, pids, k):
 
 def do_semget(w, args, pids, k):
     obj = args["object"]
-    if args.get("create", True):
-        for _ in range(KEY_TRIES):
-            key = random_key()
-            w.rundir.record("sysv_sem", f"0x{key:08x}", obj=obj, key=key, t=int(time.time()))
-            semid = libc.semget(key, 1, IPC_CREAT | IPC_EXCL | 0o600)
-            if semid >= 0:
-                break
-            if ctypes.get_errno() != errno.EEXIST:
-                check(-1, "semget")
-        else:
-            raise OSError(errno.EEXIST, "semget: no free key after several tries")
-        w.rundir.record("sysv_sem", f"0x{key:08x}", obj=obj, key=key, semid=semid)
+    create = args.get("create", True)
+    key, semid = sysv_get(w, "sysv_sem", obj, lambda key, flags: libc.semget(key, 1, flags),
+                          "semget", "semid", create)
+    if create:
         check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")
-    else:
-        entry = manifest_entry(w, "sysv_sem", args["object"])
-        if entry is None:
-            raise OSError(errno.ENOENT, f"no key known for {obj}")
-        key = entry["key"]
-        semid = check(libc.semget(key, 0, 0), "semget")
     w.handles[obj] = {"semid": semid, "key": key}
     return {"result": semid,
             "objects": [{"id": obj, "kind": "sysv_sem", "key": key, "semid": semid}]}

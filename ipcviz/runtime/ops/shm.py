@@ -71,6 +71,30 @@ def posix_path(name: str) -> str:
     return f"{SHM_DIR}/{name.lstrip('/')}"
 
 
+def sysv_get(w, kind: str, obj: str, get, what: str, id_field: str,
+             create: bool) -> tuple[int, int]:
+    """(key, id) of a System V object of the lesson, made by get(key, flags) -> id | -1.
+
+    Creating: a fresh random key goes into the manifest *before* the call (so `ipcviz
+    clean` knows it even if we die right after), IPC_CREAT|IPC_EXCL refuses a key that
+    somebody else has, and another key is tried.  Opening: the key the manifest has."""
+    if not create:
+        entry = manifest_entry(w, kind, obj)
+        if entry is None:
+            raise OSError(errno.ENOENT, f"no key known for {obj}")
+        return entry["key"], check(get(entry["key"], 0), what)
+    for _ in range(KEY_TRIES):
+        key = random_key()
+        w.rundir.record(kind, f"0x{key:08x}", obj=obj, key=key, t=int(time.time()))
+        ident = get(key, IPC_CREAT | IPC_EXCL | 0o600)
+        if ident >= 0:
+            w.rundir.record(kind, f"0x{key:08x}", obj=obj, key=key, **{id_field: ident})
+            return key, ident
+        if ctypes.get_errno() != errno.EEXIST:
+            check(-1, what)
+    raise OSError(errno.EEXIST, f"{what}: no free key after {KEY_TRIES} tries")
+
+
 def manifest_entry(w, kind: str, obj: str) -> dict[str, Any] | None:
     """The newest manifest line of `obj` (how an unrelated process learns a System V key:
     the lesson's processes agree on it the way C programs agree on an ftok() file)."""
@@ -181,25 +205,10 @@ def do_shm_unlink(w, args, pids, k):
 
 def do_shmget(w, args, pids, k):
     obj = args["object"]
-    if args.get("create", True):
-        size = int(size_of(args["size"], -1))
-        for _ in range(KEY_TRIES):
-            key = random_key()
-            w.rundir.record("sysv_shm", f"0x{key:08x}", obj=obj, key=key)
-            shmid = libc.shmget(key, size, IPC_CREAT | IPC_EXCL | 0o600)
-            if shmid >= 0:
-                break
-            if ctypes.get_errno() != errno.EEXIST:
-                check(-1, "shmget")
-        else:
-            raise OSError(errno.EEXIST, "shmget: no free key after several tries")
-        w.rundir.record("sysv_shm", f"0x{key:08x}", obj=obj, key=key, shmid=shmid)
-    else:
-        entry = manifest_entry(w, "sysv_shm", obj)
-        if entry is None:
-            raise OSError(errno.ENOENT, f"no key known for {obj}")
-        key = entry["key"]
-        shmid = check(libc.shmget(key, 0, 0), "shmget")
+    create = args.get("create", True)
+    size = int(size_of(args["size"], -1)) if create else 0
+    key, shmid = sysv_get(w, "sysv_shm", obj, lambda key, flags: libc.shmget(key, size, flags),
+                          "shmget", "shmid", create)
     w.handles[obj] = {"shmid": shmid, "key": key}
     return {"result": shmid,
             "objects": [{"id": obj, "kind": "sysv_shm", "key": key, "shmid": shmid}]}
