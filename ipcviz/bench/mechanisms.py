@@ -26,6 +26,7 @@ import struct
 import tempfile
 import zlib
 from array import array
+from collections import deque
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice, repeat
@@ -47,8 +48,9 @@ SHM_RING_BYTES = 1 << 20  # shared-memory ring: this many bytes of slots ...
 SHM_MIN_SLOTS, SHM_MAX_SLOTS = 2, 256  # ... but at least 2 and at most 256 slots
 
 _seq = itertools.count(1)
-#: every kernel object created by this process: (kind, name or id). Tests read it.
-created_objects: list[tuple[str, Any]] = []
+#: the kernel objects this process created, newest last: (kind, name or id), recorded
+#: just before creating each one. Tests read it to prove every one of them is gone.
+created_objects: deque[tuple[str, Any]] = deque(maxlen=100_000)
 
 
 class Unavailable(Exception):
@@ -276,19 +278,14 @@ class StreamChannel(Channel):
         fd = self.rfd
         buf = bytearray(plan.size)
         mv = memoryview(buf)
-        got = crc = reads = 0
+        got = crc = 0
         if not plan.verify:
             for n in iter(partial(os.readv, fd, [buf]), 0):
                 got += n
         else:
-            readv = os.readv
-            while True:
-                n = readv(fd, [buf])
-                if not n:
-                    break
+            for n in iter(partial(os.readv, fd, [buf]), 0):
                 crc = zlib.crc32(mv[:n], crc)
                 got += n
-                reads += 1
         t1 = perf_counter()
         return {"t1": t1, "bytes": got, "crc": crc if plan.verify else None}
 
@@ -507,7 +504,7 @@ class PosixMqChannel(Channel):
 
     def consume(self, plan: Plan) -> dict[str, Any]:
         q = self.queues[0]
-        got = msgs = crc = 0
+        got = crc = 0
         if not plan.verify:
             for m, _prio in iter(q.receive, (b"", 0)):
                 got += len(m)
@@ -515,7 +512,6 @@ class PosixMqChannel(Channel):
             for m, _prio in iter(q.receive, (b"", 0)):
                 got += len(m)
                 crc = zlib.crc32(m, crc)
-                msgs += 1
         t1 = perf_counter()
         return {"t1": t1, "bytes": got, "crc": crc if plan.verify else None}
 

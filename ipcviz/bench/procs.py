@@ -16,6 +16,7 @@ import os
 import pickle
 import select
 import signal
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -39,14 +40,20 @@ def child_init(parent_pid: int) -> None:
     # The parent may have died between fork() and prctl(): then nobody would kill us.
     if os.getppid() != parent_pid:
         os._exit(3)
-    # Ctrl+C in the terminal reaches the whole foreground group: die quietly like C would,
-    # the parent cleans up. SIGPIPE stays ignored (Python's default) so EPIPE is an error.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Ctrl+C in the terminal reaches the whole foreground group: die quietly like C would
+    # (no KeyboardInterrupt traceback), the parent cleans up. If the parent ignores SIGINT
+    # (started in the background, nohup), keep ignoring it as the parent does.
+    # SIGPIPE stays ignored (Python's default) so EPIPE is an error, not a silent death.
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     if devnull > 2:
         os.close(devnull)
+    # sys.stdout may not be fd 1 (pytest's capture, an app's redirection): replace the objects too
+    sink = open(os.devnull, "w")
+    sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = sink
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -124,8 +131,9 @@ def _pump(children: list[_Child], deadline: float, done: Callable[[_Child], bool
         poller.register(fd, select.POLLIN)
     while not all(done(c) for c in children):
         for c in children:
-            if c.eof and not done(c):
-                raise BenchError(f"{c.role} process ended during {phase}: {_child_error(c)}")
+            if c.eof and (not done(c) or _child_error(c) != "ok"):
+                # died or failed: the other child may wait for it forever, so stop now
+                raise BenchError(f"{c.role} process failed during {phase}: {_child_error(c)}")
         left = deadline - time.monotonic()
         if left <= 0:
             raise BenchError(f"timed out during {phase}")
@@ -153,7 +161,10 @@ def _child_error(c: _Child) -> str:
     if parsed is None:
         if not c.reaped:  # EOF on its result pipe: it is exiting, give it a moment
             for _ in range(200):
-                pid, status = os.waitpid(c.pid, os.WNOHANG)
+                try:
+                    pid, status = os.waitpid(c.pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
                 if pid:
                     c.status, c.reaped = status, True
                     break
@@ -170,7 +181,10 @@ def _reap(children: list[_Child], deadline: float) -> None:
     pending = [c for c in children if not c.reaped]
     while pending:
         for c in list(pending):
-            pid, status = os.waitpid(c.pid, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(c.pid, os.WNOHANG)
+            except ChildProcessError:  # someone else (a SIGCHLD handler) reaped it
+                pid, status = c.pid, 0
             if pid:
                 c.status, c.reaped = status, True
                 pending.remove(c)

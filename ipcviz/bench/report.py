@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,13 @@ def format_table(results: list[Result], params: Params | None = None,
         lines.append(f"ipcviz bench: {machine.get('system')} {machine.get('kernel')} {machine.get('arch')}, "
                      f"{machine.get('cpu') or 'unknown CPU'}, {machine.get('cpus_usable')} CPUs, "
                      f"Python {machine.get('python')}")
+        if machine.get("loadavg"):
+            end = f", {machine['loadavg_end']} at the end" if machine.get("loadavg_end") else ""
+            lines.append(f"load average {machine['loadavg']} at the start{end}")
+        during = machine.get("cpu_during_run")
+        if during:
+            lines.append(f"during the run: other processes used {during['other_percent']}% of the CPUs, "
+                         f"hypervisor steal {during['steal_percent']}% (other work skews the numbers)")
     if params:
         per = (f"{human_bytes(params.volume)} each" if params.volume is not None
                else f"{params.seconds:g} s each")
@@ -79,7 +87,8 @@ def format_table(results: list[Result], params: Params | None = None,
                      f"message each way, up to {params.rounds} (or {params.latency_seconds:g} s); "
                      f"shm spin {params.shm_spin}")
     lines.append("")
-    head = ("mechanism", "size", "MiB/s", "lat p50 µs", "lat p99 µs", "messages", "bytes")
+    us = "µs" if _can_encode("µ") else "us"
+    head = ("mechanism", "size", "MiB/s", f"lat p50 {us}", f"lat p99 {us}", "messages", "bytes")
     rows = []
     for r in results:
         if r.status == "ok":
@@ -102,10 +111,18 @@ def format_table(results: list[Result], params: Params | None = None,
     lines.append("")
     lines.append("targets:")
     for t in targets(results):
-        verdict = {True: "met", False: "NOT met", None: "not measured"}[t.met]
-        lines.append(f"  {t.text}: {t.detail} -- {verdict}")
+        verdict = {True: " -- met", False: " -- NOT met", None: ""}[t.met]
+        lines.append(f"  {t.text}: {t.detail}{verdict}")
     return "\n".join(lines)
 
 
+def _can_encode(text: str) -> bool:
+    try:
+        text.encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return json.dumps(doc, indent=2)

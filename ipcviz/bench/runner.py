@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import time
 from array import array
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from statistics import median
 from typing import Any, Callable, Iterable, Sequence
@@ -273,6 +273,63 @@ def measure_dd(volume: int, timeout: float = 120.0) -> Run:
 # --------------------------------------------------------------------------- machine info
 
 
+def loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _proc_stat_cpu() -> list[int] | None:
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    return [int(x) for x in fields[1:]]
+
+
+def _own_cpu_seconds() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped children: ours all are
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class CpuMeter:
+    """How busy the machine was with *other* work during a run, from /proc/stat.
+
+    other = CPU time of everything but this process and its reaped children; steal = time
+    the hypervisor gave our virtual CPUs to someone else. Percent of all CPUs' capacity.
+    """
+
+    def __init__(self) -> None:
+        self.stat0 = _proc_stat_cpu()
+        self.own0 = _own_cpu_seconds()
+
+    def result(self) -> dict[str, float] | None:
+        stat1 = _proc_stat_cpu()
+        if self.stat0 is None or stat1 is None:
+            return None
+        d = [b - a for a, b in zip(self.stat0, stat1)]
+        d += [0] * (8 - len(d))
+        user, nice, system, idle, iowait, irq, softirq, steal = d[:8]
+        total = user + nice + system + idle + iowait + irq + softirq + steal
+        if total <= 0:
+            return None
+        hz = os.sysconf("SC_CLK_TCK")
+        own = (_own_cpu_seconds() - self.own0) * hz
+        busy = user + nice + system + irq + softirq
+        return {
+            "other_percent": round(max(0.0, busy - own) * 100.0 / total, 1),
+            "steal_percent": round(steal * 100.0 / total, 1),
+            "own_percent": round(min(own, busy) * 100.0 / total, 1),
+        }
+
+
 def machine_info() -> dict[str, Any]:
     cpu = None
     try:
@@ -317,6 +374,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
         "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "loadavg": loadavg(),
         "limits": {
             "pipe_capacity": pipe_capacity,
             "pipe_max_size": read_int("/proc/sys/fs/pipe-max-size"),
@@ -392,81 +450,111 @@ def run_bench(mechanisms: Iterable[str] | None = None, sizes: Iterable[int] | No
     total = len(mechs) * len(szs) * (repeats + 1) + (repeats if reference else 0)
     done = 0
 
-    def tick(what: str) -> None:
+    def report(what: str, step: bool = False) -> None:
         nonlocal done
-        done += 1
+        done += step
         if progress:
             progress(done, total, what)
 
-    if progress:
-        progress(0, total, "starting")
-    results: list[Result] = []
-    for mech in mechs:
-        cls = MECHANISMS[mech]
-        for size in szs:
-            what = f"{cls.label} {size_label(size)}"
-            runs: list[Run] = []
-            lat = None
-            status, note = "ok", None
-            steps = 0
-            try:
-                for i in range(repeats):
-                    if progress:
-                        progress(done, total, f"{what}: throughput {i + 1}/{repeats}")
-                    runs.append(measure_throughput(mech, size, volume=volume, seconds=seconds,
-                                                   verify=verify, timeout=timeout, spin=spin))
-                    steps += 1
-                    tick(f"{what}: throughput {i + 1}/{repeats}")
-                if progress:
-                    progress(done, total, f"{what}: latency")
-                lat = measure_latency(mech, size, rounds=rounds, seconds=latency_seconds,
-                                      verify=verify, timeout=timeout, spin=spin)
-                steps += 1
-                tick(f"{what}: latency")
-            except Unavailable as exc:
-                status, note, runs = "n/a", str(exc), []
-            except (BenchError, OSError) as exc:
-                status, note = "error", f"error: {exc}"
-            if status != "ok":
-                done += (repeats + 1) - steps  # skip the rest of this cell
-                if progress:
-                    progress(done, total, f"{what}: {status}")
-            results.append(Result(mech, cls.label, size, status, note, tuple(runs), lat))
+    def fail(cell: _Cell, exc: Exception) -> None:
+        nonlocal done
+        if isinstance(exc, Unavailable):
+            cell.status, cell.note, cell.runs = "n/a", str(exc), []
+        else:
+            cell.status, cell.note = "error", f"error: {exc}"
+        done += repeats + 1 - cell.steps  # the cell's remaining steps count as done
+        report(f"{cell.what}: {cell.status}")
 
-    if reference:
-        results.append(_reference(results, volume, seconds, repeats, timeout, progress, done, total))
+    cells = [_Cell(m, z, MECHANISMS[m].label) for m in mechs for z in szs]
+    ref = _Reference(volume, seconds, timeout) if reference else None
+    report("starting")
+    # Repeats go round-robin over all cells (and the dd reference), so a burst of outside
+    # load on a shared machine hits every mechanism alike instead of all repeats of one.
+    for i in range(repeats):
+        for cell in cells:
+            if cell.status != "ok":
+                continue
+            report(f"{cell.what}: throughput {i + 1}/{repeats}")
+            try:
+                cell.runs.append(measure_throughput(cell.mech, cell.size, volume=volume, seconds=seconds,
+                                                    verify=verify, timeout=timeout, spin=spin))
+            except (Unavailable, BenchError, OSError) as exc:
+                fail(cell, exc)
+                continue
+            cell.steps += 1
+            report(f"{cell.what}: throughput {i + 1}/{repeats}", True)
+        if ref is not None and ref.status == "ok":
+            report(f"{DD_LABEL}: {i + 1}/{repeats}")
+            ref.run_once(cells)
+            report(f"{DD_LABEL}: {i + 1}/{repeats}", True)
+        elif ref is not None:
+            report(f"{DD_LABEL}: {ref.status}", True)
+    for cell in cells:
+        if cell.status != "ok":
+            continue
+        report(f"{cell.what}: latency")
+        try:
+            cell.lat = measure_latency(cell.mech, cell.size, rounds=rounds, seconds=latency_seconds,
+                                       verify=verify, timeout=timeout, spin=spin)
+        except (Unavailable, BenchError, OSError) as exc:
+            fail(cell, exc)
+            continue
+        cell.steps += 1
+        report(f"{cell.what}: latency", True)
+
+    results = [Result(c.mech, c.label, c.size, c.status, c.note, tuple(c.runs), c.lat) for c in cells]
+    if ref is not None:
+        results.append(ref.result())
     return results
 
 
-def _reference(results: list[Result], volume: int | None, seconds: float | None, repeats: int,
-               timeout: float | None, progress: ProgressFn | None, done: int, total: int) -> Result:
-    """dd | dd over the same volume: --volume, or the volume the 64 KiB pipe moved."""
-    if volume is None:
-        pipe = next((r for r in results if r.mechanism == "pipe" and r.size == DD_BLOCK and r.runs), None)
-        if pipe is not None:
-            volume = int(median(r.bytes_received for r in pipe.runs))
-        else:  # calibrate: a short run, then as long as one --seconds repeat
-            try:
-                probe = measure_dd(16 * MiB, timeout or 60.0)
-                volume = int(probe.bytes_received / probe.seconds * float(seconds or DEFAULT_SECONDS))
-            except (Unavailable, BenchError, OSError) as exc:
-                return Result(DD_KEY, DD_LABEL, DD_BLOCK, "n/a" if isinstance(exc, Unavailable) else "error",
-                              str(exc))
-    volume = max(DD_BLOCK, volume)
-    runs = []
-    try:
-        for i in range(repeats):
-            if progress:
-                progress(done, total, f"{DD_LABEL}: {i + 1}/{repeats}")
-            runs.append(measure_dd(volume, timeout or (30.0 + volume / MiB)))
-            done += 1
-            if progress:
-                progress(done, total, f"{DD_LABEL}: {i + 1}/{repeats}")
-    except Unavailable as exc:
-        return Result(DD_KEY, DD_LABEL, DD_BLOCK, "n/a", str(exc))
-    except (BenchError, OSError) as exc:
-        return Result(DD_KEY, DD_LABEL, DD_BLOCK, "error", f"error: {exc}", tuple(runs))
-    return Result(DD_KEY, DD_LABEL, DD_BLOCK, "ok", None, tuple(runs))
+@dataclass
+class _Cell:
+    """One mechanism x size while run_bench is filling it in."""
+
+    mech: str
+    size: int
+    label: str
+    runs: list[Run] = field(default_factory=list)
+    status: str = "ok"
+    note: str | None = None
+    lat: Latency | None = None
+    steps: int = 0  # progress steps done: throughput runs + latency
+
+    @property
+    def what(self) -> str:
+        return f"{self.label} {size_label(self.size)}"
+
+
+class _Reference:
+    """dd | dd over the same volume: --volume, or what the first 64 KiB pipe run moved."""
+
+    def __init__(self, volume: int | None, seconds: float | None, timeout: float | None) -> None:
+        self.volume, self.seconds, self.timeout = volume, seconds, timeout
+        self.runs: list[Run] = []
+        self.status, self.note = "ok", None
+
+    def _volume(self, cells: list[_Cell]) -> int:
+        if self.volume is None:
+            pipe = next((c for c in cells if c.mech == "pipe" and c.size == DD_BLOCK and c.runs), None)
+            if pipe is not None:
+                self.volume = pipe.runs[0].bytes_received
+            else:  # calibrate: a short run, then as long as one --seconds run
+                probe = measure_dd(16 * MiB, self.timeout or 60.0)
+                self.volume = int(probe.bytes_received / probe.seconds * float(self.seconds or DEFAULT_SECONDS))
+        return max(DD_BLOCK, self.volume)
+
+    def run_once(self, cells: list[_Cell]) -> None:
+        try:
+            volume = self._volume(cells)
+            self.runs.append(measure_dd(volume, self.timeout or (30.0 + volume / MiB)))
+        except Unavailable as exc:
+            self.status, self.note, self.runs = "n/a", str(exc), []
+        except (BenchError, OSError) as exc:
+            self.status, self.note = "error", f"error: {exc}"
+
+    def result(self) -> Result:
+        return Result(DD_KEY, DD_LABEL, DD_BLOCK, self.status, self.note, tuple(self.runs))
 
 
 def bench_document(results: list[Result], params: Params, machine: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -484,6 +572,6 @@ def bench_document(results: list[Result], params: Params, machine: dict[str, Any
 
 
 __all__ = [
-    "BenchError", "Latency", "Params", "Result", "Run", "Unavailable", "bench_document",
+    "BenchError", "CpuMeter", "Latency", "Params", "Result", "Run", "Unavailable", "bench_document",
     "machine_info", "measure_dd", "measure_latency", "measure_throughput", "run_bench",
 ]
