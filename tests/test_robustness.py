@@ -152,3 +152,25 @@ def test_random_garbage_files_give_exit_2(tmp_path):
         r = ipcviz("check", str(f))
         assert r.returncode == 2 and "Traceback" not in r.stderr
         assert len([x for x in r.stderr.splitlines() if not x.startswith("  fix: ")]) == 1
+
+
+def test_clean_removes_shared_memory_of_a_dead_bench(tmp_path):
+    from ipcviz.runtime.sweep import sweep_bench
+
+    # GIVEN entries named like a bench's: one of a dead pid, one of a live one (ours)
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    dead = 2 ** 22 + 12345  # above pid_max's default range: no such process
+    while os.path.exists(f"/proc/{dead}"):
+        dead += 1
+    (shm / f"ipcviz-bench-{dead}-1-shm").write_text("x")
+    (shm / f"sem.ipcviz-bench-{dead}-1-full").write_text("x")
+    (shm / f"ipcviz-bench-{os.getpid()}-1-shm").write_text("x")
+    (shm / "somebody-else").write_text("x")
+    # WHEN swept, dry first
+    assert len(sweep_bench(dry_run=True, shm_dir=str(shm))) == 2
+    assert len(list(shm.iterdir())) == 4
+    sweep_bench(shm_dir=str(shm))
+    # THEN only the dead bench's entries are gone
+    assert sorted(p.name for p in shm.iterdir()) == sorted(
+        [f"ipcviz-bench-{os.getpid()}-1-shm", "somebody-else"])

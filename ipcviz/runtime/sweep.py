@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -106,9 +107,40 @@ def _is_runner(pid: int) -> bool:
         return False
 
 
+_BENCH_SHM = re.compile(r"^(?:sem\.)?ipcviz-bench-(\d+)-")
+
+
+def sweep_bench(dry_run: bool = False, shm_dir: str = "/dev/shm") -> list[str]:
+    """/dev/shm entries (shared memory, semaphores) of `ipcviz bench` processes that died
+    without removing them: named ipcviz-bench-<pid>-..., owned by this user, pid gone."""
+    found = []
+    try:
+        entries = list(os.scandir(shm_dir))
+    except OSError:
+        return found
+    for entry in entries:
+        m = _BENCH_SHM.match(entry.name)
+        if not m:
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if os.path.exists(f"/proc/{m.group(1)}"):
+            continue  # that bench is still running
+        found.append(f"bench {m.group(1)}: {shm_dir}/{entry.name}")
+        if not dry_run:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+    return found
+
+
 def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
     root = root or runtime_root()
-    report: list[str] = []
+    report: list[str] = sweep_bench(dry_run)
     live_ids = set()
     for path in sorted(root.glob("run-*")):
         rd = RunDir(path.name[4:], path)
