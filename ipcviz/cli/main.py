@@ -237,20 +237,12 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
 
 def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = False) -> int:
     """Show a recorded trace again: full stepping and history, no process, no kernel object."""
-    from ..model.timeline import TraceError, read_trace_file, write_trace_line
+    from ..model.timeline import TraceError, load_recording, write_trace_line
     from ..report.text import print_header, print_snapshot
-    from ..scenario import ScenarioError, loads
 
     try:
-        header, snaps = read_trace_file(path)
+        scenario, snaps = load_recording(path)
     except TraceError as err:
-        return _fail(str(err), EXIT_INPUT)
-    if header is None or not header.get("source"):
-        return _fail(f"{path}: this trace carries no scenario (record it with "
-                     "'ipcviz run NAME --headless --record FILE')", EXIT_INPUT)
-    try:
-        scenario = loads(header["source"], f"{path} (embedded scenario)", header["scenario"])
-    except ScenarioError as err:
         return _fail(str(err), EXIT_INPUT)
     if as_json:
         for snap in snaps:

@@ -127,23 +127,12 @@ def _unwritable(out: Path) -> str | None:
 
 
 def _from_trace(path: str):
-    from ..model.timeline import TraceError, read_trace_file
-    from ..scenario import ScenarioError, loads
+    from ..model.timeline import TraceError, load_recording
 
     try:
-        header, snaps = read_trace_file(path)
+        scenario, snaps = load_recording(path)
     except TraceError as err:
         return _fail(str(err), EXIT_INPUT)
-    if header is None or not header.get("source"):
-        return _fail(f"{path}: this trace carries no scenario (record it with "
-                     "'ipcviz run NAME --headless --record FILE')", EXIT_INPUT)
-    try:
-        scenario = loads(header["source"], f"{path} (embedded scenario)", header["scenario"])
-    except ScenarioError as err:
-        return _fail(str(err), EXIT_INPUT)
-    if len(snaps) > len(scenario.steps) + 1:
-        return _fail(f"{path}: {len(snaps) - 1} steps recorded, the lesson has "
-                     f"{len(scenario.steps)}", EXIT_INPUT)
     return scenario, snaps, True
 
 

@@ -92,3 +92,25 @@ def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
 
 def read_trace(path: Path | str) -> list[Snapshot]:
     return read_trace_file(path)[1]
+
+
+def load_recording(path: Path | str):
+    """(scenario, snapshots) of a recorded trace, whose header carries its scenario.
+
+    Raises TraceError (one line) for a damaged or old trace, one without a scenario, or
+    one with more steps than its scenario has."""
+    from ..scenario import ScenarioError, loads
+
+    header, snaps = read_trace_file(path)
+    if header is None or not header.get("source"):
+        raise TraceError(f"{path}: this trace carries no scenario (record it with "
+                         "'ipcviz run NAME --headless --record FILE')")
+    try:
+        scenario = loads(header["source"], f"{path} (embedded scenario)", header["scenario"])
+    except ScenarioError as err:
+        raise TraceError(str(err)) from None
+    if len(snaps) > len(scenario.steps) + 1:
+        raise TraceError(f"{path}: {len(snaps) - 1} steps recorded, the lesson has "
+                         f"{len(scenario.steps)}")
+    return scenario, snaps
+
