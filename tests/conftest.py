@@ -26,19 +26,9 @@ def ipcviz(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess
 
 def marked_processes(run_id: str) -> list[int]:
     """Live (non-zombie) processes carrying IPCVIZ_RUN=<run_id>, read straight from /proc."""
-    mark = f"IPCVIZ_RUN={run_id}".encode()
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            env = Path(f"/proc/{entry}/environ").read_bytes()
-            stat = Path(f"/proc/{entry}/stat").read_bytes()
-        except OSError:
-            continue
-        if mark in env.split(b"\0") and stat[stat.rindex(b")") + 2:][:1] != b"Z":
-            out.append(int(entry))
-    return out
+    from .killing import marked
+
+    return marked(run_id)
 
 
 def wait_until(cond, timeout: float = 5.0, what: str = "condition") -> None:
