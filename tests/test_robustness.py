@@ -174,3 +174,32 @@ def test_clean_removes_shared_memory_of_a_dead_bench(tmp_path):
     # THEN only the dead bench's entries are gone
     assert sorted(p.name for p in shm.iterdir()) == sorted(
         [f"ipcviz-bench-{os.getpid()}-1-shm", "somebody-else"])
+
+
+@pytest.mark.kernel
+def test_a_process_killed_from_outside_is_shown_and_the_run_ends_cleanly(runtime_dir):
+    import signal as sig
+
+    from ipcviz.runtime import RunError
+
+    from .conftest import marked_processes, wait_until
+
+    scenario = load(SCENARIOS / "pipe/empty-blocks-reader.toml")
+    with Run(scenario) as run:
+        snap = run.start()
+        run_id = run.rundir.run_id
+        while snap.outcome != "blocked":  # the reader sleeps in read()
+            snap = run.step()
+        writer = snap.process_named("writer")
+        # WHEN someone outside ipcviz kills the writer
+        os.kill(writer.pid, sig.SIGKILL)
+        wait_until(lambda: run.sample().process_named("writer").state == "zombie", 5,
+                   "the writer to be a zombie")
+        seen = run.sample().process_named("writer")
+        # THEN the kernel's word is shown: a zombie, killed by SIGKILL, its parent not waiting
+        assert seen.exit is not None and seen.exit.signal == "SIGKILL"
+        # and its next step is refused with one clear line, not a hang
+        with pytest.raises(RunError) as err:
+            run.step()
+        assert "has already ended" in str(err.value) and "\n" not in str(err.value)
+    assert marked_processes(run_id) == []
