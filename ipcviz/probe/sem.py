@@ -124,6 +124,10 @@ def deadlock_through(oid: str, records: list[dict], processes: tuple[Process, ..
         holders, _, _ = _holders(rec, by_name)
         for w in waiters_of(rec["id"], processes):
             for h in holders:
+                if h == w:
+                    # waiting for more units of a semaphore it took before is no cycle:
+                    # any other process may post it (a producer on `empty` of a full ring)
+                    continue
                 edges.setdefault(w, set()).add(h)
                 through.setdefault((w, h), set()).add(rec["id"])
     for start in sorted(edges):

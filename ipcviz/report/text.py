@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
+import unicodedata
 from typing import TextIO
 
 from ..model import provenance
@@ -74,9 +76,31 @@ def _explain(sources, out: TextIO, indent: str) -> None:
         out.write(f"{indent}· {src.field}: {src.interface}{cmd}\n")
 
 
-def _fill(text: str, indent: str = "  ") -> str:
-    # CJK text has no spaces to break at: textwrap then keeps it whole, which a terminal wraps
-    return textwrap.fill(text.strip(), 78, initial_indent=indent, subsequent_indent=indent)
+def _cells(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _fill(text: str, indent: str = "  ", width: int = 78) -> str:
+    """Wrap to `width` terminal cells.  Latin words break at spaces; Chinese text, which has
+    no spaces, may break between any two wide characters (a wide one takes two cells)."""
+    text = " ".join(text.split())
+    if all(_cells(c) == 1 for c in text):
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)
+    room = width - len(indent)
+    tokens = re.findall(r"[!-\u10ff]+ ?|\s|.", text)  # a Latin word (and its space), or one char
+    lines, line, used = [], "", 0
+    for tok in tokens:
+        w = sum(_cells(c) for c in tok)
+        if used + w > room and line:
+            lines.append(line.rstrip())
+            line, used = "", 0
+            tok = tok.lstrip()
+            w = sum(_cells(c) for c in tok)
+        line += tok
+        used += w
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(indent + x for x in lines)
 
 
 def print_header(scenario: Scenario, out: TextIO, lang: str = "en") -> None:
