@@ -136,3 +136,15 @@ def test_check_command_exit_codes_and_one_line_errors(tmp_path):
     assert f"{bad}:" in r.stderr and "step[2].action" in r.stderr
     r = ipcviz("check", str(good))
     assert r.returncode == 0 and "ok (2 steps, 3 expects)" in r.stdout
+
+
+def test_every_shipped_lesson_speaks_both_languages_and_asks_a_question():
+    for path in sorted(SCENARIOS.glob("*/*.toml")):
+        s = load(path)
+        assert s.title_i18n.get("zh") and s.summary_i18n.get("zh"), s.name
+        missing = [st.number for st in s.steps if not st.narration_i18n.get("zh")]
+        assert not missing, f"{s.name}: no zh narration at steps {missing}"
+        quizzes = [st.quiz for st in s.steps if st.quiz]
+        assert quizzes, f"{s.name} asks no question"
+        for q in quizzes:
+            assert q.question.get("zh") and all(c.text.get("zh") for c in q.choices), s.name
