@@ -8,6 +8,7 @@ from textual.widgets import Static
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from .process_table import MANY
 
 
 class CodeView(Static):
@@ -20,11 +21,23 @@ class CodeView(Static):
         self.scenario = scenario
 
     def show(self, snapshot: Snapshot) -> int | None:
-        """Draw the programs; returns the line of the step just run (to scroll it into view)."""
+        """Draw the programs; returns the line of the step just run (to scroll it into view).
+
+        With many processes (a crowd lesson) only the programs of the processes this step
+        involved are drawn: the one that ran it and any it woke."""
         blocks: list[Content] = []
         current: int | None = None
         y = 0
-        for spec in self.scenario.processes:
+        specs = self.scenario.processes
+        if len(specs) > MANY:
+            involved = {snapshot.process} | {
+                e.process for e in snapshot.log[len(snapshot.log) - snapshot.fresh:]}
+            specs = tuple(sp for sp in specs if sp.name in involved)
+            note = Content.styled(f"{len(self.scenario.processes)} processes: the programs "
+                                  "of this step's processes", "$text-muted")
+            blocks.append(note)
+            y = 1
+        for spec in specs:
             p = snapshot.process_named(spec.name)
             last = p.step if p else None
             rows = [Content.styled(f"{spec.name}:", "b $text-secondary")]
