@@ -2,6 +2,7 @@
 
     run_app()            the scenario picker
     run_app("pipe/eof")  that scenario, on stage
+    run_app("pipe/eof", lang="zh", quiz=True)   in Chinese, asking the class at each quiz
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False) -
         return Run(sc)
 
     app = IpcvizApp(run_factory=run_factory, entries=entries, scenario=chosen,
-                    problems=problems)
+                    problems=problems, lang=lang, quiz=quiz)
     try:
         code = app.run()
     finally:
@@ -43,13 +44,14 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False) -
     return code if isinstance(code, int) else app.exit_code
 
 
-def replay_app(scenario, snapshots) -> int:
+def replay_app(scenario, snapshots, lang: str | None = None, quiz: bool = False) -> int:
     """The app on a recorded trace: stepping and history, no process, no kernel object."""
+    from ..model.lang import choose
     from .app import IpcvizApp
     from .source import TraceRun
 
     app = IpcvizApp(run_factory=lambda sc: TraceRun(sc, snapshots), entries=[],
-                    scenario=scenario)
+                    scenario=scenario, lang=choose(lang), quiz=quiz)
     try:
         code = app.run()
     finally:

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from ..scenario import ScenarioError, find, load
 from ..scenario.catalog import Entry
 from ..scenario.model import Scenario
+from . import i18n
 from .commands import ScenarioProvider
 from .screens import HelpScreen, PickerScreen, RunErrorScreen, StageScreen
 from .source import RunFactory, RunLike
@@ -40,6 +41,7 @@ class IpcvizApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("L", "toggle_lang", "中文", key_display="L", show=False),
     ]
 
     def __init__(
@@ -50,8 +52,12 @@ class IpcvizApp(App[int]):
         scenario: Scenario | None = None,
         loader: Callable[[str | Path], Scenario] = find,
         problems: Sequence[str] = (),
+        lang: str = "en",
+        quiz: bool = False,
     ) -> None:
         super().__init__()
+        self.lang = lang if lang in i18n.LANGS else "en"  # L switches it live
+        self.quiz = quiz  # ask the class before each step that carries a question (k)
         self.run_factory = run_factory
         self.entries = list(entries)
         self.loader = loader
@@ -67,6 +73,8 @@ class IpcvizApp(App[int]):
         return PickerScreen(self.entries, self.problems)
 
     def on_mount(self) -> None:
+        if self.lang != "en":
+            i18n.localize_bindings(self, self.lang)
         if self.initial is not None:
             self.push_screen(StageScreen(self.initial))
 
@@ -151,6 +159,20 @@ class IpcvizApp(App[int]):
     def action_toggle_theme(self) -> None:
         self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME
 
+    def action_toggle_lang(self) -> None:
+        """L: English <-> 中文, live: every screen redraws what it shows in the new language."""
+        self.set_lang(i18n.other(self.lang))
+
+    def set_lang(self, lang: str) -> None:
+        self.lang = lang
+        i18n.localize_bindings(self, lang)
+        for screen in self.screen_stack:
+            i18n.localize_bindings(screen, lang)
+            relabel = getattr(screen, "relabel", None)
+            if callable(relabel):
+                relabel()
+        self.screen.refresh_bindings()
+
     def action_toggle_sources(self) -> None:
         self.show_sources = not self.show_sources
         for screen in self.screen_stack:
@@ -167,3 +189,10 @@ class IpcvizApp(App[int]):
                             "Show where each value comes from and how to check it",
                             self.action_toggle_sources)
         yield SystemCommand("Scenarios", "Back to the list of scenarios", self.show_picker)
+        yield SystemCommand("中文 / English (L)", "Switch the language of the app and the lesson",
+                            self.action_toggle_lang)
+        if isinstance(screen, StageScreen):
+            yield SystemCommand("Quiz mode on / off (k)",
+                                "Ask the class before each step that carries a question",
+                                screen.action_toggle_quiz)
+

@@ -21,44 +21,59 @@ from ..model.snapshot import (
 )
 from ..scenario.actions import ACTIONS
 from ..scenario.model import Scenario, Step
+from .i18n import kind_words, tr
 
 WORKER_LOG = "worker.log"
 DETAIL_MAX = 32  # characters of read data shown in the log, as strace's default -s 32
 
 
-def call_name(syscall: str | None) -> str:
-    return f"{syscall}()" if syscall else "a system call"
+def call_name(syscall: str | None, lang: str = "en") -> str:
+    return f"{syscall}()" if syscall else tr("a_syscall", lang)
 
 
-def object_words(o: ObjectState | None, oid: str | None) -> str:
+def object_words(o: ObjectState | None, oid: str | None, lang: str = "en") -> str:
     if o is not None:
-        return f"{o.kind} {o.id}"
+        return f"{kind_words(o.kind, lang)} {o.id}"
     return oid or "?"
 
 
-def state_words(p: Process, snapshot: Snapshot | None = None) -> str:
+def exit_words(p: Process, lang: str = "en") -> str:
+    """'exited with code 0', 'killed by SIGPIPE (core dumped)' (Exit.describe, in `lang`)."""
+    if p.exit is None:
+        return tr("exited", lang)
+    if lang == "en":
+        return p.exit.describe()
+    if p.exit.signal:
+        return tr("killed_by", lang, signal=p.exit.signal) + (
+            tr("core_dumped", lang) if p.exit.core else "")
+    return tr("exited_code", lang, code=p.exit.code)
+
+
+def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en") -> str:
     """The process state in words: 'blocked in write() on pipe p', 'exited with code 0'."""
     if p.state == BLOCKED:
-        text = f"blocked in {call_name(p.syscall)}"
+        call = call_name(p.syscall, lang)
         if p.waits_on:
             obj = snapshot.object_named(p.waits_on) if snapshot else None
-            text += f" on {object_words(obj, p.waits_on)}"
-        return text
+            return tr("blocked_in_on", lang, call=call,
+                      obj=object_words(obj, p.waits_on, lang))
+        return tr("blocked_in", lang, call=call)
     if p.state == SLEEPING:
-        return "sleeping (idle between steps)"
+        return tr("sleeping", lang)
     if p.state == RUNNING:
-        return "running"
+        return tr("running", lang)
     if p.state == STOPPED:
-        return "stopped" + (f" in {call_name(p.syscall)}" if p.syscall else "")
+        if p.syscall:
+            return tr("stopped_in", lang, call=call_name(p.syscall, lang))
+        return tr("stopped", lang)
     if p.state == ZOMBIE:
-        ended = p.exit.describe() if p.exit else "exited"
-        return f"zombie: {ended}, not reaped yet"
+        return tr("zombie", lang, ended=exit_words(p, lang))
     if p.state == EXITED:
-        return p.exit.describe() if p.exit else "exited"
+        return exit_words(p, lang)
     return p.state
 
 
-def blocked_reason(p: Process, snapshot: Snapshot) -> str | None:
+def blocked_reason(p: Process, snapshot: Snapshot, lang: str = "en") -> str | None:
     """Why, in the kernel's numbers, a process blocked on a pipe sleeps."""
     if p.state != BLOCKED or not p.waits_on:
         return None
@@ -68,27 +83,30 @@ def blocked_reason(p: Process, snapshot: Snapshot) -> str | None:
     if p.syscall in ("write", "writev"):
         free = o.capacity - o.bytes
         if free == 0:
-            return f"buffer full: {o.bytes}/{o.capacity} bytes"
-        return f"no room for it: {free} of {o.capacity} bytes free"
+            return tr("buffer_full", lang, bytes=o.bytes, capacity=o.capacity)
+        return tr("no_room", lang, free=free, capacity=o.capacity)
     if p.syscall in ("read", "readv"):
         if o.bytes == 0:
-            return "buffer empty, a writer is still open" if o.writers else "buffer empty"
-        return f"{o.bytes} bytes in the buffer"
+            return tr("empty_writer_open" if o.writers else "buffer_empty", lang)
+        return tr("bytes_in_buffer", lang, bytes=o.bytes)
     return None
 
 
-def short_target(target: str) -> str:
+def short_target(target: str, lang: str = "en") -> str:
     """An fd's readlink text, shortened where it is ipcviz's own plumbing."""
     if target.endswith("/" + WORKER_LOG):
-        return "ipcviz log"
+        return tr("ipcviz_log", lang)
     return target
 
 
-def fd_words(f: Fd) -> str:
+def fd_words(f: Fd, lang: str = "en") -> str:
     """'p (read end)', 'pipe:[5748] (write end)', '/dev/null'."""
-    what = f.object or short_target(f.target)
+    what = f.object or short_target(f.target, lang)
     if f.end:
-        what += f" ({f.end} end)"
+        if lang == "en":
+            return what + f" ({f.end} end)"
+        end = tr(f"end_{f.end}", lang) if f.end in ("read", "write") else f.end
+        return tr("fd_end", lang, what=what, end=end)
     return what
 
 
@@ -134,18 +152,19 @@ def log_line(e: LogEntry) -> tuple[str, str, str]:
     return who, call, out
 
 
-def step_call_text(snapshot: Snapshot) -> str:
+def step_call_text(snapshot: Snapshot, lang: str = "en") -> str:
     """'parent: write(4, "x", 1) → blocked' for the status line of a snapshot."""
     if snapshot.step == 0 or snapshot.call is None:
-        return "before step 1: nothing has run yet"
+        return tr("nothing_ran", lang)
     if snapshot.outcome == BLOCKED:
-        res = "blocked (the call has not returned)"
+        res = tr("res_blocked", lang)
     elif snapshot.outcome == FAILED:
         res = f"= -1 {snapshot.errno or ''}".rstrip()
     elif snapshot.outcome == KILLED:
         res = f"{snapshot.result or 'killed'}"
     else:
-        res = f"= {snapshot.result}" if snapshot.result is not None else "returned"
+        res = f"= {snapshot.result}" if snapshot.result is not None else tr("res_returned",
+                                                                             lang)
     return f"{snapshot.process}: {snapshot.call} {res}"
 
 
@@ -176,13 +195,13 @@ def count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
 
-def pipe_meaning(o: PipeState) -> list[str]:
+def pipe_meaning(o: PipeState, lang: str = "en") -> list[str]:
     """What the counts mean for the next read/write (derived from the kernel's counts)."""
     out = []
     if o.writers == 0 and o.readers == 0:
-        return ["no end is open in any process: the kernel has freed the pipe"]
+        return [tr("pipe_freed", lang)]
     if o.writers == 0:
-        out.append("no writer left: read() returns 0 (EOF) once the buffer is empty")
+        out.append(tr("pipe_eof", lang))
     if o.readers == 0:
-        out.append("no reader left: write() gets SIGPIPE / EPIPE")
+        out.append(tr("pipe_sigpipe", lang))
     return out

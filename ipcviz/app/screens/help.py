@@ -1,4 +1,4 @@
-"""? : the keys, and how to read the stage."""
+"""? : the keys, and how to read the stage (in the app's language; L switches it here too)."""
 
 from __future__ import annotations
 
@@ -9,34 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = [
-    ("space  →", "run the next real step (at the head) or move forward in history"),
-    ("←", "step back in history: earlier snapshots redraw exactly as they were"),
-    ("home / end", "first snapshot / back to the live head"),
-    ("p", "play / pause"),
-    ("+  −", "play faster / slower"),
-    ("r", "restart with fresh processes (the old ones are killed)"),
-    ("s", "sources: where each value comes from, and a command to check it yourself"),
-    ("n  N", "next / previous scenario"),
-    ("c", "show / hide the code and log panel"),
-    ("t", "dark / light theme (light reads better on a projector)"),
-    ("ctrl+p", "command palette: find a scenario by name or words of its title"),
-    ("escape", "back to the list of scenarios"),
-    ("?", "this help"),
-    ("q", "quit (every process of the run is ended)"),
-]
-
-LEGEND = [
-    ("▶ running", "b $text-success", "on a CPU or ready to run (stat R)"),
-    ("■ blocked in write() on pipe p", "b $text-error",
-     "asleep inside a system call of the scenario: the kernel's wchan and syscall say so"),
-    ("○ sleeping (idle between steps)", "$text-muted",
-     "asleep waiting for ipcviz to send its next step"),
-    ("‖ stopped", "b $text-warning", "stopped by a signal (stat T)"),
-    ("☠ zombie", "b $text-accent", "exited; its parent has not called wait() yet (stat Z)"),
-    ("✕ exited with code N / killed by SIG…", "$text-muted",
-     "gone from /proc: its parent reaped it"),
-]
+from ..i18n import HELP_KEYS, HELP_LEGEND, lang_of, localize_bindings, tr
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,31 +18,35 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        lang = lang_of(self)
         with VerticalScroll(id="help-box") as box:
-            box.border_title = "ipcviz help"
-            box.border_subtitle = "escape closes"
-            yield Static(Content.styled("Keys", "b $text-accent"))
+            box.border_title = tr("help_title", lang)
+            box.border_subtitle = tr("help_close", lang)
+            yield Static(Content.styled(tr("keys", lang), "b $text-accent"))
             with Grid(id="help-keys"):
-                for key, what in KEYS:
+                for key, en, zh in HELP_KEYS:
                     yield Static(Content.styled(key, "b"), classes="help-key")
-                    yield Static(what)
-            yield Static(self._reading())
+                    yield Static(zh if lang == "zh" else en)
+            yield Static(self._reading(lang))
 
-    def _reading(self) -> Content:
-        rows: list[Content] = [Content(""), Content.styled("Reading the stage", "b $text-accent")]
-        rows.append(Content(
-            "Top: user space, a card per process with its PID, parent, state and fd table. "
-            "Below: kernel space, each kernel object (a pipe: its buffer, bytes/capacity, its "
-            "open read and write ends as process:fd, who sleeps on it). Nothing is simulated: "
-            "every value was read from the kernel (/proc, ioctl, fcntl) right after the step; "
-            "press s to see where each one came from."))
+    def on_mount(self) -> None:
+        localize_bindings(self, lang_of(self))
+
+    def relabel(self) -> None:
+        """The language changed (L): draw the help again in it."""
+        localize_bindings(self, lang_of(self))
+        self.refresh(recompose=True)
+
+    def _reading(self, lang: str) -> Content:
+        rows: list[Content] = [Content(""), Content.styled(tr("reading", lang),
+                                                           "b $text-accent")]
+        rows.append(Content(tr("reading_text", lang)))
         rows.append(Content(""))
-        for text, style, meaning in LEGEND:
-            rows.append(Content.assemble((text, style), ("  " + meaning, "$text-muted")))
-        rows += [Content(""), Content.styled(
-            "The log on the side prints each call like strace: '<unfinished ...>' is a call "
-            "that blocked; '<... read resumed>' is its return when another step woke it.",
-            "italic")]
+        for mark, style, en, zh, meaning, meaning_zh in HELP_LEGEND:
+            text, what = (zh, meaning_zh) if lang == "zh" else (en, meaning)
+            rows.append(Content.assemble((f"{mark} {text}", style), ("  " + what, "$text-muted")))
+        rows += [Content(""), Content.styled(tr("log_text", lang), "italic"),
+                 Content(""), Content.styled(tr("quiz_text", lang), "italic")]
         return Content("\n").join(rows)
 
     def action_dismiss_help(self) -> None:

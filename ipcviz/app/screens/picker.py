@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -13,6 +13,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...scenario.catalog import Entry
+from ..i18n import TEXTS, lang_of, localize_bindings, tr
 from ..widgets import TooSmall
 
 MECHANISM_TITLES = {
@@ -38,17 +39,25 @@ class PickerScreen(Screen):
         super().__init__()
         self.entries = entries
         self.problems = problems or []
+        # name -> (title, summary) in Chinese, read from the scenario files when first needed
+        self.zh_texts: dict[str, tuple[str, str]] | None = None
 
     def compose(self) -> ComposeResult:
+        lang = self.app.lang
         yield TooSmall()
-        yield Static(
-            Content.assemble(
-                ("ipcviz", "b $text-accent"),
-                ": Unix IPC on the real kernel. Pick a scenario: its processes run for real, "
-                "and the stage draws what the kernel says they do.\n",
-                ("↑↓ choose · enter opens · ctrl+p finds a scenario by name or words · ? help",
-                 "$text-muted")),
-            id="picker-intro")
+        yield Static(self._intro(lang), id="picker-intro")
+        yield OptionList(*self._options(lang), id="picker")
+        if self.problems:
+            yield Static(Content.styled("\n".join(self.problems), "$text-error"),
+                         id="picker-problems")
+        yield Footer()
+
+    def _intro(self, lang: str) -> Content:
+        return Content.assemble(("ipcviz", "b $text-accent"), tr("picker_intro", lang),
+                                (tr("picker_keys", lang), "$text-muted"))
+
+    def _options(self, lang: str) -> list[Option | None]:
+        texts = self.zh_texts if lang == "zh" else None
         options: list[Option | None] = []
         ordered = sorted(self.entries, key=lambda e: e.mechanism)
         for mechanism, group in groupby(ordered, key=lambda e: e.mechanism):
@@ -56,20 +65,48 @@ class PickerScreen(Screen):
             if options:
                 options.append(None)
             title = MECHANISM_TITLES.get(mechanism, mechanism)
+            if lang != "en" and f"mech_{mechanism}" in TEXTS:
+                title = tr(f"mech_{mechanism}", lang)
             options.append(Option(Content.styled(f"{title}  ({len(group)})", "b $text-secondary"),
                                   disabled=True, id=f"group-{mechanism}"))
             for e in group:
-                options.append(Option(_entry_prompt(e), id=e.name,
+                title, summary = (texts or {}).get(e.name, (e.title, e.summary))
+                options.append(Option(_entry_prompt(e, lang, title, summary), id=e.name,
                                       disabled=bool(e.unavailable)))
         if not self.entries:
-            options.append(Option("No scenarios found.", disabled=True))
-        yield OptionList(*options, id="picker")
-        if self.problems:
-            yield Static(Content.styled("\n".join(self.problems), "$text-error"),
-                         id="picker-problems")
-        yield Footer()
+            options.append(Option(tr("no_scenarios", lang), disabled=True))
+        return options
+
+    def relabel(self) -> None:
+        """The language changed (L): the intro, the groups, every title and summary."""
+        lang = lang_of(self)
+        localize_bindings(self, lang)
+        self.query_one("#picker-intro", Static).update(self._intro(lang))
+        if lang == "zh" and self.zh_texts is None:
+            self._read_zh_texts()  # redraws the list when the files are read
+        self._redraw_options(lang)
+
+    def _redraw_options(self, lang: str) -> None:
+        picker = self.query_one("#picker", OptionList)
+        highlighted = picker.highlighted
+        picker.clear_options()
+        picker.add_options(self._options(lang))
+        picker.highlighted = highlighted
+
+    @work(thread=True, group="picker-zh", exclusive=True, exit_on_error=False)
+    def _read_zh_texts(self) -> None:
+        """Titles and summaries in Chinese: the catalog keeps the English ones only."""
+        texts = {e.name: zh_texts_of(e) for e in self.entries}
+        self.app.call_from_thread(self._got_zh_texts, texts)
+
+    def _got_zh_texts(self, texts: dict[str, tuple[str, str]]) -> None:
+        self.zh_texts = texts
+        if lang_of(self) == "zh":
+            self._redraw_options("zh")
 
     def on_mount(self) -> None:
+        if self.app.lang != "en":
+            self.relabel()
         picker = self.query_one("#picker", OptionList)
         picker.focus()
         for i in range(picker.option_count):
@@ -88,9 +125,26 @@ class PickerScreen(Screen):
             picker.action_select()
 
 
-def _entry_prompt(e: Entry) -> Content:
+def zh_texts_of(e: Entry) -> tuple[str, str]:
+    """(title, summary) of a scenario in Chinese, English where the file has none."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(e.path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return e.title, e.summary  # the catalog read it a moment ago: English is right
+    title, summary = data.get("title_zh"), data.get("summary_zh")
+    return (title if isinstance(title, str) and title else e.title,
+            summary if isinstance(summary, str) and summary else e.summary)
+
+
+def _entry_prompt(e: Entry, lang: str = "en", title: str | None = None,
+                  summary: str | None = None) -> Content:
+    title = e.title if title is None else title
+    summary = e.summary if summary is None else summary
     return Content.assemble(
-        (e.title, "b"), "  ", (e.name, "$text-muted"), "  ",
-        (f"{e.steps} steps", "$text-secondary"), "\n",
-        (f"  {e.summary}" if e.summary else "", "italic"),
-        (f"\n  unavailable here: {e.unavailable}" if e.unavailable else "", "$text-warning"))
+        (title, "b"), "  ", (e.name, "$text-muted"), "  ",
+        (tr("n_steps", lang, n=e.steps), "$text-secondary"), "\n",
+        (f"  {summary}" if summary else "", "italic"),
+        (tr("unavailable_here", lang, why=e.unavailable) if e.unavailable else "",
+         "$text-warning"))

@@ -22,7 +22,8 @@ from textual.worker import Worker, WorkerState
 
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
-from ...scenario.model import Scenario
+from ...scenario.model import Scenario, Step
+from ..i18n import localize_bindings, tr
 from ..source import RunLike
 from ..widgets.objects import view_for
 from ..widgets.process_table import MANY, ProcessTable
@@ -34,6 +35,7 @@ from ..widgets import (
     SyscallLog,
     TooSmall,
 )
+from .quiz import NOT_ASKED, QuizPanel, QuizScreen
 
 # Pause between steps while playing, slowest first: (seconds, label).
 SPEEDS: tuple[tuple[float, str], ...] = (
@@ -68,6 +70,7 @@ class StageScreen(Screen):
         Binding("escape", "picker", "Scenarios", show=False),
         Binding("g", "signal_table", "Signal table", show=False),
         Binding("i", "system_ipc", "System IPC", show=False),
+        Binding("k", "toggle_quiz", "Quiz", show=False),
     ]
 
     # -- messages (posted by this screen's thread workers, handled by the screen only) ----
@@ -109,18 +112,22 @@ class StageScreen(Screen):
         self.pending_steps = 0  # steps asked for while busy: run them when free
         self.failed: str | None = None
         self._play_timer = None
+        self.guesses: dict[int, int | None] = {}  # quiz step -> the class's guess (None: skipped)
+        self.asking = False  # a quiz question is up: the step runs when it is answered
 
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        lang = self.app.lang
         yield StatusBar(id="status")
         yield TooSmall()
+        yield QuizPanel(id="quiz")
         with VerticalScroll(id="narration-box"):
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
                 with Grid(id="user") as user:
-                    user.border_title = "USER SPACE · processes"
+                    user.border_title = tr("user_space", lang)
                     if len(self.scenario.processes) > MANY:
                         yield ProcessTable(self.scenario, id="proc-table")
                     else:
@@ -128,15 +135,15 @@ class StageScreen(Screen):
                             yield ProcessCard(spec.name, self.scenario,
                                               id=f"proc-{spec.name}")
                 with Vertical(id="kernel") as kernel:
-                    kernel.border_title = "KERNEL SPACE · objects"
+                    kernel.border_title = tr("kernel_space", lang)
                     for obj in self.scenario.objects:
                         yield view_for(obj.kind, obj.name, self.scenario, id=f"obj-{obj.name}")
             with Vertical(id="side"):
                 with VerticalScroll(id="code-box") as box:
-                    box.border_title = "C code"
+                    box.border_title = tr("code_box", lang)
                     yield CodeView(self.scenario, id="code")
                 log = SyscallLog(id="log")
-                log.border_title = "strace"
+                log.border_title = tr("log_box", lang)
                 yield log
         yield Footer(show_command_palette=False)
 
@@ -155,7 +162,10 @@ class StageScreen(Screen):
             user.styles.grid_size_columns = columns
 
     def on_mount(self) -> None:
-        self.query_one("#narration", Narration).update(f"{self.scenario.title}: starting…")
+        if self.app.lang != "en":
+            localize_bindings(self, self.app.lang)
+        self.query_one("#narration", Narration).update(
+            tr("starting", self.app.lang, title=self.scenario.title_in(self.app.lang)))
         self._refresh_status()
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
         self.call_after_refresh(self._fit_cards)
@@ -178,6 +188,7 @@ class StageScreen(Screen):
         self.failed = None
         self.busy = True
         self.pending_steps = 0
+        self.guesses = {}
         self._refresh_status()
         try:
             run = self.app.make_run(self.scenario)
@@ -299,13 +310,75 @@ class StageScreen(Screen):
             self._refresh_status()
             return
         if self.finished:
-            self.notify("The scenario has no more steps: r restarts it, n opens the next one.",
-                        title="Finished", timeout=3)
+            lang = self.app.lang
+            self.notify(tr("no_more_steps", lang), title=tr("finished_title", lang), timeout=3)
             self._stop_playing()
+            return
+        step = self._next_step()
+        if (self.app.quiz and step is not None and step.quiz is not None
+                and step.number not in self.guesses):
+            self._ask(step)
             return
         self.busy = True
         self._refresh_status()
         self._worker_step(self.run, self.generation)
+
+    # -- quiz -----------------------------------------------------------------------------
+
+    def _next_step(self) -> Step | None:
+        """The step the next step() runs (the head snapshot's step + 1)."""
+        n = self.history[-1].step + 1 if self.history else 1
+        return self.scenario.steps[n - 1] if 0 < n <= len(self.scenario.steps) else None
+
+    def _step_of(self, snap: Snapshot) -> Step | None:
+        if 0 < snap.step <= len(self.scenario.steps):
+            return self.scenario.steps[snap.step - 1]
+        return None
+
+    def _ask(self, step: Step) -> None:
+        """Ask the class before the step runs; the answer runs it.  Playing pauses here."""
+        self.asking = True
+        self.pending_steps = 0  # presses queued before the question do not skip the answer
+        self._stop_playing()
+        self._refresh_status()
+        generation = self.generation
+
+        def answered(choice: int | None) -> None:
+            self.asking = False
+            if generation != self.generation or self.run is None:
+                return
+            self.guesses[step.number] = choice
+            self._step()
+            if self.shown is not None:
+                self._show_quiz(self.shown)
+
+        self.app.push_screen(QuizScreen(step), answered)
+
+    def _show_quiz(self, snap: Snapshot) -> None:
+        panel = self.query_one("#quiz", QuizPanel)
+        if not self.app.quiz:
+            panel.hide()
+            return
+        nxt = self._next_step()
+        if nxt is not None and nxt.number in self.guesses and \
+                self.viewing == len(self.history) - 1:
+            # guessed, the step runs: the question and the guess wait for the kernel
+            panel.show_pending(nxt, self.guesses[nxt.number], self.app.lang)
+            return
+        step = self._step_of(snap)
+        if step is None or step.quiz is None or not snap.answers:
+            panel.hide()
+            return
+        guess = self.guesses.get(step.number, NOT_ASKED)
+        panel.show_answer(step, guess, snap, self.app.lang)
+
+    def action_toggle_quiz(self) -> None:
+        """k: quiz mode on / off."""
+        self.app.quiz = not self.app.quiz
+        lang = self.app.lang
+        self.notify(tr("quiz_on" if self.app.quiz else "quiz_off", lang), timeout=3)
+        self._show()
+        self._refresh_status()
 
     def _maybe_sample(self) -> None:
         if (self.run is None or self.busy or self.sampling or self.playing or self.failed
@@ -329,9 +402,12 @@ class StageScreen(Screen):
         if snap is None:
             return
         sources = self.app.show_sources
+        lang = self.app.lang
         self._fit_cards()  # the first snapshot arrives after the first layout: widths known
         with self.app.batch_update():
-            self.query_one("#narration", Narration).show(snap, self.scenario.title)
+            self.query_one("#narration", Narration).show(
+                snap, self.scenario.title_in(lang), lang, self._narration(snap, lang))
+            self._show_quiz(snap)
             for card in self.query(ProcessCard):
                 card.show(snap, sources)
             for table in self.query(ProcessTable):
@@ -344,6 +420,15 @@ class StageScreen(Screen):
                 self.call_after_refresh(box.scroll_to, y=max(line - 2, 0), animate=False)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
             self._refresh_status()
+
+    def _narration(self, snap: Snapshot, lang: str) -> str | None:
+        """The step's narration in `lang`; None: the snapshot's own (English) text."""
+        if lang == "en":
+            return None
+        step = self._step_of(snap)
+        if step is not None:
+            return step.narration_in(lang)
+        return self.scenario.summary_in(lang) if snap.step == 0 else None
 
     def _push_optional(self, module: str, cls: str, what: str) -> None:
         """Open a reference screen of one mechanism (screens/<module>.py, class <cls>)."""
@@ -367,16 +452,33 @@ class StageScreen(Screen):
     def _refresh_status(self) -> None:
         head = max(len(self.history) - 1, 0)
         snap = self.shown
+        lang = self.app.lang
+        speed = SPEEDS[self.speed][1] if lang == "en" else tr(f"speed{self.speed}", lang)
         self.query_one("#status", StatusBar).show(
             name=self.scenario.name, step=snap.step if snap else 0,
             total=len(self.scenario.steps), viewing=self.viewing, head=head,
-            playing=self.playing, speed=SPEEDS[self.speed][1],
+            playing=self.playing, speed=speed,
             busy=self.busy and not (self.run is None), finished=self.finished,
-            sources=self.app.show_sources, replay=getattr(self.run, "replay", False))
+            sources=self.app.show_sources, replay=getattr(self.run, "replay", False),
+            lang=lang, quiz=self.app.quiz, asking=self.asking)
 
     def redraw(self) -> None:
         """Draw the shown snapshot again (the sources toggle, a theme change)."""
         self._show()
+
+    def relabel(self) -> None:
+        """The language changed (L): headings, footer keys and the shown snapshot again."""
+        lang = self.app.lang
+        self.query_one("#user").border_title = tr("user_space", lang)
+        self.query_one("#kernel").border_title = tr("kernel_space", lang)
+        self.query_one("#code-box").border_title = tr("code_box", lang)
+        self.query_one("#log").border_title = tr("log_box", lang)
+        if self.shown is None:
+            self.query_one("#narration", Narration).update(
+                tr("starting", lang, title=self.scenario.title_in(lang)))
+        else:
+            self._show()
+        self._refresh_status()
 
     # -- actions --------------------------------------------------------------------------
 
@@ -410,7 +512,7 @@ class StageScreen(Screen):
             self._refresh_status()
             return
         if self.finished and self.viewing == len(self.history) - 1:
-            self.notify("Nothing left to play: r restarts the scenario.", timeout=3)
+            self.notify(tr("nothing_to_play", self.app.lang), timeout=3)
             return
         self.playing = True
         self._refresh_status()
@@ -451,7 +553,8 @@ class StageScreen(Screen):
         self._refresh_status()
 
     def action_restart(self) -> None:
-        self.notify("Fresh processes: the old ones are killed.", title="Restart", timeout=2)
+        lang = self.app.lang
+        self.notify(tr("restart_text", lang), title=tr("restart_title", lang), timeout=2)
         self._start()
 
     def action_sources(self) -> None:

@@ -7,6 +7,7 @@ from textual.widgets import Static
 
 from ...model.snapshot import BLOCKED, FAILED, KILLED, Snapshot
 from .. import words
+from ..i18n import tr, wrap_cjk
 
 
 class Narration(Static):
@@ -14,24 +15,38 @@ class Narration(Static):
     Narration { height: auto; padding: 0 1; }
     """
 
-    def show(self, snapshot: Snapshot, title: str) -> None:
+    _shown: tuple | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None and self._shown[2] != "en":
+            self.show(*self._shown)  # Chinese is wrapped by hand: again at the new width
+
+    def show(self, snapshot: Snapshot, title: str, lang: str = "en",
+             narration: str | None = None) -> None:
+        """`narration`: the step's text in `lang` (the snapshot's own, English, if None)."""
+        self._shown = (snapshot, title, lang, narration)
         lines: list[Content] = []
         if snapshot.step == 0:
-            head = Content.styled(f"{title}: before step 1", "b")
+            head = Content.styled(tr("before_step_1", lang, title=title), "b")
         else:
-            head = Content.assemble((f"Step {snapshot.step}/{snapshot.total_steps}  ", "b"),
-                                    (words.step_call_text(snapshot), _outcome_style(snapshot)))
+            head = Content.assemble(
+                (tr("step_head", lang, step=snapshot.step, total=snapshot.total_steps), "b"),
+                (words.step_call_text(snapshot, lang), _outcome_style(snapshot)))
         lines.append(head)
-        if snapshot.narration:
-            lines.append(Content(snapshot.narration.strip()))
+        text = snapshot.narration if narration is None else narration
+        if text:
+            text = text.strip()
+            if lang != "en":  # break between Chinese characters, not only at spaces
+                text = wrap_cjk(text, self.content_region.width)
+            lines.append(Content(text))
         checks: list[Content] = []
         for c in snapshot.checks:
             mark, style = ("✓", "$text-success") if c.ok else ("✗", "b $text-error")
             checks.append(Content.assemble((f"{mark} ", style), (c.expect, style),
-                                           ("" if c.ok else f" (saw {c.observed!r})",
+                                           ("" if c.ok else tr("saw", lang, value=repr(c.observed)),
                                             "$text-error")))
         if checks:
-            lines.append(Content.assemble(("checked: ", "$text-muted"),
+            lines.append(Content.assemble((tr("checked", lang), "$text-muted"),
                                           Content("   ").join(checks)))
         self.update(Content("\n").join(lines))
 

@@ -13,6 +13,7 @@ from ...model import provenance
 from ...model.snapshot import PipeState, Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import lang_of, tr
 from .sources import sources_content
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -86,6 +87,7 @@ class PipeView(Vertical):
         self.oid = oid
         self.scenario = scenario
         self.border_title = f"pipe {oid}"
+        self.lang = "en"  # the app's language when the view was last drawn
         self.state: PipeState | None = None
 
     def compose(self):
@@ -97,6 +99,8 @@ class PipeView(Vertical):
         yield Static(classes="pipe--details")
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = self.lang = lang_of(self)
+        self.border_title = tr("pipe_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         numbers = self.query_one(".pipe--numbers", Static)
         details = self.query_one(".pipe--details", Static)
@@ -107,12 +111,13 @@ class PipeView(Vertical):
         if not isinstance(o, PipeState):
             self.state = None
             step = words.create_step(self.scenario, self.oid)
-            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            when = (tr("creates_it", lang, process=step.process, step=step.number) if step
+                    else "")
             self.border_subtitle = ""
             bar.set_fill(0.0)
-            write_end.update("write end ▶")
-            read_end.update("▶ read end")
-            numbers.update(Content.styled(f"not created yet{when}", "italic"))
+            write_end.update(tr("write_end_arrow", lang))
+            read_end.update(tr("read_end_arrow", lang))
+            numbers.update(Content.styled(tr("not_created", lang, when=when), "italic"))
             details.update("")
             return
         self.state = o
@@ -123,8 +128,8 @@ class PipeView(Vertical):
         gone = o.readers == 0 and o.writers == 0 and not sources
         self.set_class(gone, "-gone")  # freed: one line says so, the rest collapses
         bar.set_fill(o.bytes / o.capacity if known else 0.0, known)
-        write_end.update(Content.assemble(" ".join(o.writer_fds) or "no writer", " ▶"))
-        read_end.update(Content.assemble("▶ ", " ".join(o.reader_fds) or "no reader"))
+        write_end.update(Content.assemble(" ".join(o.writer_fds) or tr("no_writer", lang), " ▶"))
+        read_end.update(Content.assemble("▶ ", " ".join(o.reader_fds) or tr("no_reader", lang)))
         numbers.update(self._numbers(o, known, full))
         body = self._details(o, snapshot)
         if sources:
@@ -135,30 +140,36 @@ class PipeView(Vertical):
         details.update(body)
 
     def _numbers(self, o: PipeState, known: bool, full: bool) -> Content:
+        lang = self.lang
         if not known:
-            return Content.styled(
-                "bytes: unknown (no live process holds an end to ask through)", "$text-muted")
-        tag = ("  FULL" if full else "  empty" if o.bytes == 0 else "")
+            return Content.styled(tr("bytes_unknown", lang), "$text-muted")
+        tag = (tr("full_tag", lang) if full else tr("empty_tag", lang) if o.bytes == 0 else "")
         return Content.assemble(
-            (f"{o.bytes}", "b"), f" / {o.capacity} bytes in the buffer",
+            tr("buffer_pre", lang), (f"{o.bytes}", "b"), tr("in_buffer", lang, capacity=o.capacity),
             (tag, "b $text-error" if full else "$text-muted"))
 
     def _details(self, o: PipeState, snapshot: Snapshot) -> Content:
-        lines = [
-            Content.assemble((words.count(o.writers, "write end"), "b"), " open · ",
-                             (words.count(o.readers, "read end"), "b"), " open"),
-        ]
+        lang = self.lang
+        if lang == "en":
+            ends = Content.assemble((words.count(o.writers, "write end"), "b"), " open · ",
+                                    (words.count(o.readers, "read end"), "b"), " open")
+        else:
+            ends = Content.assemble((tr("n_write_ends", lang, n=o.writers), "b"), " · ",
+                                    (tr("n_read_ends", lang, n=o.readers), "b"))
+        lines = [ends]
         for name in o.blocked_writers:
             p = snapshot.process_named(name)
-            why = words.blocked_reason(p, snapshot) if p else None
-            lines.append(Content.styled(
-                f"■ {name} sleeps in write(): {why or 'waiting for room'}", "b $text-error"))
+            why = words.blocked_reason(p, snapshot, lang) if p else None
+            lines.append(Content.styled(tr("sleeps_in_write", lang, name=name,
+                                           why=why or tr("waiting_room", lang)),
+                                        "b $text-error"))
         for name in o.blocked_readers:
             p = snapshot.process_named(name)
-            why = words.blocked_reason(p, snapshot) if p else None
-            lines.append(Content.styled(
-                f"■ {name} sleeps in read(): {why or 'waiting for data'}", "b $text-error"))
-        for meaning in words.pipe_meaning(o):
+            why = words.blocked_reason(p, snapshot, lang) if p else None
+            lines.append(Content.styled(tr("sleeps_in_read", lang, name=name,
+                                           why=why or tr("waiting_data", lang)),
+                                        "b $text-error"))
+        for meaning in words.pipe_meaning(o, lang):
             lines.append(Content.styled(f"→ {meaning}", "$text-warning"))
         return Content("\n").join(lines)
 

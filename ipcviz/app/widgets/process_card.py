@@ -18,6 +18,7 @@ from ...model.snapshot import (
 )
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import lang_of, tr
 from .signals import (
     GRID_WIDE,
     any_set,
@@ -66,6 +67,7 @@ class ProcessCard(Static):
         self.process_name = name
         self.scenario = scenario
         self.border_title = name
+        self.lang = "en"  # the app's language when the card was last drawn
         self.process: Process | None = None
         self.delivered: list = []  # signals.Delivery of the shown step that reached it
         self.signal_mode = ""  # "", "summary", "grid" or "grid16": how its signal sets show
@@ -88,8 +90,9 @@ class ProcessCard(Static):
         # Everything the card draws comes from these: when none changed, neither does the
         # card (with 64 processes, most cards stay as they are from one step to the next).
         waited = snapshot.object_named(p.waits_on) if p is not None and p.waits_on else None
+        lang = self.lang = lang_of(self)
         key = (p, sources, snapshot.process == self.process_name, tuple(self.delivered),
-               self.signal_mode, waited, self._last_call(snapshot))
+               self.signal_mode, waited, self._last_call(snapshot), lang)
         if key == self._drawn_key:
             return
         self._drawn_key = key
@@ -98,13 +101,14 @@ class ProcessCard(Static):
             self.set_class(s == state, f"-{s}")
         self.set_class(snapshot.process == self.process_name, "-current")
         if p is None:
-            self.border_subtitle = "not forked yet"
+            self.border_subtitle = tr("unborn", lang)
             self.update(self._unborn())
             return
         self.border_title = f"{p.name}  PID {p.pid}"
         parent = p.parent or "ipcviz"
-        self.border_subtitle = (f"parent {parent}" if p.state == EXITED or not p.ppid
-                                else f"ppid {p.ppid} ({parent})")
+        self.border_subtitle = (tr("parent_is", lang, parent=parent)
+                                if p.state == EXITED or not p.ppid
+                                else tr("ppid_is", lang, ppid=p.ppid, parent=parent))
         body = self._body(p, snapshot)
         if sources:
             body = Content("\n").join([body, sources_content(provenance.for_process(p))])
@@ -113,19 +117,21 @@ class ProcessCard(Static):
     def _unborn(self) -> Content:
         spec = self.scenario.process(self.process_name)
         fork = words.fork_step(self.scenario, self.process_name)
-        when = (f"{spec.parent} forks it at step {fork.number}" if fork
-                else "started by ipcviz")
-        lines = [Content.styled("not forked yet", "italic"), Content(when)]
+        lang = self.lang
+        when = (tr("forks_it", lang, parent=spec.parent, step=fork.number) if fork
+                else tr("started_by_ipcviz", lang))
+        lines = [Content.styled(tr("unborn", lang), "italic"), Content(when)]
         if spec.description:
             lines.append(Content.styled(spec.description, "dim"))
         return Content("\n").join(lines)
 
     def _body(self, p: Process, snapshot: Snapshot) -> Content:
         lines: list[Content] = []
+        lang = self.lang
         style = STATE_STYLE.get(p.state, "")
         lines.append(Content.assemble((f"{STATE_MARK.get(p.state, '?')} ", style),
-                                      (words.state_words(p, snapshot), style)))
-        reason = words.blocked_reason(p, snapshot)
+                                      (words.state_words(p, snapshot, lang), style)))
+        reason = words.blocked_reason(p, snapshot, lang)
         if reason:
             lines.append(Content.styled(f"  {reason}", "$text-error"))
         if p.state in (BLOCKED, STOPPED) and p.syscall:
@@ -142,10 +148,11 @@ class ProcessCard(Static):
         if p.state not in (EXITED, ZOMBIE):
             lines.append(self._fds(p))
         elif p.state == ZOMBIE:
-            lines.append(Content.styled("fds: all closed by the kernel at exit", "$text-muted"))
+            lines.append(Content.styled(tr("fds_closed", lang), "$text-muted"))
         last = self._last_call(snapshot)
         if last:
-            lines.append(Content.assemble(("last ", "$text-muted"), (last, "italic")))
+            lines.append(Content.assemble((tr("last_call", lang), "$text-muted"),
+                                          (last, "italic")))
         return Content("\n").join(lines)
 
     def _signal_mode(self, p: Process | None, snapshot: Snapshot, sources: bool) -> str:
@@ -166,16 +173,16 @@ class ProcessCard(Static):
         rows = []
         if plumbing:
             nums = ",".join(str(f.fd) for f in plumbing)
-            rows.append(Content.styled(f"fd {nums} → /dev/null, ipcviz log", "$text-muted"))
+            rows.append(Content.styled(tr("plumbing", self.lang, nums=nums), "$text-muted"))
         for f in rest:
             style = "b" if f.object else ""
             row = Content.assemble(("fd ", "$text-muted"), f"{f.fd} → ",
-                                   (words.fd_words(f), style))
+                                   (words.fd_words(f, self.lang), style))
             if f.fd == waiting_fd:
-                row = Content.assemble(row, (" ◀ asleep here", "b $text-error"))
+                row = Content.assemble(row, (tr("asleep_here", self.lang), "b $text-error"))
             rows.append(row)
         if not p.fds:
-            rows.append(Content.styled("no fd open", "$text-muted"))
+            rows.append(Content.styled(tr("no_fd", self.lang), "$text-muted"))
         return Content("\n").join(rows)
 
     def _last_call(self, snapshot: Snapshot) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from ..i18n import tr
+
 
 class StatusBar(Static):
     DEFAULT_CSS = """
@@ -14,26 +16,31 @@ class StatusBar(Static):
 
     def show(self, *, name: str, step: int, total: int, viewing: int, head: int,
              playing: bool, speed: str, busy: bool, finished: bool, sources: bool,
-             replay: bool = False) -> None:
+             replay: bool = False, lang: str = "en", quiz: bool = False,
+             asking: bool = False) -> None:
         history = viewing < head
         self.set_class(history, "-history")
         parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
         if history:
-            parts += [(f"HISTORY {viewing}/{head}", "b reverse"), " live waits at the head  "]
+            parts += [(tr("history", lang, viewing=viewing, head=head), "b reverse"),
+                      tr("live_waits", lang)]
         else:
-            parts += [(f"step {step}/{total}", "b"), "  "]
+            parts += [(tr("step_of", lang, step=step, total=total), "b"), "  "]
             # A replay draws recorded snapshots: nothing on screen is live, say so.
-            parts += [("REPLAY", "b $text-warning") if replay else ("LIVE", "b $text-success")]
+            parts += [(tr("replay", lang), "b $text-warning") if replay
+                      else (tr("live", lang), "b $text-success")]
             if finished:
-                parts += [("  finished", "$text-muted")]
+                parts += [(tr("finished", lang), "$text-muted")]
             parts += ["  "]
         parts += [Content.from_markup("[@click=screen.back]◀[/] [@click=screen.forward]▶[/]  ")]
-        if playing:
-            parts += [Content.from_markup("[@click=screen.play]❚❚ playing[/]"), f"  {speed}"]
-        else:
-            parts += [Content.from_markup("[@click=screen.play]▷ play[/]"), f"  {speed}"]
-        if busy:
-            parts += [("  running a step…", "$text-warning")]
+        play = tr("playing" if playing else "play", lang)
+        parts += [Content.from_markup("[@click=screen.play]$play[/]", play=play), f"  {speed}"]
+        if quiz:
+            parts += [(tr("quiz_mode", lang), "b $text-accent")]
+        if asking:
+            parts += [(tr("asking", lang), "$text-warning")]
+        elif busy:
+            parts += [(tr("busy", lang), "$text-warning")]
         if sources:
-            parts += [("  sources shown", "$text-accent")]
+            parts += [(tr("sources_shown", lang), "$text-accent")]
         self.update(Content.assemble(*parts))
