@@ -6,7 +6,6 @@ subprocess helpers, and checks afterwards that its run left no process behind.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time

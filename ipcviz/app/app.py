@@ -42,6 +42,7 @@ class IpcvizApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("L", "toggle_lang", "中文", key_display="L", show=False),
+        Binding("b", "compare", "Compare", show=False),
     ]
 
     def __init__(
@@ -155,6 +156,13 @@ class IpcvizApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_compare(self) -> None:
+        """b: the mechanisms side by side, with throughput measured on this machine."""
+        from .screens.compare import CompareScreen
+
+        if not isinstance(self.screen, CompareScreen):
+            self.push_screen(CompareScreen())
 
     def action_toggle_theme(self) -> None:
         self.theme = DARK_THEME if self.theme == LIGHT_THEME else LIGHT_THEME

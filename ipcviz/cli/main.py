@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("trace", help="a file written by run --record")
     rp.add_argument("--headless", action="store_true", help="print a report, no app")
     rp.add_argument("--json", action="store_true", help="one JSON object per snapshot")
+    rp.add_argument("--lang", choices=("en", "zh"), help="narration language")
+    rp.add_argument("--quiz", action="store_true", help="ask the lesson's questions")
     chk = sub.add_parser("check", help="validate scenario files")
     chk.add_argument("paths", nargs="+")
     nw = sub.add_parser("new", help="write a starting scenario file to edit")
@@ -168,7 +170,7 @@ def _main(argv: list[str]) -> int:
         return cmd_clean(args.dry_run, sys.stdout)
     if args.command == "replay":
         return cmd_replay(args.trace, sys.stdout, headless=args.headless or args.json,
-                          as_json=args.json)
+                          as_json=args.json, lang=args.lang, quiz=args.quiz)
     if args.command == "run":
         if not args.headless:
             return _app(args.scenario, lang=args.lang, quiz=args.quiz)
@@ -235,7 +237,8 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
     return EXIT_OK
 
 
-def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = False) -> int:
+def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = False,
+               lang: str | None = None, quiz: bool = False) -> int:
     """Show a recorded trace again: full stepping and history, no process, no kernel object."""
     from ..model.timeline import TraceError, load_recording, write_trace_line
     from ..report.text import print_header, print_snapshot
@@ -248,15 +251,18 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
         for snap in snaps:
             write_trace_line(out, snap)
         return EXIT_OK
+    from ..model.lang import choose
+
+    lang = choose(lang)
     if headless:
-        print_header(scenario, out)
+        print_header(scenario, out, lang)
         for snap in snaps:
-            print_snapshot(snap, out)
+            print_snapshot(snap, out, lang=lang, scenario=scenario)
         out.write(f"\n(replayed from {path}: {len(snaps) - 1} steps, no process was run)\n")
         return EXIT_OK
     from ..app import replay_app
 
-    return replay_app(scenario, snaps)
+    return replay_app(scenario, snaps, lang=lang, quiz=quiz)
 
 
 def cmd_new(name: str, mechanism: str, out: TextIO) -> int:

@@ -266,3 +266,17 @@ def test_not_measured_yet_80x24(snap_compare):
     """Before a run the measured column says so, and how long a run takes."""
     assert snap_compare(trace_app(open_scenario=False), terminal_size=(80, 24),
                         run_before=show(results=False))
+
+
+@sync
+async def test_b_opens_the_comparison_from_the_picker_and_the_stage():
+    """b opens the comparison screen from the picker and from the stage; escape returns."""
+    for open_scenario in (False, True):
+        app = trace_app(open_scenario=open_scenario)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.2)
+            before = type(app.screen)
+            await pilot.press("b")
+            await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), 5, "compare")
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: type(app.screen) is before, 5, "back")
