@@ -8,3 +8,15 @@ def _no_blink(monkeypatch):
     from textual.widgets import Input
 
     monkeypatch.setattr(Input, "cursor_blink", False, raising=False)
+
+
+@pytest.fixture
+def runs(runtime_dir):
+    """Real runs for the app under test, each in a private runtime directory and closed
+    after the test even when it failed: no process, no kernel object is left."""
+    from .helpers import RecordingRuns
+
+    made = RecordingRuns()
+    yield made
+    made.close_all()
+

@@ -113,3 +113,23 @@ def sync(fn):
         return asyncio.run(fn(*args, **kwargs))
 
     return wrapper
+
+
+class RecordingRuns:
+    """A run factory of real Runs, remembered so a test can read what they returned and
+    close them (see the `runs` fixture in conftest.py)."""
+
+    def __init__(self) -> None:
+        self.made: list = []
+
+    def __call__(self, sc):
+        from ipcviz.runtime.conductor import Run
+
+        run = Run(sc)
+        self.made.append(run)
+        return run
+
+    def close_all(self) -> None:
+        for run in self.made:
+            run.close()
+

@@ -18,7 +18,6 @@ from ipcviz.app.widgets.fifo import FifoView
 from ipcviz.app.widgets.process_card import ProcessCard
 from ipcviz.app.widgets.signals import LABEL, PtyView
 from ipcviz.model.snapshot import BLOCKED
-from ipcviz.runtime import Run
 from ipcviz.scenario import load
 
 from .helpers import TraceRuns, catalog_entries, step_to, sync, text_of, wait_for
@@ -29,26 +28,6 @@ HERE = Path(__file__).resolve().parent
 
 def lesson(name: str):
     return load(ROOT / "scenarios" / f"{name}.toml")
-
-
-class RecordingRuns:
-    """The real Run, remembered so a test can read what it returned and close it."""
-
-    def __init__(self) -> None:
-        self.made: list[Run] = []
-
-    def __call__(self, sc) -> Run:
-        run = Run(sc)
-        self.made.append(run)
-        return run
-
-
-@pytest.fixture
-def runs(runtime_dir):
-    r = RecordingRuns()
-    yield r
-    for run in r.made:  # even when the test failed: no process is left
-        run.close()
 
 
 def grid_cell(card_text: str, row: str, number: int) -> str:

@@ -72,26 +72,6 @@ async def ask(pilot, stage, quiz_step: int) -> None:
 # -- quiz on a real run -------------------------------------------------------------------
 
 
-class RecordingRuns:
-    def __init__(self) -> None:
-        self.made = []
-
-    def __call__(self, sc):
-        from ipcviz.runtime import Run
-
-        run = Run(sc)
-        self.made.append(run)
-        return run
-
-
-@pytest.fixture
-def runs(runtime_dir):
-    r = RecordingRuns()
-    yield r
-    for run in r.made:
-        run.close()  # even when the test failed: no process is left
-
-
 @pytest.mark.kernel
 @sync
 async def test_quiz_asks_before_the_step_and_the_kernel_answers(runs):

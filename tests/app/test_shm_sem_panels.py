@@ -20,37 +20,13 @@ from ipcviz.app.widgets.sem import SemView, WaitForGraph, cycle_hops, cycle_text
 from ipcviz.app.widgets.shm import ByteGrid, RegionView, changed_offsets, region_bytes
 from ipcviz.model import provenance
 from ipcviz.model.timeline import read_trace_file
-from ipcviz.runtime import Run
 from ipcviz.scenario import load, loads
 
-from .helpers import step_to, sync, text_of, wait_for
+from .helpers import RecordingRuns, step_to, sync, text_of, wait_for
 
 HERE = Path(__file__).resolve().parent
 LESSONS = HERE.parents[1] / "scenarios"
 TRACES = HERE / "traces"
-
-
-class RecordingRuns:
-    """Real Runs, remembered so a test can read what they returned and close them."""
-
-    def __init__(self) -> None:
-        self.made: list[Run] = []
-
-    def __call__(self, sc) -> Run:
-        run = Run(sc)
-        self.made.append(run)
-        return run
-
-    def close_all(self) -> None:
-        for run in self.made:
-            run.close()
-
-
-@pytest.fixture
-def runs(runtime_dir):
-    r = RecordingRuns()
-    yield r
-    r.close_all()  # even when the test failed: no process, no segment, no semaphore left
 
 
 def live_app(runs: RecordingRuns, lesson: str) -> IpcvizApp:

@@ -8,7 +8,6 @@ import pytest
 
 from ipcviz.app.app import IpcvizApp
 from ipcviz.app.widgets import Narration, PipeView, ProcessCard, StatusBar, SyscallLog
-from ipcviz.runtime import Run
 
 from .helpers import (
     BLOCKED_STEP,
@@ -21,29 +20,6 @@ from .helpers import (
 )
 
 pytestmark = pytest.mark.kernel
-
-
-class RecordingRuns:
-    """The real Run, remembered so a test can look at what it returned and clean it up."""
-
-    def __init__(self) -> None:
-        self.made: list[Run] = []
-
-    def __call__(self, sc) -> Run:
-        run = Run(sc)
-        self.made.append(run)
-        return run
-
-    def close_all(self) -> None:
-        for run in self.made:
-            run.close()
-
-
-@pytest.fixture
-def runs():
-    r = RecordingRuns()
-    yield r
-    r.close_all()  # even when the test failed: no process is left
 
 
 def alive(pid: int) -> bool:
