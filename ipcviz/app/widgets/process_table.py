@@ -13,6 +13,7 @@ from textual.widgets import Static
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import lang_of, tr
 from .process_card import STATE_MARK, STATE_STYLE
 
 MANY = 16  # above this many processes the stage shows this table instead of cards
@@ -27,9 +28,11 @@ class ProcessTable(Static):
         super().__init__(id=id)
         self.scenario = scenario
         self._drawn: tuple | None = None
+        self._lines_drawn = -1
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
-        key = (snapshot.processes, snapshot.process, sources)
+        lang = lang_of(self)
+        key = (snapshot.processes, snapshot.process, sources, lang)
         if key == self._drawn:
             return
         self._drawn = key
@@ -41,19 +44,34 @@ class ProcessTable(Static):
             current = snapshot.process == spec.name
             name = Content.styled(f"{spec.name:<{width}}", "b reverse" if current else "b")
             if p is None:
-                lines.append(Content.assemble(name, ("  not forked yet", "$text-muted")))
+                lines.append(Content.assemble(name, (tr("pt_not_forked", lang), "$text-muted")))
                 continue
             state = Content.styled(f"{STATE_MARK.get(p.state, ' ')} "
-                                   f"{words.state_words(p, snapshot)}",
+                                   f"{words.state_words(p, snapshot, lang)}",
                                    STATE_STYLE.get(p.state, ""))
-            fds = " ".join(words.fd_words(f) for f in p.fds if not words.is_plumbing(f))
+            fds = " ".join(words.fd_words(f, lang) for f in p.fds if not words.is_plumbing(f))
             parts = [name, f"  {p.pid:>7}  ", state]
             if fds:
-                parts += [("   fds: ", "$text-muted"), fds]
+                parts += [(tr("pt_fds", lang), "$text-muted"), fds]
             lines.append(Content.assemble(*parts))
         counts: dict[str, int] = {}
         for p in snapshot.processes:
             counts[p.state] = counts.get(p.state, 0) + 1
-        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        head = Content.styled(f"{len(snapshot.processes)} processes: {summary}", "$text-muted")
-        self.update(Content("\n").join([head, *lines]))
+        summary = ("，" if lang == "zh" else ", ").join(
+            f"{n} {_state(s, lang)}" for s, n in sorted(counts.items()))
+        head = Content.styled(tr("pt_head", lang, n=len(snapshot.processes), summary=summary),
+                              "$text-muted")
+        # One line per process of the scenario, whatever happens: the height never changes
+        # after the first draw, so the screen need not be laid out again (the costly part).
+        self.update(Content("\n").join([head, *lines]), layout=self._lines_drawn != len(lines))
+        self._lines_drawn = len(lines)
+
+
+def _state(state: str, lang: str) -> str:
+    """A process state's name in the summary line (the model's word in English)."""
+    if lang == "en":
+        return state
+    try:
+        return tr(f"pt_state_{state}", lang)
+    except KeyError:
+        return state
