@@ -18,6 +18,7 @@ from ...model.fifo import FifoState
 from ...model.snapshot import BLOCKED, Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
 
@@ -84,6 +85,7 @@ class FifoView(Vertical):
         self.oid = oid
         self.scenario = scenario
         self.border_title = f"fifo {oid}"
+        self.lang = "en"  # the app's language when the view was last drawn
         self.state: FifoState | None = None
         self.waiting: list[tuple[str, str]] = []  # (process, side) asleep in open()
 
@@ -98,6 +100,8 @@ class FifoView(Vertical):
         yield Static(classes="fifo--details")
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = self.lang = lang_of(self)
+        self.border_title = tr("fifo_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         name = self.query_one(".fifo--name", Static)
         door = self.query_one(".fifo--door", Static)
@@ -108,12 +112,13 @@ class FifoView(Vertical):
         if not isinstance(o, FifoState):
             self.state, self.waiting = None, []
             step = words.create_step(self.scenario, self.oid)
-            when = f" ({step.process} makes it at step {step.number})" if step else ""
+            when = (tr("fifo_makes_it", lang, process=step.process, step=step.number) if step
+                    else "")
             self.border_subtitle = ""
             for cls in ("-full", "-waiting", "-closed"):
                 self.set_class(False, cls)
             bar.set_fill(0.0)
-            name.update(Content.styled(f"no such file yet: mkfifo{when}", "italic"))
+            name.update(Content.styled(tr("fifo_no_file", lang, when=when), "italic"))
             door.set_class(True, "-empty")
             numbers.update("")
             details.update("")
@@ -123,7 +128,7 @@ class FifoView(Vertical):
         self.border_subtitle = f"inode {o.inode}" if o.inode is not None else ""
         name.update(self._name_line(o, sources))
         door.set_class(not self.waiting, "-empty")
-        door.update(self._door(self.waiting))
+        door.update(self._door(self.waiting, lang))
         is_open = bool(o.readers or o.writers)
         known = o.bytes is not None and bool(o.capacity)
         full = known and o.bytes >= o.capacity
@@ -132,69 +137,73 @@ class FifoView(Vertical):
         self.set_class(not is_open, "-closed")
         bar.set_fill(o.bytes / o.capacity if known else 0.0, True)
         self.query_one(".fifo--end.-write", Static).update(
-            Content.assemble(" ".join(o.writer_fds) or "no writer", " ▶"))
+            Content.assemble(" ".join(o.writer_fds) or tr("no_writer", lang), " ▶"))
         self.query_one(".fifo--end.-read", Static).update(
-            Content.assemble("▶ ", " ".join(o.reader_fds) or "no reader"))
-        numbers.update(self._numbers(o, is_open, known, full))
-        body = self._details(o, snapshot)
+            Content.assemble("▶ ", " ".join(o.reader_fds) or tr("no_reader", lang)))
+        numbers.update(self._numbers(o, is_open, known, full, lang))
+        body = self._details(o, snapshot, lang)
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
             body = Content("\n").join([body, sources_content(provenance.for_object(o, None, pids))])
         details.update(body)
 
     def _name_line(self, o: FifoState, whole: bool) -> Content:
+        lang = self.lang
         if not o.exists:
             return Content.assemble(
-                ("no name: ", "b $text-warning"), (short_path(o.path, whole), "strike"),
-                (" was unlinked; the buffer lives while an fd is open", "$text-muted"))
+                (tr("fifo_no_name", lang), "b $text-warning"), (short_path(o.path, whole), "strike"),
+                (tr("fifo_unlinked", lang), "$text-muted"))
         return Content.assemble(
-            (ls_mode(o), "b $text-accent"), ("  size ", "$text-muted"), (f"{o.size}", "b"),
-            "  ", (short_path(o.path, whole), "b"),
-            ("  a name on disk; the bytes stay in the kernel", "$text-muted"))
+            (ls_mode(o), "b $text-accent"), (tr("fifo_size", lang), "$text-muted"),
+            (f"{o.size}", "b"), "  ", (short_path(o.path, whole), "b"),
+            (tr("fifo_on_disk", lang), "$text-muted"))
 
     @staticmethod
-    def _door(waiting: list[tuple[str, str]]) -> Content:
+    def _door(waiting: list[tuple[str, str]], lang: str = "en") -> Content:
         lines = []
         for proc, side in waiting:
-            partner = {"read": "a writer", "write": "a reader"}.get(side, "the other side")
+            partner = tr({"read": "fifo_a_writer", "write": "fifo_a_reader"}.get(
+                side, "fifo_other_side"), lang)
             flag = {"read": "O_RDONLY", "write": "O_WRONLY"}.get(side, "")
             lines.append(Content.assemble(
-                ("▷ at the door: ", "b $text-warning"), (proc, "b $text-error"),
-                (f" asleep in open({flag}) until {partner} opens it", "$text-error")))
+                (tr("fifo_at_door", lang), "b $text-warning"), (proc, "b $text-error"),
+                (tr("fifo_asleep_open", lang, flag=flag, partner=partner), "$text-error")))
         return Content("\n").join(lines)
 
     @staticmethod
-    def _numbers(o: FifoState, is_open: bool, known: bool, full: bool) -> Content:
+    def _numbers(o: FifoState, is_open: bool, known: bool, full: bool,
+                 lang: str = "en") -> Content:
         if not is_open:
-            return Content.styled(
-                "not open anywhere: no buffer in the kernel until someone opens the name",
-                "$text-muted")
+            return Content.styled(tr("fifo_not_open", lang), "$text-muted")
         if not known:
-            return Content.styled("bytes: unknown (no live process holds it to ask through)",
-                                  "$text-muted")
-        tag = ("  FULL" if full else "  empty" if o.bytes == 0 else "")
+            return Content.styled(tr("fifo_bytes_unknown", lang), "$text-muted")
+        tag = (tr("full_tag", lang) if full else tr("empty_tag", lang) if o.bytes == 0 else "")
         return Content.assemble(
-            (f"{o.bytes}", "b"), f" / {o.capacity} bytes in the buffer",
+            tr("buffer_pre", lang), (f"{o.bytes}", "b"),
+            tr("in_buffer", lang, capacity=o.capacity),
             (tag, "b $text-error" if full else "$text-muted"))
 
     @staticmethod
-    def _details(o: FifoState, snapshot: Snapshot) -> Content:
-        lines = [Content.assemble((words.count(o.writers, "writer"), "b"), " · ",
-                                  (words.count(o.readers, "reader"), "b"), " open")]
+    def _details(o: FifoState, snapshot: Snapshot, lang: str = "en") -> Content:
+        if lang == "en":
+            lines = [Content.assemble((words.count(o.writers, "writer"), "b"), " · ",
+                                      (words.count(o.readers, "reader"), "b"), " open")]
+        else:
+            lines = [Content.assemble((tr("fifo_n_writers", lang, n=o.writers), "b"), " · ",
+                                      (tr("fifo_n_readers", lang, n=o.readers), "b"))]
         for name in o.blocked_writers:
-            why = ("buffer full" if o.bytes is not None and o.capacity
-                   and o.bytes >= o.capacity else "waiting for room")
-            lines.append(Content.styled(f"■ {name} sleeps in write(): {why}", "b $text-error"))
+            why = tr("fifo_buffer_full" if o.bytes is not None and o.capacity
+                     and o.bytes >= o.capacity else "waiting_room", lang)
+            lines.append(Content.styled(tr("sleeps_in_write", lang, name=name, why=why),
+                                        "b $text-error"))
         for name in o.blocked_readers:
-            why = ("buffer empty, a writer is still open" if o.writers else "buffer empty")
-            lines.append(Content.styled(f"■ {name} sleeps in read(): {why}", "b $text-error"))
+            why = tr("empty_writer_open" if o.writers else "buffer_empty", lang)
+            lines.append(Content.styled(tr("sleeps_in_read", lang, name=name, why=why),
+                                        "b $text-error"))
         if o.readers and not o.writers:
-            lines.append(Content.styled(
-                "→ no writer left: read() returns 0 (EOF) once the buffer is empty",
-                "$text-warning"))
+            lines.append(Content.styled(f"→ {tr('pipe_eof', lang)}", "$text-warning"))
         if o.writers and not o.readers:
-            lines.append(Content.styled("→ no reader left: write() gets SIGPIPE / EPIPE",
-                                        "$text-warning"))
+            lines.append(Content.styled(f"→ {tr('pipe_sigpipe', lang)}", "$text-warning"))
         return Content("\n").join(lines)
 
 

@@ -31,6 +31,7 @@ from ...model.msgq import INFERRED, PosixQueueState, QueueState, SysvQueueState
 from ...model.snapshot import EXITED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
 
@@ -242,6 +243,7 @@ class QueueView(Vertical):
         self.family = scenario.object(oid).kind
         self.what = "System V queue" if self.family == "sysv_msgq" else "POSIX queue"
         self.border_title = f"{self.what} {oid}"
+        self.lang = "en"  # the app's language when the view was last drawn
         self.state: QueueState | None = None
         self.senders = self._lesson_processes(SEND_ACTIONS.get(self.family, ()))
         self.receivers = self._lesson_processes(RECEIVE_ACTIONS.get(self.family, ()))
@@ -271,6 +273,9 @@ class QueueView(Vertical):
     # -- drawing --------------------------------------------------------------------------
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = self.lang = lang_of(self)
+        self.border_title = tr("mq_sysv_title" if self.family == "sysv_msgq" else
+                               "mq_posix_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         chain = self.query_one(MessageChain)
         numbers = self.query_one(".msgq--numbers", Static)
@@ -282,10 +287,11 @@ class QueueView(Vertical):
             self.set_class(False, "-full")
             self.set_class(False, "-gone")
             step = words.create_step(self.scenario, self.oid)
-            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            when = (tr("creates_it", lang, process=step.process, step=step.number) if step
+                    else "")
             self.border_subtitle = ""
             chain.set_boxes([])
-            numbers.update(Content.styled(f"not created yet{when}", "italic"))
+            numbers.update(Content.styled(tr("not_created", lang, when=when), "italic"))
             details.update("")
             return
         self.state = o
@@ -293,8 +299,8 @@ class QueueView(Vertical):
         self.set_class(gone, "-gone")
         self.border_subtitle = self._subtitle(o)
         boxes = [] if gone else chain_boxes(previous, o.contents)
-        chain.set_boxes(boxes, "(empty)" if o.messages == 0 or o.messages is None
-                        else "(messages not listed)")
+        chain.set_boxes(boxes, tr("mq_empty" if o.messages == 0 or o.messages is None
+                                  else "mq_not_listed", lang))
         self._ends(o, snapshot)
         full = self._gauge(o)
         self.set_class(full and not gone, "-full")
@@ -357,40 +363,46 @@ class QueueView(Vertical):
         label = self.query_one(".msgq--gauge-label", Static)
         bar = self.query_one(PipeBar)
         if isinstance(o, SysvQueueState):
-            used, limit, what = o.bytes, o.max_bytes, "bytes"
+            used, limit, what = o.bytes, o.max_bytes, "mq_g_bytes"
         else:
-            used, limit, what = o.messages, getattr(o, "max_messages", None), "messages"
-        label.update(what)
+            used, limit, what = o.messages, getattr(o, "max_messages", None), "mq_g_messages"
+        label.update(tr(what, self.lang))
         known = used is not None and bool(limit)
         bar.set_fill(used / limit if known else 0.0, known)
         return known and used >= limit
 
     def _numbers(self, o: QueueState, full: bool) -> Content:
+        lang = self.lang
         n = "?" if o.messages is None else str(o.messages)
-        tag = ("  FULL" if full else "  empty" if o.messages == 0 else "")
+        tag = (tr("full_tag", lang) if full else tr("empty_tag", lang) if o.messages == 0
+               else "")
         tag_style = "b $text-error" if full else "$text-muted"
         if isinstance(o, SysvQueueState):
             b = "?" if o.bytes is None else str(o.bytes)
             cap = "?" if o.max_bytes is None else str(o.max_bytes)
+            if lang == "en":
+                count = (words.count(o.messages, "message") if o.messages is not None
+                         else "? messages")
+            else:
+                count = tr("mq_n_messages", lang, n=n)
             return Content.assemble(
-                (b, "b"), f" / {cap} bytes", ("  (msg_qbytes)", "$text-muted"), " · ",
-                (words.count(o.messages, "message") if o.messages is not None
-                 else "? messages", "b"), (tag, tag_style))
+                (b, "b"), tr("mq_of_bytes", lang, cap=cap), ("  (msg_qbytes)", "$text-muted"),
+                " · ", (count, "b"), (tag, tag_style))
         cap = "?" if o.max_messages is None else str(o.max_messages)
         size = "?" if o.max_message_size is None else str(o.max_message_size)
         return Content.assemble(
-            (n, "b"), f" / {cap} messages", ("  (mq_maxmsg)", "$text-muted"),
-            f" · each at most {size} bytes", (tag, tag_style))
+            (n, "b"), tr("mq_of_messages", lang, cap=cap), ("  (mq_maxmsg)", "$text-muted"),
+            tr("mq_each_at_most", lang, size=size), (tag, tag_style))
 
     def _removed(self, o: QueueState) -> Content:
+        lang = self.lang
         if isinstance(o, SysvQueueState):
-            return Content.assemble(("removed (IPC_RMID)", "b"),
-                                    f": msqid {o.msqid} is no longer in /proc/sysvipc/msg; "
-                                    "its messages are gone")
-        return Content.assemble(("gone", "b"), ": the name is unlinked (mq_unlink) and no "
-                                "descriptor is open, so the kernel freed it")
+            return Content.assemble((tr("mq_removed", lang), "b"),
+                                    tr("mq_removed_text", lang, msqid=o.msqid))
+        return Content.assemble((tr("mq_gone", lang), "b"), tr("mq_gone_text", lang))
 
     def _details(self, o: QueueState, snapshot: Snapshot, gone: bool) -> Content:
+        lang = self.lang
         lines: list[Content] = []
         for name in o.blocked_senders:
             lines.append(Content.styled(f"■ {name} {self._why(name, snapshot, o)}",
@@ -401,35 +413,27 @@ class QueueView(Vertical):
         if gone:
             return Content("\n").join(lines)
         if isinstance(o, PosixQueueState) and not o.present:
-            lines.append(Content.styled(
-                "name removed (mq_unlink): no new mq_open finds it, but the queue lives on "
-                "while a descriptor is open", "$text-warning"))
+            lines.append(Content.styled(tr("mq_unlinked", lang), "$text-warning"))
         if o.contents_source == INFERRED and (o.contents or o.messages):
-            how = ("a POSIX queue cannot be looked into without taking a message"
-                   if isinstance(o, PosixQueueState) else "this kernel has no MSG_COPY")
-            lines.append(Content.styled(
-                f"≈ order inferred from the lesson's own sends and receives ({how}); "
-                "the count is the kernel's", "$text-warning"))
+            how = tr("mq_how_posix" if isinstance(o, PosixQueueState) else "mq_how_sysv", lang)
+            lines.append(Content.styled(tr("mq_inferred", lang, how=how), "$text-warning"))
         if not o.complete:
             known = len(o.contents)
             lines.append(Content.styled(
-                f"! list incomplete: the kernel counts {o.messages}, {known} known "
-                "(sent from outside the lesson, or by a call not reported yet)",
-                "b $text-warning"))
+                tr("mq_incomplete", lang, n=o.messages, known=known), "b $text-warning"))
         if o.duplicates:
-            lines.append(Content.styled(f"! {o.duplicates} message(s) received twice",
+            lines.append(Content.styled(tr("mq_twice", lang, n=o.duplicates),
                                         "b $text-error"))
         lost = o.lost
         if lost:
-            lines.append(Content.styled(f"! {lost} message(s) sent but neither received nor "
-                                        "in the queue", "b $text-warning"))
+            lines.append(Content.styled(tr("mq_lost", lang, n=lost), "b $text-warning"))
         facts = []
         if isinstance(o, SysvQueueState) and (o.last_sender or o.last_receiver):
-            facts.append(f"last msgsnd by {o.last_sender or '-'} · "
-                         f"last msgrcv by {o.last_receiver or '-'}")
+            facts.append(tr("mq_last", lang, sender=o.last_sender or '-',
+                            receiver=o.last_receiver or '-'))
         if isinstance(o, PosixQueueState) and o.holders:
-            facts.append("open in " + ", ".join(o.holders))
-        facts.append(f"sent {o.sent} · received {o.received}")
+            facts.append(tr("mq_open_in", lang, holders=", ".join(o.holders)))
+        facts.append(tr("mq_sent_received", lang, sent=o.sent, received=o.received))
         lines.append(Content.styled(" · ".join(facts), "$text-muted"))
         return Content("\n").join(lines)
 
@@ -438,21 +442,23 @@ class QueueView(Vertical):
         p = snapshot.process_named(name)
         call = p.syscall if p and p.syscall else "?"
         args = p.syscall_args if p else ()
-        text = f"sleeps in {call}()"
+        lang = self.lang
+        text = tr("mq_sleeps_in", lang, call=call)
         if isinstance(o, SysvQueueState):
             if call == "msgsnd":
                 free = (o.max_bytes - o.bytes) if o.max_bytes is not None and \
                     o.bytes is not None else None
                 if len(args) > 2 and free is not None:
-                    return f"{text}: {args[2]} bytes do not fit, {free} of {o.max_bytes} free"
-                return f"{text}: no room"
+                    return tr("mq_no_fit", lang, text=text, size=args[2], free=free,
+                              cap=o.max_bytes)
+                return tr("mq_no_room", lang, text=text)
             if call == "msgrcv":
-                return f"{text}: waits for {_wanted_type(args)}"
+                return tr("mq_waits_for", lang, text=text, wanted=_wanted_type(args, lang))
         elif isinstance(o, PosixQueueState):
             if call == "mq_timedsend":
-                return f"{text}: queue full, {o.messages}/{o.max_messages} messages"
+                return tr("mq_queue_full", lang, text=text, n=o.messages, cap=o.max_messages)
             if call == "mq_timedreceive":
-                return f"{text}: queue empty, waits for any message"
+                return tr("mq_queue_empty", lang, text=text)
         return text
 
 
@@ -461,16 +467,16 @@ def _signed(a: int) -> int:
     return a - (1 << 64) if a >= 1 << 63 else a
 
 
-def _wanted_type(args: tuple[int, ...]) -> str:
+def _wanted_type(args: tuple[int, ...], lang: str = "en") -> str:
     """What msgrcv(msqid, msgp, msgsz, msgtyp, msgflg) waits for, from its 4th argument."""
     if len(args) < 4:
-        return "a message"
+        return tr("mq_a_message", lang)
     t = _signed(args[3])
     if t == 0:
-        return "a message of any type"
+        return tr("mq_any_type", lang)
     if t > 0:
-        return f"a message of type {t}"
-    return f"a message of type ≤ {-t}"
+        return tr("mq_of_type", lang, t=t)
+    return tr("mq_of_type_le", lang, t=-t)
 
 
 def _register() -> None:

@@ -139,12 +139,12 @@ class ProcessCard(Static):
             lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
         if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
             lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
-        lines += [delivery_content(d) for d in self.delivered]
+        lines += [delivery_content(d, lang=lang) for d in self.delivered]
         if self.signal_mode and p.signals is not None:
             hot = {d.signal for d in self.delivered}
-            lines.append(signal_grid(p.signals, self.content_region.width, hot)
+            lines.append(signal_grid(p.signals, self.content_region.width, hot, lang=lang)
                          if self.signal_mode.startswith("grid")
-                         else signal_summary(p.signals, hot))
+                         else signal_summary(p.signals, hot, lang=lang))
         if p.state not in (EXITED, ZOMBIE):
             lines.append(self._fds(p))
         elif p.state == ZOMBIE:

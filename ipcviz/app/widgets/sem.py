@@ -29,6 +29,7 @@ from ...model.sem import SemState
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import cells, lang_of, tr
 from .sources import sources_content
 
 MAX_TOKENS = 12
@@ -61,14 +62,22 @@ def cycle_hops(snapshot: Snapshot, cycle: tuple[str, ...]) -> list[Hop]:
     return hops
 
 
-def cycle_text(hops: list[Hop]) -> str:
+EDGE_KEYS = {KERNEL_EDGE: "sem_waits_for", INFERRED_EDGE: "sem_held_by"}
+
+
+def edge_words(label: str, lang: str = "en") -> str:
+    """An edge's label as drawn in `lang` (the Hop keeps the English one)."""
+    return tr(EDGE_KEYS[label], lang) if label in EDGE_KEYS else label
+
+
+def cycle_text(hops: list[Hop], lang: str = "en") -> str:
     """The cycle on one line, as plain text (tests, and a reader of a failure message)."""
     if not hops:
         return ""
     out = hops[0].src
     for h in hops:
         dash = "╌╌" if h.inferred else "──"
-        out += f" {dash}{h.label}{dash}▶ {h.dst}"
+        out += f" {dash}{edge_words(h.label, lang)}{dash}▶ {h.dst}"
     return out
 
 
@@ -82,14 +91,16 @@ class WaitForGraph(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.hops: list[Hop] = []
+        self.lang = "en"
 
-    def set_hops(self, hops: list[Hop]) -> None:
+    def set_hops(self, hops: list[Hop], lang: str = "en") -> None:
         self.hops = list(hops)
+        self.lang = lang
         self.display = bool(self.hops)
         self.refresh(layout=True)
 
     def _one_line(self, width: int) -> bool:
-        return len(cycle_text(self.hops)) <= width
+        return cells(cycle_text(self.hops, self.lang)) <= width
 
     def get_content_height(self, container, viewport, width: int) -> int:
         if not self.hops:
@@ -99,7 +110,8 @@ class WaitForGraph(Widget):
     def _edge(self, h: Hop, pad: int = 0) -> Content:
         d = "╌" if h.inferred else "─"
         style = "i $text-warning" if h.inferred else "b $text-error"
-        return Content.styled(f" {d * 2}{h.label}{d * (2 + pad)}▶ ", style)
+        return Content.styled(f" {d * 2}{edge_words(h.label, self.lang)}{d * (2 + pad)}▶ ",
+                              style)
 
     def _node(self, name: str, width: int = 0) -> Content:
         is_proc = not any(h.src == name and h.label == INFERRED_EDGE for h in self.hops)
@@ -110,10 +122,10 @@ class WaitForGraph(Widget):
         if not self.hops:
             return Content("")
         width = self.content_region.width or self.size.width
+        lang = self.lang
         legend = Content.assemble(
-            ("── ", "b $text-error"), ("the kernel: asleep in the call on this semaphore   ",
-                                      "$text-muted"),
-            ("╌╌ ", "i $text-warning"), ("inferred from the steps", "$text-muted"))
+            ("── ", "b $text-error"), (tr("sem_legend_kernel", lang), "$text-muted"),
+            ("╌╌ ", "i $text-warning"), (tr("sem_legend_inferred", lang), "$text-muted"))
         if self._one_line(width):
             parts = [self._node(self.hops[0].src)]
             for h in self.hops:
@@ -121,12 +133,13 @@ class WaitForGraph(Widget):
             return Content("\n").join([Content.assemble(*parts), legend])
         w = max(len(h.src) for h in self.hops)
         rows = []
-        longest = max(len(h.label) for h in self.hops)
+        longest = max(cells(edge_words(h.label, lang)) for h in self.hops)
         for k, h in enumerate(self.hops):
-            row = Content.assemble(self._node(h.src, w), self._edge(h, longest - len(h.label)),
+            pad = longest - cells(edge_words(h.label, lang))
+            row = Content.assemble(self._node(h.src, w), self._edge(h, pad),
                                    self._node(h.dst))
             if k == len(self.hops) - 1:
-                row = Content.assemble(row, ("  ↺ back to the start", "$text-muted"))
+                row = Content.assemble(row, (tr("sem_back_to_start", lang), "$text-muted"))
             rows.append(row)
         return Content("\n").join([*rows, legend])
 
@@ -167,6 +180,7 @@ class SemView(Vertical):
         self.kind = scenario.object(oid).kind
         self.what = "POSIX semaphore" if self.kind == "sem" else "System V semaphore"
         self.border_title = f"{self.what} {oid}"
+        self.lang = "en"  # the app's language when the view was last drawn
         self.state: SemState | None = None
         self.hops: list[Hop] = []
 
@@ -179,6 +193,9 @@ class SemView(Vertical):
         yield Static(classes="sem--details")
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = self.lang = lang_of(self)
+        self.border_title = tr("sem_posix_title" if self.kind == "sem" else "sem_sysv_title",
+                               lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         digits = self.query_one(".sem--value", Digits)
         facts = self.query_one(".sem--facts", Static)
@@ -192,10 +209,11 @@ class SemView(Vertical):
             for cls in ("-gone", "-waiting", "-deadlock"):
                 self.set_class(False, cls)
             step = words.create_step(self.scenario, self.oid)
-            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            when = (tr("creates_it", lang, process=step.process, step=step.number) if step
+                    else "")
             self.border_subtitle = ""
-            _put(banner, Content.styled(f"not created yet{when}", "italic $text-muted"))
-            graph.set_hops([])
+            _put(banner, Content.styled(tr("not_created", lang, when=when), "italic $text-muted"))
+            graph.set_hops([], lang)
             _put(details, Content(""))
             return
         self.state = o
@@ -211,10 +229,10 @@ class SemView(Vertical):
         self.hops = []
         if gone:
             _put(banner, self._gone(o))
-            graph.set_hops([])
+            graph.set_hops([], lang)
         else:
             _put(banner, self._deadlock(o, snapshot))
-            graph.set_hops(self.hops)
+            graph.set_hops(self.hops, lang)
         body = Content("")
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
@@ -229,35 +247,41 @@ class SemView(Vertical):
         return f"key {o.key} · semid {o.semid}"
 
     def _facts(self, o: SemState, snapshot: Snapshot) -> Content:
+        lang = self.lang
         lines: list[Content] = []
         if o.value is None:
-            lines.append(Content.styled("value unknown", "$text-muted"))
+            lines.append(Content.styled(tr("sem_value_unknown", lang), "$text-muted"))
         else:
             tokens = ("● " * min(o.value, MAX_TOKENS)).rstrip()
             more = f" +{o.value - MAX_TOKENS}" if o.value > MAX_TOKENS else ""
-            meaning = ("no unit free: the next wait sleeps" if o.value == 0
-                       else f"{words.count(o.value, 'unit')} free: a wait returns at once")
-            lines.append(Content.assemble(("value ", "$text-secondary"), (str(o.value), "b"),
+            if o.value == 0:
+                meaning = tr("sem_no_unit", lang)
+            elif lang == "en":
+                meaning = f"{words.count(o.value, 'unit')} free: a wait returns at once"
+            else:
+                meaning = tr("sem_units_free", lang, n=o.value)
+            lines.append(Content.assemble((tr("sem_value", lang), "$text-secondary"), (str(o.value), "b"),
                                           "  ", (tokens + more, "b $text-success"),
                                           (f"  {meaning}", "$text-muted")))
         wait_call = "semop" if o.flavor == "sysv" else "sem_wait"
         if o.waiters:
-            parts: list = [("waiting ", "$text-secondary"), ("(kernel) ", "$text-muted")]
+            parts: list = [(tr("sem_waiting", lang), "$text-secondary"),
+                           (tr("sem_kernel", lang), "$text-muted")]
             for name in o.waiters:
                 parts += [(f"■ {name}", "b $text-error"), "  "]
-            parts.append((f"asleep in {wait_call}", "$text-muted"))
+            parts.append((tr("sem_asleep_in", lang, call=wait_call), "$text-muted"))
             lines.append(Content.assemble(*parts))
         else:
-            lines.append(Content.assemble(("waiting ", "$text-secondary"),
-                                          ("nobody", "$text-muted")))
-        held: list = [("held by ≈ ", "$text-secondary")]
+            lines.append(Content.assemble((tr("sem_waiting", lang), "$text-secondary"),
+                                          (tr("sem_nobody", lang), "$text-muted")))
+        held: list = [(tr("sem_held_by_inferred", lang), "$text-secondary")]
         for name in o.holders:
             held += [(name, "b i"), "  "]
         for name in o.dead_holders:
-            held += [(f"☠ {name}", "b i $text-warning"), ("(died holding it) ", "$text-warning")]
+            held += [(f"☠ {name}", "b i $text-warning"), (tr("sem_died_holding", lang), "$text-warning")]
         if not o.holders and not o.dead_holders:
-            held.append(("nobody", "i $text-muted"))
-        held.append(("(inferred from the steps)", "$text-muted"))
+            held.append((tr("sem_nobody", lang), "i $text-muted"))
+        held.append((tr("sem_inferred", lang), "$text-muted"))
         lines.append(Content.assemble(*held))
         if o.flavor == "sysv":
             last = o.last_op_by or "-"
@@ -265,19 +289,19 @@ class SemView(Vertical):
             lines.append(Content.assemble(
                 ("semncnt ", "$text-secondary"), (str(_q(o.ncount)), "b"),
                 ("  semzcnt ", "$text-secondary"), (str(_q(o.zcount)), "b"),
-                ("  last semop by ", "$text-secondary"), (last, "b"), (pid, "$text-muted")))
+                (tr("sem_last_semop", lang), "$text-secondary"), (last, "b"), (pid, "$text-muted")))
         if o.undo:
             lines.append(Content.assemble(
                 ("SEM_UNDO ≈ ", "$text-secondary"), (", ".join(o.undo), "b"),
-                ("  the kernel gives these back when the process exits (inferred)",
-                 "$text-muted")))
+                (tr("sem_undo_back", lang), "$text-muted")))
         return Content("\n").join(lines)
 
     def _gone(self, o: SemState) -> Content:
+        lang = self.lang
         if o.flavor == "sysv":
-            return Content.assemble(("removed (IPC_RMID)", "b"),
-                                    f": semid {o.semid} is no longer in /proc/sysvipc/sem")
-        return Content.assemble(("gone", "b"), ": the name is unlinked (sem_unlink)")
+            return Content.assemble((tr("mq_removed", lang), "b"),
+                                    tr("sem_removed_text", lang, semid=o.semid))
+        return Content.assemble((tr("mq_gone", lang), "b"), tr("sem_gone_text", lang))
 
     def _deadlock(self, o: SemState, snapshot: Snapshot) -> Content:
         """The banner; sets self.hops when this view draws the graph."""
@@ -286,17 +310,17 @@ class SemView(Vertical):
         members = set(o.deadlock)
         first = next((s for s in snapshot.objects if isinstance(s, SemState)
                       and set(s.deadlock) == members), o)
-        who = " and ".join(o.deadlock) if len(o.deadlock) == 2 else ", ".join(o.deadlock)
+        lang = self.lang
+        who = (tr("sem_and", lang).join(o.deadlock) if len(o.deadlock) == 2
+               else ("、" if lang == "zh" else ", ").join(o.deadlock))
         if first.id != o.id:
-            where = f"  {self.oid} is part of the cycle of {who}, drawn under {first.id}"
-            return Content.assemble(("⟳ DEADLOCK", "b reverse $text-error"),
+            where = tr("sem_part_of", lang, oid=self.oid, who=who, first=first.id)
+            return Content.assemble((tr("sem_deadlock", lang), "b reverse $text-error"),
                                     (where, "b $text-error"))
         self.hops = cycle_hops(snapshot, o.deadlock)
-        text = (f"{who} each wait for a semaphore the other holds: neither can ever go on"
-                if len(o.deadlock) == 2 else
-                f"{who} wait in a circle, each for a semaphore the next one holds")
-        return Content.assemble(("⟳ DEADLOCK", "b reverse $text-error"), (f"  {text}",
-                                                                          "b $text-error"))
+        text = tr("sem_two" if len(o.deadlock) == 2 else "sem_circle", lang, who=who)
+        return Content.assemble((tr("sem_deadlock", lang), "b reverse $text-error"),
+                                (f"  {text}", "b $text-error"))
 
 
 def _put(widget: Static, content: Content) -> None:

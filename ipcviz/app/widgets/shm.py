@@ -20,6 +20,7 @@ made on its way to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from textual.containers import Vertical
@@ -32,6 +33,7 @@ from ...model.shm import FileState, RegionState
 from ...model.snapshot import EXITED, RETURNED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from ..i18n import lang_of, tr
 from .sources import sources_content
 
 # Steps that change a region's bytes (plain stores into memory, or read() into it).
@@ -144,11 +146,12 @@ class ByteGrid(Widget):
         self.fields: list[Field] = []
         self.size_total: int | None = None
         self.unknown = "bytes unknown"
+        self.lang = "en"
 
     def set_bytes(self, data: bytes | None, changed: set[int], fields: list[Field],
-                  size: int | None, unknown: str = "bytes unknown") -> None:
+                  size: int | None, unknown: str = "bytes unknown", lang: str = "en") -> None:
         self.data, self.changed, self.fields = data, set(changed), list(fields)
-        self.size_total, self.unknown = size, unknown
+        self.size_total, self.unknown, self.lang = size, unknown, lang
         self.refresh(layout=True)
 
     # -- geometry -------------------------------------------------------------------------
@@ -219,11 +222,11 @@ class ByteGrid(Widget):
         parts = []
         if shown < len(data):
             rest = data[shown:]
-            what = "all zero" if not any(rest) else \
-                f"{sum(1 for b in rest if b)} not zero (not drawn)"
+            what = tr("shm_all_zero", self.lang) if not any(rest) else \
+                tr("shm_not_zero", self.lang, n=sum(1 for b in rest if b))
             parts.append(f"{shown:04d}–{len(data) - 1:04d}  {what}")
         if self.size_total and self.size_total > len(data):
-            parts.append(f"bytes {len(data)}–{self.size_total - 1} not read by ipcviz")
+            parts.append(tr("shm_not_read", self.lang, a=len(data), b=self.size_total - 1))
         return "  ·  ".join(parts)
 
     def plain(self) -> str:
@@ -262,6 +265,7 @@ class RegionView(Vertical):
         self.kind = scenario.object(oid).kind
         self.what = "POSIX shared memory" if self.kind == "shm" else "System V shared memory"
         self.border_title = f"{self.what} {oid}"
+        self.lang = "en"  # the app's language when the view was last drawn
         self.state: RegionState | None = None
         self.changed: set[int] = set()
         self.writers: list[tuple[str, str]] = []
@@ -279,6 +283,9 @@ class RegionView(Vertical):
         yield Static(classes="shm--details")
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = self.lang = lang_of(self)
+        self.border_title = tr("shm_posix_title" if self.kind == "shm" else "shm_sysv_title",
+                               lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         summary = self.query_one(".shm--summary", Static)
         maps = self.query_one(".shm--maps", Static)
@@ -295,12 +302,13 @@ class RegionView(Vertical):
             self.set_class(False, "-gone")
             self.set_class(False, "-changed")
             step = words.create_step(self.scenario, self.oid)
-            when = f" ({step.process} creates it at step {step.number})" if step else ""
+            when = (tr("creates_it", lang, process=step.process, step=step.number) if step
+                    else "")
             self.border_subtitle = ""
-            _put(summary, Content.styled(f"not created yet{when}", "italic"))
+            _put(summary, Content.styled(tr("not_created", lang, when=when), "italic"))
             for w in (maps, fields, change, details):
                 _put(w, Content(""))
-            grid.set_bytes(None, set(), [], None)
+            grid.set_bytes(None, set(), [], None, tr("shm_bytes_unknown", lang), lang)
             return
         self.state = o
         self.set_class(not o.exists, "-gone")
@@ -312,14 +320,14 @@ class RegionView(Vertical):
         if not o.exists:
             _put(maps, Content(""))
             _put(change, Content(""))
-            grid.set_bytes(None, set(), [], None)
+            grid.set_bytes(None, set(), [], None, tr("shm_bytes_unknown", lang), lang)
         else:
             _put(maps, self._maps(o, snapshot))
             flds = fields_of(o, self.scenario, snapshot.step)
             _put(fields, self._fields(o, flds))
-            unknown = ("bytes unknown: nobody maps it, and ipcviz does not attach (that "
-                       "would change nattch)" if o.bytes_source is None else "no bytes read")
-            grid.set_bytes(data, self.changed, flds, o.size, unknown)
+            unknown = tr("shm_unknown_unmapped" if o.bytes_source is None
+                         else "shm_no_bytes_read", lang)
+            grid.set_bytes(data, self.changed, flds, o.size, unknown, lang)
             _put(change, self._change(snapshot, previous is not None))
         body = self._details(o)
         if sources:
@@ -349,98 +357,99 @@ class RegionView(Vertical):
         return " · ".join(parts)
 
     def _summary(self, o: RegionState) -> Content:
+        lang = self.lang
         if not o.exists:
             if o.flavor == "sysv":
-                return Content.assemble(("destroyed", "b"), ": the last process detached "
-                                        f"after IPC_RMID; shmid {o.shmid} is no longer in "
-                                        "/proc/sysvipc/shm (ipcs -m)")
-            return Content.assemble(("gone", "b"), ": the name is unlinked and no process "
-                                    "maps it, so the kernel freed the memory")
+                return Content.assemble((tr("shm_destroyed", lang), "b"),
+                                        tr("shm_destroyed_text", lang, shmid=o.shmid))
+            return Content.assemble((tr("mq_gone", lang), "b"), tr("shm_gone_text", lang))
         size = "?" if o.size is None else str(o.size)
-        parts: list = [(size, "b"), " bytes"]
+        parts: list = [(size, "b"), tr("shm_bytes", lang)]
         if o.nattch is not None:
             parts += ["  ·  ", ("nattch ", "$text-secondary"), (str(o.nattch), "b"),
-                      (" (the kernel's attach count)", "$text-muted")]
+                      (tr("shm_attach_count", lang), "$text-muted")]
         src = o.bytes_source
         if src:
-            how = ("pread of the file, no mapping" if src.startswith("/dev/")
-                   else f"{src}, no attach")
-            parts.append((f"  ·  bytes read with {how}", "$text-muted"))
+            how = (tr("shm_how_pread", lang) if src.startswith("/dev/")
+                   else tr("shm_how_attach", lang, src=src))
+            parts.append((tr("shm_read_with", lang, how=how), "$text-muted"))
         if o.removed and o.flavor == "sysv":
-            parts += ["\n", ("⚑ marked for removal (IPC_RMID)", "b $text-warning"),
-                      (": key is now 0, nobody new can find it; freed at the last shmdt",
-                       "$text-warning")]
+            parts += ["\n", (tr("shm_marked_rmid", lang), "b $text-warning"),
+                      (tr("shm_rmid_text", lang), "$text-warning")]
         elif o.removed:
-            parts += ["\n", ("⚑ name unlinked (shm_unlink)", "b $text-warning"),
-                      (": gone from /dev/shm, the memory lives while it is mapped",
-                       "$text-warning")]
+            parts += ["\n", (tr("shm_unlinked", lang), "b $text-warning"),
+                      (tr("shm_unlinked_text", lang), "$text-warning")]
         return Content.assemble(*parts)
 
     def _maps(self, o: RegionState, snapshot: Snapshot) -> Content:
         where = dict(m.split("@", 1) for m in o.mappings if "@" in m)
-        parts: list = [("mapped into ", "$text-secondary")]
+        lang = self.lang
+        parts: list = [(tr("shm_mapped_into", lang), "$text-secondary")]
         if not o.mapped_by:
-            parts.append(("nobody", "italic $text-muted"))
+            parts.append((tr("shm_nobody", lang), "italic $text-muted"))
         for name in o.mapped_by:
             wrote = self.changed and any(w == name for w, _ in self.writers)
             parts += [("▣ " + name, "b $text-accent"),
                       (f"\u00a0@{_addr(where[name])}" if name in where else "", "$text-muted"),
-                      (" ✎ wrote" if wrote else "", "b $text-warning"), "   "]
+                      (tr("shm_wrote", lang) if wrote else "", "b $text-warning"), "   "]
         others = [p.name for p in snapshot.processes
                   if p.name not in o.mapped_by and p.state not in (EXITED, ZOMBIE)]
         if others:
-            parts.append((f"  not mapped: {', '.join(others)}", "$text-muted"))
+            parts.append((tr("shm_not_mapped", lang, names=", ".join(others)), "$text-muted"))
         return Content.assemble(*parts)
 
     def _fields(self, o: RegionState, flds: list[Field]) -> Content:
         if not flds:
             return Content("")
+        lang = self.lang
         parts: list = []
         if o.slots:
             live = o.live_slots()
-            parts += [("ring ", "$text-secondary"), (f"{o.items} of {o.slots} filled", "b"),
+            parts += [(tr("shm_ring", lang), "$text-secondary"),
+                      (tr("shm_filled", lang, items=o.items, slots=o.slots), "b"),
                       "   "]
             for f in flds[:2]:
                 parts += [(f.label, f"b underline {f.style}"), " ", (f.value, f"b {f.style}"),
                           "   "]
-            parts.append(("slots ", f"b underline {FIELD_STYLES[2]}"))
+            parts.append((tr("shm_slots", lang), f"b underline {FIELD_STYLES[2]}"))
             for i, f in enumerate(flds[2:]):
                 parts += [("│ " if i else "", "$text-muted"),
                           (f.value, f"b {FIELD_STYLES[2]}" if live and live[i] else
                            "$text-muted"), " "]
-            parts.append(("  (n) free", "$text-muted"))
+            parts.append((tr("shm_n_free", lang), "$text-muted"))
             return Content.assemble(*parts)
         for f in flds:
             parts += [(f.label, f"b underline {f.style}"), " = ", (f.value, f"b {f.style}")]
             if f.note:
-                parts.append((f"  ({f.note})", "$text-muted"))
+                parts.append((f"  ({_note(f.note, lang)})" if lang == "en" else
+                              f"  （{_note(f.note, lang)}）", "$text-muted"))
             parts.append("   ")
         if o.layout == "counter" and o.increments:
             lost = o.lost or 0
             parts += ["\n", ("≈ ", "$text-warning"),
-                      (f"{o.increments} ++ reported by the processes", ""),
-                      (f"  ·  {lost} lost" if lost else "  ·  none lost",
+                      (tr("shm_reported", lang, n=o.increments), ""),
+                      (tr("shm_lost", lang, n=lost) if lost else tr("shm_none_lost", lang),
                        "b $text-error" if lost else "$text-success"),
-                      ("  (inferred: counts from the steps vs the counter in memory)",
-                       "$text-muted")]
+                      (tr("shm_inferred_counts", lang), "$text-muted")]
         return Content.assemble(*parts).rstrip()
 
     def _change(self, snapshot: Snapshot, known: bool) -> Content:
+        lang = self.lang
         n = len(self.changed)
         if not known or not snapshot.step:
             return Content("")
         if not n:
-            return Content.styled("no byte changed since the previous snapshot", "$text-muted")
-        what = words.count(n, "byte")
+            return Content.styled(tr("shm_no_change", lang), "$text-muted")
+        changed = (f"{words.count(n, 'byte')} changed" if lang == "en"
+                   else tr("shm_n_changed", lang, n=n))
         if self.writers:
             who = ", ".join(f"{p} ({a})" for p, a in self.writers)
             return Content.assemble(("▲ ", "b $text-warning"),
-                                    (f"{what} changed", "b"), f" at step {snapshot.step}: ",
+                                    (changed, "b"), tr("shm_at_step", lang, step=snapshot.step),
                                     (who, "b $text-accent"),
-                                    (" stored it: no system call", ""))
-        return Content.assemble(("▲ ", "b $text-warning"), (f"{what} changed", "b"),
-                                f" during step {snapshot.step} (written by a process that "
-                                "maps it, not by this step's call)")
+                                    (tr("shm_stored_it", lang), ""))
+        return Content.assemble(("▲ ", "b $text-warning"), (changed, "b"),
+                                tr("shm_during_step", lang, step=snapshot.step))
 
     def _details(self, o: RegionState) -> Content:
         return Content("")
@@ -450,6 +459,25 @@ def _put(widget: Static, content: Content) -> None:
     """Show content; an empty part takes no row."""
     widget.display = bool(content.plain)
     widget.update(content)
+
+
+_NOTES = {"items ever put": "shm_note_put", "items ever taken": "shm_note_taken",
+          "free": "shm_note_free", "up to the first NUL": "shm_note_nul"}
+_NOTE_LONG = re.compile(r"C long at byte (\d+)")
+_NOTE_STRING = re.compile(r"(\d+) chars \+ NUL at byte (\d+)")
+
+
+def _note(note: str, lang: str) -> str:
+    """A field's note (English in the Field) in `lang`."""
+    if lang == "en":
+        return note
+    if note in _NOTES:
+        return tr(_NOTES[note], lang)
+    if m := _NOTE_LONG.fullmatch(note):
+        return tr("shm_note_long", lang, at=m[1])
+    if m := _NOTE_STRING.fullmatch(note):
+        return tr("shm_note_string", lang, n=m[1], at=m[2])
+    return note
 
 
 def _addr(a: str) -> str:
@@ -476,25 +504,26 @@ class FileView(Static):
         self.border_title = f"file {oid}"
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = lang_of(self)
+        self.border_title = tr("file_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         self.set_class(not isinstance(o, FileState) or o.size is None, "-unborn")
         if not isinstance(o, FileState):
             self.border_subtitle = ""
-            self.update(Content.styled("not created yet", "italic"))
+            self.update(Content.styled(tr("not_created", lang, when=""), "italic"))
             return
         self.border_subtitle = (o.path or "").rsplit("/", 1)[-1]
         lines = []
         if o.size is None:
-            lines.append(Content.styled("not created yet", "italic"))
+            lines.append(Content.styled(tr("not_created", lang, when=""), "italic"))
         else:
-            lines.append(Content.assemble((str(o.size), "b"), " bytes",
+            lines.append(Content.assemble((str(o.size), "b"), tr("shm_bytes", lang),
                                           (f"  ·  sha256 {o.content}…" if o.content else "",
                                            "$text-muted")))
         if o.copies:
             lines.append(Content.assemble(
-                ("copies on the way here: ", "$text-secondary"), (str(o.copies), "b $text-warning"),
-                f"  ({o.copied} bytes moved, {o.elapsed_us} µs copying, measured by the "
-                "processes)"))
+                (tr("file_copies", lang), "$text-secondary"), (str(o.copies), "b $text-warning"),
+                tr("file_moved", lang, copied=o.copied, us=o.elapsed_us)))
             for k, hop in enumerate(o.route, 1):
                 lines.append(Content.styled(f" {k}. {hop}", "$text-muted"))
         body = Content("\n").join(lines)

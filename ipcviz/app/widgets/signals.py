@@ -31,6 +31,9 @@ from ...model.snapshot import (
     Snapshot,
 )
 from ...scenario.model import Scenario, Step
+from ..i18n import TEXTS as _TEXT_KEYS
+from ..i18n import cells as _cells
+from ..i18n import lang_of, tr
 from .sources import sources_content
 
 STD_LAST = 31  # standard signals are 1..31; SIGRTMIN..SIGRTMAX follow
@@ -85,7 +88,17 @@ def any_set(s: Signals | None) -> bool:
     return bool(s and any(sets_of(s).values()))
 
 
-def signal_summary(s: Signals, delivered: set[str] = frozenset()) -> Content:
+def set_label(label: str, lang: str = "en") -> str:
+    """A set's name ('pending', ...) in `lang`."""
+    return label if lang == "en" else tr(f"sig_set_{label}", lang)
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal cells (wide characters take two)."""
+    return text + " " * max(width - _cells(text), 0)
+
+
+def signal_summary(s: Signals, delivered: set[str] = frozenset(), lang: str = "en") -> Content:
     """One line: 'pending USR1 · blocked USR1 · caught INT,TERM' (empty sets left out)."""
     parts: list[Content] = []
     for label, style in SETS:
@@ -95,9 +108,9 @@ def signal_summary(s: Signals, delivered: set[str] = frozenset()) -> Content:
         items = Content(",").join(
             Content.styled(short(n), f"{style} {HIGHLIGHT}" if n in delivered else style)
             for n in names)
-        parts.append(Content.assemble((f"{label} ", "$text-muted"), items))
+        parts.append(Content.assemble((f"{set_label(label, lang)} ", "$text-muted"), items))
     if not parts:
-        return Content.styled("signals: all sets empty (default)", "$text-muted")
+        return Content.styled(tr("sig_all_empty", lang), "$text-muted")
     return Content.styled(" · ", "$text-muted").join(parts)
 
 
@@ -113,7 +126,8 @@ def _ticks(first: int, last: int) -> str:
     return "".join(row)
 
 
-def signal_grid(s: Signals, width: int, delivered: set[str] = frozenset()) -> Content:
+def signal_grid(s: Signals, width: int, delivered: set[str] = frozenset(),
+                lang: str = "en") -> Content:
     """The signal sets as a grid: one row per set, one cell per signal number 1..31, a cell
     for the real-time range (● when any of SIGRTMIN..SIGRTMAX is in the set) and the names.
 
@@ -125,10 +139,11 @@ def signal_grid(s: Signals, width: int, delivered: set[str] = frozenset()) -> Co
     lines: list[Content] = []
     for first, last in blocks:
         rt = last == STD_LAST
-        head = "signal".ljust(LABEL) + _ticks(first, last) + (" rt" if rt else "")
+        head = _pad(tr("sig_head", lang), LABEL) + _ticks(first, last) + (" rt" if rt else "")
         lines.append(Content.styled(head, "$text-muted"))
         for label, style in SETS:
-            cells: list[tuple[str, str] | str] = [(label.ljust(LABEL), "$text-muted")]
+            cells: list[tuple[str, str] | str] = [(_pad(set_label(label, lang), LABEL),
+                                                   "$text-muted")]
             for n in range(first, last + 1):
                 on = n in nums[label]
                 cell_style = style if on else "$text-muted"
@@ -146,7 +161,7 @@ def signal_grid(s: Signals, width: int, delivered: set[str] = frozenset()) -> Co
                     cells.append((f" {names}", style))
             lines.append(Content.assemble(*cells))
     lines.append(Content.styled(
-        f"SigQ {s.queued}/{s.queue_limit}: signals queued for this user", "$text-muted"))
+        tr("sig_queued", lang, queued=s.queued, limit=s.queue_limit), "$text-muted"))
     return Content("\n").join(lines)
 
 
@@ -321,15 +336,56 @@ def deliveries(snapshot: Snapshot, scenario: Scenario | None = None) -> list[Del
     return out
 
 
-def delivery_content(d: Delivery) -> Content:
+_FATE_N = re.compile(r"handler ran (\d+)×")
+_FAILED = re.compile(r"kill\(\) failed: (.*)")
+
+
+def fate_words(fate: str, lang: str = "en") -> str:
+    """A Delivery's fate (English in the Delivery) in `lang`."""
+    if lang == "en":
+        return fate
+    if fate.startswith("was pending; "):
+        return tr("sig_was_pending", lang, fate=fate_words(fate.removeprefix("was pending; "),
+                                                           lang))
+    if f"sig_fate_{fate}" in _TEXT_KEYS:
+        return tr(f"sig_fate_{fate}", lang)
+    if m := _FATE_N.fullmatch(fate):
+        return tr("sig_handler_n", lang, n=m[1])
+    if m := _FAILED.fullmatch(fate):
+        return tr("sig_failed", lang, errno=m[1])
+    return fate
+
+
+def via_words(via: str, lang: str = "en") -> str:
+    """A Delivery's 'via' in `lang`: call names stay, the few words around them do not."""
+    if lang == "en":
+        return via
+    if via.startswith("typed "):
+        return tr("sig_typed", lang, keys=via.removeprefix("typed "))
+    if via == "write() with no reader":
+        return tr("sig_no_reader", lang)
+    return via
+
+
+def origin_words(origin: str, lang: str = "en") -> str:
+    if lang == "en" or origin not in ("terminal", "kernel"):
+        return origin
+    return tr(f"sig_{origin}", lang)
+
+
+def delivery_content(d: Delivery, lang: str = "en") -> Content:
     """'↯ SIGUSR1: parent ─kill()→ child (handler ran)', the signal and the fate in bold."""
-    via = f" ─{d.via}→ " if d.via else " ─→ "
+    via = f" ─{via_words(d.via, lang)}→ " if d.via else " ─→ "
     fate_style = ("b $text-error" if "killed" in d.fate or "failed" in d.fate
                   else "b $text-warning" if d.fate.startswith(("pending", "stopped"))
                   else "b $text-success")
-    return Content.assemble(("↯ ", "b $text-accent"), (d.signal, "b $text-accent"), ": ",
-                            (d.origin, "b"), (via, "$text-accent"), (d.receiver, "b"),
-                            " (", (d.fate, fate_style), ")")
+    if lang == "en":
+        return Content.assemble(("↯ ", "b $text-accent"), (d.signal, "b $text-accent"), ": ",
+                                (d.origin, "b"), (via, "$text-accent"), (d.receiver, "b"),
+                                " (", (d.fate, fate_style), ")")
+    return Content.assemble(("↯ ", "b $text-accent"), (d.signal, "b $text-accent"), "：",
+                            (origin_words(d.origin, lang), "b"), (via, "$text-accent"),
+                            (d.receiver, "b"), "（", (fate_words(d.fate, lang), fate_style), "）")
 
 
 # -- the pseudo-terminal ---------------------------------------------------------------------
@@ -355,36 +411,39 @@ class PtyView(Static):
         self.border_title = f"pty {oid}"
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = lang_of(self)
+        self.border_title = tr("pty_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         self.set_class(o is None, "-unborn")
         if not isinstance(o, PtyState):
             self.border_subtitle = ""
-            self.update(Content.styled("not opened yet (openpty)", "italic"))
+            self.update(Content.styled(tr("pty_not_opened", lang), "italic"))
             return
         self.set_class(o.hung_up, "-hungup")
         self.border_subtitle = o.slave
         muted = "$text-muted"
         lines = [
-            Content.assemble(("master ", muted), (" ".join(o.master_holders) or "nobody", "b"),
-                             ("  the terminal's side: what is written here is typed", muted)),
-            Content.styled("  ▼ line discipline: ^C ^\\ ^Z become SIGINT SIGQUIT SIGTSTP "
-                           "for the foreground group", "$text-secondary"),
-            Content.assemble(("slave  ", muted), (" ".join(o.slave_holders) or "nobody", "b"),
+            Content.assemble(("master ", muted),
+                             (" ".join(o.master_holders) or tr("pty_nobody", lang), "b"),
+                             (tr("pty_master_side", lang), muted)),
+            Content.styled(tr("pty_discipline", lang), "$text-secondary"),
+            Content.assemble(("slave  ", muted),
+                             (" ".join(o.slave_holders) or tr("pty_nobody", lang), "b"),
                              (f"  {o.slave}", muted)),
         ]
         if o.controlling:
             lines.append(Content.assemble(
-                ("controlling terminal of ", muted), ", ".join(o.controlling),
-                (f"  (session leader {o.session_leader or '?'})", muted)))
+                (tr("pty_controlling", lang), muted), ", ".join(o.controlling),
+                (tr("pty_leader", lang, leader=o.session_leader or '?'), muted)))
         if o.foreground:
             lines.append(Content.assemble(
-                ("foreground group ", muted), (f"{o.foreground_pgid}: ", "b"),
+                (tr("pty_foreground", lang), muted), (f"{o.foreground_pgid}: ", "b"),
                 (", ".join(o.foreground), "b")))
         if o.hung_up:
-            lines.append(Content.styled("hung up: no master is open any more", "b $text-error"))
+            lines.append(Content.styled(tr("pty_hung_up", lang), "b $text-error"))
         for d in deliveries(snapshot, self.scenario):
             if d.origin == "terminal":
-                lines.append(delivery_content(d))
+                lines.append(delivery_content(d, lang))
         body = Content("\n").join(lines)
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
