@@ -209,16 +209,13 @@ def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
 
 
 def cmd_list(as_json: bool, out: TextIO) -> int:
-    from ..scenario import ScenarioError, entries
-
-    try:
-        items = entries()
-    except ScenarioError as err:
-        return _fail(str(err), EXIT_INPUT)
     from ..runtime.availability import unavailable
-    from ..scenario import load
+    from ..scenario.catalog import scan
 
-    why = {e.name: unavailable(load(e.path)) for e in items}
+    items, broken = scan(check=unavailable)  # each lesson loaded once
+    if broken:
+        return _fail(str(broken[0]), EXIT_INPUT)
+    why = {e.name: e.unavailable for e in items}
     if as_json:
         out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
                                "summary": e.summary, "steps": e.steps,

@@ -25,9 +25,17 @@ WAITS_ON: list[Callable[..., str | None]] = []
 MODULES = ["pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 
+_loaded = False
+
+
 def load_all() -> None:
+    """Import every mechanism's probe module (they register themselves), once."""
+    global _loaded
+    if _loaded:
+        return
     for name in MODULES:
         import_module(f"ipcviz.probe.{name}")
+    _loaded = True
 
 
 @cache
