@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import stat
 
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
@@ -21,6 +21,7 @@ from .. import words
 from ..i18n import lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
+from .objects import ObjectPanel
 
 OPEN_CALLS = ("open", "openat", "openat2")
 PATH_TAIL = 3  # components of the path shown (the whole path with sources on)
@@ -54,21 +55,12 @@ def at_the_door(o: FifoState, snapshot: Snapshot) -> list[tuple[str, str]]:
     return out
 
 
-class FifoView(Vertical):
+class FifoView(ObjectPanel):
     """Kernel-space box of one FIFO of the scenario."""
 
     DEFAULT_CSS = """
-    FifoView {
-        height: auto;
-        width: 1fr;
-        border: round $primary;
-        border-title-style: bold;
-        border-title-color: $text-primary;
-        padding: 0 1;
-    }
     FifoView.-full { border: heavy $error; }
     FifoView.-waiting { border: heavy $warning; }
-    FifoView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
     FifoView.-unborn > .fifo--flow, FifoView.-unborn > .fifo--door { display: none; }
     FifoView > .fifo--name { height: auto; }
     FifoView > .fifo--door { height: auto; }

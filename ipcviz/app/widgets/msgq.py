@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -34,6 +34,7 @@ from .. import words
 from ..i18n import lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
+from .objects import ObjectPanel
 
 SEND_ACTIONS = {"sysv_msgq": ("msgsnd",), "posix_mq": ("mq_send",)}
 RECEIVE_ACTIONS = {"sysv_msgq": ("msgrcv",), "posix_mq": ("mq_receive",)}
@@ -205,22 +206,12 @@ class MessageChain(Widget):
                         for b in self.boxes) or self.empty_text
 
 
-class QueueView(Vertical):
+class QueueView(ObjectPanel):
     """Kernel-space box of one message queue of the scenario (System V or POSIX)."""
 
     DEFAULT_CSS = """
-    QueueView {
-        height: auto;
-        width: 1fr;
-        border: round $primary;
-        border-title-style: bold;
-        border-title-color: $text-primary;
-        border-subtitle-color: $text-muted;
-        padding: 0 1;
-    }
+    QueueView { border-subtitle-color: $text-muted; }
     QueueView.-full { border: heavy $error; }
-    QueueView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
-    QueueView.-gone { border: dashed $foreground 40%; color: $text-muted; }
     QueueView.-gone > .msgq--flow, QueueView.-gone > .msgq--gauge,
     QueueView.-unborn > .msgq--flow, QueueView.-unborn > .msgq--gauge { display: none; }
     QueueView > .msgq--flow { height: auto; }

@@ -12,6 +12,7 @@ from dataclasses import fields
 from importlib import import_module
 
 from textual.content import Content
+from textual.containers import Vertical
 from textual.widgets import Static
 
 from ...model import provenance
@@ -29,6 +30,26 @@ def load_views() -> None:
         except ModuleNotFoundError as err:
             if err.name != f"{__package__}.{name}":
                 raise
+
+
+class ObjectPanel(Vertical):
+    """The box every kernel-object panel is drawn in: one look for all mechanisms.
+
+    A subclass adds its own states (full, waiting, deadlock...) and inner layout; its
+    DEFAULT_CSS wins over this one where both say something."""
+
+    DEFAULT_CSS = """
+    ObjectPanel {
+        height: auto;
+        width: 1fr;
+        border: round $primary;
+        border-title-style: bold;
+        border-title-color: $text-primary;
+        padding: 0 1;
+    }
+    ObjectPanel.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    ObjectPanel.-gone { border: dashed $foreground 40%; color: $text-muted; }
+    """
 
 
 class GenericObjectView(Static):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import RenderResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -15,6 +15,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import lang_of, tr
 from .sources import sources_content
+from .objects import ObjectPanel
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 
@@ -59,21 +60,11 @@ class PipeBar(Widget):
         return Content.styled("\n".join([text] * rows), self.get_visual_style(cls))
 
 
-class PipeView(Vertical):
+class PipeView(ObjectPanel):
     """Kernel-space box of one pipe of the scenario."""
 
     DEFAULT_CSS = """
-    PipeView {
-        height: auto;
-        width: 1fr;
-        border: round $primary;
-        border-title-style: bold;
-        border-title-color: $text-primary;
-        padding: 0 1;
-    }
     PipeView.-full { border: heavy $error; }
-    PipeView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
-    PipeView.-gone { border: dashed $foreground 40%; color: $text-muted; }
     PipeView.-gone > .pipe--flow, PipeView.-gone > .pipe--numbers { display: none; }
     PipeView.-unborn > .pipe--flow { display: none; }
     PipeView > .pipe--numbers { height: auto; }

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Digits, Static
@@ -31,6 +31,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import cells, lang_of, tr
 from .sources import sources_content
+from .objects import ObjectPanel
 
 MAX_TOKENS = 12
 KERNEL_EDGE = "waits for"
@@ -144,23 +145,13 @@ class WaitForGraph(Widget):
         return Content("\n").join([*rows, legend])
 
 
-class SemView(Vertical):
+class SemView(ObjectPanel):
     """Kernel-space box of one semaphore (POSIX named or System V)."""
 
     DEFAULT_CSS = """
-    SemView {
-        height: auto;
-        width: 1fr;
-        border: round $primary;
-        border-title-style: bold;
-        border-title-color: $text-primary;
-        border-subtitle-color: $text-muted;
-        padding: 0 1;
-    }
+    SemView { border-subtitle-color: $text-muted; }
     SemView.-waiting { border: heavy $error 70%; }
     SemView.-deadlock { border: heavy $error; border-title-color: $text-error; }
-    SemView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
-    SemView.-gone { border: dashed $foreground 40%; color: $text-muted; }
     SemView.-gone > .sem--top, SemView.-unborn > .sem--top { display: none; }
     SemView > .sem--top { height: auto; }
     SemView .sem--value {

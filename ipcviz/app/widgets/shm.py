@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from textual.containers import Vertical
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -35,6 +34,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import lang_of, tr
 from .sources import sources_content
+from .objects import ObjectPanel
 
 # Steps that change a region's bytes (plain stores into memory, or read() into it).
 WRITES = {"store", "increment", "put", "get", "produce", "consume", "read_into"}
@@ -235,22 +235,12 @@ class ByteGrid(Widget):
         return " ".join(f"{b:02x}" for b in data[:self._rows(WIDE) * WIDE])
 
 
-class RegionView(Vertical):
+class RegionView(ObjectPanel):
     """Kernel-space box of one shared memory region (POSIX shm_open or System V shmget)."""
 
     DEFAULT_CSS = """
-    RegionView {
-        height: auto;
-        width: 1fr;
-        border: round $primary;
-        border-title-style: bold;
-        border-title-color: $text-primary;
-        border-subtitle-color: $text-muted;
-        padding: 0 1;
-    }
+    RegionView { border-subtitle-color: $text-muted; }
     RegionView.-changed { border: round $warning; }
-    RegionView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
-    RegionView.-gone { border: dashed $foreground 40%; color: $text-muted; }
     RegionView.-gone > ByteGrid, RegionView.-unborn > ByteGrid,
     RegionView.-gone > .shm--fields, RegionView.-unborn > .shm--fields,
     RegionView.-unborn > .shm--maps { display: none; }
