@@ -176,6 +176,24 @@ class Sampler:
             self.signal_cache[key] = cached
         return cached
 
+    # -- quick looks (the conductor polls these every millisecond while a step settles) --
+
+    def stat(self, pid: int) -> procfs.Stat:
+        """/proc/PID/stat through the kept ProcDir: a pread, no path lookup, no open."""
+        try:
+            return procfs.parse_stat(self._procdir(pid).read("stat"))
+        except procfs.NoSuchProcess:
+            self._forget(pid)
+            raise
+
+    def syscall(self, pid: int) -> procfs.SyscallState:
+        """/proc/PID/syscall through the kept ProcDir."""
+        try:
+            return procfs.parse_syscall(self._procdir(pid).read("syscall"))
+        except procfs.NoSuchProcess:
+            self._forget(pid)
+            raise
+
     def _procdir(self, pid: int) -> procfs.ProcDir:
         pd = self.procdirs.get(pid)
         if pd is None:

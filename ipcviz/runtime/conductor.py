@@ -266,10 +266,10 @@ class Run:
     def _asleep_in(self, pid: int, calls: tuple[str, ...], fd: int | None) -> bool:
         """The kernel shows `pid` asleep inside one of `calls` (on `fd`, if given)."""
         try:
-            stat = procfs.read_stat(pid)
+            stat = self._sampler.stat(pid)
             if stat.state not in ("S", "D"):
                 return False
-            sc = procfs.read_syscall(pid)
+            sc = self._sampler.syscall(pid)
         except procfs.NoSuchProcess:
             return False
         if sc.running or sc.number not in syscalls.numbers(*calls):
@@ -283,7 +283,7 @@ class Run:
         if tr.reaped:
             return True
         try:
-            stat = procfs.read_stat(tr.pid)
+            stat = self._sampler.stat(tr.pid)
         except procfs.NoSuchProcess:
             return True
         if stat.state == "Z" and stat.exit_code is not None:
@@ -304,7 +304,7 @@ class Run:
 
     def _state_letter(self, pid: int) -> str | None:
         try:
-            return procfs.read_stat(pid).state
+            return self._sampler.stat(pid).state
         except procfs.NoSuchProcess:
             return None
 
@@ -469,9 +469,14 @@ class Run:
         self._wait(dealt_with, deadline, f"{sig} to reach '{target}'")
 
     def _settle(self, deadline: float) -> None:
-        """Wait until every blocked call has returned or is asleep again."""
+        """Wait until every blocked call has returned or is asleep again.
+
+        While some are busy only those are looked at again (64 processes, a look every
+        millisecond); when none is, one more look at all of them confirms it."""
+        busy: list[str] = []
         while True:
             self._pump(0)
+            suspects = set(busy) if busy else None  # None: everyone
             busy = []
             for name, k in list(self._in_flight.items()):
                 res = self._results.get(k)
@@ -482,6 +487,8 @@ class Run:
                     self._record(st, res)
                     self._log.append(self._log_entry(st, RETURNED if res["t"] == "done"
                                                      else FAILED, res, late=True))
+                elif suspects is not None and name not in suspects:
+                    continue  # asleep at the last look; the full look confirms it
                 elif self._peers[name].closed and self._ended(name):
                     del self._in_flight[name]
                     ex = tr.exit
@@ -495,9 +502,12 @@ class Run:
                     continue
                 else:
                     busy.append(name)
-            for name, tr in self._tracked.items():
-                if name not in self._in_flight and not self._quiet(name):
+            for name in self._tracked:
+                if (suspects is None or name in suspects) and name not in self._in_flight \
+                        and not self._quiet(name):
                     busy.append(name)
+            if not busy and suspects is not None:
+                continue  # the busy ones are quiet now: look at everyone once more
             if not busy:
                 # Everyone is quiet, so all they sent (a handler's report) is written:
                 # read it before the snapshot, and look again if anything came.
