@@ -92,12 +92,14 @@ async def step_to(pilot, n: int, timeout: float = 10.0) -> None:
 
 
 def text_of(widget) -> str:
-    """The plain text a Static-like widget shows (children included)."""
+    """The plain text a Static-like or line-drawn widget shows (children included)."""
     from textual.widgets import Static
 
     parts = []
     if isinstance(widget, Static):
         parts.append(str(widget.content))
+    elif callable(getattr(widget, "plain", None)):  # drawn line by line (widgets/lines.py)
+        parts.append(widget.plain())
     for child in widget.query(Static):
         if child is not widget:
             parts.append(str(child.content))

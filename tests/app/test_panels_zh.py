@@ -137,8 +137,8 @@ async def test_process_table_in_chinese():
         table = pilot.app.query_one(ProcessTable)
         table.show(snap)
         await pilot.pause()
-        text = str(table.content)
+        text = table.plain()
         assert f"{len(snap.processes)} 个进程：" in text
         pilot.app.lang = "en"
         table.show(snap)  # the language is part of what it last drew: redrawn
-        assert f"{len(snap.processes)} processes: " in str(table.content)
+        assert f"{len(snap.processes)} processes: " in table.plain()

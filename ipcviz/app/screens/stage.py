@@ -48,6 +48,7 @@ SPEEDS: tuple[tuple[float, str], ...] = (
 DEFAULT_SPEED = 1
 MAX_PENDING = 3  # key presses remembered while a step runs
 SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
+HISTORY_FRAME = 1 / 30  # fastest replay of history: one snapshot per 1/30 s
 
 
 class StageScreen(Screen):
@@ -114,6 +115,7 @@ class StageScreen(Screen):
         self._play_timer = None
         self.guesses: dict[int, int | None] = {}  # quiz step -> the class's guess (None: skipped)
         self.asking = False  # a quiz question is up: the step runs when it is answered
+        self._shown_views: list | None = None
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -139,9 +141,9 @@ class StageScreen(Screen):
                     for obj in self.scenario.objects:
                         yield view_for(obj.kind, obj.name, self.scenario, id=f"obj-{obj.name}")
             with Vertical(id="side"):
-                with VerticalScroll(id="code-box") as box:
-                    box.border_title = tr("code_box", lang)
-                    yield CodeView(self.scenario, id="code")
+                code = CodeView(self.scenario, id="code")
+                code.border_title = tr("code_box", lang)
+                yield code
                 log = SyscallLog(id="log")
                 log.border_title = tr("log_box", lang)
                 yield log
@@ -408,18 +410,22 @@ class StageScreen(Screen):
             self.query_one("#narration", Narration).show(
                 snap, self.scenario.title_in(lang), lang, self._narration(snap, lang))
             self._show_quiz(snap)
-            for card in self.query(ProcessCard):
-                card.show(snap, sources)
-            for table in self.query(ProcessTable):
-                table.show(snap, sources)
-            for view in self.query(".object-view"):
+            for view in self._views():
                 view.show(snap, sources)
-            line = self.query_one("#code", CodeView).show(snap)
-            if line is not None:
-                box = self.query_one("#code-box")
-                self.call_after_refresh(box.scroll_to, y=max(line - 2, 0), animate=False)
+            code = self.query_one("#code", CodeView)
+            line = code.show(snap)
+            if line is not None and not code.shows_line(line):
+                code.scroll_to(y=max(code.row_of(line) - 2, 0), animate=False, immediate=True)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
             self._refresh_status()
+
+    def _views(self) -> list:
+        """Cards (or the table) and object views: composed once, so looked up once (a
+        query walks the whole screen, a cost paid at every snapshot otherwise)."""
+        if self._shown_views is None:
+            self._shown_views = [*self.query(ProcessCard), *self.query(ProcessTable),
+                                 *self.query(".object-view")]
+        return self._shown_views
 
     def _narration(self, snap: Snapshot, lang: str) -> str | None:
         """The step's narration in `lang`; None: the snapshot's own (English) text."""
@@ -471,7 +477,7 @@ class StageScreen(Screen):
         lang = self.app.lang
         self.query_one("#user").border_title = tr("user_space", lang)
         self.query_one("#kernel").border_title = tr("kernel_space", lang)
-        self.query_one("#code-box").border_title = tr("code_box", lang)
+        self.query_one("#code").border_title = tr("code_box", lang)
         self.query_one("#log").border_title = tr("log_box", lang)
         if self.shown is None:
             self.query_one("#narration", Narration).update(
@@ -518,11 +524,20 @@ class StageScreen(Screen):
         self._refresh_status()
         self._play_tick()
 
-    def _schedule_play(self) -> None:
+    def _schedule_play(self, replaying: bool = False) -> None:
         self._refresh_status()
         if self._play_timer is not None:
             self._play_timer.stop()
-        self._play_timer = self.set_timer(max(SPEEDS[self.speed][0], 0.02), self._play_tick)
+            self._play_timer = None
+        pause = SPEEDS[self.speed][0]
+        if replaying:  # history has no step to wait for: at most one snapshot a frame
+            pause = max(pause, HISTORY_FRAME)
+        if pause == 0:
+            # Fastest: the next step starts now, in its worker thread, while this
+            # snapshot is drawn; the screen shows the newest snapshot at each frame.
+            self.call_later(self._play_tick)
+        else:
+            self._play_timer = self.set_timer(pause, self._play_tick)
 
     def _play_tick(self) -> None:
         self._play_timer = None
@@ -531,7 +546,7 @@ class StageScreen(Screen):
         if self.viewing < len(self.history) - 1:
             self.viewing += 1  # replaying history first, then live steps
             self._show()
-            self._schedule_play()
+            self._schedule_play(replaying=True)
         elif self.finished:
             self._stop_playing()
             self._refresh_status()

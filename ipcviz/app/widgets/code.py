@@ -3,31 +3,36 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
+from .lines import LineScroll
 from .process_table import MANY
 
 
-class CodeView(Static):
+class CodeView(LineScroll):
+    """Drawn line by line: a step moves the marker, and only the lines it left and reached
+    are rendered again (a crowd lesson's main program has a line per step)."""
+
     DEFAULT_CSS = """
-    CodeView { height: auto; width: auto; min-width: 100%; padding: 0 1; text-wrap: nowrap; }
+    CodeView { padding: 0 1; }
     """
 
     def __init__(self, scenario: Scenario, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.scenario = scenario
+        # Rows by (number, text, look): a lesson's rows are few, and a step changes the
+        # look of two or three of them.
+        self._made: dict[tuple[str, str, str], Content] = {}
 
     def show(self, snapshot: Snapshot) -> int | None:
         """Draw the programs; returns the line of the step just run (to scroll it into view).
 
         With many processes (a crowd lesson) only the programs of the processes this step
         involved are drawn: the one that ran it and any it woke."""
-        blocks: list[Content] = []
+        rows: list[Content] = []
         current: int | None = None
-        y = 0
         specs = self.scenario.processes
         if len(specs) > MANY:
             involved = {snapshot.process} | {
@@ -35,28 +40,35 @@ class CodeView(Static):
             specs = tuple(sp for sp in specs if sp.name in involved)
             note = Content.styled(f"{len(self.scenario.processes)} processes: the programs "
                                   "of this step's processes", "$text-muted")
-            blocks.append(note)
-            y = 1
+            rows.append(note)
         for spec in specs:
             p = snapshot.process_named(spec.name)
             last = p.step if p else None
-            rows = [Content.styled(f"{spec.name}:", "b $text-secondary")]
+            rows.append(Content.styled(f"{spec.name}:", "b $text-secondary"))
             for number, lines in words.program_of(self.scenario, spec.name):
                 done = last is not None and number <= last
                 for i, line in enumerate(lines):
                     num = f"{number:>2} " if i == 0 else "   "
                     if number == snapshot.step and i == 0 and current is None:
-                        current = y + len(rows)
-                    if number == last and number == snapshot.step:
-                        rows.append(Content.assemble(("▶", "b $text-accent"), (num, "b"),
-                                                     (line, "b reverse $accent")))
-                    elif number == last:
-                        rows.append(Content.assemble(("›", "b $text-secondary"), (num, "b"),
-                                                     (line, "b underline")))
-                    else:
-                        style = "" if done else "$text-muted"
-                        rows.append(Content.assemble(" ", (num, "$text-muted"), (line, style)))
-            blocks.append(Content("\n").join(rows))
-            y += len(rows)
-        self.update(Content("\n").join(blocks))
+                        current = len(rows)
+                    kind = (NOW if number == last and number == snapshot.step else
+                            LAST if number == last else DONE if done else TODO)
+                    key = (num, line, kind)
+                    row = self._made.get(key)
+                    if row is None:
+                        row = self._made[key] = _row(num, line, kind)
+                    rows.append(row)
+        self.set_lines(rows)
         return current
+
+
+NOW, LAST, DONE, TODO = "now", "last", "done", "todo"  # a code line's look
+
+
+def _row(num: str, line: str, kind: str) -> Content:
+    if kind == NOW:  # the step just run, by this process
+        return Content.assemble(("▶", "b $text-accent"), (num, "b"), (line, "b reverse $accent"))
+    if kind == LAST:  # this process's last step, run earlier
+        return Content.assemble(("›", "b $text-secondary"), (num, "b"), (line, "b underline"))
+    return Content.assemble(" ", (num, "$text-muted"), (line, "" if kind == DONE else
+                                                      "$text-muted"))

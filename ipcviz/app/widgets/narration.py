@@ -8,6 +8,7 @@ from textual.widgets import Static
 from ...model.snapshot import BLOCKED, FAILED, KILLED, Snapshot
 from .. import words
 from ..i18n import tr, wrap_cjk
+from .lines import update_static
 
 
 class Narration(Static):
@@ -48,7 +49,7 @@ class Narration(Static):
         if checks:
             lines.append(Content.assemble((tr("checked", lang), "$text-muted"),
                                           Content("   ").join(checks)))
-        self.update(Content("\n").join(lines))
+        update_static(self, Content("\n").join(lines))
 
 
 def _outcome_style(snapshot: Snapshot) -> str:

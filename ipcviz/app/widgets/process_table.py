@@ -1,25 +1,25 @@
 """User space as a table, one line per process: for lessons with many processes.
 
 Sixty-four cards neither fit a projector nor draw fast; one line each says the same
-things (state in words and colour, the call it sleeps in, its fds) and is one widget to
-redraw per snapshot.
+things (state in words and colour, the call it sleeps in, its fds).  Drawn line by line
+(LineBlock): a step that wakes one process redraws that process's line and the summary.
 """
 
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
 from ..i18n import lang_of, tr
+from .lines import LineBlock
 from .process_card import STATE_MARK, STATE_STYLE
 
 MANY = 16  # above this many processes the stage shows this table instead of cards
 
 
-class ProcessTable(Static):
+class ProcessTable(LineBlock):
     DEFAULT_CSS = """
     ProcessTable { height: auto; width: 1fr; padding: 0 1; }
     """
@@ -28,7 +28,7 @@ class ProcessTable(Static):
         super().__init__(id=id)
         self.scenario = scenario
         self._drawn: tuple | None = None
-        self._lines_drawn = -1
+        self._rows: dict[tuple, Content] = {}
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
         lang = lang_of(self)
@@ -38,22 +38,20 @@ class ProcessTable(Static):
         self._drawn = key
         by_name = {p.name: p for p in snapshot.processes}
         width = max(len(s.name) for s in self.scenario.processes)
+        rows: dict[tuple, Content] = {}
         lines: list[Content] = []
         for spec in self.scenario.processes:
             p = by_name.get(spec.name)
-            current = snapshot.process == spec.name
-            name = Content.styled(f"{spec.name:<{width}}", "b reverse" if current else "b")
-            if p is None:
-                lines.append(Content.assemble(name, (tr("pt_not_forked", lang), "$text-muted")))
-                continue
-            state = Content.styled(f"{STATE_MARK.get(p.state, ' ')} "
-                                   f"{words.state_words(p, snapshot, lang)}",
-                                   STATE_STYLE.get(p.state, ""))
-            fds = " ".join(words.fd_words(f, lang) for f in p.fds if not words.is_plumbing(f))
-            parts = [name, f"  {p.pid:>7}  ", state]
-            if fds:
-                parts += [(tr("pt_fds", lang), "$text-muted"), fds]
-            lines.append(Content.assemble(*parts))
+            waits = snapshot.object_named(p.waits_on) if p and p.waits_on else None
+            key = (spec.name, p, snapshot.process == spec.name, lang,
+                   waits.kind if waits else None)
+            try:
+                line = rows[key] = self._rows.get(key) or self._line(
+                    spec.name, width, p, key[2], snapshot, lang)
+            except TypeError:  # something unhashable in the process: drawn every time
+                line = self._line(spec.name, width, p, key[2], snapshot, lang)
+            lines.append(line)
+        self._rows = rows  # a step changes a line or two: the others are kept as they were
         counts: dict[str, int] = {}
         for p in snapshot.processes:
             counts[p.state] = counts.get(p.state, 0) + 1
@@ -63,8 +61,22 @@ class ProcessTable(Static):
                               "$text-muted")
         # One line per process of the scenario, whatever happens: the height never changes
         # after the first draw, so the screen need not be laid out again (the costly part).
-        self.update(Content("\n").join([head, *lines]), layout=self._lines_drawn != len(lines))
-        self._lines_drawn = len(lines)
+        self.set_lines([head, *lines])
+
+    @staticmethod
+    def _line(name: str, width: int, p, current: bool, snapshot: Snapshot,
+              lang: str) -> Content:
+        label = Content.styled(f"{name:<{width}}", "b reverse" if current else "b")
+        if p is None:
+            return Content.assemble(label, (tr("pt_not_forked", lang), "$text-muted"))
+        state = Content.styled(f"{STATE_MARK.get(p.state, ' ')} "
+                               f"{words.state_words(p, snapshot, lang)}",
+                               STATE_STYLE.get(p.state, ""))
+        fds = " ".join(words.fd_words(f, lang) for f in p.fds if not words.is_plumbing(f))
+        parts = [label, f"  {p.pid:>7}  ", state]
+        if fds:
+            parts += [(tr("pt_fds", lang), "$text-muted"), fds]
+        return Content.assemble(*parts)
 
 
 def _state(state: str, lang: str) -> str:

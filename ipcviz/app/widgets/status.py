@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ..i18n import tr
+from .lines import update_static
 
 
 class StatusBar(Static):
@@ -43,4 +44,4 @@ class StatusBar(Static):
             parts += [(tr("busy", lang), "$text-warning")]
         if sources:
             parts += [(tr("sources_shown", lang), "$text-accent")]
-        self.update(Content.assemble(*parts))
+        update_static(self, Content.assemble(*parts), fixed=True)  # always one row
