@@ -34,6 +34,7 @@ from .. import words
 from ..i18n import lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
+from .lines import update_static
 from .objects import ObjectPanel
 
 SEND_ACTIONS = {"sysv_msgq": ("msgsnd",), "posix_mq": ("mq_send",)}
@@ -46,6 +47,7 @@ BOX_MIN, BOX_MAX = 6, 14  # inner width of a box, in cells
 GAP = 1  # cells between two boxes
 BOX_ROWS = 4
 MAX_BOXES = 24  # drawn; the rest of a long queue is one "+N more" box (the stage scrolls)
+MANY_AT_AN_END = 6  # more senders (receivers) than this: the end shows counts, not names
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,13 @@ class MessageChain(Widget):
         self.empty_text = "(empty)"
 
     def set_boxes(self, boxes: list[Box], empty_text: str = "(empty)") -> None:
+        width = self.size.width
+        rows = self.get_content_height(self.size, self.size, width) if width else -1
         self.boxes = list(boxes)
         self.empty_text = empty_text
-        self.refresh(layout=True)
+        # A new layout of the screen only when the chain needs more or fewer rows.
+        self.refresh(layout=not width or
+                     self.get_content_height(self.size, self.size, width) != rows)
 
     def _inner(self) -> int:
         want = max((max(len(b.label(self.family)) + 2, len(b.text), len(f"{b.size} B"))
@@ -282,8 +288,8 @@ class QueueView(ObjectPanel):
                     else "")
             self.border_subtitle = ""
             chain.set_boxes([])
-            numbers.update(Content.styled(tr("not_created", lang, when=when), "italic"))
-            details.update("")
+            update_static(numbers, Content.styled(tr("not_created", lang, when=when), "italic"))
+            update_static(details, Content(""))
             return
         self.state = o
         gone = not o.present and (isinstance(o, SysvQueueState) or o.messages is None)
@@ -295,13 +301,13 @@ class QueueView(ObjectPanel):
         self._ends(o, snapshot)
         full = self._gauge(o)
         self.set_class(full and not gone, "-full")
-        numbers.update(self._removed(o) if gone else self._numbers(o, full))
+        update_static(numbers, self._removed(o) if gone else self._numbers(o, full))
         body = self._details(o, snapshot, gone)
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
             src = sources_content(provenance.for_object(o, None, pids))
             body = Content("\n").join([body, src]) if body.plain else src
-        details.update(body)
+        update_static(details, body)
 
     def _previous(self, snapshot: Snapshot, o) -> tuple | None:
         """What this queue held at the snapshot before this one (None: not known)."""
@@ -333,12 +339,23 @@ class QueueView(ObjectPanel):
         send, receive = CALLS.get(self.family, ("send", "receive"))
         out_end = self.query_one(".msgq--end.-out", Static)
         in_end = self.query_one(".msgq--end.-in", Static)
-        out_end.update(self._end(f"◀ {receive}", self.receivers, o.blocked_receivers, snapshot))
-        in_end.update(self._end(f"◀ {send}", self.senders, o.blocked_senders, snapshot))
+        update_static(out_end, self._end(f"◀ {receive}", self.receivers, o.blocked_receivers,
+                                         snapshot))
+        update_static(in_end, self._end(f"◀ {send}", self.senders, o.blocked_senders, snapshot))
 
     def _end(self, head: str, names: list[str], blocked: tuple[str, ...],
              snapshot: Snapshot) -> Content:
         lines = [Content.styled(head, "b $text-secondary")]
+        if len(names) > MANY_AT_AN_END:
+            # A crowd: counts, always the same four lines (the table above names them all)
+            ended = sum(1 for n in names if n not in blocked and (p := snapshot.process_named(n))
+                        is not None and p.state in (EXITED, ZOMBIE))
+            lang = self.lang
+            lines += [Content.styled(tr("mq_n_asleep", lang, n=len(blocked)),
+                                     "b $text-error" if blocked else "$text-muted"),
+                      Content.styled(tr("mq_n_ended", lang, n=ended), "$text-muted"),
+                      Content(tr("mq_n_other", lang, n=len(names) - len(blocked) - ended))]
+            return Content("\n").join(lines)
         for name in [*blocked, *(n for n in names if n not in blocked)]:
             p = snapshot.process_named(name)
             if name in blocked:
@@ -357,7 +374,7 @@ class QueueView(ObjectPanel):
             used, limit, what = o.bytes, o.max_bytes, "mq_g_bytes"
         else:
             used, limit, what = o.messages, getattr(o, "max_messages", None), "mq_g_messages"
-        label.update(tr(what, self.lang))
+        update_static(label, Content(tr(what, self.lang)))
         known = used is not None and bool(limit)
         bar.set_fill(used / limit if known else 0.0, known)
         return known and used >= limit
@@ -395,12 +412,14 @@ class QueueView(ObjectPanel):
     def _details(self, o: QueueState, snapshot: Snapshot, gone: bool) -> Content:
         lang = self.lang
         lines: list[Content] = []
-        for name in o.blocked_senders:
-            lines.append(Content.styled(f"■ {name} {self._why(name, snapshot, o)}",
-                                        "b $text-error"))
-        for name in o.blocked_receivers:
-            lines.append(Content.styled(f"■ {name} {self._why(name, snapshot, o)}",
-                                        "b $text-error"))
+        # One line per reason: thirty receivers asleep for the same reason are one line.
+        reasons: dict[str, list[str]] = {}
+        for name in (*o.blocked_senders, *o.blocked_receivers):
+            reasons.setdefault(self._why(name, snapshot, o), []).append(name)
+        for why, names in reasons.items():
+            text = (f"■ {names[0]} {why}" if len(names) == 1 else
+                    "■ " + tr("mq_each", lang, names=_names(names), n=len(names), why=why))
+            lines.append(Content.styled(text, "b $text-error"))
         if gone:
             return Content("\n").join(lines)
         if isinstance(o, PosixQueueState) and not o.present:
@@ -451,6 +470,11 @@ class QueueView(ObjectPanel):
             if call == "mq_timedreceive":
                 return tr("mq_queue_empty", lang, text=text)
         return text
+
+
+def _names(names: list[str]) -> str:
+    """'a, b, c', or 'c01 … c31' when there are more than four."""
+    return ", ".join(names) if len(names) <= 4 else f"{names[0]} … {names[-1]}"
 
 
 def _signed(a: int) -> int:
