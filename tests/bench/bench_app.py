@@ -5,10 +5,11 @@
 1. Cold start: from spawning `python -m ipcviz` to the picker's text arriving on the
    terminal (the first frame), median of --repeats.
 2. A 64-process lesson (msgq/crowd) played at the fastest speed: frames per second the app
-   wrote to the terminal while playing (Textual writes each frame with one write(2) to the
-   terminal: counted as the app process's write calls, syscw of /proc/PID/io — an upper
-   bound, as a frame split in two counts twice), the app process's CPU time, and its peak
-   memory (VmHWM of /proc/PID/status).
+   drew on the terminal while playing, the app process's CPU time, and its peak memory
+   (VmHWM of /proc/PID/status).  Frames are counted exactly: this pseudo-terminal answers
+   Textual's query for synchronized output (DECRQM 2026) as kitty, WezTerm, foot or
+   iTerm2 do, so Textual brackets every frame with ESC[?2026h ... ESC[?2026l; the bench
+   counts the brackets.  (The app's write calls, syscw of /proc/PID/io, are reported too.)
 3. Peak memory of the app process over every pipe lesson stepped to its end.
 """
 
@@ -19,6 +20,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import statistics
@@ -30,6 +32,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+SYNC_QUERY = b"\x1b[?2026$p"  # DECRQM: is synchronized output (mode 2026) supported?
+SYNC_SUPPORTED = b"\x1b[?2026;2$y"  # DECRPM: recognised, currently reset
+FRAME_START = b"\x1b[?2026h"
+FINISHED = re.compile(rb"(?<!un)finished")
 
 
 class AppInPty:
@@ -58,6 +64,8 @@ class AppInPty:
                     break
                 if not chunk:
                     break
+                if SYNC_QUERY in chunk:  # a terminal that supports synchronized output
+                    os.write(self.fd, SYNC_SUPPORTED)
                 got += chunk
         self.out += got
         return bytes(got)
@@ -120,17 +128,18 @@ def play(lesson: str, seconds_cap: float = 60) -> dict:
     app.send(b"+" * 8)  # the fastest speed
     app.read_for(0.3)
     cpu0, start = app.cpu_seconds(), time.perf_counter()
-    frames_before = app.writes()
+    writes_before, mark = app.writes(), len(app.out)
     app.send(b"p")
     deadline = start + seconds_cap
     while time.perf_counter() < deadline:
-        app.read_for(0.5)
-        if b"finished" in app.out[-60000:]:
+        app.read_for(0.05)
+        if FINISHED.search(app.out[-60000:]):  # the status bar's word, not "<unfinished"
             break
-    frames = app.writes() - frames_before
     elapsed = time.perf_counter() - start
+    frames = app.out[mark:].count(FRAME_START)
     result = {"lesson": lesson, "seconds": round(elapsed, 2), "frames": frames,
-              "fps": round(frames / elapsed, 1), "cpu_percent_of_one_core":
+              "fps": round(frames / elapsed, 1), "write_calls": app.writes() - writes_before,
+              "cpu_percent_of_one_core":
               round(100 * (app.cpu_seconds() - cpu0) / elapsed, 1),
               "peak_rss_mb": round(app.status("VmHWM") / 1024, 1)}
     app.quit()
