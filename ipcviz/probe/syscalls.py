@@ -6,6 +6,7 @@ unknown number is shown as "syscall_N" rather than guessed.
 
 from __future__ import annotations
 
+import functools
 import platform
 
 X86_64 = {
@@ -53,5 +54,10 @@ def name(number: int | None, machine: str | None = None) -> str | None:
 
 def numbers(*names: str, machine: str | None = None) -> frozenset[int]:
     """The numbers of the named calls on this machine (absent ones are skipped)."""
+    return _numbers(names, machine or _MACHINE)
+
+
+@functools.lru_cache(maxsize=256)  # asked every millisecond while a step settles
+def _numbers(names: tuple[str, ...], machine: str) -> frozenset[int]:
     wanted = set(names)
     return frozenset(n for n, nm in table(machine).items() if nm in wanted)

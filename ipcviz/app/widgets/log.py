@@ -23,7 +23,8 @@ class SyscallLog(LineScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(wrap=True, id=id)  # a long call wraps, as strace's would
         self._shown: tuple[LogEntry, ...] | None = None
-        self._made: dict[tuple[LogEntry, bool], Content] = {}
+        self._step = 0  # the step whose calls were drawn in bold
+        self._drawn: list[Content] = []  # the line drawn for each entry of _shown
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -31,19 +32,17 @@ class SyscallLog(LineScroll):
             self.set_lines([Content.styled(EMPTY, "$text-muted")])
 
     def show(self, entries: tuple[LogEntry, ...], current_step: int) -> None:
-        if entries == self._shown:
+        if entries == self._shown and current_step == self._step:
             return
-        self._shown = entries
-        made: dict[tuple[LogEntry, bool], Content] = {}
         lines: list[Content] = []
-        for e in entries:
-            key = (e, e.step == current_step)
-            try:
-                line = made[key] = self._made.get(key) or render_entry(*key)
-            except TypeError:  # a result that is a list: not hashable, drawn every time
-                line = render_entry(*key)
-            lines.append(line)
-        self._made = made  # the rows of this log only: history of other runs is not kept
+        before, before_step, drawn = self._shown or (), self._step, self._drawn
+        for i, e in enumerate(entries):
+            if i < len(before) and before[i] is e and \
+                    (e.step == before_step) == (e.step == current_step):
+                lines.append(drawn[i])  # the same entry, drawn the same: as it was
+                continue
+            lines.append(render_entry(e, e.step == current_step))
+        self._shown, self._drawn, self._step = entries, lines, current_step
         self.set_lines(lines or [Content.styled(EMPTY, "$text-muted")])
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 
