@@ -46,7 +46,7 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False) -
 
 def replay_app(scenario, snapshots, lang: str | None = None, quiz: bool = False) -> int:
     """The app on a recorded trace: stepping and history, no process, no kernel object."""
-    from ..model.lang import choose
+    from ..lang import choose
     from .app import IpcvizApp
     from .source import TraceRun
 

@@ -6,6 +6,7 @@ The app never talks to a process or to the kernel: it asks its run factory (a re
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from ..scenario.catalog import Entry
 from ..scenario.model import Scenario
 from . import i18n
 from .commands import ScenarioProvider
-from .screens import HelpScreen, PickerScreen, RunErrorScreen, StageScreen
+from .screens.error import RunErrorScreen
+from .screens.help import HelpScreen
+from .screens.picker import PickerScreen
 from .source import RunFactory, RunLike
 from .widgets.too_small import MIN_HEIGHT, MIN_WIDTH
 
@@ -77,10 +80,10 @@ class IpcvizApp(App[int]):
         if self.lang != "en":
             i18n.localize_bindings(self, self.lang)
         if self.initial is not None:
-            self.push_screen(StageScreen(self.initial))
+            self.push_screen(_stage()(self.initial))
 
     def show_picker(self) -> None:
-        while isinstance(self.screen, StageScreen | HelpScreen):
+        while _is_stage(self.screen) or isinstance(self.screen, HelpScreen):
             self.pop_screen()
 
     def open_scenario(self, name: str) -> None:
@@ -94,10 +97,10 @@ class IpcvizApp(App[int]):
         except ScenarioError as err:
             self.notify(str(err), title="Cannot open the scenario", severity="error")
             return
-        if isinstance(self.screen, StageScreen):
-            self.switch_screen(StageScreen(scenario))
+        if _is_stage(self.screen):
+            self.switch_screen(_stage()(scenario))
         else:
-            self.push_screen(StageScreen(scenario))
+            self.push_screen(_stage()(scenario))
 
     def open_neighbour(self, current: str, delta: int) -> None:
         names = [e.name for e in self.entries]
@@ -110,7 +113,7 @@ class IpcvizApp(App[int]):
     def show_run_error(self, scenario: str, message: str) -> None:
         def chosen(what: str | None) -> None:
             screen = self.screen
-            if what == "restart" and isinstance(screen, StageScreen):
+            if what == "restart" and _is_stage(screen):
                 screen.action_restart()
             elif what == "picker":
                 self.show_picker()
@@ -144,7 +147,7 @@ class IpcvizApp(App[int]):
 
     async def action_quit(self) -> None:
         for screen in self.screen_stack:
-            if isinstance(screen, StageScreen):
+            if _is_stage(screen):
                 screen._retire_run()
         self.exit(self.exit_code)
 
@@ -184,7 +187,7 @@ class IpcvizApp(App[int]):
     def action_toggle_sources(self) -> None:
         self.show_sources = not self.show_sources
         for screen in self.screen_stack:
-            if isinstance(screen, StageScreen):
+            if _is_stage(screen):
                 screen.redraw()
 
     def get_system_commands(self, screen: Screen):
@@ -199,8 +202,23 @@ class IpcvizApp(App[int]):
         yield SystemCommand("Scenarios", "Back to the list of scenarios", self.show_picker)
         yield SystemCommand("中文 / English (L)", "Switch the language of the app and the lesson",
                             self.action_toggle_lang)
-        if isinstance(screen, StageScreen):
+        if _is_stage(screen):
             yield SystemCommand("Quiz mode on / off (k)",
                                 "Ask the class before each step that carries a question",
                                 screen.action_toggle_quiz)
 
+
+
+# The stage and its widgets (every mechanism's panel and model) are imported when the first
+# lesson opens, not before the picker's first frame: a third of the app's import time.
+
+def _stage() -> type[Screen]:
+    from .screens.stage import StageScreen
+
+    return StageScreen
+
+
+def _is_stage(screen: object) -> bool:
+    """A StageScreen? No lesson opened yet (module not imported): none can be."""
+    module = sys.modules.get(f"{__package__}.screens.stage")
+    return module is not None and isinstance(screen, module.StageScreen)

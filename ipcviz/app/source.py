@@ -9,12 +9,14 @@ thread worker, never on the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..model.snapshot import Snapshot
-from ..model.timeline import Timeline
 from ..runtime import RunError
 from ..scenario.model import Scenario, Step
+
+if TYPE_CHECKING:  # the models are imported with the first lesson, not for the picker
+    from ..model.snapshot import Snapshot
+    from ..model.timeline import Timeline
 
 
 class RunLike(Protocol):
@@ -53,6 +55,8 @@ class TraceRun:
     def __init__(self, scenario: Scenario, snapshots: Sequence[Snapshot]) -> None:
         if not snapshots:
             raise ValueError("a trace needs at least the snapshot before step 1")
+        from ..model.timeline import Timeline
+
         self.scenario = scenario
         self.timeline = Timeline()
         self._snapshots = list(snapshots)

@@ -133,7 +133,7 @@ def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
             rest.append(argv[i])
         i += 1
     if "lang" in opts:
-        from ..model.lang import choose
+        from ..lang import choose
 
         try:
             choose(opts["lang"])
@@ -203,7 +203,7 @@ def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
 
     threading.Thread(target=_clean_quietly, name="ipcviz-sweep", daemon=True).start()
     from ..app import run_app
-    from ..model.lang import choose
+    from ..lang import choose
 
     return run_app(name, lang=choose(lang), quiz=quiz)
 
@@ -248,7 +248,7 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
         for snap in snaps:
             write_trace_line(out, snap)
         return EXIT_OK
-    from ..model.lang import choose
+    from ..lang import choose
 
     lang = choose(lang)
     if headless:
@@ -341,7 +341,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0,
             lang: str | None = None, quiz: bool = False) -> int:
     from ..model.timeline import write_trace_header, write_trace_line
-    from ..model.lang import choose
+    from ..lang import choose
     from ..report.text import print_answer, print_header, print_question, print_snapshot
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find

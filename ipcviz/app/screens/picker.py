@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from ...scenario.catalog import Entry
 from ..i18n import TEXTS, lang_of, localize_bindings, tr
-from ..widgets import TooSmall
+from ..widgets.too_small import TooSmall
 
 MECHANISM_TITLES = {
     "pipe": "Pipes",

@@ -1,13 +1,18 @@
-"""Widgets of the stage, one module per thing on screen."""
+"""Widgets of the stage, one module per thing on screen.  Imported on first use, so that
+the picker's first frame does not wait for every mechanism's panel."""
 
-from .code import CodeView
-from .log import SyscallLog
-from .narration import Narration
-from .pipe import PipeBar, PipeView
-from .process_card import ProcessCard
-from .sources import sources_content
-from .status import StatusBar
-from .too_small import TooSmall
+from importlib import import_module
+
+_WHERE = {"CodeView": "code", "SyscallLog": "log", "Narration": "narration",
+          "PipeBar": "pipe", "PipeView": "pipe", "ProcessCard": "process_card",
+          "sources_content": "sources", "StatusBar": "status", "TooSmall": "too_small"}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(name)
+
 
 __all__ = ["CodeView", "Narration", "PipeBar", "PipeView", "ProcessCard", "StatusBar",
            "SyscallLog", "TooSmall", "sources_content"]
