@@ -7,6 +7,7 @@ objects and nothing else; they never talk to a process or to the kernel.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -151,10 +152,26 @@ class Snapshot:
     live: bool = False  # a periodic sample of the head, not the result of a step
 
     def process_named(self, name: str) -> Process | None:
-        return next((p for p in self.processes if p.name == name), None)
+        return self._processes_by_name.get(name)
 
     def object_named(self, oid: str) -> ObjectState | None:
-        return next((o for o in self.objects if o.id == oid), None)
+        return self._objects_by_id.get(oid)
+
+    # Looked up by name for every line of a 64-process table: built once per snapshot (a
+    # cached_property writes the instance's __dict__, which a frozen dataclass allows).
+    @functools.cached_property
+    def _processes_by_name(self) -> dict[str, Process]:
+        found: dict[str, Process] = {}
+        for p in self.processes:
+            found.setdefault(p.name, p)  # the first, as a linear search would find
+        return found
+
+    @functools.cached_property
+    def _objects_by_id(self) -> dict[str, ObjectState]:
+        found: dict[str, ObjectState] = {}
+        for o in self.objects:
+            found.setdefault(o.id, o)
+        return found
 
     @property
     def ok(self) -> bool:

@@ -198,16 +198,21 @@ class LineScroll(ScrollView):
         """The text shown, one line per line (tests, and a reader of a failure)."""
         return self._lines.plain()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Looked up once per render, not per line (each lookup asks the compositor's map).
+        self._frame = (self.scroll_offset, self.size.width,
+                       self._wrap_width() if self.wrap else 0)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        (scroll_x, scroll_y), width, wrap_width = self._frame
         row = y + scroll_y
         rich_style = self.visual_style.rich_style  # cached; Widget.rich_style is not
         if not 0 <= row < len(self._rows):
             return Strip.blank(width, rich_style)
         i, part = self._rows[row]
         if self.wrap:
-            strips = self._lines.render(self, i, WRAP, self._wrap_width())
+            strips = self._lines.render(self, i, WRAP, wrap_width)
         else:
             strips = self._lines.render(self, i)
         strip = strips[part] if part < len(strips) else Strip.blank(0)
@@ -251,8 +256,12 @@ class LineBlock(Widget):
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return self._lines.width
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._frame_width = self.size.width  # once per render, not per line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._frame_width
         rich_style = self.visual_style.rich_style  # cached; Widget.rich_style is not
         if not 0 <= y < len(self._lines.lines):
             return Strip.blank(width, rich_style)

@@ -257,15 +257,23 @@ class QueueView(ObjectPanel):
         return out
 
     def compose(self):
+        # Kept as attributes: show() runs at every snapshot, a query walks the DOM each time.
+        self._out_end = Static(classes="msgq--end -out")
+        self._chain = MessageChain(self.family)
+        self._in_end = Static(classes="msgq--end -in")
+        self._gauge_label = Static(classes="msgq--gauge-label")
+        self._bar = PipeBar()
+        self._numbers_text = Static(classes="msgq--numbers")
+        self._details_text = Static(classes="msgq--details")
         with Horizontal(classes="msgq--flow"):
-            yield Static(classes="msgq--end -out")
-            yield MessageChain(self.family)
-            yield Static(classes="msgq--end -in")
+            yield self._out_end
+            yield self._chain
+            yield self._in_end
         with Horizontal(classes="msgq--gauge"):
-            yield Static(classes="msgq--gauge-label")
-            yield PipeBar()
-        yield Static(classes="msgq--numbers")
-        yield Static(classes="msgq--details")
+            yield self._gauge_label
+            yield self._bar
+        yield self._numbers_text
+        yield self._details_text
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -274,9 +282,7 @@ class QueueView(ObjectPanel):
         self.border_title = tr("mq_sysv_title" if self.family == "sysv_msgq" else
                                "mq_posix_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
-        chain = self.query_one(MessageChain)
-        numbers = self.query_one(".msgq--numbers", Static)
-        details = self.query_one(".msgq--details", Static)
+        chain, numbers, details = self._chain, self._numbers_text, self._details_text
         self.set_class(o is None, "-unborn")
         previous = self._previous(snapshot, o)
         if not isinstance(o, QueueState):
@@ -337,8 +343,7 @@ class QueueView(ObjectPanel):
 
     def _ends(self, o: QueueState, snapshot: Snapshot) -> None:
         send, receive = CALLS.get(self.family, ("send", "receive"))
-        out_end = self.query_one(".msgq--end.-out", Static)
-        in_end = self.query_one(".msgq--end.-in", Static)
+        out_end, in_end = self._out_end, self._in_end
         update_static(out_end, self._end(f"◀ {receive}", self.receivers, o.blocked_receivers,
                                          snapshot))
         update_static(in_end, self._end(f"◀ {send}", self.senders, o.blocked_senders, snapshot))
@@ -368,8 +373,7 @@ class QueueView(ObjectPanel):
 
     def _gauge(self, o: QueueState) -> bool:
         """Set the gauge; True when the queue is at its limit."""
-        label = self.query_one(".msgq--gauge-label", Static)
-        bar = self.query_one(PipeBar)
+        label, bar = self._gauge_label, self._bar
         if isinstance(o, SysvQueueState):
             used, limit, what = o.bytes, o.max_bytes, "mq_g_bytes"
         else:

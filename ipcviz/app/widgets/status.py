@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 from textual.content import Content
 from textual.widgets import Static
 
 from ..i18n import tr
 from .lines import update_static
+
+
+@functools.cache
+def _arrows() -> Content:
+    return Content.from_markup("[@click=screen.back]◀[/] [@click=screen.forward]▶[/]  ")
+
+
+@functools.cache
+def _play_link(label: str) -> Content:
+    return Content.from_markup("[@click=screen.play]$play[/]", play=label)
 
 
 class StatusBar(Static):
@@ -15,10 +27,17 @@ class StatusBar(Static):
     StatusBar.-history { background: $warning 40%; }
     """
 
+    _said: tuple | None = None
+
     def show(self, *, name: str, step: int, total: int, viewing: int, head: int,
              playing: bool, speed: str, busy: bool, finished: bool, sources: bool,
              replay: bool = False, lang: str = "en", quiz: bool = False,
              asking: bool = False) -> None:
+        said = (name, step, total, viewing, head, playing, speed, busy, finished, sources,
+                replay, lang, quiz, asking)
+        if said == self._said:
+            return  # the stage asks again after each step; nothing to build then
+        self._said = said
         history = viewing < head
         self.set_class(history, "-history")
         parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
@@ -33,9 +52,8 @@ class StatusBar(Static):
             if finished:
                 parts += [(tr("finished", lang), "$text-muted")]
             parts += ["  "]
-        parts += [Content.from_markup("[@click=screen.back]◀[/] [@click=screen.forward]▶[/]  ")]
-        play = tr("playing" if playing else "play", lang)
-        parts += [Content.from_markup("[@click=screen.play]$play[/]", play=play), f"  {speed}"]
+        parts += [_arrows()]
+        parts += [_play_link(tr("playing" if playing else "play", lang)), f"  {speed}"]
         if quiz:
             parts += [(tr("quiz_mode", lang), "b $text-accent")]
         if asking:
