@@ -24,8 +24,12 @@ import pytest
 from ipcviz.bench import BenchError, Unavailable, measure_latency, measure_throughput, run_bench
 from ipcviz.bench import mechanisms as mech_mod
 from ipcviz.bench.cli import main
-from ipcviz.bench.mechanisms import MECHANISMS, FifoChannel, created_objects, read_int
+from ipcviz.bench.mechanisms import (
+    MECHANISMS, PREFIX, FifoChannel, PosixMqChannel, ShmChannel, SysvMqChannel, created_objects, read_int,
+)
 from ipcviz.bench.procs import run_pair
+
+from .bench_objects import live
 
 pytestmark = [pytest.mark.kernel, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")]
 
@@ -37,49 +41,35 @@ _ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (_ROOT, os.environ
 SMALL = 64 * 1024  # bytes per throughput run in tests
 
 
-def _sysv_ids() -> set[tuple[str, int]]:
-    """Every System V object id on the machine (what `ipcs -q -s -m` lists)."""
-    out = set()
-    for kind, col in (("msg", 1), ("sem", 1), ("shm", 1)):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as f:
-                next(f)
-                out |= {(kind, int(line.split()[col])) for line in f if line.strip()}
-        except OSError:
-            pass
-    return out
-
-
 def _ours_in_dev_shm() -> list[str]:
-    return glob.glob(f"/dev/shm/*ipcviz-bench-{os.getpid()}-*")
+    return glob.glob(f"/dev/shm/*{PREFIX}-{os.getpid()}-*")
 
 
 @pytest.fixture(autouse=True)
-def no_leftovers():
-    """After each test: no child process, nothing in /dev/shm, no SysV object, FIFO dir, mq."""
+def no_leftovers(tmp_path, monkeypatch):
+    """After each test: no child process, nothing in /dev/shm, no SysV object, FIFO, mq, and
+    no run directory (the manifests) in this test's private runtime directory."""
+    root = tmp_path / "rt"
+    monkeypatch.setenv("IPCVIZ_RUNTIME_DIR", str(root))
     me = psutil.Process()
     children_before = {c.pid for c in me.children(recursive=True)}
-    sysv_before = _sysv_ids()
     mark = len(created_objects)
     yield
     assert not _ours_in_dev_shm()
+    assert not list(root.glob("run-*")), "run directory left behind"
     # Other developers' test runs share this machine, so a global before/after diff of
-    # `ipcs` could see their objects: compare against the ids this test created instead.
+    # `ipcs` could see their objects: look for the objects this test created instead.
     made = list(created_objects)[mark:]
-    ours_sysv = {("msg", ident) for kind, ident in made if kind == "sysv-msg"}
-    sysv_after = _sysv_ids()
-    assert not (ours_sysv & sysv_after), "System V object left behind"
-    assert not ((sysv_after - sysv_before) & ours_sysv)
-    for kind, name in made:
-        if kind != "sysv-msg":  # System V objects have keys, not names
-            assert f"ipcviz-bench-{os.getpid()}-" in str(name), name
-        if kind == "dir":
-            assert not os.path.exists(name), name
-        if kind == "posix-mq":  # /dev/mqueue is not mounted here: ask for the name
-            import posix_ipc
-
-            with pytest.raises(posix_ipc.ExistentialError):
-                posix_ipc.MessageQueue(name)
+    assert not live(made), f"left behind: {live(made)}"
+    for e in made:
+        kind, name = e["kind"], e["name"]
+        assert f"{PREFIX}-{os.getpid()}-" in name, name
+        if kind == "sysv_msgq":
+            assert e["key"] != 0  # a random key, never IPC_PRIVATE: the sweep must find it
+        elif kind == "fifo":
+            assert name.startswith(str(root)), name
+        else:  # POSIX names: "/ipcviz." is what the sweep's removers accept as ours
+            assert name.startswith("/ipcviz."), name
     left = [c for c in me.children(recursive=True) if c.pid not in children_before]
     assert not left, f"children left: {left}"
 
@@ -250,22 +240,85 @@ def test_measuring_code_imports_no_ui():
 def test_fifo_dir_is_private_and_removed():
     chan = FifoChannel(64, "latency")
     try:
-        assert stat.S_IMODE(os.stat(chan.dir).st_mode) == 0o700
+        run_dir = chan.rd.path
+        assert stat.S_IMODE(os.stat(chan.rd.fifo_dir).st_mode) == 0o700
         for path in (chan.req, chan.resp):
             st = os.stat(path)
             assert stat.S_ISFIFO(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
-            assert f"ipcviz-bench-{os.getpid()}-" in path
+            assert os.path.dirname(path) == str(chan.rd.fifo_dir)
+            assert f"{PREFIX}-{os.getpid()}-" in path
+        assert [e["name"] for e in chan.rd.objects()] == [chan.req, chan.resp]
     finally:
         chan.close()
-    assert not os.path.exists(chan.dir)
+    assert not os.path.exists(run_dir)
 
 
 def test_names_carry_the_prefix():
     mark = len(created_objects)
     measure_throughput("shm", 64, volume=640)
     measure_throughput("posix-mq", 64, volume=640)
-    names = [str(n) for k, n in list(created_objects)[mark:] if k.startswith("posix")]
-    assert names and all(n.startswith(f"/ipcviz-bench-{os.getpid()}-") for n in names)
+    names = [e["name"] for e in list(created_objects)[mark:]]
+    assert len(names) == 4 and all(n.startswith(f"/{PREFIX}-{os.getpid()}-") for n in names)
+
+
+NAMED = (FifoChannel, SysvMqChannel, PosixMqChannel, ShmChannel)
+
+
+def test_each_manifest_lists_what_exists_and_goes_with_it():
+    from ipcviz.runtime.rundir import conductor_alive
+    from ipcviz.runtime.sweep import REMOVERS, _load_removers
+
+    _load_removers()
+    for cls in NAMED:
+        for mode in ("throughput", "latency"):
+            chan = cls(64, mode)
+            try:
+                info = chan.rd.read_info()
+                assert info["conductor_pid"] == os.getpid() and conductor_alive(info)
+                objects = chan.rd.objects()
+                assert {e["kind"] for e in objects} <= set(REMOVERS), objects
+                there = live(objects)  # one per name: a System V queue has a key line too
+                assert there and len(there) == len({e["name"] for e in objects}), (cls.key, mode, objects)
+            finally:
+                chan.close()
+            assert not live(objects) and chan.rd is None
+
+
+def test_a_live_bench_is_not_swept():
+    from ipcviz.runtime.sweep import sweep
+
+    chans = [cls(64, "throughput") for cls in NAMED]
+    try:
+        # `ipcviz clean` or an app starting meanwhile (dry: the sweep also ends other
+        # people's orphaned processes, and a dry run decides exactly as a real one)
+        report = sweep(dry_run=True)
+        assert not [line for chan in chans for line in report if chan.rd.run_id in line], report
+        for chan in chans:
+            assert chan.rd.path.exists() and len(live(chan.rd.objects())) == len(
+                {e["name"] for e in chan.rd.objects()}), chan.key
+    finally:
+        for chan in chans:
+            chan.close()
+
+
+def test_the_sweep_removes_a_bench_objects_from_its_manifest_alone():
+    """What `ipcviz clean` does after a SIGKILL, in-process: only the manifest is used. The
+    System V queue also by its key alone (killed between msgget and the line with the msqid)."""
+    from ipcviz.runtime.sweep import remove_objects
+
+    chans = [cls(64, "latency") for cls in NAMED]
+    key_only = SysvMqChannel(64, "throughput")
+    try:
+        lines = key_only.rd.path / "objects.jsonl"
+        lines.write_text(lines.read_text().splitlines(keepends=True)[0])
+        assert "msqid" not in key_only.rd.objects()[0]
+        for chan in [*chans, key_only]:
+            objects = chan.rd.objects()
+            done = remove_objects(chan.rd)
+            assert len(done) == len({e["name"] for e in objects}) and not live(objects), (chan.key, done)
+    finally:
+        for chan in [*chans, key_only]:
+            chan.close()  # what is already gone is no error
 
 
 def _forever() -> None:
@@ -368,10 +421,13 @@ def test_dd_reference_moves_the_volume():
     assert run.bytes_received == run.bytes_sent == 3 * 65536 and run.seconds > 0
 
 
-def test_sweep_leaves_no_tempdirs():
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), f"ipcviz-bench-{os.getpid()}-*")))
+def test_fifos_make_no_tempdirs():
+    pattern = os.path.join(tempfile.gettempdir(), f"*bench-{os.getpid()}-*")
+    before = set(glob.glob(pattern))
+    mark = len(created_objects)
     measure_throughput("fifo", 64, volume=640)
     measure_latency("fifo", 64, rounds=10)
-    after = set(glob.glob(os.path.join(tempfile.gettempdir(), f"ipcviz-bench-{os.getpid()}-*")))
-    assert after <= before
-    assert mech_mod.PREFIX == "ipcviz-bench"
+    assert set(glob.glob(pattern)) <= before
+    fifos = [e["name"] for e in list(created_objects)[mark:]]
+    assert len(fifos) == 3 and all(os.environ["IPCVIZ_RUNTIME_DIR"] in f for f in fifos)
+    assert mech_mod.PREFIX == "ipcviz.bench"  # what the patterns above and in the fixture use

@@ -150,3 +150,32 @@ def test_two_runs_of_one_scenario_side_by_side(runtime_dir):
             assert sa.ok and sb.ok
         assert {p.pid for p in sa.processes}.isdisjoint({p.pid for p in sb.processes})
         assert sa.object_named("p").inode != sb.object_named("p").inode
+
+
+def test_a_run_directory_appears_whole_and_a_half_made_one_is_swept(runtime_dir):
+    """RunDir.create renames a complete directory into place, so a sweep never finds a
+    run-* without the run.json that names its (live) owner; one whose maker died before the
+    rename is removed, one whose maker lives is kept."""
+    from ipcviz.runtime.rundir import RunDir
+    from ipcviz.runtime.sweep import sweep
+
+    # GIVEN a directory made by this (live) process
+    rd = RunDir.create("test")
+    assert rd.path.name.startswith("run-") and (rd.path / "run.json").exists()
+    assert not list(runtime_dir.glob(".new-*"))
+    # AND two half-made ones: one by a process that is gone, one by this process
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    me = rd.read_info()
+    for name, info in ((f".new-{dead}aaaaaa", {"conductor_pid": int(dead), "conductor_start": 1}),
+                       (f".new-{os.getpid()}bbbbbb", me)):
+        (runtime_dir / name).mkdir(mode=0o700)
+        (runtime_dir / name / "run.json").write_text(json.dumps(info))
+    # WHEN the sweep runs
+    report = sweep(root=runtime_dir)
+    # THEN only the dead one's directory is gone, and the live run is untouched
+    assert any(f".new-{dead}aaaaaa" in line for line in report)
+    assert not (runtime_dir / f".new-{dead}aaaaaa").exists()
+    assert (runtime_dir / f".new-{os.getpid()}bbbbbb").exists()
+    assert rd.path.exists()
+    rd.remove()

@@ -7,6 +7,9 @@ import os
 import random
 import resource
 import string
+import subprocess
+import sys
+from functools import partial
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -154,26 +157,117 @@ def test_random_garbage_files_give_exit_2(tmp_path):
         assert len([x for x in r.stderr.splitlines() if not x.startswith("  fix: ")]) == 1
 
 
-def test_clean_removes_shared_memory_of_a_dead_bench(tmp_path):
-    from ipcviz.runtime.sweep import sweep_bench
+#: What each bench mechanism creates that outlives a killed process: manifest kinds.
+BENCH_KINDS = {"sysv-mq": {"sysv_msgq"}, "posix-mq": {"posix_mq"}, "fifo": {"fifo"},
+               "shm": {"shm", "sem"}}
 
-    # GIVEN entries named like a bench's: one of a dead pid, one of a live one (ours)
-    shm = tmp_path / "shm"
-    shm.mkdir()
-    dead = 2 ** 22 + 12345  # above pid_max's default range: no such process
-    while os.path.exists(f"/proc/{dead}"):
-        dead += 1
-    (shm / f"ipcviz-bench-{dead}-1-shm").write_text("x")
-    (shm / f"sem.ipcviz-bench-{dead}-1-full").write_text("x")
-    (shm / f"ipcviz-bench-{os.getpid()}-1-shm").write_text("x")
-    (shm / "somebody-else").write_text("x")
-    # WHEN swept, dry first
-    assert len(sweep_bench(dry_run=True, shm_dir=str(shm))) == 2
-    assert len(list(shm.iterdir())) == 4
-    sweep_bench(shm_dir=str(shm))
-    # THEN only the dead bench's entries are gone
-    assert sorted(p.name for p in shm.iterdir()) == sorted(
-        [f"ipcviz-bench-{os.getpid()}-1-shm", "somebody-else"])
+
+def _bench_ready(runtime_dir, proc: subprocess.Popen, mech: str) -> bool:
+    """The bench has forked its two children, and its manifest names objects of every kind
+    its mechanism makes that exist."""
+    import psutil
+
+    from .bench_objects import live, manifests
+
+    assert proc.poll() is None, f"{mech} bench exited: {proc.stderr.read()}"
+    found = live([e for lines in manifests(runtime_dir, proc.pid).values() for e in lines])
+    return ({e["kind"] for e in found} == BENCH_KINDS[mech]
+            and len(psutil.Process(proc.pid).children()) == 2)
+
+
+@pytest.fixture
+def benches(runtime_dir):
+    """One real `ipcviz bench` per mechanism (a bench has one measurement's objects at a
+    time), each waited for until _bench_ready: [(process, run ids, live manifest entries,
+    child pids)]. Afterwards each is killed, and if the test failed before its run
+    directories were gone, they are swept: a failing test leaves nothing behind either."""
+    import psutil
+
+    from ipcviz.runtime.sweep import sweep
+
+    from .bench_objects import live, manifests
+    from .conftest import ROOT, wait_until
+
+    env = dict(os.environ, IPCVIZ_RUNTIME_DIR=str(runtime_dir))
+    procs = {mech: subprocess.Popen(
+        [sys.executable, "-m", "ipcviz", "bench", "--mechanisms", mech, "--sizes", "64",
+         "--seconds", "60", "--repeats", "1", "--no-reference"],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True) for mech in BENCH_KINDS}
+    try:
+        out = []
+        for mech, proc in procs.items():
+            wait_until(partial(_bench_ready, runtime_dir, proc, mech), 30,
+                       f"the {mech} bench's objects and children")
+            runs = manifests(runtime_dir, proc.pid)
+            found = live([e for lines in runs.values() for e in lines])
+            out.append((proc, list(runs), found, [c.pid for c in psutil.Process(proc.pid).children()]))
+        yield out
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stderr.close()
+        if list(runtime_dir.glob("run-*")):
+            sweep(root=runtime_dir)
+
+
+def _gone(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.kernel
+def test_clean_removes_what_a_killed_bench_left(runtime_dir, benches):
+    from .bench_objects import exists, live
+    from .conftest import wait_until
+
+    # GIVEN four benches killed with SIGKILL in the middle of a measurement
+    for proc, _runs, _objects, _kids in benches:
+        proc.kill()
+    for proc, _runs, _objects, _kids in benches:
+        proc.wait(10)
+    objects = [e for _p, _r, found, _k in benches for e in found]
+    assert len(objects) == 6  # a queue of each kind, a FIFO, shm and its two semaphores
+    # THEN their children die with them, but the objects stay: nobody removed them
+    kids = [k for _p, _r, _o, pids in benches for k in pids]
+    wait_until(lambda: all(_gone(k) for k in kids), 10, "the benches' children to die")
+    assert all(exists(e) for e in objects)
+    # WHEN `ipcviz clean` runs (as the app does at every start)
+    r = ipcviz("clean", env=dict(os.environ, IPCVIZ_RUNTIME_DIR=str(runtime_dir)))
+    assert r.returncode == 0, r.stderr
+    # THEN every object and every run directory is gone, and clean said so
+    left = [f"{e['kind']} {e['name']}" for e in live(objects)]
+    assert not left, f"left behind: {left}\n{r.stdout}"
+    assert not list(runtime_dir.glob("run-*"))
+    ours = [line for _p, runs, _o, _k in benches for run_id in runs
+            for line in r.stdout.splitlines() if line.startswith(f"removed run {run_id}: ")]
+    assert len(ours) == 6 + 4, r.stdout  # each object, then each directory
+
+
+@pytest.mark.kernel
+def test_a_terminated_bench_removes_its_objects_itself(runtime_dir, benches):
+    import signal as sig
+
+    from .bench_objects import live
+
+    # GIVEN four benches in the middle of a measurement (the fixture)
+    # WHEN each gets SIGTERM (no `ipcviz clean` afterwards)
+    for proc, _runs, _objects, _kids in benches:
+        proc.send_signal(sig.SIGTERM)
+    for proc, _runs, _objects, _kids in benches:
+        assert proc.wait(20) == 128 + sig.SIGTERM
+        assert proc.stderr.read() == "ipcviz bench: SIGTERM\n"
+    # THEN each removed its objects, reaped its children and removed its run directory
+    left = [f"{e['kind']} {e['name']}" for _p, _r, found, _k in benches for e in live(found)]
+    assert not left, f"left behind: {left}"
+    assert all(_gone(k) for _p, _r, _o, kids in benches for k in kids)
+    assert not list(runtime_dir.glob("run-*"))
 
 
 @pytest.mark.kernel

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 from contextlib import contextmanager
 from typing import Iterator, Sequence
@@ -15,6 +16,7 @@ from ipcviz.bench.runner import (
     DEFAULT_LATENCY_SECONDS, DEFAULT_REPEATS, DEFAULT_ROUNDS, DEFAULT_SECONDS, DEFAULT_SIZES,
     BenchError, CpuMeter, Params, ProgressFn, bench_document, default_spin, loadavg, machine_info, run_bench,
 )
+from ipcviz.runtime.rundir import RunDirError
 
 PROG = "ipcviz bench"
 MAX_SIZE = 16 << 20
@@ -26,6 +28,15 @@ _ALIASES = {"sysv": "sysv-mq", "posix": "posix-mq", "mq": "posix-mq", "socket": 
 
 class UsageError(Exception):
     pass
+
+
+class _Terminated(Exception):
+    """SIGTERM or SIGHUP, raised where the bench is, so that every ``finally`` removes its
+    objects (the default action would leave them for the next sweep)."""
+
+
+def _on_signal(signum, frame):
+    raise _Terminated(signum)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -176,6 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     machine = machine_info()
     meter = CpuMeter()
+    # SIGTERM and SIGHUP end the bench through its finally blocks; an ignored one (nohup) stays so.
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)
+           if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         with _progress(sys.stderr.isatty()) as progress:
             results = run_bench(
@@ -187,9 +201,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except (BenchError, OSError, ValueError) as exc:
+    except _Terminated as exc:
+        signum = exc.args[0]
+        print(f"{PROG}: {signal.Signals(signum).name}", file=sys.stderr)
+        return 128 + signum
+    except (BenchError, OSError, ValueError, RunDirError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
     machine["loadavg_end"] = loadavg()
     machine["cpu_during_run"] = meter.result()

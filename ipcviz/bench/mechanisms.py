@@ -1,10 +1,13 @@
 """The measured loops: one channel class per IPC mechanism.
 
 A channel is created in the parent (it creates the kernel objects, named
-``ipcviz-bench-<pid>-<n>-...``), inherited by two forked children, and removed by
-``close()`` in the parent's ``finally``. In *throughput* mode one child produces and the
-other consumes; in *latency* mode a client sends a request of the message size and a server
-echoes it back, and the client times each round trip.
+``ipcviz.bench-<pid>-<n>-...``), inherited by two forked children, and removed by
+``close()`` in the parent's ``finally``. Each named object is first written into the
+channel's manifest (a run directory, ``ipcviz.runtime.rundir``), so that if the bench is
+killed with SIGKILL, ``ipcviz clean`` and the sweep at every app start remove what it left.
+In *throughput* mode one child produces and the other consumes; in *latency* mode a client
+sends a request of the message size and a server echoes it back, and the client times each
+round trip.
 
 The hot loops keep Python out of the way: buffers and memoryviews are allocated once, bound
 methods are looked up once, the inner loop is ``for _ in repeat(None, n)`` over batches, the
@@ -20,10 +23,10 @@ import errno
 import itertools
 import mmap
 import os
-import shutil
+import secrets
 import socket
 import struct
-import tempfile
+import time
 import zlib
 from array import array
 from collections import deque
@@ -32,6 +35,8 @@ from functools import partial
 from itertools import islice, repeat
 from time import perf_counter, perf_counter_ns
 from typing import Any, Callable, ClassVar
+
+from ipcviz.runtime.rundir import RunDir
 
 try:  # the project depends on both; a missing one makes its mechanisms "n/a", not a crash
     import posix_ipc
@@ -42,15 +47,16 @@ try:
 except ImportError:  # pragma: no cover
     sysv_ipc = None  # type: ignore[assignment]
 
-PREFIX = "ipcviz-bench"
+PREFIX = "ipcviz.bench"  # "/ipcviz.": the prefix the sweep's removers accept as ours
 CTRL = 4096  # control page at the start of a shared region; data slots follow, page aligned
 SHM_RING_BYTES = 1 << 20  # shared-memory ring: this many bytes of slots ...
 SHM_MIN_SLOTS, SHM_MAX_SLOTS = 2, 256  # ... but at least 2 and at most 256 slots
+KEY_TRIES = 16  # random System V keys tried before giving up
 
 _seq = itertools.count(1)
-#: the kernel objects this process created, newest last: (kind, name or id), recorded
-#: just before creating each one. Tests read it to prove every one of them is gone.
-created_objects: deque[tuple[str, Any]] = deque(maxlen=100_000)
+#: the manifest lines this process wrote, newest last ({"kind", "name", ...}). The manifests
+#: go with their objects, so tests read this to prove every one of them is gone.
+created_objects: deque[dict[str, Any]] = deque(maxlen=100_000)
 
 
 class Unavailable(Exception):
@@ -58,7 +64,7 @@ class Unavailable(Exception):
 
 
 def new_tag() -> str:
-    """A fresh name stem: ``ipcviz-bench-<pid>-<n>``."""
+    """A fresh name stem: ``ipcviz.bench-<pid>-<n>``."""
     return f"{PREFIX}-{os.getpid()}-{next(_seq)}"
 
 
@@ -177,7 +183,14 @@ def client_loop(round_trip: Callable[[], None], src: bytearray, dst: memoryview,
 
 
 class Channel:
-    """One mechanism's kernel objects plus the loops run by the two children."""
+    """One mechanism's kernel objects plus the loops run by the two children.
+
+    One run directory per channel, that is per measurement: it lives exactly as long as the
+    objects it lists (made with the first, removed after the last), so a manifest never names
+    an object already removed (whose name or key may since be someone else's), and
+    measure_throughput / measure_latency stay self-contained for the app and the tests. A
+    mkdir and three small files per measurement are nothing beside a 0.1 s measurement.
+    """
 
     key: ClassVar[str]
     label: ClassVar[str]
@@ -188,19 +201,49 @@ class Channel:
         self.size = size
         self.mode = mode
         self.tag = new_tag()
+        self.rd: RunDir | None = None  # made by manifest(): pipes and sockets need none
         self._fds: list[int] = []  # parent copies, closed after fork and in close()
+        try:
+            self.create()
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def limit(cls, size: int) -> str | None:
         """Why this size cannot be measured here (checked before creating anything)."""
         return None
 
+    def create(self) -> None:
+        """Make the kernel objects, each record()ed first; close() undoes a partial create."""
+
+    def manifest(self) -> RunDir:
+        """This channel's run directory, made on first use."""
+        if self.rd is None:
+            self.rd = RunDir.create(f"bench {self.key} {self.size} B {self.mode}")
+        return self.rd
+
+    def record(self, kind: str, name: str, **extra: Any) -> None:
+        """Write an object into the manifest before creating it, with the kind and fields
+        that the sweep's remover for that kind reads (ipcviz.runtime.ops)."""
+        self.manifest().record(kind, name, **extra)
+        created_objects.append({"kind": kind, "name": name, **extra})
+
     # parent side
     def parent_after_fork(self) -> None:
         self._close_fds()
 
     def close(self) -> None:
+        """Remove the objects, then the manifest: if this is cut short (Ctrl+C meanwhile), the
+        manifest stays, and the sweep takes over once this process is gone."""
         self._close_fds()
+        self.remove_objects()
+        if self.rd is not None:
+            self.rd.remove()
+            self.rd = None
+
+    def remove_objects(self) -> None:
+        """Remove what create() made and is still there."""
 
     def _close_fds(self) -> None:
         while self._fds:
@@ -340,11 +383,10 @@ class PipeChannel(StreamChannel):
     key = "pipe"
     label = "pipe"
 
-    def __init__(self, size: int, mode: str) -> None:
-        super().__init__(size, mode)
+    def create(self) -> None:
         self.a_r, self.a_w = os.pipe()  # throughput: producer -> consumer; latency: request
         self._fds += [self.a_r, self.a_w]
-        if mode == "latency":
+        if self.mode == "latency":
             self.b_r, self.b_w = os.pipe()  # response
             self._fds += [self.b_r, self.b_w]
 
@@ -367,15 +409,16 @@ class FifoChannel(StreamChannel):
     key = "fifo"
     label = "FIFO"
 
-    def __init__(self, size: int, mode: str) -> None:
-        super().__init__(size, mode)
-        self.dir = tempfile.mkdtemp(prefix=f"{self.tag}-")  # mode 0700
-        created_objects.append(("dir", self.dir))
-        self.req = os.path.join(self.dir, f"{self.tag}-fifo")
+    def create(self) -> None:
+        # In the run directory's fifo/ (0700): removing the directory takes them along.
+        fifo_dir = self.manifest().fifo_dir
+        self.req = str(fifo_dir / f"{self.tag}-fifo")
+        self.record("fifo", self.req)
         os.mkfifo(self.req, 0o600)
         self.resp = None
-        if mode == "latency":
-            self.resp = os.path.join(self.dir, f"{self.tag}-fifo-resp")
+        if self.mode == "latency":
+            self.resp = str(fifo_dir / f"{self.tag}-fifo-resp")
+            self.record("fifo", self.resp)
             os.mkfifo(self.resp, 0o600)
 
     # open() of a FIFO blocks until the other side opens it: both children do this
@@ -390,17 +433,12 @@ class FifoChannel(StreamChannel):
         if self.resp:
             self.rfd = os.open(self.resp, os.O_RDONLY)
 
-    def close(self) -> None:
-        super().close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 class SocketPairChannel(StreamChannel):
     key = "socketpair"
     label = "Unix socketpair"
 
-    def __init__(self, size: int, mode: str) -> None:
-        super().__init__(size, mode)
+    def create(self) -> None:
         a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.a, self.b = a.detach(), b.detach()  # tx end, rx end (full duplex)
         self._fds += [self.a, self.b]
@@ -444,21 +482,21 @@ class PosixMqChannel(Channel):
             return "n/a (posix_ipc is not installed)"
         return None
 
-    def __init__(self, size: int, mode: str) -> None:
-        super().__init__(size, mode)
+    def create(self) -> None:
+        self.queues: list[Any] = []
+        size = self.size
         lim = _mq_limits()
         depth = lim["msg_default"] or 10
-        if mode == "latency":
+        if self.mode == "latency":
             depth = min(2, lim["msg_max"] or 2)
-        self.queues = []
-        names = [f"/{self.tag}-mq"] if mode == "throughput" else [f"/{self.tag}-mq-req", f"/{self.tag}-mq-resp"]
+        suffixes = ["mq"] if self.mode == "throughput" else ["mq-req", "mq-resp"]
         try:
-            for name in names:
-                created_objects.append(("posix-mq", name))
+            for suffix in suffixes:
+                name = f"/{self.tag}-{suffix}"
+                self.record("posix_mq", name)
                 self.queues.append(posix_ipc.MessageQueue(
                     name, posix_ipc.O_CREX, 0o600, max_messages=depth, max_message_size=size))
         except (ValueError, OSError, posix_ipc.Error) as exc:
-            self.close()
             mx = lim["msgsize_max"]
             if mx is not None and size > mx:
                 raise Unavailable(
@@ -468,7 +506,7 @@ class PosixMqChannel(Channel):
                 raise Unavailable("n/a (limit: RLIMIT_MSGQUEUE bytes of queues per user)") from exc
             raise Unavailable(f"n/a (mq_open failed: {exc})") from exc
 
-    def close(self) -> None:
+    def remove_objects(self) -> None:
         for q in self.queues:
             try:
                 q.close()
@@ -543,8 +581,9 @@ class PosixMqChannel(Channel):
 class SysvMqChannel(Channel):
     """System V message queue (sysv_ipc): msgsnd / msgrcv, one message per call.
 
-    Created IPC_PRIVATE-like (IPC_CREAT|IPC_EXCL with a random key), mode 0600, with the
-    system's default capacity (msg_qbytes = kernel.msgmnb). Messages larger than
+    Created IPC_PRIVATE-like: IPC_CREAT|IPC_EXCL with a random key, written into the
+    manifest first (a killed bench's IPC_PRIVATE queue could not be found again), mode 0600,
+    with the system's default capacity (msg_qbytes = kernel.msgmnb). Messages larger than
     kernel.msgmax cannot be sent at all. sysv_ipc receives into a malloc'd buffer, then
     builds bytes. Latency uses one queue: requests are type 1, responses type 2.
     """
@@ -561,23 +600,33 @@ class SysvMqChannel(Channel):
             return f"n/a (limit: kernel.msgmax = {msgmax} bytes per message)"
         return None
 
-    def __init__(self, size: int, mode: str) -> None:
-        super().__init__(size, mode)
+    def create(self) -> None:
+        self.q: Any = None
+        size = self.size
         reason = self.limit(size)
         if reason:
             raise Unavailable(reason)
-        self.q = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX, 0o600, max_message_size=size)
-        created_objects.append(("sysv-msg", self.q.id))
+        name = f"{self.tag}-msgq"
+        for _ in range(KEY_TRIES):
+            key = 1 + secrets.randbelow(0x7FFFFFFE)
+            self.record("sysv_msgq", name, key=key, t=time.time())
+            try:
+                self.q = sysv_ipc.MessageQueue(key, sysv_ipc.IPC_CREX, 0o600, max_message_size=size)
+                break
+            except sysv_ipc.ExistentialError:  # another program's queue: never touch it
+                self.record("sysv_msgq", name, key=key, foreign=True)
+        else:
+            raise OSError(errno.EEXIST, f"{KEY_TRIES} random System V keys were all taken")
+        self.record("sysv_msgq", name, key=key, msqid=self.q.id)
         if size > self.q.max_size:
             try:
                 self.q.max_size = size
             except Exception as exc:  # noqa: BLE001 - EPERM without CAP_SYS_RESOURCE
                 mnb = read_int("/proc/sys/kernel/msgmnb")
-                self.close()
                 raise Unavailable(f"n/a (limit: kernel.msgmnb = {mnb} bytes per queue)") from exc
 
-    def close(self) -> None:
-        q, self.q = getattr(self, "q", None), None
+    def remove_objects(self) -> None:
+        q, self.q = self.q, None
         if q is not None:
             try:
                 q.remove()
@@ -672,31 +721,26 @@ class ShmChannel(Channel):
     def slots_for(size: int) -> int:
         return max(SHM_MIN_SLOTS, min(SHM_MAX_SLOTS, SHM_RING_BYTES // size))
 
-    def __init__(self, size: int, mode: str) -> None:
-        super().__init__(size, mode)
-        self.nslots = self.slots_for(size) if mode == "throughput" else 2
-        self.length = CTRL + self.nslots * size
+    def create(self) -> None:
         self.shm = self.mm = None
         self.sems: list[Any] = []
-        try:
-            name = f"/{self.tag}-shm"
-            created_objects.append(("posix-shm", name))
-            self.shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, 0o600, size=self.length)
-            self.mm = mmap.mmap(self.shm.fd, self.length)
-            self.shm.close_fd()
-            if mode == "throughput":
-                initial = [("empty", self.nslots), ("full", 0)]
-            else:
-                initial = [("req", 0), ("resp", 0)]
-            for suffix, value in initial:
-                sname = f"/{self.tag}-sem-{suffix}"
-                created_objects.append(("posix-sem", sname))
-                self.sems.append(posix_ipc.Semaphore(sname, posix_ipc.O_CREX, 0o600, value))
-        except BaseException:
-            self.close()
-            raise
+        self.nslots = self.slots_for(self.size) if self.mode == "throughput" else 2
+        self.length = CTRL + self.nslots * self.size
+        name = f"/{self.tag}-shm"
+        self.record("shm", name)
+        self.shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, 0o600, size=self.length)
+        self.mm = mmap.mmap(self.shm.fd, self.length)
+        self.shm.close_fd()
+        if self.mode == "throughput":
+            initial = [("empty", self.nslots), ("full", 0)]
+        else:
+            initial = [("req", 0), ("resp", 0)]
+        for suffix, value in initial:
+            sname = f"/{self.tag}-sem-{suffix}"
+            self.record("sem", sname)
+            self.sems.append(posix_ipc.Semaphore(sname, posix_ipc.O_CREX, 0o600, value))
 
-    def close(self) -> None:
+    def remove_objects(self) -> None:
         for s in self.sems:
             try:
                 s.unlink()

@@ -41,11 +41,13 @@ def child_init(parent_pid: int) -> None:
     if os.getppid() != parent_pid:
         os._exit(3)
     # Ctrl+C in the terminal reaches the whole foreground group: die quietly like C would
-    # (no KeyboardInterrupt traceback), the parent cleans up. If the parent ignores SIGINT
+    # (no KeyboardInterrupt traceback), the parent cleans up. So for SIGTERM and SIGHUP,
+    # which the parent may turn into exceptions (cli.py). If the parent ignores one
     # (started in the background, nohup), keep ignoring it as the parent does.
     # SIGPIPE stays ignored (Python's default) so EPIPE is an error, not a silent death.
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)

@@ -80,9 +80,13 @@ class RunDir:
         root = runtime_root()
         run_id = f"{os.getpid()}{secrets.token_hex(3)}"
         path = root / f"run-{run_id}"
-        path.mkdir(mode=0o700)
-        (path / "fifo").mkdir(mode=0o700)
-        rd = cls(run_id, path)
+        # Made complete under another name, then renamed: the sweep (of another ipcviz
+        # starting now) never sees a run-* directory without the run.json naming its owner,
+        # which it would take for a dead run's and remove.
+        new = root / f".new-{run_id}"
+        new.mkdir(mode=0o700)
+        (new / "fifo").mkdir(mode=0o700)
+        rd = cls(run_id, new)
         rd.write_info(
             {
                 "run_id": run_id,
@@ -93,7 +97,9 @@ class RunDir:
                 "uid": os.getuid(),
             }
         )
-        (path / "objects.jsonl").touch(mode=0o600)
+        (new / "objects.jsonl").touch(mode=0o600)
+        os.rename(new, path)
+        rd.path = path
         return rd
 
     @property

@@ -3,13 +3,14 @@
 A run is dead when the conductor named in its run.json (pid and start time) no longer
 exists.  Its processes are found by the IPCVIZ_RUN mark in their environment, its kernel
 objects by its manifest.  A live run is never touched, nor anything not in a manifest.
+`ipcviz bench` keeps one such run directory per measurement, so it is swept the same way.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -107,40 +108,9 @@ def _is_runner(pid: int) -> bool:
         return False
 
 
-_BENCH_SHM = re.compile(r"^(?:sem\.)?ipcviz-bench-(\d+)-")
-
-
-def sweep_bench(dry_run: bool = False, shm_dir: str = "/dev/shm") -> list[str]:
-    """/dev/shm entries (shared memory, semaphores) of `ipcviz bench` processes that died
-    without removing them: named ipcviz-bench-<pid>-..., owned by this user, pid gone."""
-    found = []
-    try:
-        entries = list(os.scandir(shm_dir))
-    except OSError:
-        return found
-    for entry in entries:
-        m = _BENCH_SHM.match(entry.name)
-        if not m:
-            continue
-        try:
-            if entry.stat(follow_symlinks=False).st_uid != os.getuid():
-                continue
-        except OSError:
-            continue
-        if os.path.exists(f"/proc/{m.group(1)}"):
-            continue  # that bench is still running
-        found.append(f"bench {m.group(1)}: {shm_dir}/{entry.name}")
-        if not dry_run:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
-    return found
-
-
 def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
     root = root or runtime_root()
-    report: list[str] = sweep_bench(dry_run)
+    report: list[str] = []
     live_ids = set()
     for path in sorted(root.glob("run-*")):
         rd = RunDir(path.name[4:], path)
@@ -157,6 +127,14 @@ def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
         report.append(f"run {rd.run_id}: directory {path}")
         if not dry_run:
             rd.remove()
+    # A directory being made (RunDir.create) by a process killed before renaming it: it
+    # holds no object yet (objects are recorded after the rename), only its own files.
+    for path in sorted(root.glob(".new-*")):
+        if conductor_alive(RunDir(path.name[5:], path).read_info()):
+            continue
+        report.append(f"unfinished run directory {path}")
+        if not dry_run:
+            shutil.rmtree(path, ignore_errors=True)
     # Processes whose conductor is dead but whose run directory is elsewhere or gone.
     for run_id, pids in _orphans().items():
         if run_id in live_ids or (root / f"run-{run_id}").exists() or os.getpid() in pids:

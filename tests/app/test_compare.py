@@ -48,7 +48,7 @@ def children() -> set[int]:
 
 
 def bench_objects_left() -> list[str]:
-    return glob.glob(f"/dev/shm/*ipcviz-bench-{os.getpid()}-*")
+    return glob.glob(f"/dev/shm/*ipcviz.bench-{os.getpid()}-*")
 
 
 class RecordingBench:
