@@ -49,7 +49,12 @@ class ScenarioError(Exception):
             parts.append(self.path + (f":{line}" if line else ""))
         if field:
             parts.append(field)
-        super().__init__(": ".join([*parts, message]))
+        # One line, whatever the file held: a name with a newline in it is shown escaped.
+        super().__init__(_one_line(": ".join([*parts, message])))
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 # How to fix each kind of mistake (what `ipcviz check` prints after the error line).
