@@ -412,10 +412,7 @@ class StageScreen(Screen):
             self._show_quiz(snap)
             for view in self._views():
                 view.show(snap, sources)
-            code = self.query_one("#code", CodeView)
-            line = code.show(snap)
-            if line is not None and not code.shows_line(line):
-                code.scroll_to(y=max(code.row_of(line) - 2, 0), animate=False, immediate=True)
+            self.query_one("#code", CodeView).show(snap)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
             self._refresh_status()
 

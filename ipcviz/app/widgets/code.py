@@ -27,7 +27,7 @@ class CodeView(LineScroll):
         self._made: dict[tuple[str, str, str], Content] = {}
 
     def show(self, snapshot: Snapshot) -> int | None:
-        """Draw the programs; returns the line of the step just run (to scroll it into view).
+        """Draw the programs, the step just run in view; returns its line.
 
         With many processes (a crowd lesson) only the programs of the processes this step
         involved are drawn: the one that ran it and any it woke."""
@@ -59,7 +59,21 @@ class CodeView(LineScroll):
                         row = self._made[key] = _row(num, line, kind)
                     rows.append(row)
         self.set_lines(rows)
+        self._current = current
+        self.reveal()
         return current
+
+    _current: int | None = None  # the line of the step just run
+
+    def reveal(self) -> None:
+        """Scroll the step just run into view, two lines from the top, if it is not."""
+        line = self._current
+        if line is not None and not self.shows_line(line):
+            self.scroll_to(y=max(self.row_of(line) - 2, 0), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self.reveal()  # shown again (c) or resized: the marked line in view
 
 
 NOW, LAST, DONE, TODO = "now", "last", "done", "todo"  # a code line's look

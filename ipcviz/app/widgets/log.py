@@ -31,6 +31,12 @@ class SyscallLog(LineScroll):
         if self._shown is None:
             self.set_lines([Content.styled(EMPTY, "$text-muted")])
 
+    def on_resize(self) -> None:
+        super().on_resize()
+        # Hidden (c, or a narrow screen) it had no size to scroll in: shown again, or
+        # resized, it shows the latest calls.
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+
     def show(self, entries: tuple[LogEntry, ...], current_step: int) -> None:
         if entries == self._shown and current_step == self._step:
             return
