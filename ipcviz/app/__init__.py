@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 
 
-def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False) -> int:
-    """Run the app; returns the process exit code (2: the scenario cannot be loaded)."""
+def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
+            after_first_frame=None) -> int:
+    """Run the app; returns the process exit code (2: the scenario cannot be loaded).
+    `after_first_frame` is called once the first frame is drawn (the sweep of dead runs)."""
     from ..runtime.availability import reason
     from ..scenario import ScenarioError, find
     from ..scenario.catalog import scan_cached
@@ -36,7 +38,8 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False) -
         return Run(sc)
 
     app = IpcvizApp(run_factory=run_factory, entries=entries, scenario=chosen,
-                    problems=problems, lang=lang, quiz=quiz)
+                    problems=problems, lang=lang, quiz=quiz,
+                    after_first_frame=after_first_frame)
     try:
         code = app.run()
     finally:

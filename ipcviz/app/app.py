@@ -58,8 +58,10 @@ class IpcvizApp(App[int]):
         problems: Sequence[str] = (),
         lang: str = "en",
         quiz: bool = False,
+        after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        self.after_first_frame = after_first_frame  # work that must not delay the picker
         self.lang = lang if lang in i18n.LANGS else "en"  # L switches it live
         self.quiz = quiz  # ask the class before each step that carries a question (k)
         self.run_factory = run_factory
@@ -81,6 +83,8 @@ class IpcvizApp(App[int]):
             i18n.localize_bindings(self, self.lang)
         if self.initial is not None:
             self.push_screen(_stage()(self.initial))
+        if self.after_first_frame is not None:
+            self.call_after_refresh(self.after_first_frame)
 
     def show_picker(self) -> None:
         while _is_stage(self.screen) or isinstance(self.screen, HelpScreen):

@@ -197,15 +197,18 @@ def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
             return _fail(str(err), EXIT_INPUT)
         if why:
             return _fail(f"{name} cannot run on this system: {why}", EXIT_RUN)
-    # Sweep what killed runs left behind while the app starts (it only touches dead runs,
-    # so it cannot race the run this app is about to start).
+    # Sweep what killed runs left behind, in a thread started once the first frame is drawn
+    # (it would share the interpreter with the start-up otherwise); it only touches dead
+    # runs, so it cannot race the run this app is about to start.
     import threading
 
-    threading.Thread(target=_clean_quietly, name="ipcviz-sweep", daemon=True).start()
+    def sweep_in_background() -> None:
+        threading.Thread(target=_clean_quietly, name="ipcviz-sweep", daemon=True).start()
+
     from ..app import run_app
     from ..lang import choose
 
-    return run_app(name, lang=choose(lang), quiz=quiz)
+    return run_app(name, lang=choose(lang), quiz=quiz, after_first_frame=sweep_in_background)
 
 
 def cmd_list(as_json: bool, out: TextIO) -> int:

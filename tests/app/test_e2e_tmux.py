@@ -124,3 +124,29 @@ def test_real_app_in_tmux(size, tmp_path):
         left = run_processes(run_ids)
     assert not left, f"processes of the run were left behind: {left}"
     assert not any(runtime_dir.glob("run-*")), "the run's directory was left behind"
+
+
+def test_starting_ipcviz_sweeps_what_a_killed_run_left(tmp_path):
+    """A run directory whose owner is dead, with a FIFO in its manifest: starting `ipcviz`
+    (the picker) removes both, after its first frame."""
+    runtime_dir = tmp_path / "rt"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    run = runtime_dir / f"run-{dead}abcdef"
+    (run / "fifo").mkdir(parents=True, mode=0o700)
+    (run / "run.json").write_text(f'{{"conductor_pid": {dead}, "conductor_start": 1}}')
+    fifo = run / "fifo" / "left"
+    os.mkfifo(fifo, 0o600)
+    (run / "objects.jsonl").write_text(f'{{"kind": "fifo", "name": "{fifo}"}}\n')
+    session = f"ipcviz-e2e-{uuid.uuid4().hex[:8]}"
+    env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO} IPCVIZ_RUNTIME_DIR={runtime_dir}"
+    tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+         f"cd {REPO} && {env} {sys.executable} -m ipcviz")
+    try:
+        wait_screen(session, "real kernel")  # the picker's first frame
+        deadline = time.monotonic() + 10
+        while run.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not fifo.exists() and not run.exists(), "the start of ipcviz swept nothing"
+    finally:
+        tmux("kill-session", "-t", session, check=False)
