@@ -180,18 +180,17 @@ class Sampler:
 
     def stat(self, pid: int) -> procfs.Stat:
         """/proc/PID/stat through the kept ProcDir: a pread, no path lookup, no open."""
-        try:
-            return procfs.parse_stat(self._procdir(pid).read("stat"))
-        except procfs.NoSuchProcess:
-            self._forget(pid)
-            raise
+        return procfs.parse_stat(self._kept(pid, "stat"))
 
     def syscall(self, pid: int) -> procfs.SyscallState:
         """/proc/PID/syscall through the kept ProcDir."""
+        return procfs.parse_syscall(self._kept(pid, "syscall"))
+
+    def _kept(self, pid: int, name: str) -> str:
         try:
-            return procfs.parse_syscall(self._procdir(pid).read("syscall"))
+            return self._procdir(pid).read(name)
         except procfs.NoSuchProcess:
-            self._forget(pid)
+            self._forget(pid)  # that process is gone: its fds are closed
             raise
 
     def _procdir(self, pid: int) -> procfs.ProcDir:
