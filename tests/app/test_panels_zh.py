@@ -88,6 +88,24 @@ async def test_queue_panel_in_chinese():
 
 
 @sync
+async def test_message_boxes_in_chinese_stay_aligned():
+    """Type labels and the taken ghost in Chinese; a Chinese character takes two cells, and
+    the four rows of every box still line up."""
+    from rich.cells import cell_len
+
+    from ipcviz.app.widgets.msgq import MessageChain
+
+    app = trace_app("msgq-sysv-by-type")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_step_in_zh(pilot, 9)  # a message of type 2 taken from the middle
+        chain = app.screen.query_one(MessageChain)
+        drawn = chain.render().plain.splitlines()
+        assert any("类型 2" in line for line in drawn)
+        assert any("已取走" in line for line in drawn)
+        assert len({cell_len(line) for line in drawn}) == 1, drawn
+
+
+@sync
 async def test_semaphore_panel_in_chinese():
     app = trace_app("sem-deadlock")
     async with app.run_test(size=(100, 30)) as pilot:

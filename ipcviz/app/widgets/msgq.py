@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
@@ -60,8 +61,8 @@ class Box:
     sender: str
     state: str = KEPT
 
-    def label(self, family: str) -> str:
-        return f"{'type' if family == 'sysv_msgq' else 'prio'} {self.key}"
+    def label(self, family: str, lang: str = "en") -> str:
+        return tr("mq_box_type" if family == "sysv_msgq" else "mq_box_prio", lang, n=self.key)
 
 
 def chain_boxes(previous: tuple | None, current: tuple) -> list[Box]:
@@ -106,13 +107,31 @@ def chain_boxes(previous: tuple | None, current: tuple) -> list[Box]:
 
 def _short(text: str, width: int) -> str:
     """Text cut to `width` cells with "…" in the middle: "message number 12" keeps its
-    number ("messag…mber 12"), which is often what tells two messages apart."""
-    if len(text) <= width:
+    number ("messag…mber 12"), which is often what tells two messages apart.  Cells, not
+    characters: a Chinese character takes two."""
+    if cell_len(text) <= width:
         return text
     if width < 5:
-        return text[: max(width - 1, 0)] + "…"
+        return _cells(text, max(width - 1, 0)) + "…"
     head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+    tail = width - 1 - head
+    return _cells(text, head) + "…" + _cells(text[::-1], tail)[::-1]
+
+
+def _cells(text: str, width: int) -> str:
+    """The longest start of `text` that fits in `width` cells."""
+    out, used = [], 0
+    for c in text:
+        used += cell_len(c)
+        if used > width:
+            break
+        out.append(c)
+    return "".join(out)
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` cells."""
+    return text + " " * max(width - cell_len(text), 0)
 
 
 class MessageChain(Widget):
@@ -127,19 +146,22 @@ class MessageChain(Widget):
         self.family = family
         self.boxes: list[Box] = []
         self.empty_text = "(empty)"
+        self.lang = "en"
 
-    def set_boxes(self, boxes: list[Box], empty_text: str = "(empty)") -> None:
+    def set_boxes(self, boxes: list[Box], empty_text: str = "(empty)",
+                  lang: str = "en") -> None:
         width = self.size.width
         rows = self.get_content_height(self.size, self.size, width) if width else -1
         self.boxes = list(boxes)
         self.empty_text = empty_text
+        self.lang = lang
         # A new layout of the screen only when the chain needs more or fewer rows.
         self.refresh(layout=not width or
                      self.get_content_height(self.size, self.size, width) != rows)
 
     def _inner(self) -> int:
-        want = max((max(len(b.label(self.family)) + 2, len(b.text), len(f"{b.size} B"))
-                    for b in self.boxes), default=BOX_MIN)
+        want = max((max(cell_len(b.label(self.family, self.lang)) + 2, cell_len(b.text),
+                         len(f"{b.size} B")) for b in self.boxes), default=BOX_MIN)
         return min(max(want, BOX_MIN), BOX_MAX)
 
     def _per_row(self, width: int) -> int:
@@ -174,36 +196,37 @@ class MessageChain(Widget):
         return Content("\n").join(lines)
 
     def _box(self, b: Box, w: int) -> list[Content]:
-        label = _short(b.label(self.family), w - 1)
+        label = _short(b.label(self.family, self.lang), w - 1)
         colour = PALETTE[b.key % len(PALETTE)]
         if b.state == TAKEN:
             edge = "$text-muted"
             h, v, corners = "┄", "┆", "╭╮╰╯"
             label_style, text_style = "$text-muted", "$text-muted strike"
-            foot = "taken"
+            foot = tr("mq_box_taken", self.lang)
         else:
             edge = "b $text-success" if b.state == NEW else "$foreground 50%"
             h, v, corners = "─", "│", "╭╮╰╯"
             label_style, text_style = f"b {colour}", ""
-            foot = "new" if b.state == NEW else ""
+            foot = tr("mq_box_new", self.lang) if b.state == NEW else ""
         top = Content.assemble((corners[0] + h, edge), (label, label_style),
-                               (h * (w - 1 - len(label)) + corners[1], edge))
+                               (h * (w - 1 - cell_len(label)) + corners[1], edge))
         size = f"{b.size} B"
         who = f" {b.sender}" if b.sender not in ("?", None) else ""
-        second = size + (who if len(size) + len(who) <= w else "")
-        body = [Content.assemble((v, edge), (_short(b.text, w).ljust(w), text_style), (v, edge)),
-                Content.assemble((v, edge), (second.ljust(w), "$text-muted"), (v, edge))]
+        second = size + (who if cell_len(size) + cell_len(who) <= w else "")
+        body = [Content.assemble((v, edge), (_pad(_short(b.text, w), w), text_style), (v, edge)),
+                Content.assemble((v, edge), (_pad(_short(second, w), w), "$text-muted"),
+                                 (v, edge))]
         foot = _short(foot, w)
-        bottom = Content.assemble((corners[2] + h * (w - len(foot)), edge), (foot, edge),
+        bottom = Content.assemble((corners[2] + h * (w - cell_len(foot)), edge), (foot, edge),
                                   (corners[3], edge))
         return [top, *body, bottom]
 
     def _more(self, n: int, w: int) -> list[Content]:
         edge = "$text-muted"
-        text = _short(f"+{n} more", w)
+        text = _short(tr("mq_box_more", self.lang, n=n), w)
         return [Content.styled("╭" + "┄" * w + "╮", edge),
-                Content.assemble(("┆", edge), (text.ljust(w), "b"), ("┆", edge)),
-                Content.assemble(("┆", edge), ("…".ljust(w), "$text-muted"), ("┆", edge)),
+                Content.assemble(("┆", edge), (_pad(text, w), "b"), ("┆", edge)),
+                Content.assemble(("┆", edge), (_pad("…", w), "$text-muted"), ("┆", edge)),
                 Content.styled("╰" + "┄" * w + "╯", edge)]
 
     def plain(self) -> str:
@@ -303,7 +326,7 @@ class QueueView(ObjectPanel):
         self.border_subtitle = self._subtitle(o)
         boxes = [] if gone else chain_boxes(previous, o.contents)
         chain.set_boxes(boxes, tr("mq_empty" if o.messages == 0 or o.messages is None
-                                  else "mq_not_listed", lang))
+                                  else "mq_not_listed", lang), lang)
         self._ends(o, snapshot)
         full = self._gauge(o)
         self.set_class(full and not gone, "-full")
