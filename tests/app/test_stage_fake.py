@@ -208,3 +208,25 @@ async def test_a_replay_says_replay_not_live():
         await wait_for(pilot, lambda: bool(stage.history), 5, "start")
         status = text_of(stage.query_one("#status"))
         assert "REPLAY" in status and "LIVE" not in status
+
+
+@sync
+async def test_the_error_dialog_in_chinese():
+    """The dialog's own words follow the app's language; the reason stays the engine's."""
+    from textual.widgets import Button
+
+    class Broken(TraceRun):
+        def step(self):
+            raise RunError("p neither returned nor blocked within 5 s")
+
+    snapshots = TraceRuns().snapshots
+    app = trace_app(factory=lambda sc: Broken(sc, snapshots))
+    app.lang = "zh"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("space")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunErrorScreen), 5, "the dialog")
+        box = app.screen.query_one("#error-box")
+        assert box.border_title == "运行已停止"
+        labels = {str(b.label) for b in app.screen.query(Button)}
+        assert labels == {"重新开始 (r)", "场景列表", "关闭", "退出 (q)"}
+        assert "neither returned nor blocked" in app.screen.message

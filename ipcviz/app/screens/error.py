@@ -10,6 +10,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..i18n import lang_of, tr
+
 
 class RunErrorScreen(ModalScreen[str]):
     """Dismissed with 'restart', 'picker', 'quit' or 'stay'."""
@@ -26,18 +28,18 @@ class RunErrorScreen(ModalScreen[str]):
         self.message = message
 
     def compose(self) -> ComposeResult:
+        lang = lang_of(self)  # the reason itself is the engine's, in English
         with Vertical(id="error-box") as box:
-            box.border_title = "The run stopped"
-            yield Static(Content.assemble(("Scenario ", ""), (self.scenario, "b"), ":\n",
-                                          (self.message, "$text-error")), id="error-text")
-            yield Static(Content.styled(
-                "Its processes have been ended. What is on screen is the last thing the "
-                "kernel said.", "$text-muted"))
+            box.border_title = tr("err_title", lang)
+            yield Static(Content.assemble((tr("err_scenario", lang), ""), (self.scenario, "b"),
+                                          ":\n", (self.message, "$text-error")),
+                         id="error-text")
+            yield Static(Content.styled(tr("err_ended", lang), "$text-muted"))
             with Horizontal(id="error-buttons"):
-                yield Button("Restart (r)", id="restart", variant="primary")
-                yield Button("Scenarios", id="picker")
-                yield Button("Close", id="stay")
-                yield Button("Quit (q)", id="quit", variant="error")
+                yield Button(tr("err_restart", lang), id="restart", variant="primary")
+                yield Button(tr("err_scenarios", lang), id="picker")
+                yield Button(tr("err_close", lang), id="stay")
+                yield Button(tr("err_quit", lang), id="quit", variant="error")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
