@@ -169,6 +169,7 @@ def test_export_again_replaces_old_slides(tmp_path, trace):
     (["pipe/eof", "--svg", "x", "--theme", "plaid"], 2, "unknown theme"),
     (["--trace", "/nonexistent.jsonl", "--svg", "x"], 2, "no such file"),
     (["pipe/eof", "--svg", "/dev/null"], 2, "not a folder"),
+    (["pipe/eof", "--svg", "x", "--lang", "fr"], 2, "unknown language"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, args, code, words):
     from ipcviz.export import cli
@@ -247,3 +248,15 @@ def test_page_pages_with_the_keyboard_in_chromium(trace, trace_slides, tmp_path)
         assert png.exists() and png.stat().st_size > 10_000, res.stdout[-500:]
         shots.append(png.read_bytes())
     assert shots[0] != shots[1]
+
+
+def test_slides_in_chinese(tmp_path, trace):
+    """--lang zh draws the stage in Chinese, and the page says which language it is in."""
+    out = tmp_path / "zh"
+    res = ipcviz("export", "--trace", str(trace), "--svg", str(out), "--size", "100x30",
+                 "--lang", "zh", timeout=90)
+    assert res.returncode == 0, res.stderr
+    snaps = read_trace(trace)
+    first = flat(svg_lines(sorted(out.glob("step-*.svg"))[1]))
+    assert f"第 {snaps[1].step}/{snaps[1].total_steps} 步" in first and "回放" in first
+    assert '<html lang="zh">' in (out / "index.html").read_text(encoding="utf-8")

@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", default="textual-dark",
                    help="textual-dark (default), textual-light for a projector, or any "
                         "Textual theme")
+    p.add_argument("--lang", default=None, metavar="LANG",
+                   help="language of the slides: en or zh (default: IPCVIZ_LANG, the locale)")
     p.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
                    help="seconds a step may take to return or block (default 5)")
     return p
@@ -84,6 +86,12 @@ def main(argv: list[str]) -> int:
     if args.theme not in BUILTIN_THEMES:
         return _fail(f"unknown theme '{args.theme}' (known: {', '.join(BUILTIN_THEMES)})",
                      EXIT_INPUT)
+    from ..lang import choose
+
+    try:
+        args.lang = choose(args.lang)
+    except ValueError as err:
+        return _fail(str(err), EXIT_INPUT)
     if (args.scenario is None) == (args.trace is None):
         return _fail("give a lesson name or file, or --trace FILE (one of them)", EXIT_INPUT)
     why = _unwritable(Path(args.svg))
@@ -166,7 +174,8 @@ def _write(scenario, snaps, replay: bool, args) -> int:
 
     try:
         paths = export_slides(scenario, snaps, Path(args.svg), size=args.size,
-                              theme=args.theme, replay=replay, progress=_progress)
+                              theme=args.theme, replay=replay, progress=_progress,
+                              lang=args.lang)
     except ExportError as err:
         return _fail(str(err), EXIT_RUN)
     index = Path(args.svg) / "index.html"

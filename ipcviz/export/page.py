@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -111,7 +111,8 @@ show(fromAddress(), true);
 
 
 def index_html(name: str, title: str, total_steps: int,
-               slides: Sequence[tuple[str, int, str]], *, dark: bool = True) -> str:
+               slides: Sequence[tuple[str, int, str]], *, dark: bool = True,
+               lang: str = "en") -> str:
     """The page; slides are (file name, step number, caption), in order."""
     if not slides:
         raise ValueError("no slide to show")
@@ -126,4 +127,4 @@ def index_html(name: str, title: str, total_steps: int,
     return _PAGE.format(title=esc(title), name=esc(name), total=total_steps,
                         count=len(slides), first_src=esc(slides[0][0]),
                         first_caption=esc(slides[0][2]), noscript=noscript,
-                        slides_json=slides_json, **colours)
+                        slides_json=slides_json, lang=esc(lang), **colours)

@@ -80,14 +80,14 @@ def _close_unbroken(run) -> None:
 
 def render_slides(scenario: Scenario, snapshots: Sequence[Snapshot], *,
                   size: tuple[int, int], theme: str, replay: bool,
-                  progress: Progress = _quiet) -> list[str]:
+                  progress: Progress = _quiet, lang: str = "en") -> list[str]:
     """One SVG (text) per snapshot: the app's stage, drawn headless at `size`.
 
     SIGINT, SIGTERM and SIGHUP cancel the drawing and raise Stopped (from the main thread):
     an exception raised by a plain signal handler inside Textual's loop could be swallowed
     by a callback and leave the app waiting."""
     return asyncio.run(_render_stoppable(scenario, list(snapshots), size, theme, replay,
-                                         progress))
+                                         progress, lang))
 
 
 async def _render_stoppable(*args) -> list[str]:
@@ -112,7 +112,7 @@ async def _render_stoppable(*args) -> list[str]:
 
 
 async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int, int],
-                  theme: str, replay: bool, progress: Progress) -> list[str]:
+                  theme: str, replay: bool, progress: Progress, lang: str) -> list[str]:
     from ..app.app import IpcvizApp
     from ..app.screens import StageScreen
     from ..app.source import TraceRun
@@ -122,7 +122,7 @@ async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int
         run.replay = replay  # from a real run just now: drawn as LIVE; from a file: REPLAY
         return run
 
-    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario)
+    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario, lang=lang)
     app.animation_level = "none"
     total = len(scenario.steps)
     svgs: list[str] = []
@@ -167,7 +167,7 @@ def caption(snap: Snapshot) -> str:
 
 
 def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot],
-                 svgs: Sequence[str], *, dark: bool) -> list[Path]:
+                 svgs: Sequence[str], *, dark: bool, lang: str = "en") -> list[Path]:
     """step-NNN.svg, index.html and trace.jsonl into out_dir; older step-*.svg are removed."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,9 +179,9 @@ def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot
             path = out_dir / SLIDE_NAME.format(k)
             path.write_text(svg, encoding="utf-8")
             paths.append(path)
-        page = index_html(scenario.name, scenario.title, len(scenario.steps),
+        page = index_html(scenario.name, scenario.title_in(lang), len(scenario.steps),
                           [(p.name, s.step, caption(s)) for p, s in zip(paths, snapshots)],
-                          dark=dark)
+                          dark=dark, lang=lang)
         (out_dir / "index.html").write_text(page, encoding="utf-8")
         with open(out_dir / TRACE_NAME, "w", encoding="utf-8") as f:
             write_trace_header(f, scenario.name, scenario.source)
@@ -195,13 +195,14 @@ def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot
 
 def export_slides(scenario: Scenario, snapshots: Sequence[Snapshot], out_dir: Path | str, *,
                   size: tuple[int, int] = (120, 36), theme: str = "textual-dark",
-                  replay: bool = False, progress: Progress = _quiet) -> list[Path]:
+                  replay: bool = False, progress: Progress = _quiet,
+                  lang: str = "en") -> list[Path]:
     """Draw and write the slides of recorded snapshots; the paths of the SVGs, in order."""
     from textual.theme import BUILTIN_THEMES
 
     if theme not in BUILTIN_THEMES:
         raise ExportError(f"unknown theme '{theme}' (known: {', '.join(BUILTIN_THEMES)})")
     svgs = render_slides(scenario, snapshots, size=size, theme=theme, replay=replay,
-                         progress=progress)
+                         progress=progress, lang=lang)
     return write_slides(Path(out_dir), scenario, snapshots, svgs,
-                        dark=BUILTIN_THEMES[theme].dark)
+                        dark=BUILTIN_THEMES[theme].dark, lang=lang)
