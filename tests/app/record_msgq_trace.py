@@ -36,8 +36,9 @@ def record(scenario_path: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     # A private runtime directory: this run sweeps nobody else's.
-    os.environ.setdefault("IPCVIZ_RUNTIME_DIR", tempfile.mkdtemp(prefix="ipcviz-rec-"))
-    for name in LESSONS:
-        target = HERE / "traces" / f"msgq-{name}.jsonl"
-        record(ROOT / "scenarios" / "msgq" / f"{name}.toml", target)
-        print(f"recorded {target}")
+    with tempfile.TemporaryDirectory(prefix="ipcviz-rec-") as rt:  # removed afterwards
+        os.environ.setdefault("IPCVIZ_RUNTIME_DIR", rt)
+        for name in LESSONS:
+            target = HERE / "traces" / f"msgq-{name}.jsonl"
+            record(ROOT / "scenarios" / "msgq" / f"{name}.toml", target)
+            print(f"recorded {target}")

@@ -37,9 +37,10 @@ def record(scenario_path: Path, out: Path) -> None:
 
 if __name__ == "__main__":
     # A private runtime directory: this run sweeps nobody else's.
-    os.environ.setdefault("IPCVIZ_RUNTIME_DIR", tempfile.mkdtemp(prefix="ipcviz-rec-"))
-    for name in LESSONS:
-        mech, lesson = name.split("/")
-        target = HERE / "traces" / f"{mech}-{lesson}.jsonl"
-        record(ROOT / "scenarios" / mech / f"{lesson}.toml", target)
-        print(f"recorded {target}")
+    with tempfile.TemporaryDirectory(prefix="ipcviz-rec-") as rt:  # removed afterwards
+        os.environ.setdefault("IPCVIZ_RUNTIME_DIR", rt)
+        for name in LESSONS:
+            mech, lesson = name.split("/")
+            target = HERE / "traces" / f"{mech}-{lesson}.jsonl"
+            record(ROOT / "scenarios" / mech / f"{lesson}.toml", target)
+            print(f"recorded {target}")
