@@ -117,17 +117,27 @@ async def test_run_error_opens_a_dialog_and_closes_the_run():
         assert app.screen.failed is None
 
 
-@sync
-async def test_unexpected_error_is_a_dialog_not_a_traceback():
+def failing_app(error: Exception):
+    """The app on a recorded run whose first step raises `error`."""
+
     class Broken(TraceRun):
         def step(self):
-            raise ValueError("probe exploded")
+            raise error
 
     snapshots = TraceRuns().snapshots
-    app = trace_app(factory=lambda sc: Broken(sc, snapshots))
+    return trace_app(factory=lambda sc: Broken(sc, snapshots))
+
+
+async def until_the_dialog(pilot) -> None:
+    await pilot.press("space")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, RunErrorScreen), 5, "the dialog")
+
+
+@sync
+async def test_unexpected_error_is_a_dialog_not_a_traceback():
+    app = failing_app(ValueError("probe exploded"))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("space")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunErrorScreen), 5, "the dialog")
+        await until_the_dialog(pilot)
         assert "internal error: ValueError: probe exploded" in app.screen.message
         await pilot.press("escape")
         assert isinstance(app.screen, StageScreen)
@@ -215,16 +225,10 @@ async def test_the_error_dialog_in_chinese():
     """The dialog's own words follow the app's language; the reason stays the engine's."""
     from textual.widgets import Button
 
-    class Broken(TraceRun):
-        def step(self):
-            raise RunError("p neither returned nor blocked within 5 s")
-
-    snapshots = TraceRuns().snapshots
-    app = trace_app(factory=lambda sc: Broken(sc, snapshots))
+    app = failing_app(RunError("p neither returned nor blocked within 5 s"))
     app.lang = "zh"
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("space")
-        await wait_for(pilot, lambda: isinstance(app.screen, RunErrorScreen), 5, "the dialog")
+        await until_the_dialog(pilot)
         box = app.screen.query_one("#error-box")
         assert box.border_title == "运行已停止"
         labels = {str(b.label) for b in app.screen.query(Button)}
