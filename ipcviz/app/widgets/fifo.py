@@ -127,7 +127,7 @@ class FifoView(ObjectPanel):
         self.set_class(full, "-full")
         self.set_class(bool(self.waiting) and not full, "-waiting")
         self.set_class(not is_open, "-closed")
-        bar.set_fill(o.bytes / o.capacity if known else 0.0, True)
+        bar.set_fill(o.bytes / o.capacity if known else 0.0, known)
         self.query_one(".fifo--end.-write", Static).update(
             Content.assemble(" ".join(o.writer_fds) or tr("no_writer", lang), " ▶"))
         self.query_one(".fifo--end.-read", Static).update(

@@ -21,7 +21,7 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
 class PipeBar(Widget):
-    """The pipe buffer as a horizontal bar; `fill` (0..1) animates to each new value."""
+    """The pipe buffer as a horizontal bar; `fill` (0..1) is the fill the kernel reported."""
 
     DEFAULT_CSS = """
     PipeBar { height: 1; width: 1fr; }
@@ -37,12 +37,9 @@ class PipeBar(Widget):
     known: reactive[bool] = reactive(True)
 
     def set_fill(self, value: float, known: bool = True) -> None:
+        # Drawn as read, never tweened: a fill between two snapshots was never measured.
         self.known = known
-        value = min(max(value, 0.0), 1.0)
-        if self.app.animation_level == "none" or not self.is_mounted:
-            self.fill = value
-        else:
-            self.animate("fill", value, duration=0.35, easing="out_cubic")
+        self.fill = min(max(value, 0.0), 1.0)
 
     def render(self) -> RenderResult:
         width = self.content_region.width or self.size.width
@@ -105,6 +102,8 @@ class PipeView(ObjectPanel):
             when = (tr("creates_it", lang, process=step.process, step=step.number) if step
                     else "")
             self.border_subtitle = ""
+            self.set_class(False, "-full")  # not another snapshot's (a restart, a step back)
+            self.set_class(False, "-gone")
             bar.set_fill(0.0)
             write_end.update(tr("write_end_arrow", lang))
             read_end.update(tr("read_end_arrow", lang))

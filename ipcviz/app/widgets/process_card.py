@@ -101,6 +101,7 @@ class ProcessCard(Static):
             self.set_class(s == state, f"-{s}")
         self.set_class(snapshot.process == self.process_name, "-current")
         if p is None:
+            self.border_title = self.process_name  # no PID of another snapshot's process
             self.border_subtitle = tr("unborn", lang)
             self.update(self._unborn())
             return
