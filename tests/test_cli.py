@@ -185,3 +185,17 @@ def test_every_shipped_file_checks_ok():
     paths = [str(p) for p in sorted(SCENARIOS.glob("*/*.toml"))]
     r = ipcviz("check", *paths)
     assert r.returncode == 0 and r.stdout.count(": ok (") == len(paths)
+
+
+def test_help_is_a_command():
+    r = ipcviz("help")
+    assert r.returncode == 0 and "usage: ipcviz" in r.stdout, r.stderr
+
+
+def test_every_shipped_mechanism_has_a_heading_in_both_languages():
+    """The picker heads each folder of lessons with i18n's mech_<folder> (msgq once showed
+    its folder name in English)."""
+    from ipcviz.app.i18n import TEXTS
+
+    for folder in sorted(p.name for p in SCENARIOS.iterdir() if p.is_dir()):
+        assert f"mech_{folder}" in TEXTS, folder

@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("export", help="write a lesson as SVG slides with an index.html",
                    add_help=False)
     sub.add_parser("serve", help="serve the app to a browser (textual-serve)", add_help=False)
+    sub.add_parser("help", help="this text")
     return p
 
 

@@ -16,17 +16,6 @@ from ...scenario.catalog import Entry
 from ..i18n import TEXTS, lang_of, localize_bindings, tr
 from ..widgets.too_small import TooSmall
 
-MECHANISM_TITLES = {
-    "pipe": "Pipes",
-    "fifo": "FIFOs (named pipes)",
-    "signal": "Signals",
-    "mq": "Message queues",
-    "msg": "Message queues",
-    "shm": "Shared memory",
-    "sem": "Semaphores",
-}
-
-
 class PickerScreen(Screen):
     """Choose a scenario to put on stage."""
 
@@ -64,9 +53,8 @@ class PickerScreen(Screen):
             group = list(group)
             if options:
                 options.append(None)
-            title = MECHANISM_TITLES.get(mechanism, mechanism)
-            if lang != "en" and f"mech_{mechanism}" in TEXTS:
-                title = tr(f"mech_{mechanism}", lang)
+            # i18n's mech_* in every language (a folder of its own: its name)
+            title = tr(f"mech_{mechanism}", lang) if f"mech_{mechanism}" in TEXTS else mechanism
             options.append(Option(Content.styled(f"{title}  ({len(group)})", "b $text-secondary"),
                                   disabled=True, id=f"group-{mechanism}"))
             for e in group:
