@@ -122,10 +122,6 @@ def parse_wchan(text: str) -> str | None:
     return None if text in ("", "0") else text
 
 
-def read_wchan(pid: int, proc: str = PROC) -> str | None:
-    return parse_wchan(_read(f"{proc}/{pid}/wchan"))
-
-
 @dataclass(frozen=True)
 class SyscallState:
     """/proc/PID/syscall: "running", or the number and arguments of the blocking call."""
@@ -145,10 +141,6 @@ def parse_syscall(text: str) -> SyscallState:
         return SyscallState(False, None, ())
     args = tuple(int(p, 16) for p in parts[1:7])
     return SyscallState(False, number, args)
-
-
-def read_syscall(pid: int, proc: str = PROC) -> SyscallState:
-    return parse_syscall(_read(f"{proc}/{pid}/syscall"))
 
 
 @dataclass(frozen=True)

@@ -186,6 +186,10 @@ class Sampler:
         """/proc/PID/syscall through the kept ProcDir."""
         return procfs.parse_syscall(self._kept(pid, "syscall"))
 
+    def status_signals(self, pid: int) -> procfs.SignalStatus:
+        """The signal sets of /proc/PID/status through the kept ProcDir."""
+        return procfs.parse_status_signals(self._kept(pid, "status"))
+
     def _kept(self, pid: int, name: str) -> str:
         try:
             return self._procdir(pid).read(name)

@@ -44,15 +44,12 @@ from .cleanup import kill_run_processes
 from .errors import RunError
 from .limits import explain as explain_limit
 from .sweep import remove_objects
-from .protocol import LineReader, encode
+from .protocol import CONTROL_FD, LineReader, encode
 from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
 
 STEP_BOUND = 5.0  # seconds a step may take to return or to be seen asleep in its call
 START_BOUND = 15.0  # seconds for the runner and the root processes to start
 POLL = 0.001  # seconds between looks at /proc while a step is in flight
-
-
-
 
 
 @dataclass
@@ -263,10 +260,12 @@ class Run:
 
     # -- kernel looks used while stepping ------------------------------------------------
 
-    def _asleep_in(self, pid: int, calls: tuple[str, ...], fd: int | None) -> bool:
-        """The kernel shows `pid` asleep inside one of `calls` (on `fd`, if given)."""
+    def _asleep_in(self, pid: int, calls: tuple[str, ...], fd: int | None,
+                   stat: procfs.Stat | None = None) -> bool:
+        """The kernel shows `pid` asleep inside one of `calls` (on `fd`, if given).
+        `stat`: its /proc/PID/stat if the caller has just read it (not read twice)."""
         try:
-            stat = self._sampler.stat(pid)
+            stat = stat or self._sampler.stat(pid)
             if stat.state not in ("S", "D"):
                 return False
             sc = self._sampler.syscall(pid)
@@ -293,25 +292,22 @@ class Run:
 
     def _quiet(self, name: str) -> bool:
         """Idle (asleep waiting for its next step), stopped, or ended."""
-        from .protocol import CONTROL_FD
-
         tr = self._tracked[name]
         if tr.reaped or self._peers[name].closed:
             return tr.reaped or self._ended(name)
-        if self._state_letter(tr.pid) in ("T", "t", None):
+        stat = self._stat(tr.pid)
+        if stat is None or stat.state in ("T", "t"):
             return True
-        return self._asleep_in(tr.pid, ("read",), CONTROL_FD)
+        return self._asleep_in(tr.pid, ("read",), CONTROL_FD, stat)
 
-    def _state_letter(self, pid: int) -> str | None:
+    def _stat(self, pid: int) -> procfs.Stat | None:
         try:
-            return self._sampler.stat(pid).state
+            return self._sampler.stat(pid)
         except procfs.NoSuchProcess:
             return None
 
     def _wait_idle(self, names: list[str], deadline: float) -> None:
         """Wait until each named process sleeps waiting for its next step."""
-        from .protocol import CONTROL_FD
-
         for name in names:
             pid = self._tracked[name].pid
             self._wait(lambda: self._asleep_in(pid, ("read",), CONTROL_FD) or self._ended(name),
@@ -446,8 +442,8 @@ class Run:
             if self._ended(target):
                 return True
             try:
-                s = procfs.read_status_signals(tr.pid)
-                letter = procfs.read_stat(tr.pid).state
+                s = self._sampler.status_signals(tr.pid)  # kept fds, as every look here
+                letter = self._sampler.stat(tr.pid).state
             except procfs.NoSuchProcess:
                 return True
             pending = s.pending | s.shared_pending
@@ -495,11 +491,11 @@ class Run:
                     self._log.append(self._log_entry(
                         st, KILLED if ex and ex.signal else RETURNED,
                         {"result": ex.describe() if ex else None}, late=True))
-                elif self._asleep_in(tr.pid, ACTIONS[st.action].sleeps_in,
-                                     self._began.get(k, {}).get("arg0")):
-                    continue
-                elif self._state_letter(tr.pid) in ("T", "t"):
-                    continue
+                elif (stat := self._stat(tr.pid)) is not None and (
+                        stat.state in ("T", "t") or self._asleep_in(
+                            tr.pid, ACTIONS[st.action].sleeps_in,
+                            self._began.get(k, {}).get("arg0"), stat)):
+                    continue  # stopped, or asleep in its call again
                 else:
                     busy.append(name)
             for name in self._tracked:

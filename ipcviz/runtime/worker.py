@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..scenario.actions import signal_name
 from .ops import ARG0, CALLS, OPS, load_all
 from .ops.pipe import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
@@ -103,10 +102,6 @@ class Worker:
 
     def note_read(self, data: bytes) -> dict[str, Any]:
         return note_read(self.facts, self.runs, data)
-
-    def handler(self, signum, frame) -> None:
-        """A signal handler a scenario installed: report that it ran, then go on."""
-        self.send({"t": "handled", "signal": signal_name(signum), "pid": os.getpid()})
 
 
 def reset_signals() -> None:
