@@ -291,3 +291,9 @@ def update_static(static: Static, content: Content, *, fixed: bool = False) -> N
 
 def _widest(content: Content) -> int:
     return max((cell_len(line) for line in content.plain.split("\n")), default=0)
+
+
+def put(static: Static, content: Content) -> None:
+    """Show content in a part of a panel; an empty part takes no row."""
+    static.display = bool(content.plain)
+    update_static(static, content)

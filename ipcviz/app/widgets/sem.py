@@ -31,6 +31,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import cells, lang_of, tr
 from .sources import sources_content
+from .lines import put
 from .objects import ObjectPanel
 
 MAX_TOKENS = 12
@@ -203,9 +204,9 @@ class SemView(ObjectPanel):
             when = (tr("creates_it", lang, process=step.process, step=step.number) if step
                     else "")
             self.border_subtitle = ""
-            _put(banner, Content.styled(tr("not_created", lang, when=when), "italic $text-muted"))
+            put(banner, Content.styled(tr("not_created", lang, when=when), "italic $text-muted"))
             graph.set_hops([], lang)
-            _put(details, Content(""))
+            put(details, Content(""))
             return
         self.state = o
         gone = not o.exists
@@ -219,16 +220,16 @@ class SemView(ObjectPanel):
         facts.update(self._facts(o, snapshot))
         self.hops = []
         if gone:
-            _put(banner, self._gone(o))
+            put(banner, self._gone(o))
             graph.set_hops([], lang)
         else:
-            _put(banner, self._deadlock(o, snapshot))
+            put(banner, self._deadlock(o, snapshot))
             graph.set_hops(self.hops, lang)
         body = Content("")
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
             body = sources_content(provenance.for_object(o, None, pids))
-        _put(details, body)
+        put(details, body)
 
     # -- parts ----------------------------------------------------------------------------
 
@@ -312,12 +313,6 @@ class SemView(ObjectPanel):
         text = tr("sem_two" if len(o.deadlock) == 2 else "sem_circle", lang, who=who)
         return Content.assemble((tr("sem_deadlock", lang), "b reverse $text-error"),
                                 (f"  {text}", "b $text-error"))
-
-
-def _put(widget: Static, content: Content) -> None:
-    """Show content; an empty part takes no row."""
-    widget.display = bool(content.plain)
-    widget.update(content)
 
 
 def _q(v) -> str:

@@ -34,6 +34,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import lang_of, tr
 from .sources import sources_content
+from .lines import put
 from .objects import ObjectPanel
 
 # Steps that change a region's bytes (plain stores into memory, or read() into it).
@@ -295,9 +296,9 @@ class RegionView(ObjectPanel):
             when = (tr("creates_it", lang, process=step.process, step=step.number) if step
                     else "")
             self.border_subtitle = ""
-            _put(summary, Content.styled(tr("not_created", lang, when=when), "italic"))
+            put(summary, Content.styled(tr("not_created", lang, when=when), "italic"))
             for w in (maps, fields, change, details):
-                _put(w, Content(""))
+                put(w, Content(""))
             grid.set_bytes(None, set(), [], None, tr("shm_bytes_unknown", lang), lang)
             return
         self.state = o
@@ -306,25 +307,25 @@ class RegionView(ObjectPanel):
         self.changed = changed_offsets(previous, data)
         self.writers = writers_of(snapshot, self.scenario, self.oid)
         self.set_class(bool(self.changed), "-changed")
-        _put(summary, self._summary(o))
+        put(summary, self._summary(o))
         if not o.exists:
-            _put(maps, Content(""))
-            _put(change, Content(""))
+            put(maps, Content(""))
+            put(change, Content(""))
             grid.set_bytes(None, set(), [], None, tr("shm_bytes_unknown", lang), lang)
         else:
-            _put(maps, self._maps(o, snapshot))
+            put(maps, self._maps(o, snapshot))
             flds = fields_of(o, self.scenario, snapshot.step)
-            _put(fields, self._fields(o, flds))
+            put(fields, self._fields(o, flds))
             unknown = tr("shm_unknown_unmapped" if o.bytes_source is None
                          else "shm_no_bytes_read", lang)
             grid.set_bytes(data, self.changed, flds, o.size, unknown, lang)
-            _put(change, self._change(snapshot, previous is not None))
+            put(change, self._change(snapshot, previous is not None))
         body = self._details(o)
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
             src = sources_content(provenance.for_object(o, None, pids))
             body = Content("\n").join([body, src]) if body.plain else src
-        _put(details, body)
+        put(details, body)
 
     def _previous(self, snapshot: Snapshot, data: bytes | None) -> bytes | None:
         """The bytes this view drew for the snapshot before this one (None: not known)."""
@@ -443,12 +444,6 @@ class RegionView(ObjectPanel):
 
     def _details(self, o: RegionState) -> Content:
         return Content("")
-
-
-def _put(widget: Static, content: Content) -> None:
-    """Show content; an empty part takes no row."""
-    widget.display = bool(content.plain)
-    widget.update(content)
 
 
 _NOTES = {"items ever put": "shm_note_put", "items ever taken": "shm_note_taken",
