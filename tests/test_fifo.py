@@ -18,6 +18,7 @@ from ipcviz.probe.fifo import read_user_string  # isort: skip
 from ipcviz.runtime.ops.fifo import remove_fifo
 from ipcviz.scenario import load, loads
 
+from .conductor_helpers import run_until
 from .conftest import SCENARIOS
 
 _opened: list[str] = []
@@ -32,19 +33,11 @@ def _audit(event: str, args: tuple) -> None:
 sys.addaudithook(_audit)
 
 
-def _step_until(run: Run, number: int):
-    snap = run.step()
-    while snap.step < number:
-        snap = run.step()
-    return snap
-
-
 @pytest.mark.kernel
 def test_fifo_name_and_buffer_agree_with_stat_and_proc(runtime_dir):
     # GIVEN fifo/unrelated after the writer wrote 15 bytes (step 4)
     with Run(load(SCENARIOS / "fifo/unrelated.toml")) as run:
-        run.start()
-        snap = _step_until(run, 4)
+        snap = run_until(run, 4)
         f = snap.object_named("f")
         # THEN stat() of the path, read here, says what the probe said: a FIFO, size 0,
         # mode 0600, in a 0700 directory of the run
@@ -73,8 +66,7 @@ def test_fifo_name_and_buffer_agree_with_stat_and_proc(runtime_dir):
 def test_probe_never_opens_a_fifo_a_process_waits_to_open(runtime_dir):
     # GIVEN a reader asleep in open(O_RDONLY) of a FIFO nobody has open for writing
     with Run(load(SCENARIOS / "fifo/open-blocks.toml")) as run:
-        run.start()
-        snap = _step_until(run, 2)
+        snap = run_until(run, 2)
         assert snap.outcome == "blocked"
         path = snap.object_named("f").path
         pid = snap.process_named("reader").pid
@@ -110,8 +102,7 @@ def test_probe_never_opens_a_fifo_a_process_waits_to_open(runtime_dir):
 def test_a_writer_waiting_in_open_is_not_woken_by_sampling(runtime_dir):
     # GIVEN a writer asleep in open(O_WRONLY), nobody reading (fifo/unrelated step 2)
     with Run(load(SCENARIOS / "fifo/unrelated.toml")) as run:
-        run.start()
-        snap = _step_until(run, 2)
+        snap = run_until(run, 2)
         for _ in range(50):
             snap = run.sample()
         # THEN it is still waiting for a reader

@@ -21,7 +21,8 @@ from ipcviz.scenario import load
 
 from .conftest import SCENARIOS, ipcviz, marked_processes, wait_until
 from .test_cleanup import only_run_id, read_until_step, start_headless
-from .test_shm import kill_conductor_and_runner, posix_leftovers, run_until
+from .conductor_helpers import run_until
+from .test_shm import kill_conductor_and_runner, posix_leftovers
 
 
 def sem_rows() -> dict[int, dict[str, int]]:

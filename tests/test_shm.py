@@ -17,17 +17,11 @@ import pytest
 from ipcviz.runtime import Run
 from ipcviz.scenario import load, loads
 
+from .conductor_helpers import run_until
 from .conftest import SCENARIOS, ipcviz, marked_processes, wait_until
 from .test_cleanup import only_run_id, read_until_step, start_headless
 
 BASICS = SCENARIOS / "shm/basics.toml"
-
-
-def run_until(run: Run, step: int):
-    snap = run.start()
-    while snap.step < step:
-        snap = run.step()
-    return snap
 
 
 def shm_rows() -> dict[int, dict[str, int]]:

@@ -17,6 +17,7 @@ from ipcviz.probe.signal_table import signal_table  # isort: skip
 from ipcviz.runtime.ops.signals import keys_bytes  # isort: skip
 from ipcviz.scenario import load  # isort: skip
 
+from .conductor_helpers import run_until
 from .conftest import SCENARIOS
 
 
@@ -33,19 +34,11 @@ def _bit(sig: int) -> int:
     return 1 << (sig - 1)
 
 
-def _step_until(run: Run, number: int):
-    snap = run.step()
-    while snap.step < number:
-        snap = run.step()
-    return snap
-
-
 @pytest.mark.kernel
 def test_pending_and_blocked_agree_with_proc_status(runtime_dir):
     # GIVEN signal/blocked-pending right after SIGUSR1 was sent to the blocking child
     with Run(load(SCENARIOS / "signal/blocked-pending.toml")) as run:
-        run.start()
-        snap = _step_until(run, 4)
+        snap = run_until(run, 4)
         child = snap.process_named("child")
         masks = _status_masks(child.pid)
         # THEN /proc/PID/status, read here, has SIGUSR1 blocked, caught and pending for the
@@ -70,8 +63,7 @@ def test_pending_and_blocked_agree_with_proc_status(runtime_dir):
 def test_a_process_in_pause_sleeps_in_pause_per_proc(runtime_dir):
     # GIVEN signal/alarm with the child asleep in pause() (step 4)
     with Run(load(SCENARIOS / "signal/alarm.toml")) as run:
-        run.start()
-        snap = _step_until(run, 4)
+        snap = run_until(run, 4)
         napper = snap.process_named("napper")
         # THEN /proc/PID/syscall names a call pause() sleeps in, and stat says S
         nr = int(Path(f"/proc/{napper.pid}/syscall").read_text().split()[0])
@@ -86,8 +78,7 @@ def test_a_process_in_pause_sleeps_in_pause_per_proc(runtime_dir):
 def test_pty_foreground_group_agrees_with_proc_stat(runtime_dir):
     # GIVEN signal/terminal-keys after the shell forked its job (step 7)
     with Run(load(SCENARIOS / "signal/terminal-keys.toml")) as run:
-        run.start()
-        snap = _step_until(run, 7)
+        snap = run_until(run, 7)
         t = snap.object_named("t")
         shell, job = snap.process_named("shell"), snap.process_named("job")
         fields = Path(f"/proc/{shell.pid}/stat").read_text().rsplit(")", 1)[1].split()
