@@ -108,6 +108,7 @@ def test_sigterm_sighup_sigint_clean_up_without_help(sig, runtime_dir):
             proc.kill()
     err = proc.stderr.read()
     assert proc.returncode != 0 and "Traceback" not in err
+    assert proc.returncode == 128 + sig  # as a shell reports a process ended by `sig`
     assert "cleaned up" in err
     assert marked_processes(run_id) == []
     assert not any(runtime_dir.glob("run-*"))

@@ -396,7 +396,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     except RunError as err:
         return _fail(f"{scenario.name}: {err}", EXIT_RUN)
     except _Terminated as err:
-        return _fail(f"stopped by {err}; the run was cleaned up", 128 + 15)
+        return _fail(f"stopped by {err}; the run was cleaned up", 128 + signal.Signals[str(err)])
     except KeyboardInterrupt:
         return _fail("interrupted; the run was cleaned up", 130)
     finally:

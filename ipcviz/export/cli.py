@@ -112,7 +112,8 @@ def main(argv: list[str]) -> int:
     except (_Terminated, Stopped) as err:
         if str(err) == "SIGINT":
             return _fail("interrupted; no process of the lesson is left", 130)
-        return _fail(f"stopped by {err}; no process of the lesson is left", 128 + 15)
+        return _fail(f"stopped by {err}; no process of the lesson is left",
+                     128 + signal.Signals[str(err)])
     except KeyboardInterrupt:
         return _fail("interrupted; no process of the lesson is left", 130)
     finally:
