@@ -25,6 +25,7 @@ class CodeView(LineScroll):
         # Rows by (number, text, look): a lesson's rows are few, and a step changes the
         # look of two or three of them.
         self._made: dict[tuple[str, str, str], Content] = {}
+        self._programs: dict[str, list[tuple[int, list[str]]]] = {}
 
     def show(self, snapshot: Snapshot) -> int | None:
         """Draw the programs, the step just run in view; returns its line.
@@ -45,7 +46,7 @@ class CodeView(LineScroll):
             p = snapshot.process_named(spec.name)
             last = p.step if p else None
             rows.append(Content.styled(f"{spec.name}:", "b $text-secondary"))
-            for number, lines in words.program_of(self.scenario, spec.name):
+            for number, lines in self._program(spec.name):
                 done = last is not None and number <= last
                 for i, line in enumerate(lines):
                     num = f"{number:>2} " if i == 0 else "   "
@@ -64,6 +65,13 @@ class CodeView(LineScroll):
         return current
 
     _current: int | None = None  # the line of the step just run
+
+    def _program(self, name: str) -> list[tuple[int, list[str]]]:
+        """A process's program: the lesson's, so made once, not at every snapshot."""
+        found = self._programs.get(name)
+        if found is None:
+            found = self._programs[name] = words.program_of(self.scenario, name)
+        return found
 
     def reveal(self) -> None:
         """Scroll the step just run into view, two lines from the top, if it is not."""
