@@ -1,7 +1,7 @@
 """The measured loops: one channel class per IPC mechanism.
 
-A channel is created in the parent (it creates the kernel objects, named
-``ipcviz.bench-<pid>-<n>-...``), inherited by two forked children, and removed by
+A channel is created in the parent (it creates the kernel objects; POSIX names are
+``/ipcviz.<run>.<tag>.ipcviz.bench-<pid>-<n>-...``, unguessable like a lesson's), inherited by two forked children, and removed by
 ``close()`` in the parent's ``finally``. Each named object is first written into the
 channel's manifest (a run directory, ``ipcviz.runtime.rundir``), so that if the bench is
 killed with SIGKILL, ``ipcviz clean`` and the sweep at every app start remove what it left.
@@ -47,7 +47,7 @@ try:
 except ImportError:  # pragma: no cover
     sysv_ipc = None  # type: ignore[assignment]
 
-PREFIX = "ipcviz.bench"  # "/ipcviz.": the prefix the sweep's removers accept as ours
+PREFIX = "ipcviz.bench"  # in every bench object's name (after the run's own prefix)
 CTRL = 4096  # control page at the start of a shared region; data slots follow, page aligned
 SHM_RING_BYTES = 1 << 20  # shared-memory ring: this many bytes of slots ...
 SHM_MIN_SLOTS, SHM_MAX_SLOTS = 2, 256  # ... but at least 2 and at most 256 slots
@@ -222,6 +222,11 @@ class Channel:
         if self.rd is None:
             self.rd = RunDir.create(f"bench {self.key} {self.size} B {self.mode}")
         return self.rd
+
+    def posix_name(self, suffix: str) -> str:
+        """A POSIX name of this channel: the run's unguessable "/ipcviz.RUN.TAG." prefix
+        (see RunDir.object_name), then ``ipcviz.bench-<pid>-<n>-SUFFIX``."""
+        return self.manifest().object_name(f"{self.tag}-{suffix}")
 
     def record(self, kind: str, name: str, **extra: Any) -> None:
         """Write an object into the manifest before creating it, with the kind and fields
@@ -492,7 +497,7 @@ class PosixMqChannel(Channel):
         suffixes = ["mq"] if self.mode == "throughput" else ["mq-req", "mq-resp"]
         try:
             for suffix in suffixes:
-                name = f"/{self.tag}-{suffix}"
+                name = self.posix_name(suffix)
                 self.record("posix_mq", name)
                 self.queues.append(posix_ipc.MessageQueue(
                     name, posix_ipc.O_CREX, 0o600, max_messages=depth, max_message_size=size))
@@ -726,7 +731,7 @@ class ShmChannel(Channel):
         self.sems: list[Any] = []
         self.nslots = self.slots_for(self.size) if self.mode == "throughput" else 2
         self.length = CTRL + self.nslots * self.size
-        name = f"/{self.tag}-shm"
+        name = self.posix_name("shm")
         self.record("shm", name)
         self.shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREX, 0o600, size=self.length)
         self.mm = mmap.mmap(self.shm.fd, self.length)
@@ -736,7 +741,7 @@ class ShmChannel(Channel):
         else:
             initial = [("req", 0), ("resp", 0)]
         for suffix, value in initial:
-            sname = f"/{self.tag}-sem-{suffix}"
+            sname = self.posix_name(f"sem-{suffix}")
             self.record("sem", sname)
             self.sems.append(posix_ipc.Semaphore(sname, posix_ipc.O_CREX, 0o600, value))
 

@@ -312,9 +312,13 @@ def cmd_check(paths: list[str], out: TextIO) -> int:
 
 
 def cmd_clean(dry_run: bool, out: TextIO) -> int:
+    from ..runtime.rundir import RunDirError
     from ..runtime.sweep import sweep
 
-    found = sweep(dry_run=dry_run)
+    try:
+        found = sweep(dry_run=dry_run)
+    except RunDirError as err:
+        return _fail(str(err), err.code)
     verb = "would remove" if dry_run else "removed"
     for line in found:
         out.write(f"{verb} {line}\n")
@@ -325,12 +329,13 @@ def cmd_clean(dry_run: bool, out: TextIO) -> int:
 
 def _clean_quietly() -> None:
     """Remove what killed runs left behind, before starting a new one."""
+    from ..runtime.rundir import RunDirError
     from ..runtime.sweep import sweep
 
     try:
         sweep(dry_run=False)
-    except OSError:
-        pass
+    except (OSError, RunDirError):
+        pass  # the run itself says why the runtime directory cannot be used
 
 
 class _Terminated(Exception):
@@ -394,7 +399,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
                 time.sleep(delay)  # pacing for the reader, not a wait for the kernel
             snap = run.step()
     except RunError as err:
-        return _fail(f"{scenario.name}: {err}", EXIT_RUN)
+        return _fail(f"{scenario.name}: {err}", getattr(err, "code", EXIT_RUN))
     except _Terminated as err:
         return _fail(f"stopped by {err}; the run was cleaned up", 128 + signal.Signals[str(err)])
     except KeyboardInterrupt:

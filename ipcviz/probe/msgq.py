@@ -437,6 +437,11 @@ def _attr_via_holder(sampler, pid: int, fd: int) -> tuple[MqAttr, int]:
         os.close(mine)
 
 
+def _ours(fd: int) -> bool:
+    st = os.fstat(fd)
+    return st.st_uid == os.geteuid() and not st.st_mode & 0o077
+
+
 def probe_posix(sampler, rec: dict, processes: tuple[Process, ...]) -> PosixQueueState:
     oid, name = rec["id"], rec.get("name")
     rebuilt, sent, received, dups = rebuild(rec.get("events", []), by_priority=True)
@@ -458,6 +463,9 @@ def probe_posix(sampler, rec: dict, processes: tuple[Process, ...]) -> PosixQueu
             # it only answers "does the name exist" (and the attributes, if nobody holds it).
             fd = mq_open(name, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
+            fd = None
+        if fd is not None and not _ours(fd):
+            os.close(fd)  # the name is another user's queue now: not the lesson's
             fd = None
         if fd is not None:
             present = True

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import stat
 from typing import Any
 
 import posix_ipc
@@ -41,14 +42,30 @@ def semctl_read(semid: int, cmd: int) -> int:
     return r
 
 
+def _our_file(path: str) -> tuple[int, int] | None:
+    """(dev, inode) of /dev/shm/sem.NAME if it is a file of ours (not a link, 0600)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def posix_value(name: str) -> int | None:
-    """sem_getvalue through our own sem_open of the name; None if the name is gone."""
+    """sem_getvalue through our own sem_open of the name; None if the name is gone (or
+    is now another user's semaphore: its file is checked before and after the open)."""
+    path = f"/dev/shm/sem.{name.lstrip('/')}"
+    before = _our_file(path)
+    if before is None:
+        return None
     try:
         s = posix_ipc.Semaphore(name, 0)
     except (posix_ipc.ExistentialError, posix_ipc.PermissionsError):
         return None
     try:
-        return s.value
+        return s.value if _our_file(path) == before else None
     finally:
         s.close()
 

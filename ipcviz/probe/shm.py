@@ -96,12 +96,16 @@ def read_mem(pid: int, addr: int, n: int) -> bytes | None:
         os.close(fd)
 
 
-def read_file(path: str, n: int) -> bytes | None:
+def read_file(path: str, n: int, inode: int | None = None) -> bytes | None:
+    """The first n bytes of a file; with inode, only if the file opened is still that one
+    (a name unlinked and made again, by anyone, is not the region the lesson maps)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
+        if inode is not None and os.fstat(fd).st_ino != inode:
+            return None
         return os.pread(fd, n, 0)
     finally:
         os.close(fd)
@@ -161,7 +165,7 @@ def probe_posix_shm(sampler, rec: dict, processes: tuple[Process, ...]) -> Regio
     size = st.st_size if exists else (maps[0][2] - maps[0][1] if maps else None)
     data = source = None
     if exists:
-        data, source = read_file(path, READ), path
+        data, source = read_file(path, READ, inode), path
     elif maps:
         p, start, _ = maps[0]
         data, source = read_mem(p.pid, start, min(READ, size or READ)), f"/proc/{p.pid}/mem"

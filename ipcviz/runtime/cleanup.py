@@ -7,12 +7,36 @@ import os
 import signal
 import time
 
-from .rundir import ENV_RUN
+from .rundir import ENV_CONDUCTOR, ENV_RUN
 
 
-def run_processes(run_id: str, exclude: tuple[int, ...] = ()) -> list[int]:
-    """PIDs of live processes whose environment carries IPCVIZ_RUN=<run_id>."""
-    mark = f"{ENV_RUN}={run_id}".encode()
+def process_uids(pid: int) -> tuple[int, ...] | None:
+    """Real, effective, saved and file-system uid of a process (the Uid: line of
+    /proc/PID/status), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Uid:"):
+                    return tuple(int(x) for x in line.split()[1:5])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def is_ours(pid: int) -> bool:
+    """Every uid of the process is ours: never signal another user's process, even as
+    root, whatever its environment says."""
+    uids = process_uids(pid)
+    return uids is not None and set(uids) == {os.geteuid()}
+
+
+def run_processes(run_id: str, exclude: tuple[int, ...] = (),
+                  conductor: str | None = None) -> list[int]:
+    """PIDs of this user's live processes whose environment carries IPCVIZ_RUN=<run_id>
+    (and, if given, IPCVIZ_CONDUCTOR=<conductor>, the "pid:start" of the run's conductor)."""
+    marks = {f"{ENV_RUN}={run_id}".encode()}
+    if conductor is not None:
+        marks.add(f"{ENV_CONDUCTOR}={conductor}".encode())
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -25,12 +49,13 @@ def run_processes(run_id: str, exclude: tuple[int, ...] = ()) -> list[int]:
                 env = f.read()
         except OSError:
             continue  # gone, or not ours to read
-        if mark in env.split(b"\0"):
+        if marks <= set(env.split(b"\0")) and is_ours(pid):
             found.append(pid)
     return found
 
 
-def kill_run_processes(run_id: str, exclude: tuple[int, ...] = (), timeout: float = 3.0) -> int:
+def kill_run_processes(run_id: str, exclude: tuple[int, ...] = (), timeout: float = 3.0,
+                       conductor: str | None = None) -> int:
     """SIGKILL every process of the run until none is left (or the time is up).
 
     Returns how many processes were signalled.  Zombies are not counted as left: their
@@ -39,15 +64,24 @@ def kill_run_processes(run_id: str, exclude: tuple[int, ...] = (), timeout: floa
     deadline = time.monotonic() + timeout
     killed: set[int] = set()
     while True:
-        alive = [p for p in run_processes(run_id, exclude) if not _is_zombie(p)]
+        alive = [p for p in run_processes(run_id, exclude, conductor) if not _is_zombie(p)]
         if not alive or time.monotonic() > deadline:
             return len(killed)
         for pid in alive:
+            # Through a pidfd, checked once more after it is open: a pid that died and was
+            # reused by another user's process since the scan is never signalled.
             try:
-                os.kill(pid, signal.SIGKILL)
-                killed.add(pid)
+                pidfd = os.pidfd_open(pid)
+            except OSError:
+                continue
+            try:
+                if is_ours(pid):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                    killed.add(pid)
             except ProcessLookupError:
                 pass
+            finally:
+                os.close(pidfd)
         _reap_children()
         time.sleep(0.01)
 

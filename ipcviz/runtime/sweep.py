@@ -11,20 +11,33 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .cleanup import kill_run_processes, run_processes
-from .rundir import ENV_CONDUCTOR, ENV_RUN, RunDir, conductor_alive, runtime_root
+from .cleanup import is_ours, kill_run_processes, run_processes
+from .rundir import (
+    ENV_CONDUCTOR,
+    ENV_RUN,
+    NEW_MAX_AGE,
+    RunDir,
+    conductor_alive,
+    new_dir_maker,
+    open_root,
+    process_start_time,
+    runtime_root,
+)
 
-# kind -> function(entry) that removes one manifest object; returns a description or None
-# if it was already gone.  Mechanisms register theirs (System V queues, POSIX names, ...).
-REMOVERS: dict[str, Callable[[dict], str | None]] = {}
+# kind -> function(entry, rundir) that removes one manifest object of that run; returns a
+# description or None if it was already gone or is not the run's own.  Mechanisms register
+# theirs (System V queues, POSIX names, ...).
+REMOVERS: dict[str, Callable[[dict, RunDir], str | None]] = {}
 
 
 def register_remover(kind: str):
-    def deco(fn: Callable[[dict], str | None]):
+    def deco(fn: Callable[[dict, RunDir], str | None]):
         REMOVERS[kind] = fn
         return fn
 
@@ -59,7 +72,7 @@ def remove_objects(rd: RunDir, dry_run: bool = False) -> list[str]:
             done.append(f"{entry['kind']} {entry.get('name')}")
             continue
         try:
-            what = fn(entry)
+            what = fn(entry, rd)
         except OSError:
             what = None
         if what:
@@ -67,17 +80,18 @@ def remove_objects(rd: RunDir, dry_run: bool = False) -> list[str]:
     return done
 
 
-def _orphans() -> dict[str, list[int]]:
-    """run id -> pids of this user's marked processes whose own conductor is dead."""
-    found: dict[str, list[int]] = {}
-    uid = os.getuid()
+def _orphans() -> dict[tuple[str, str], list[int]]:
+    """(run id, conductor mark) -> pids of this user's marked processes whose own conductor
+    is dead."""
+    found: dict[tuple[str, str], list[int]] = {}
+    uid = os.geteuid()
     run_prefix = f"{ENV_RUN}=".encode()
     cond_prefix = f"{ENV_CONDUCTOR}=".encode()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            if entry.stat(follow_symlinks=False).st_uid != uid:
+            if entry.stat(follow_symlinks=False).st_uid != uid or not is_ours(int(entry.name)):
                 continue  # never another user's processes, even as root
             with open(f"/proc/{entry.name}/environ", "rb") as f:
                 env = f.read().split(b"\0")
@@ -93,7 +107,8 @@ def _orphans() -> dict[str, list[int]]:
         except ValueError:
             continue
         if not conductor_alive(info):
-            found.setdefault(run_id.decode(errors="replace"), []).append(int(entry.name))
+            key = (run_id.decode(errors="replace"), conductor.decode(errors="replace"))
+            found.setdefault(key, []).append(int(entry.name))
     return found
 
 
@@ -108,40 +123,95 @@ def _is_runner(pid: int) -> bool:
         return False
 
 
+def _conductor_mark(info: dict) -> str | None:
+    pid, start = info.get("conductor_pid"), info.get("conductor_start")
+    if isinstance(pid, int) and isinstance(start, int):
+        return f"{pid}:{start}"
+    return None
+
+
+def _new_dir_stale(root_fd: int, name: str) -> bool:
+    """A ".new-*" directory is left behind only if the process named in it (pid and start
+    time) is gone; one of an older form, only once it is older than NEW_MAX_AGE."""
+    maker = new_dir_maker(name)
+    if maker is not None:
+        return process_start_time(maker[0]) != maker[1]
+    try:
+        st = os.stat(name, dir_fd=root_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return time.time() - st.st_mtime > NEW_MAX_AGE
+
+
+def _rmtree(root_fd: int, name: str) -> None:
+    """Remove a directory of the root by its fd (shutil's fd-based walk: it never follows a
+    symbolic link, nor leaves the tree)."""
+    shutil.rmtree(name, ignore_errors=True, dir_fd=root_fd)
+
+
 def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
     root = root or runtime_root()
+    root_fd = open_root(root)
+    try:
+        return _sweep(root, root_fd, dry_run)
+    finally:
+        os.close(root_fd)
+
+
+def _sweep(root: Path, root_fd: int, dry_run: bool) -> list[str]:
     report: list[str] = []
     live_ids = set()
-    for path in sorted(root.glob("run-*")):
-        rd = RunDir(path.name[4:], path)
-        info = rd.read_info()
-        if conductor_alive(info):
-            live_ids.add(rd.run_id)
+    with os.scandir(root_fd) as it:
+        names = sorted(e.name for e in it)
+    for name in names:
+        if not name.startswith("run-"):
             continue
-        pids = run_processes(rd.run_id)
-        if pids:
-            report.append(f"run {rd.run_id}: {len(pids)} process(es) {pids}")
-            if not dry_run:
-                kill_run_processes(rd.run_id)
-        report.extend(f"run {rd.run_id}: {what}" for what in remove_objects(rd, dry_run))
-        report.append(f"run {rd.run_id}: directory {path}")
+        rd = RunDir.at(root_fd, root, name, name[4:])
+        if rd is None:
+            continue  # not a directory of ours (a symbolic link, a file): never touched
+        try:
+            info = rd.read_info()
+            if conductor_alive(info):
+                live_ids.add(rd.run_id)
+                continue
+            conductor = _conductor_mark(info) if info.get("run_id") == rd.run_id else None
+            pids = run_processes(rd.run_id, conductor=conductor) if conductor else []
+            if pids:
+                report.append(f"run {rd.run_id}: {len(pids)} process(es) {pids}")
+                if not dry_run:
+                    kill_run_processes(rd.run_id, conductor=conductor)
+            report.extend(f"run {rd.run_id}: {what}" for what in remove_objects(rd, dry_run))
+            report.append(f"run {rd.run_id}: directory {rd.path}")
+        finally:
+            rd.close()
         if not dry_run:
-            rd.remove()
+            _rmtree(root_fd, name)
     # A directory being made (RunDir.create) by a process killed before renaming it: it
     # holds no object yet (objects are recorded after the rename), only its own files.
-    for path in sorted(root.glob(".new-*")):
-        if conductor_alive(RunDir(path.name[5:], path).read_info()):
+    for name in names:
+        if not name.startswith(".new-") or not _new_dir_stale(root_fd, name):
             continue
-        report.append(f"unfinished run directory {path}")
+        try:
+            st = os.stat(name, dir_fd=root_fd, follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+            continue
+        report.append(f"unfinished run directory {root / name}")
         if not dry_run:
-            shutil.rmtree(path, ignore_errors=True)
+            _rmtree(root_fd, name)
     # Processes whose conductor is dead but whose run directory is elsewhere or gone.
-    for run_id, pids in _orphans().items():
-        if run_id in live_ids or (root / f"run-{run_id}").exists() or os.getpid() in pids:
+    for (run_id, conductor), pids in _orphans().items():
+        if run_id in live_ids or os.getpid() in pids:
             continue
+        try:
+            os.stat(f"run-{run_id}", dir_fd=root_fd, follow_symlinks=False)
+            continue  # its directory is here: handled above (or appeared since)
+        except OSError:
+            pass
         if any(_is_runner(pid) for pid in pids):
             continue  # its runner is alive and tearing the run down itself (objects too)
         report.append(f"run {run_id}: {len(pids)} process(es) {pids} (no run directory)")
         if not dry_run:
-            kill_run_processes(run_id)
+            kill_run_processes(run_id, conductor=conductor)
     return report

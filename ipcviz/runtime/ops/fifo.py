@@ -6,10 +6,10 @@ read / write / close / dup2 work on it unchanged.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 
+from ..rundir import RunDir, ours
 from ..sweep import register_remover
 from .pipe import fd_of
 
@@ -85,20 +85,38 @@ ARG0 = {"open": lambda w, a, p: AT_FDCWD % (1 << 32),
 
 
 @register_remover("fifo")
-def remove_fifo(entry: dict) -> str | None:
-    path = entry.get("name", "")
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
+def remove_fifo(entry: dict, rd: RunDir) -> str | None:
+    """Remove a FIFO of the manifest: only inside the run's own fifo/ directory (reached
+    through the run directory without following a symbolic link), only a FIFO of ours.
+    A line naming any other path removes nothing."""
+    path = entry.get("name")
+    if not isinstance(path, str):
         return None
-    if not stat.S_ISFIFO(st.st_mode):
-        return None  # not ours: never remove anything else
+    head, name = os.path.split(path)
+    if (os.path.basename(head) != "fifo" or os.path.basename(os.path.dirname(head))
+            != f"run-{rd.run_id}" or name in ("", ".", "..")):
+        return None  # not a path of this run's fifo/ directory
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        os.unlink(path)
-    except FileNotFoundError:
+        if rd.fd is not None:
+            dfd = os.open("fifo", flags, dir_fd=rd.fd)
+        else:
+            dfd = os.open(rd.fifo_dir, flags)
+    except OSError:
         return None
-    except OSError as err:
-        if err.errno == errno.ENOENT:
+    try:
+        if not ours(os.fstat(dfd)):
             return None
-        raise
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISFIFO(st.st_mode) or st.st_uid != os.geteuid():
+            return None  # not ours: never remove anything else
+        try:
+            os.unlink(name, dir_fd=dfd)
+        except FileNotFoundError:
+            return None
+    finally:
+        os.close(dfd)
     return f"fifo {path}"

@@ -21,6 +21,7 @@ from typing import Any
 from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
 from ...scenario.loader import MAX_SIZE
+from ..rundir import RunDir, check_posix_ours, ours
 from ..sweep import register_remover
 
 KEY_TRIES = 16
@@ -120,11 +121,27 @@ def _agreed_key(w, obj: str) -> int:
     h = w.handles.get(obj)
     if h and h.get("family") == "sysv":
         return h["key"]
-    found = [e["key"] for e in w.rundir.objects()
-             if e.get("kind") == "sysv_msgq" and e.get("name") == obj and "msqid" in e]
+    found = _created_queues(w, obj)
     if not found:
         raise OSError(errno.ENOENT, f"no queue {obj} has been created in this run")
-    return found[-1]
+    return found[-1][0]
+
+
+def _created_queues(w, obj: str) -> list[tuple[int, int]]:
+    """(key, msqid) of each queue `obj` this run created (the line written after msgget)."""
+    return [(e["key"], e["msqid"]) for e in w.rundir.objects()
+            if e.get("kind") == "sysv_msgq" and e.get("name") == obj
+            and isinstance(e.get("key"), int) and isinstance(e.get("msqid"), int)
+            and not e.get("foreign")]
+
+
+def _check_sysv_ours(w, obj: str, key: int, msqid: int) -> None:
+    """The queue msgget found is the one this run created (same id, created by our uid):
+    a queue another user made after ours was removed is never used."""
+    ds = k.msgctl_stat(msqid)
+    if (key, msqid) not in _created_queues(w, obj) or ds.cuid != os.geteuid():
+        raise OSError(errno.EACCES, f"the queue with key 0x{key:08x} (msqid {msqid}, creator "
+                      f"uid {ds.cuid}) is not the one this run created: not used")
 
 
 def do_msgget(w, args, pids, step):
@@ -137,6 +154,7 @@ def do_msgget(w, args, pids, step):
             if err.errno == errno.ENOENT:
                 raise OSError(err.errno, f"no queue has key 0x{key:08x} (removed?)") from None
             raise
+        _check_sysv_ours(w, obj, key, msqid)
     else:
         for _ in range(KEY_TRIES):
             key = _new_key(w, obj)
@@ -296,13 +314,25 @@ def do_mq_open(w, args, pids, step):
     if args.get("nonblock"):
         flags |= os.O_NONBLOCK
     attr = _mq_attr(args)
-    if args.get("create"):
+    create = bool(args.get("create"))
+    if create:
         flags |= os.O_CREAT | os.O_EXCL
         w.rundir.record("posix_mq", name)  # the manifest first, then the queue
+    elif not w.rundir.created("posix_mq", name):
+        # Only a queue this run made may be opened by name: if its creation failed (the
+        # name was taken), whatever has the name now is somebody else's.
+        raise OSError(errno.ENOENT, f"no queue {name} was created by this run")
     try:
         fd = k.mq_open(name, flags, 0o600, attr)
     except OSError as err:
         raise _explain_mq_open(err, attr, name) from None
+    try:
+        check_posix_ours(fd, name, "queue")
+    except OSError:
+        k.mq_close(fd)
+        raise
+    if create:
+        w.rundir.record("posix_mq", name, created=True)
     w.handles[obj] = {"family": "posix", "fd": fd, "name": name}
     return {"result": fd,
             "objects": [{"id": obj, "kind": "posix_mq", "name": name,
@@ -539,7 +569,7 @@ ARG0 = {
 
 
 @register_remover("sysv_msgq")
-def remove_sysv_queue(entry: dict) -> str | None:
+def remove_sysv_queue(entry: dict, rd: RunDir) -> str | None:
     """Remove a System V queue of a manifest, if it still exists and is really ours."""
     key, msqid = entry.get("key"), entry.get("msqid")
     if not isinstance(key, int) or entry.get("foreign"):
@@ -555,14 +585,14 @@ def remove_sysv_queue(entry: dict) -> str | None:
         except OSError:
             return None
         # Ours: made by this uid, and created (or changed) after the key was written down.
-        if ds.cuid != os.getuid() or ds.ctime < int(entry.get("t", 0)) - 1:
+        if ds.cuid != os.geteuid() or ds.ctime < int(entry.get("t", 0)) - 1:
             return None
     else:
         try:
             ds = k.msgctl_stat(msqid)
         except OSError:
             return None  # EINVAL / EIDRM: gone already
-        if ds.key != key or ds.cuid != os.getuid():
+        if ds.key != key or ds.cuid != os.geteuid():
             return None  # the id was reused by another queue
     try:
         k.msgctl_rmid(msqid)
@@ -572,10 +602,21 @@ def remove_sysv_queue(entry: dict) -> str | None:
 
 
 @register_remover("posix_mq")
-def remove_posix_queue(entry: dict) -> str | None:
+def remove_posix_queue(entry: dict, rd: RunDir) -> str | None:
+    """Unlink a POSIX queue of the run's manifest: only a name of this very run, and only
+    if the queue with that name is ours (another user's queue under a squatted name stays)."""
     name = entry.get("name")
-    if not isinstance(name, str) or not name.startswith("/ipcviz."):
+    if not rd.owns_name(name):
         return None
+    try:
+        fd = k.mq_open(name, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not ours(os.fstat(fd)):
+            return None
+    finally:
+        k.mq_close(fd)
     try:
         k.mq_unlink(name)
     except OSError:

@@ -18,6 +18,7 @@ from typing import Any
 
 import posix_ipc
 
+from ..rundir import RunDir, check_posix_ours
 from ..sweep import register_remover
 from .shm import (
     IPC_NOWAIT,
@@ -26,6 +27,7 @@ from .shm import (
     check,
     libc,
     manifest_entry,
+    posix_file_ours,
     region_of,
     remember,
     ring_get,
@@ -129,13 +131,34 @@ def do_sem_open(w, args, pids, k):
         except posix_ipc.ExistentialError as err:
             raise OSError(errno.EEXIST, str(err)) from None
     else:
+        if not w.rundir.created("sem", name):
+            # its creation failed (the name was taken?): what has the name is not ours
+            raise OSError(errno.ENOENT, f"no semaphore {name} was created by this run")
         try:
             sem = posix_ipc.Semaphore(name, 0)
         except posix_ipc.ExistentialError as err:
             raise OSError(errno.ENOENT, str(err)) from None
-    st = os.stat(sem_file(name))
+    # The semaphore is the file /dev/shm/sem.NAME that sem_open mapped: that file (opened
+    # without following a link) must be ours, and be the one mapped in this process.
+    try:
+        fd = os.open(sem_file(name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        sem.close()
+        raise OSError(errno.EACCES, f"the semaphore {name}: {err.strerror}") from None
+    try:
+        check_posix_ours(fd, name, "semaphore")
+        st = os.fstat(fd)
+        addr = mapping_start(st.st_ino, st.st_dev)
+        if addr is None:
+            raise OSError(errno.EACCES, f"the semaphore {name} was replaced while opened")
+    except OSError:
+        sem.close()
+        raise
+    finally:
+        os.close(fd)
+    if args.get("create", True):
+        w.rundir.record("sem", name, obj=obj, created=True)
     w.handles[obj] = {"sem": sem, "name": name, "inode": st.st_ino, "dev": st.st_dev}
-    addr = mapping_start(st.st_ino, st.st_dev)
     return {"result": hex(addr) if addr is not None else 0,
             "objects": [{"id": obj, "kind": "sem", "name": name, "path": sem_file(name),
                          "inode": st.st_ino, "dev": st.st_dev}]}
@@ -320,10 +343,10 @@ ARG0 = {
 # -- removers -----------------------------------------------------------------------------
 
 @register_remover("sem")
-def remove_posix_sem(entry: dict) -> str | None:
+def remove_posix_sem(entry: dict, rd: RunDir) -> str | None:
     name = entry.get("name", "")
-    if not name.startswith("/ipcviz."):
-        return None
+    if not rd.owns_name(name) or not posix_file_ours(sem_file(name)):
+        return None  # another run's name, or another user's semaphore under our name
     try:
         posix_ipc.unlink_semaphore(name)
     except posix_ipc.ExistentialError:
@@ -345,10 +368,11 @@ def sysv_sem_table() -> list[dict[str, int]]:
 
 
 @register_remover("sysv_sem")
-def remove_sysv_sem(entry: dict) -> str | None:
+def remove_sysv_sem(entry: dict, rd: RunDir) -> str | None:
     key, semid = entry.get("key"), entry.get("semid")
+    me = os.geteuid()
     for row in sysv_sem_table():
-        if row["key"] != key or row["uid"] != os.getuid():
+        if row["key"] != key or row["uid"] != me or row["cuid"] != me:
             continue
         # Ours: the recorded id; or, when the run died before the id was written, the
         # recorded random key of a set created no earlier than the line was written.

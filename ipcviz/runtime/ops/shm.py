@@ -17,12 +17,14 @@ import errno
 import mmap
 import os
 import secrets
+import stat
 import struct
 import time
 from typing import Any
 
 import posix_ipc
 
+from ..rundir import RunDir, check_posix_ours, ours
 from ..sweep import register_remover
 from .pipe import fd_of, size_of
 
@@ -79,10 +81,17 @@ def sysv_get(w, kind: str, obj: str, get, what: str, id_field: str,
     clean` knows it even if we die right after), IPC_CREAT|IPC_EXCL refuses a key that
     somebody else has, and another key is tried.  Opening: the key the manifest has."""
     if not create:
-        entry = manifest_entry(w, kind, obj)
+        entry = manifest_entry(w, kind, obj, id_field)
         if entry is None:
             raise OSError(errno.ENOENT, f"no key known for {obj}")
-        return entry["key"], check(get(entry["key"], 0), what)
+        ident = check(get(entry["key"], 0), what)
+        row = sysv_row(kind, ident)
+        # The object found by the key must be the one this run created: same id, made by
+        # our uid.  Another user's object under that key (after ours was removed) is not.
+        if ident != entry[id_field] or row is None or row.get("cuid") != os.geteuid():
+            raise OSError(errno.EACCES, f"{what}: the object with key 0x{entry['key']:08x} "
+                          f"(id {ident}) is not the one this run created: not used")
+        return entry["key"], ident
     for _ in range(KEY_TRIES):
         key = random_key()
         w.rundir.record(kind, f"0x{key:08x}", obj=obj, key=key, t=int(time.time()))
@@ -95,12 +104,35 @@ def sysv_get(w, kind: str, obj: str, get, what: str, id_field: str,
     raise OSError(errno.EEXIST, f"{what}: no free key after {KEY_TRIES} tries")
 
 
-def manifest_entry(w, kind: str, obj: str) -> dict[str, Any] | None:
+def manifest_entry(w, kind: str, obj: str, id_field: str | None = None
+                   ) -> dict[str, Any] | None:
     """The newest manifest line of `obj` (how an unrelated process learns a System V key:
-    the lesson's processes agree on it the way C programs agree on an ftok() file)."""
+    the lesson's processes agree on it the way C programs agree on an ftok() file); with
+    id_field, the newest line written after a successful creation (it has the id)."""
     for entry in reversed(w.rundir.objects()):
-        if entry.get("kind") == kind and entry.get("obj") == obj:
+        if entry.get("kind") == kind and entry.get("obj") == obj and \
+                isinstance(entry.get("key"), int) and \
+                (id_field is None or isinstance(entry.get(id_field), int)):
             return entry
+    return None
+
+
+SYSV_TABLES = {"sysv_shm": ("/proc/sysvipc/shm", "shmid"), "sysv_sem": ("/proc/sysvipc/sem", "semid")}
+
+
+def sysv_row(kind: str, ident: int) -> dict[str, int] | None:
+    """The /proc/sysvipc line of a System V object (uid, cuid, ... as IPC_STAT has them)."""
+    path, id_col = SYSV_TABLES[kind]
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    head = lines[0].split()
+    for line in lines[1:]:
+        row = {n: (int(v, 8) if n == "perms" else int(v)) for n, v in zip(head, line.split())}
+        if row.get(id_col) == ident:
+            return row
     return None
 
 
@@ -155,11 +187,21 @@ def do_shm_open(w, args, pids, k):
         except posix_ipc.ExistentialError as err:
             raise OSError(errno.EEXIST, str(err)) from None
     else:
+        if not w.rundir.created("shm", name):
+            # its creation failed (the name was taken?): what has the name is not ours
+            raise OSError(errno.ENOENT, f"no shared memory {name} was created by this run")
         try:
             shm = posix_ipc.SharedMemory(name, 0)
         except posix_ipc.ExistentialError as err:
             raise OSError(errno.ENOENT, str(err)) from None
     fd = shm.fd
+    try:
+        check_posix_ours(fd, name, "shared memory")
+    except OSError:
+        shm.close_fd()
+        raise
+    if create:
+        w.rundir.record("shm", name, obj=obj, created=True)
     st = os.fstat(fd)
     w.handles[obj] = {"fd": fd, "name": name, "shm": shm}
     path = posix_path(name)
@@ -645,11 +687,25 @@ ARG0 = {"increment": _increment_arg0, "read_into": _read_into_arg0}
 
 # -- removers: what `ipcviz clean` and the end of a run call for each manifest line ------
 
+def posix_file_ours(path: str) -> bool:
+    """/dev/shm/NAME (or sem.NAME) is a regular file of ours, opened without following a
+    symbolic link (what the POSIX removers check before they unlink a name)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        return stat.S_ISREG(st.st_mode) and ours(st)
+    finally:
+        os.close(fd)
+
+
 @register_remover("shm")
-def remove_posix_shm(entry: dict) -> str | None:
+def remove_posix_shm(entry: dict, rd: RunDir) -> str | None:
     name = entry.get("name", "")
-    if not name.startswith("/ipcviz."):
-        return None  # never anything but an ipcviz name
+    if not rd.owns_name(name) or not posix_file_ours(posix_path(name)):
+        return None  # another run's name, or another user's object under our name
     try:
         posix_ipc.unlink_shared_memory(name)
     except posix_ipc.ExistentialError:
@@ -676,15 +732,17 @@ def sysv_shm_table() -> list[dict[str, int]]:
 
 
 @register_remover("sysv_shm")
-def remove_sysv_shm(entry: dict) -> str | None:
+def remove_sysv_shm(entry: dict, rd: RunDir) -> str | None:
     key, shmid = entry.get("key"), entry.get("shmid")
+    me = os.geteuid()
     for row in sysv_shm_table():
+        if row["cuid"] != me or row["uid"] != me:
+            continue  # created or owned by another user: never ours to remove
         # Ours: the id recorded right after creation; or, if the run died before that
         # line was written, the recorded random key created by the recording process.
-        ours = (shmid is not None and row["shmid"] == shmid
-                and (row["key"] in (key, 0)) and row["uid"] == os.getuid()) or \
+        mine = (shmid is not None and row["shmid"] == shmid and row["key"] in (key, 0)) or \
                (shmid is None and row["key"] == key and row["cpid"] == entry.get("pid"))
-        if ours:
+        if mine:
             if libc.shmctl(row["shmid"], IPC_RMID, None) == 0:
                 return f"System V shared memory key 0x{key:08x} id {row['shmid']}"
             return None
