@@ -214,3 +214,32 @@ def test_bad_options_are_one_line():
         assert res.returncode == 2, res.stderr
         assert res.stderr.startswith("ipcviz serve: ") and res.stderr.count("\n") == 1
         assert words in res.stderr
+
+
+def test_sigkill_of_the_server_leaves_no_app_nor_run(served):
+    """The server killed outright (no handler runs): its viewer's app dies with it (parent
+    death signal), the app's runner removes the run: no process, directory or object."""
+    import aiohttp
+
+    server = served(LESSON)
+    ws_url = server.url.replace("http://", "ws://") + "ws?width=100&height=30"
+
+    async def session() -> None:
+        async with aiohttp.ClientSession() as http, http.ws_connect(ws_url) as ws:
+            deadline = time.monotonic() + START_BOUND
+            while len(server.run_dirs()) < 1 or not server.apps():
+                assert time.monotonic() < deadline, "no app or run came"
+                try:
+                    await ws.receive(timeout=1.0)
+                except TimeoutError:
+                    continue
+            # WHEN the server is killed with the viewer connected
+            server.proc.kill()
+            server.proc.wait(timeout=10)
+
+    asyncio.run(asyncio.wait_for(session(), 2 * START_BOUND))
+    # THEN within a bound nothing of it is left
+    wait_until(lambda: marked_processes(server.proc.pid) == [] and server.run_dirs() == [],
+               STOP_BOUND, "the app and its run to end")
+    assert not any(n.startswith("ipcviz.") or n.startswith("sem.ipcviz.")
+                   for n in os.listdir("/dev/shm"))

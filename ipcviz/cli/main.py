@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..serve import die_with_server
+
+    die_with_server()
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:
