@@ -112,15 +112,23 @@ def test_a_writer_waiting_in_open_is_not_woken_by_sampling(runtime_dir):
 
 
 def test_the_remover_removes_only_fifos(tmp_path):
-    fifo = tmp_path / "f"
+    from ipcviz.runtime.rundir import RunDir
+
+    rd = RunDir("1dead", tmp_path / "run-1dead")
+    rd.fifo_dir.mkdir(parents=True, mode=0o700)
+    fifo = rd.fifo_dir / "f"
     os.mkfifo(fifo, 0o600)
-    plain = tmp_path / "plain"
+    plain = rd.fifo_dir / "plain"
     plain.write_text("not a fifo")
-    assert remove_fifo({"kind": "fifo", "name": str(fifo)}) == f"fifo {fifo}"
+    outside = tmp_path / "g"
+    os.mkfifo(outside, 0o600)
+    assert remove_fifo({"kind": "fifo", "name": str(fifo)}, rd) == f"fifo {fifo}"
     assert not fifo.exists()
-    assert remove_fifo({"kind": "fifo", "name": str(fifo)}) is None  # already gone
-    assert remove_fifo({"kind": "fifo", "name": str(plain)}) is None
+    assert remove_fifo({"kind": "fifo", "name": str(fifo)}, rd) is None  # already gone
+    assert remove_fifo({"kind": "fifo", "name": str(plain)}, rd) is None
     assert plain.exists()
+    assert remove_fifo({"kind": "fifo", "name": str(outside)}, rd) is None  # not the run's
+    assert outside.exists()
 
 
 def test_open_is_validated_by_the_loader():

@@ -289,21 +289,26 @@ def test_whole_lessons_leave_no_queue(runtime_dir):
 
 @pytest.mark.kernel
 def test_the_remover_removes_only_its_own_queue():
+    from pathlib import Path
+
+    from ipcviz.runtime.rundir import RunDir
+
+    RD = RunDir("1dead", Path("/nonexistent/run-1dead"))  # noqa: N806
     key = 1 + secrets.randbelow(0x7FFFFFFE)
     foreign = sysv_ipc.MessageQueue(key, sysv_ipc.IPC_CREX, mode=0o600)
     other = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX, mode=0o600)
     try:
         # a key written down as another program's, an id whose key differs, and a key-only
         # entry written after the queue was made: none of them is ours
-        assert ops.remove_sysv_queue({"key": key, "foreign": True}) is None
-        assert ops.remove_sysv_queue({"key": key + 1, "msqid": foreign.id}) is None
-        assert ops.remove_sysv_queue({"key": key, "t": time.time() + 60}) is None
+        assert ops.remove_sysv_queue({"key": key, "foreign": True}, RD) is None
+        assert ops.remove_sysv_queue({"key": key + 1, "msqid": foreign.id}, RD) is None
+        assert ops.remove_sysv_queue({"key": key, "t": time.time() + 60}, RD) is None
         assert not sysv_gone(key)
         # the id with its own key is
-        text = ops.remove_sysv_queue({"key": key, "msqid": foreign.id})
+        text = ops.remove_sysv_queue({"key": key, "msqid": foreign.id}, RD)
         assert text and f"0x{key:08x}" in text and sysv_gone(key)
-        assert ops.remove_sysv_queue({"key": key, "msqid": foreign.id}) is None
-        assert ops.remove_posix_queue({"name": "/not-ipcviz"}) is None
+        assert ops.remove_sysv_queue({"key": key, "msqid": foreign.id}, RD) is None
+        assert ops.remove_posix_queue({"name": "/not-ipcviz"}, RD) is None
     finally:
         for q in (foreign, other):
             try:

@@ -132,10 +132,19 @@ def _conductor_mark(info: dict) -> str | None:
 
 def _new_dir_stale(root_fd: int, name: str) -> bool:
     """A ".new-*" directory is left behind only if the process named in it (pid and start
-    time) is gone; one of an older form, only once it is older than NEW_MAX_AGE."""
+    time) is gone; one of an older form, if the conductor its run.json names is gone, or
+    (no run.json yet) once it is older than NEW_MAX_AGE."""
     maker = new_dir_maker(name)
     if maker is not None:
         return process_start_time(maker[0]) != maker[1]
+    rd = RunDir.at(root_fd, Path("."), name, name[5:])
+    if rd is not None:
+        try:
+            info = rd.read_info()
+        finally:
+            rd.close()
+        if "conductor_pid" in info:  # its run.json was written: it names the maker
+            return not conductor_alive(info)
     try:
         st = os.stat(name, dir_fd=root_fd, follow_symlinks=False)
     except OSError:
