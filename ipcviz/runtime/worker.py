@@ -146,10 +146,21 @@ class Worker:
 
 
 def reset_signals() -> None:
-    """C defaults: Python ignores SIGPIPE and catches SIGINT; a C program does neither."""
-    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM,
-                signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+    """Start as a C program started from a clean shell: every catchable signal at SIG_DFL,
+    nothing blocked, nothing pending.  Python ignores SIGPIPE and catches SIGINT; a shell's
+    background job (`cmd &`) ignores SIGINT and SIGQUIT, and dispositions set to "ignore"
+    survive fork and exec; so does the blocked mask."""
+    catchable = [s for s in signal.valid_signals()
+                 if s not in (signal.SIGKILL, signal.SIGSTOP)]
+    signal.pthread_sigmask(signal.SIG_BLOCK, catchable)
+    for sig in catchable:
+        try:
+            # "ignore" first: the kernel discards a pending signal whose action becomes
+            # SIG_IGN, so none arrives when the mask opens below.
+            signal.signal(sig, signal.SIG_IGN)
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # the C library keeps a few real-time signals for itself (EINVAL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
