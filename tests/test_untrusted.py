@@ -6,6 +6,7 @@ runtime's own checks) and runs it through the real loader, conductor or command 
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import signal
@@ -361,3 +362,25 @@ def test_a_lesson_too_big_for_the_fd_limit_is_one_line_and_leaves_nothing(runtim
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert "ulimit -n" in r.stderr
     _assert_nothing_left(runtime_dir)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("aim", ["outsider", 0, -1])
+def test_kill_reaches_only_processes_of_this_run(aim):
+    from types import SimpleNamespace
+
+    from ipcviz.runtime.ops.process import do_kill
+
+    # GIVEN a process outside any run, and a kill whose target pid is it (or a group)
+    outsider = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        pid = outsider.pid if aim == "outsider" else aim
+        worker = SimpleNamespace(rundir=SimpleNamespace(run_id="not-a-run"))
+        with pytest.raises(OSError) as err:
+            do_kill(worker, {"target": "a", "signal": "SIGTERM"}, {"a": pid}, 2)
+        # THEN the worker refuses as kill() does for a pid that is not there
+        assert err.value.errno == errno.ESRCH
+        assert outsider.poll() is None
+    finally:
+        outsider.kill()
+        outsider.wait()
