@@ -46,7 +46,7 @@ from .cleanup import kill_run_processes
 from .errors import RunError
 from .limits import explain as explain_limit
 from .sweep import remove_objects
-from ..scenario.limits import MAX_PROCESSES
+from ..scenario.limits import MAX_PROCESSES, WAKE_W
 from .protocol import CONTROL_FD, LineReader, ProtocolError, encode
 from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
 
@@ -58,9 +58,10 @@ POLL = 0.001  # seconds between looks at /proc while a step is in flight
 # step's, and the deadline moves on by as much.
 STALL = 1.0
 # fds the conductor holds per process of the run (its control connection and the probe's
-# kept /proc files: stat, syscall, status, fd dir), measured with tests/bench/stress_limits.py,
+# kept /proc files and pidfd): 6 measured with tests/bench/stress_limits.py, 8 with room;
 # and the fds it needs besides (listener, selector, runner pipes, log, Python itself).
-FDS_PER_PROCESS = 6
+# Every process of the run inherits the limit, and keeps its own fds at 900-902.
+FDS_PER_PROCESS = 8
 FDS_BASE = 64
 
 
@@ -188,7 +189,7 @@ class Run:
         n = len(self.scenario.processes)
         if n > MAX_PROCESSES:
             raise RunError(f"{n} processes: a lesson may have at most {MAX_PROCESSES}")
-        needed = FDS_BASE + FDS_PER_PROCESS * n
+        needed = max(FDS_BASE + FDS_PER_PROCESS * n, WAKE_W + 1)
         soft = raise_nofile(needed)
         if soft != resource.RLIM_INFINITY and soft < needed:
             raise RunError(f"{n} processes need about {needed} open files here, and the "
