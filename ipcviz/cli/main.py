@@ -38,7 +38,26 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_INPUT)
 
 
+def _seconds(low: float, high: float, low_ok: bool):
+    """An argparse type: a finite number of seconds in [low, high] (or (low, high])."""
+    def parse(text: str) -> float:
+        import math
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not math.isfinite(value) or value > high or value < low or (
+                value == low and not low_ok):
+            side = f"from {low:g}" if low_ok else f"more than {low:g}"
+            raise argparse.ArgumentTypeError(f"{text!r} seconds: must be {side} up to {high:g}")
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
+    from ..scenario.limits import MAX_DELAY, MAX_STEP_TIMEOUT
+
     p = _Parser(prog="ipcviz", description="Watch Unix IPC happen on the real kernel.")
     sub = p.add_subparsers(dest="command")
     ls = sub.add_parser("list", help="list the lessons")
@@ -54,9 +73,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="narration language (default: IPCVIZ_LANG, then the locale)")
     run.add_argument("--quiz", action="store_true",
                      help="ask each lesson question before its step; the kernel answers")
-    run.add_argument("--delay", type=float, default=0.0, metavar="S",
+    run.add_argument("--delay", type=_seconds(0.0, MAX_DELAY, True), default=0.0, metavar="S",
                      help="pause S seconds after printing each snapshot (for a class)")
-    run.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
+    run.add_argument("--step-timeout", type=_seconds(0.0, MAX_STEP_TIMEOUT, False),
+                     default=5.0, metavar="S",
                      help="seconds a step may take to return or block (default 5)")
     rp = sub.add_parser("replay", help="replay a recorded trace: no process, no kernel object")
     rp.add_argument("trace", help="a file written by run --record")

@@ -16,6 +16,8 @@ returned or is asleep again), then samples the kernel.  Every wait has a bound.
 from __future__ import annotations
 
 import os
+import resource
+import select
 import selectors
 import socket
 import subprocess
@@ -44,12 +46,53 @@ from .cleanup import kill_run_processes
 from .errors import RunError
 from .limits import explain as explain_limit
 from .sweep import remove_objects
-from .protocol import CONTROL_FD, LineReader, encode
+from ..scenario.limits import MAX_PROCESSES, WAKE_W
+from .protocol import CONTROL_FD, LineReader, ProtocolError, encode
 from .rundir import ENV_CONDUCTOR, ENV_RUN, SOCKET_NAME, RunDir
 
 STEP_BOUND = 5.0  # seconds a step may take to return or to be seen asleep in its call
 START_BOUND = 15.0  # seconds for the runner and the root processes to start
 POLL = 0.001  # seconds between looks at /proc while a step is in flight
+# A look that comes back this much later than asked means the conductor itself was not
+# running (stopped by Ctrl+Z / SIGSTOP, or the machine suspended): that time is not the
+# step's, and the deadline moves on by as much.
+STALL = 1.0
+# fds the conductor holds per process of the run (its control connection and the probe's
+# kept /proc files and pidfd): 6 measured with tests/bench/stress_limits.py, 8 with room;
+# and the fds it needs besides (listener, selector, runner pipes, log, Python itself).
+# Every process of the run inherits the limit, and keeps its own fds at 900-902.
+FDS_PER_PROCESS = 8
+FDS_BASE = 64
+
+
+class Deadline:
+    """A time bound that does not count time during which the conductor was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        self.last = time.monotonic()
+        self.end = self.last + seconds
+
+    def passed(self) -> bool:
+        now = time.monotonic()
+        gap = now - self.last
+        if gap > STALL:
+            self.end += gap  # we were not running: nobody could have looked
+        self.last = now
+        return now > self.end
+
+
+def raise_nofile(needed: int) -> int:
+    """Raise the soft RLIMIT_NOFILE towards the hard one if `needed` fds do not fit.
+    Returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        new = needed if hard == resource.RLIM_INFINITY else min(hard, max(needed, soft))
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            soft = new
+        except (ValueError, OSError):
+            pass
+    return soft
 
 
 @dataclass
@@ -86,6 +129,7 @@ class Run:
         self._handled: list[tuple[int, str]] = []  # (pid, signal) of handler runs
         self._messages = 0  # messages received so far
         self._sampler = Sampler()
+        self._names = {p.name for p in scenario.processes}
         self._next = 1
         self._closed = False
 
@@ -106,7 +150,14 @@ class Run:
         return None if self.finished else self.scenario.steps[self._next - 1]
 
     def start(self) -> Snapshot:
+        try:
+            return self._start()
+        except OSError as err:  # EMFILE, ENOMEM, ...: the run cannot go on (close() cleans)
+            raise RunError(f"the run could not start: {err.strerror or err}") from None
+
+    def _start(self) -> Snapshot:
         with self._lock:
+            self._check_capacity()
             self.started_at = time.monotonic()
             self.rundir = RunDir.create(self.scenario.name)
             self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -123,7 +174,7 @@ class Run:
             self._listener.setblocking(False)
             self._sel.register(self._listener, selectors.EVENT_READ, None)
             self._start_runner()
-            deadline = time.monotonic() + START_BOUND
+            deadline = Deadline(START_BOUND)
             self._wait(lambda: self._runner_peer is not None, deadline, "the runner to start")
             for proc in self.scenario.roots:
                 self._send(self._runner_peer, {"t": "spawn", "name": proc.name})
@@ -132,6 +183,17 @@ class Run:
                 self._tracked[proc.name] = Tracked(proc.name, self._peers[proc.name].pid, None)
             self._wait_idle(list(self._tracked), deadline)
             return self._snapshot(None, None, None)
+
+    def _check_capacity(self) -> None:
+        """Refuse a lesson this conductor cannot hold, before anything is made."""
+        n = len(self.scenario.processes)
+        if n > MAX_PROCESSES:
+            raise RunError(f"{n} processes: a lesson may have at most {MAX_PROCESSES}")
+        needed = max(FDS_BASE + FDS_PER_PROCESS * n, WAKE_W + 1)
+        soft = raise_nofile(needed)
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            raise RunError(f"{n} processes need about {needed} open files here, and the "
+                           f"limit is {soft} (`ulimit -n`; raise it, or run a smaller lesson)")
 
     def _start_runner(self) -> None:
         assert self.rundir is not None
@@ -159,9 +221,14 @@ class Run:
             if self._closed:
                 return
             self._closed = True
+            # The fds first: a run that ended because fds ran out (EMFILE) still needs
+            # some to look in /proc and remove its objects.
+            self._sampler.close()
+            for peer in self._peers.values():
+                peer.conn.close()
             if self._runner_peer is not None and not self._runner_peer.closed:
                 try:
-                    self._send(self._runner_peer, {"t": "shutdown"})
+                    self._runner_peer.conn.sendall(encode({"t": "shutdown"}))
                 except OSError:
                     pass
             if self._runner is not None:
@@ -170,25 +237,39 @@ class Run:
                 except subprocess.TimeoutExpired:
                     self._runner.kill()
                     self._runner.wait(timeout=3)
-            if self.rundir is not None:
-                kill_run_processes(self.rundir.run_id, exclude=(os.getpid(),))
-                remove_objects(self.rundir)
-            for peer in [*self._peers.values(), self._runner_peer]:
-                if peer is not None:
-                    peer.conn.close()
+            if self._runner_peer is not None:
+                self._runner_peer.conn.close()
             if self._listener is not None:
                 self._listener.close()
             self._sel.close()
-            self._sampler.close()
             if self.rundir is not None:
+                kill_run_processes(self.rundir.run_id, exclude=(os.getpid(),))
+                remove_objects(self.rundir)
                 self.rundir.remove()
 
     # -- the event pump -----------------------------------------------------------------
 
     def _send(self, peer: Peer | None, msg: dict[str, Any]) -> None:
+        """Send a whole message.  The socket is non-blocking and a step may be larger than
+        its buffer: wait for room (the worker reads whole messages), within a bound."""
         if peer is None or peer.closed:
             raise RunError("a process of the run is gone: cannot send it a step")
-        peer.conn.sendall(encode(msg))
+        data = memoryview(encode(msg))
+        deadline = Deadline(self.step_bound)
+        while data:
+            try:
+                n = peer.conn.send(data)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            except (BrokenPipeError, ConnectionResetError):
+                raise RunError(f"process '{peer.name or peer.role}' is gone: cannot send "
+                               "it a step") from None
+            data = data[n:]
+            if data:
+                if deadline.passed():
+                    raise RunError(f"process '{peer.name or peer.role}' did not read its "
+                                   f"step within {self.step_bound:g} s")
+                select.select([], [peer.conn], [], POLL * 10)
 
     def _pump(self, timeout: float) -> None:
         for key, _ in self._sel.select(timeout):
@@ -211,22 +292,45 @@ class Run:
                 peer.closed = True
                 self._sel.unregister(peer.conn)
                 continue
-            for msg in peer.reader.feed(data):
-                self._on_message(peer, msg)
+            try:
+                for msg in peer.reader.feed(data):
+                    self._on_message(peer, msg)
+            except (ProtocolError, KeyError, TypeError, ValueError, AttributeError) as err:
+                # Nothing but ipcviz writes on a control channel: garbage there means the
+                # run cannot be trusted to go on.
+                who = peer.name or peer.role or "a process"
+                raise RunError(f"{who} sent a malformed control message "
+                               f"({type(err).__name__}: {str(err)[:80]})") from None
 
     def _on_message(self, peer: Peer, msg: dict[str, Any]) -> None:
         self._messages += 1
+        if peer.role is None and msg.get("t") != "hello":
+            raise ProtocolError("a message before hello")
         t = msg.get("t")
         if t == "hello":
-            peer.role, peer.pid, peer.name = msg["role"], msg["pid"], msg.get("name")
-            if peer.role == "runner":
+            role, pid, name = msg["role"], msg["pid"], msg.get("name")
+            if peer.role is not None or not isinstance(pid, int) or isinstance(pid, bool) \
+                    or pid <= 0 or role not in ("runner", "worker"):
+                raise ProtocolError("a second or malformed hello")
+            if role == "runner":
+                if self._runner_peer is not None:
+                    raise ProtocolError("a second runner")
                 self._runner_peer = peer
             else:
-                self._peers[peer.name] = peer
+                if not isinstance(name, str) or name in self._peers \
+                        or name not in self._names:
+                    raise ProtocolError(f"hello from an unknown or known process {name!r}")
+                if len(self._peers) >= MAX_PROCESSES:
+                    raise RunError(f"more than {MAX_PROCESSES} processes")
+                self._peers[name] = peer
+            peer.role, peer.pid, peer.name = role, pid, name
         elif t == "began":
             self._began[msg["step"]] = msg
         elif t in ("done", "failed"):
-            self._results[msg["step"]] = msg
+            self._results[int(msg["step"])] = msg
+        elif t == "error":
+            raise RunError(f"step {msg.get('step')} ({peer.name}): the step could not be run "
+                           f"({str(msg.get('message'))[:120]})")
         elif t == "handled":
             self._handled.append((msg["pid"], msg["signal"]))
             name = peer.name or "?"
@@ -240,14 +344,15 @@ class Run:
                     tr.reaped = True
                     tr.exit = exit_from_status(msg["status"])
 
-    def _wait(self, cond, deadline: float, what: str) -> None:
+    def _wait(self, cond, deadline: Deadline, what: str) -> None:
         while not cond():
             if self._runner is not None and self._runner.poll() is not None:
                 raise RunError(f"ipcviz's runner process ended (status {self._runner.returncode})"
                                f" while waiting for {what}{self._log_tail()}")
-            if time.monotonic() > deadline:
-                raise RunError(f"timed out waiting for {what}{self._log_tail()}")
+            late = deadline.passed()
             self._pump(0.005)
+            if late and not cond():  # looked once more after the time was up
+                raise RunError(f"timed out waiting for {what}{self._log_tail()}")
 
     def _log_tail(self) -> str:
         if self.rundir is None:
@@ -306,7 +411,7 @@ class Run:
         except procfs.NoSuchProcess:
             return None
 
-    def _wait_idle(self, names: list[str], deadline: float) -> None:
+    def _wait_idle(self, names: list[str], deadline: Deadline) -> None:
         """Wait until each named process sleeps waiting for its next step."""
         for name in names:
             pid = self._tracked[name].pid
@@ -323,7 +428,11 @@ class Run:
                 raise RunError("the scenario has no more steps")
             st = self.scenario.steps[self._next - 1]
             self._next += 1
-            return self._run_step(st)
+            try:
+                return self._run_step(st)
+            except OSError as err:  # EMFILE, ENOMEM, ...: the run cannot go on
+                raise RunError(f"step {st.number} ({st.process}: {st.action}): the run "
+                               f"could not go on: {err.strerror or err}") from None
 
     def _run_step(self, st: Step) -> Snapshot:
         name = st.process
@@ -336,14 +445,17 @@ class Run:
             raise RunError(f"{where}: '{name}' is still blocked in step {self._in_flight[name]}")
         if tr.reaped or peer.closed:
             raise RunError(f"{where}: '{name}' has already ended")
+        if st.action == "fork" and len(self._tracked) >= MAX_PROCESSES:
+            raise RunError(f"{where}: a lesson may have at most {MAX_PROCESSES} processes")
         pids = {n: t.pid for n, t in self._tracked.items()}
         tr.step = st.number
-        deadline = time.monotonic() + self.step_bound
+        deadline = Deadline(self.step_bound)
         handled_mark = len(self._handled)  # handler runs reported before this step
         self._send(peer, {"t": "step", "step": st.number, "action": st.action,
                           "args": st.args, "pids": pids})
         outcome: str | None = None
         while outcome is None:
+            late = deadline.passed()  # and then one more look at what came
             self._pump(POLL)
             res = self._results.get(st.number)
             began = self._began.get(st.number)
@@ -357,7 +469,7 @@ class Run:
                   and self._asleep_in(tr.pid, ACTIONS[st.action].sleeps_in, began.get("arg0"))):
                 outcome = BLOCKED
                 self._in_flight[name] = st.number
-            elif time.monotonic() > deadline:
+            elif late:
                 raise RunError(f"{where} neither returned nor blocked within "
                                f"{self.step_bound:g} s{self._log_tail()}")
         if res and "t" in res:
@@ -426,7 +538,7 @@ class Run:
         signal_number(n) for n in ("SIGCHLD", "SIGURG", "SIGWINCH", "SIGCONT"))
     _TTY_STOPS = frozenset(signal_number(n) for n in ("SIGTSTP", "SIGTTIN", "SIGTTOU"))
 
-    def _settle_signal(self, target: str, sig: str, deadline: float, mark: int = 0) -> None:
+    def _settle_signal(self, target: str, sig: str, deadline: Deadline, mark: int = 0) -> None:
         """After a signal was sent: wait until the kernel has dealt with it at the target.
 
         Dealt with means: kept pending (blocked, or the target is stopped), discarded
@@ -464,13 +576,14 @@ class Run:
 
         self._wait(dealt_with, deadline, f"{sig} to reach '{target}'")
 
-    def _settle(self, deadline: float) -> None:
+    def _settle(self, deadline: Deadline) -> None:
         """Wait until every blocked call has returned or is asleep again.
 
         While some are busy only those are looked at again (64 processes, a look every
         millisecond); when none is, one more look at all of them confirms it."""
         busy: list[str] = []
         while True:
+            late = deadline.passed()  # a look at everyone follows before it counts
             self._pump(0)
             suspects = set(busy) if busy else None  # None: everyone
             busy = []
@@ -512,7 +625,7 @@ class Run:
                 if self._messages == seen:
                     return
                 continue
-            if time.monotonic() > deadline:
+            if late:
                 raise RunError(f"{', '.join(busy)} neither returned nor slept again within "
                                f"{self.step_bound:g} s")
             self._pump(POLL)

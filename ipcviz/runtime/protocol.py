@@ -20,9 +20,16 @@ import json
 import os
 from typing import Any
 
-# Every worker keeps its control socket on this fd, out of the way of the fds a scenario
-# creates (so pipe() returns 3 and 4 as it would in a C program).  The probe hides it.
-CONTROL_FD = 900
+# Every worker keeps its control socket on CONTROL_FD (900), out of the way of the fds a
+# scenario creates (so pipe() returns 3 and 4 as it would in a C program).  The probe hides
+# it.  A lesson may not name it, nor any fd from RESERVED_FD_FLOOR up: scenario/limits.py.
+from ..scenario.limits import CONTROL_FD, MAX_MESSAGE
+
+__all__ = ["CONTROL_FD", "LineReader", "ProtocolError", "encode", "send_fd"]
+
+
+class ProtocolError(ValueError):
+    """A control message that is not one: not JSON, not an object, or too long."""
 
 
 def encode(msg: dict[str, Any]) -> bytes:
@@ -36,12 +43,21 @@ class LineReader:
         self.buffer = b""
 
     def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """The whole messages in what came so far.  ProtocolError for anything else."""
         self.buffer += data
         out = []
         while b"\n" in self.buffer:
             line, self.buffer = self.buffer.split(b"\n", 1)
             if line.strip():
-                out.append(json.loads(line))
+                try:
+                    msg = json.loads(line)
+                except (ValueError, RecursionError):
+                    raise ProtocolError(f"not a message: {line[:40]!r}") from None
+                if not isinstance(msg, dict):
+                    raise ProtocolError(f"not a message: {line[:40]!r}")
+                out.append(msg)
+        if len(self.buffer) > MAX_MESSAGE:
+            raise ProtocolError(f"a message longer than {MAX_MESSAGE} bytes")
         return out
 
 

@@ -32,6 +32,9 @@ def _prctl(option: int, arg: int) -> None:
 
 def main(argv: list[str]) -> int:
     socket_path, run_id = argv[0], argv[1]
+    from .worker import reset_signals
+
+    reset_signals()  # not what the starter had: a background job ignores SIGINT and SIGQUIT
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)

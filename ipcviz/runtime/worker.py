@@ -15,10 +15,33 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..scenario.actions import ACTIONS
+from ..scenario.limits import int_range, reserved_fd
 from .ops import ARG0, CALLS, OPS, load_all
 from .ops.pipe import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
 from .rundir import ENV_RUN, RunDir
+
+
+def refused(action: str, args: dict[str, Any]) -> OSError | None:
+    """Why a step may not run here even though the conductor sent it (defence in depth:
+    the loader refuses these already): an fd of ipcviz's, a number out of its range."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        return OSError(errno_mod.ENOSYS, f"unknown action {action!r}")
+    for arg in spec.args:
+        value = args.get(arg.name)
+        if value is None:
+            continue
+        if arg.type == "fd" or (action, arg.name) == ("dup2", "to"):
+            if reserved_fd(value):
+                return OSError(errno_mod.EBADF, f"fd {value} is not the lesson's")
+        elif arg.type == "int":
+            low, high = int_range(action, arg.name)
+            if isinstance(value, bool) or not isinstance(value, int) \
+                    or not low <= value <= high:
+                return OSError(errno_mod.EINVAL, f"{arg.name} = {value!r} is out of range")
+    return None
 
 
 class Worker:
@@ -80,19 +103,28 @@ class Worker:
         args = cmd.get("args", {})
         pids = cmd.get("pids", {})
         began: dict[str, Any] = {"t": "began", "step": k}
+        why = refused(action, args)
+        if why is not None:
+            self.send(began)
+            self._failed(k, why)
+            return
         try:
             began["call"] = CALLS[action](self, args, pids) if action in CALLS else action
             if action in ARG0:
                 began["arg0"] = ARG0[action](self, args, pids)
         except OSError:
             pass  # the call itself will fail, and say why
+        except Exception as err:  # noqa: BLE001 - a bug, or a step the loader should refuse
+            self._error(k, err)
+            return
         self.send(began)
         try:
             outcome = OPS[action](self, args, pids, k)
         except OSError as err:
-            self.send({"t": "failed", "step": k,
-                       "errno": errno_mod.errorcode.get(err.errno, str(err.errno)),
-                       "errno_num": err.errno, "message": err.strerror})
+            self._failed(k, err)
+            return
+        except Exception as err:  # noqa: BLE001 - never a fake "returned": a protocol error
+            self._error(k, err)
             return
         if outcome is None:
             return  # a fork child: the step is its parent's
@@ -100,15 +132,35 @@ class Worker:
         outcome["step"] = k
         self.send(outcome)
 
+    def _failed(self, k: int, err: OSError) -> None:
+        self.send({"t": "failed", "step": k,
+                   "errno": errno_mod.errorcode.get(err.errno, str(err.errno)),
+                   "errno_num": err.errno, "message": err.strerror})
+
+    def _error(self, k: int, err: Exception) -> None:
+        """The step could not be run at all (not a failed call): the run cannot go on."""
+        self.send({"t": "error", "step": k, "message": f"{type(err).__name__}: {err}"[:200]})
+
     def note_read(self, data: bytes) -> dict[str, Any]:
         return note_read(self.facts, self.runs, data)
 
 
 def reset_signals() -> None:
-    """C defaults: Python ignores SIGPIPE and catches SIGINT; a C program does neither."""
-    for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ, signal.SIGCHLD, signal.SIGTERM,
-                signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
+    """Start as a C program started from a clean shell: every catchable signal at SIG_DFL,
+    nothing blocked, nothing pending.  Python ignores SIGPIPE and catches SIGINT; a shell's
+    background job (`cmd &`) ignores SIGINT and SIGQUIT, and dispositions set to "ignore"
+    survive fork and exec; so does the blocked mask."""
+    catchable = [s for s in signal.valid_signals()
+                 if s not in (signal.SIGKILL, signal.SIGSTOP)]
+    signal.pthread_sigmask(signal.SIG_BLOCK, catchable)
+    for sig in catchable:
+        try:
+            # "ignore" first: the kernel discards a pending signal whose action becomes
+            # SIG_IGN, so none arrives when the mask opens below.
+            signal.signal(sig, signal.SIG_IGN)
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass  # the C library keeps a few real-time signals for itself (EINVAL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 

@@ -22,10 +22,18 @@ from .actions import (
     STEP_ATTRS,
     signal_number,
 )
+from .limits import (
+    MAX_FD,
+    MAX_PROCESSES,
+    MAX_SIZE,
+    MAX_STEP_TEXT,
+    RESERVED_FD_FLOOR,
+    int_range,
+)
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
-MAX_SIZE = 64 * 1024 * 1024  # bytes one step may move: a lesson, not a benchmark
-NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+# \Z, not $: "$" also matches before a final newline, and a name ends up in paths.
+NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 TOP_KEYS = {"title", "summary", "process", "object", "step", "title_zh", "summary_zh"}
 PROCESS_KEYS = {"name", "parent", "description"}
 OBJECT_KEYS = {"name", "kind"}
@@ -232,6 +240,9 @@ class _Validator:
         tables = self.tables("process")
         if not tables:
             self.fail("process", "a scenario needs at least one [[process]]")
+        if len(tables) > MAX_PROCESSES:
+            self.fail("process", f"{len(tables)} processes: a lesson may have at most "
+                      f"{MAX_PROCESSES}", "process", MAX_PROCESSES)
         out: list[ProcessSpec] = []
         names: set[str] = set()
         for i, t in enumerate(tables):
@@ -318,7 +329,11 @@ class _Validator:
                         args[arg.name] = arg.default
                     continue
                 args[arg.name] = self.arg(t[arg.name], arg.type, f"{field}.{arg.name}", i,
-                                          arg.name, procs, objs)
+                                          arg.name, procs, objs, action.name)
+            text = sum(len(v.encode()) for v in args.values() if isinstance(v, str))
+            if text > MAX_STEP_TEXT:
+                self.fail(field, f"{text} bytes of text in one step: at most {MAX_STEP_TEXT} "
+                          "(use size = N to move more bytes)", "step", i)
             if action.one_of and not any(k in t for k in action.one_of):
                 self.fail(field, f"action '{action.name}' needs one of: "
                           f"{', '.join(action.one_of)}", "step", i)
@@ -345,7 +360,8 @@ class _Validator:
         return out
 
     def arg(self, value: Any, typ: str, field: str, i: int, key: str,
-            procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> Any:
+            procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec],
+            action: str = "") -> Any:
         def bad(msg: str) -> None:
             self.fail(field, msg, "step", i, key)
 
@@ -366,6 +382,9 @@ class _Validator:
             if isinstance(value, int):
                 if value < 0:
                     bad("an fd number is never negative")
+                if value > MAX_FD:
+                    bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
+                        f"ipcviz (a lesson uses 0 to {MAX_FD})")
                 return value
             if isinstance(value, str) and "." in value:
                 obj, end = value.split(".", 1)
@@ -392,6 +411,12 @@ class _Validator:
         if typ == "int":
             if isinstance(value, bool) or not isinstance(value, int):
                 bad(f"must be an integer, not {_type_name(value)}")
+            low, high = int_range(action, key)
+            if not low <= value <= high:
+                if action == "dup2" and key == "to" and value > MAX_FD:
+                    bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
+                        f"ipcviz (a lesson uses 0 to {MAX_FD})")
+                bad(f"{value} is out of range: from {low} to {high}")
             return value
         if typ == "bool":
             if not isinstance(value, bool):

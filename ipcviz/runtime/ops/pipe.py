@@ -10,7 +10,7 @@ import select
 from typing import Any
 
 from ...scenario.actions import SIZE_RE
-from ...scenario.loader import MAX_SIZE
+from ...scenario.limits import MAX_SIZE, reserved_fd
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 PREVIEW = 120  # bytes of read data sent back as text
@@ -20,6 +20,8 @@ _RUN_RE = re.compile(rb"(.)\1*", re.S)
 def fd_of(w, ref: Any) -> int:
     """An fd number from a step's fd argument: a number, or an end like "p.read"."""
     if isinstance(ref, int):
+        if reserved_fd(ref):  # ipcviz's own (control socket, wake-up pipe): never the lesson's
+            raise OSError(errno.EBADF, f"fd {ref} is not the lesson's")
         return ref
     if ref not in w.ends:
         raise OSError(errno.EBADF, f"{w.name} holds no fd for {ref}")
@@ -84,6 +86,8 @@ def do_close(w, args, pids, k):
 def do_dup2(w, args, pids, k):
     fd = fd_of(w, args["fd"])
     to = args["to"]
+    if reserved_fd(to):
+        raise OSError(errno.EBADF, f"fd {to} is not the lesson's")
     r = os.dup2(fd, to)
     for key, value in list(w.ends.items()):
         if value == to and key != args["fd"]:

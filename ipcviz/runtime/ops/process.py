@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 from typing import Any
@@ -55,8 +56,26 @@ def do_signal(w, args, pids, k):
 
 
 def do_kill(w, args, pids, k):
-    os.kill(pids[args["target"]], signal_number(args["signal"]))
+    pid = pids[args["target"]]
+    # Only a process of this run: a positive pid (never 0, -1 or -pgid: a whole group), and
+    # still carrying this run's mark (a reaped target's pid may belong to anyone by now).
+    if not isinstance(pid, int) or pid <= 0 or not _of_this_run(pid, w.rundir.run_id):
+        raise OSError(errno.ESRCH, f"{args['target']} is no process of this run")
+    os.kill(pid, signal_number(args["signal"]))
     return {"result": 0}
+
+
+def _of_this_run(pid: int, run_id: str) -> bool:
+    from ..rundir import ENV_RUN
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                return True  # a zombie keeps its pid, and a signal to it does nothing
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f"{ENV_RUN}={run_id}".encode() in f.read().split(b"\0")
+    except (OSError, IndexError):
+        return False  # gone
 
 
 OPS = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,

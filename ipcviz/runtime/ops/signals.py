@@ -27,8 +27,7 @@ import time
 from typing import Any
 
 from ...scenario.actions import signal_name, signal_number
-
-WAKE_R, WAKE_W = 901, 902
+from ...scenario.limits import WAKE_R, WAKE_W
 TIOCGSID = getattr(termios, "TIOCGSID", 0x5429)  # asm-generic/ioctls.h (x86, arm64)
 PR_SET_DUMPABLE = 4
 CORE_PATTERN = "/proc/sys/kernel/core_pattern"
