@@ -39,7 +39,7 @@ async def test_signal_table_measures_without_forking_the_app(monkeypatch):
     """g: the table is measured with os.fork() forbidden in the app's process."""
     import ipcviz.app.screens.signal_table as module
 
-    monkeypatch.setattr(module, "_MEASURED", None)
+    monkeypatch.setattr(module, "_MEASURED", None, raising=False)
     monkeypatch.setattr(os, "fork", no_fork)
     app = trace_app(open_scenario=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -58,7 +58,7 @@ async def test_quitting_mid_measurement_leaves_no_process(monkeypatch):
     """The app quits while the signal table is measured: the child and its sleepers end."""
     import ipcviz.app.screens.signal_table as module
 
-    monkeypatch.setattr(module, "_MEASURED", None)
+    monkeypatch.setattr(module, "_MEASURED", None, raising=False)
     app = trace_app(open_scenario=False)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = SignalTableScreen()
