@@ -122,7 +122,7 @@ class IpcvizApp(App[int]):
             elif what == "picker":
                 self.show_picker()
             elif what == "quit":
-                self.action_quit()
+                self.quit_now()  # a callback cannot await action_quit(): same work, in sync
 
         self.push_screen(RunErrorScreen(scenario, message), chosen)
 
@@ -150,6 +150,10 @@ class IpcvizApp(App[int]):
                 pass  # already half gone: kill_run_processes ran in close() before this
 
     async def action_quit(self) -> None:
+        self.quit_now()
+
+    def quit_now(self) -> None:
+        """End every stage's run (off the event loop) and exit with `exit_code`."""
         for screen in self.screen_stack:
             if _is_stage(screen):
                 screen._retire_run()

@@ -36,6 +36,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "playing": ("❚❚ playing", "❚❚ 播放中"),
     "play": ("▷ play", "▷ 播放"),
     "busy": ("  running a step…", "  正在执行一步…"),
+    "queued": ("  {n} queued", "  {n} 步排队中"),
     "sources_shown": ("  sources shown", "  已显示数据来源"),
     "quiz_mode": ("  QUIZ", "  测验"),
     "asking": ("  asking the class…", "  正在提问…"),

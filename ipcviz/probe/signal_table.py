@@ -23,22 +23,33 @@ Where each column comes from:
     "terminate or core" and `default_source` says why.
 Every wait is bounded; the result is cached per process (signal_table(refresh=True) to
 measure again).
+
+`python -m ipcviz.probe.signal_table` measures in a process of its own and prints
+{"signals": [...]} as one JSON line (the app starts it so, never forking itself); SIGTERM
+ends it between two signals, every child reaped.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
 import signal
 import tempfile
+import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 from . import procfs
 
 CORE_PATTERN = "/proc/sys/kernel/core_pattern"
 WAIT_BOUND = 2.0  # seconds for one signal's measurement
+
+
+class Stopped(Exception):
+    """The measurement was asked to end before it was complete."""
 
 
 @dataclass(frozen=True)
@@ -232,8 +243,10 @@ def _catch_and_block(signals: list[int]) -> dict[int, tuple[bool, bool]]:
 _CACHE: list[SignalInfo] | None = None
 
 
-def signal_table(refresh: bool = False) -> list[SignalInfo]:
-    """Every signal of this system, measured (see the module's docstring)."""
+def signal_table(refresh: bool = False,
+                 stop: Callable[[], bool] | None = None) -> list[SignalInfo]:
+    """Every signal of this system, measured (see the module's docstring).  `stop()` is
+    asked between two signals; True raises Stopped (every child already reaped)."""
     global _CACHE
     if _CACHE is not None and not refresh:
         return list(_CACHE)
@@ -244,6 +257,8 @@ def signal_table(refresh: bool = False) -> list[SignalInfo]:
     try:
         out = []
         for n in nums:
+            if stop is not None and stop():
+                raise Stopped()
             action = _measure_default(n, workdir, allow_core)
             source = "measured" if action != "terminate or core" else f"measured; {why}"
             catch, block = caps.get(n, (False, False))
@@ -253,3 +268,42 @@ def signal_table(refresh: bool = False) -> list[SignalInfo]:
         shutil.rmtree(workdir, ignore_errors=True)  # the core files, if any
     _CACHE = out
     return list(out)
+
+
+def to_json(rows: list[SignalInfo]) -> str:
+    return json.dumps({"signals": [asdict(r) for r in rows]})
+
+
+def from_json(data: dict) -> list[SignalInfo]:
+    """The rows of to_json()'s object; ValueError if it is not one."""
+    try:
+        return [SignalInfo(**row) for row in data["signals"]]
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"not a signal table: {err}") from None
+
+
+def main() -> int:
+    """Measure in this process, print one JSON line; end early on SIGTERM / SIGHUP or when
+    the parent is gone (exit 3, nothing printed)."""
+    ended = False
+    parent = os.getppid()
+
+    def on_signal(signum, frame):
+        nonlocal ended
+        ended = True
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    try:
+        rows = signal_table(stop=lambda: ended or os.getppid() != parent)
+    except Stopped:
+        return 3
+    try:
+        print(to_json(rows), flush=True)
+    except BrokenPipeError:
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

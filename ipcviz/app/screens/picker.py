@@ -13,6 +13,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ...scenario.catalog import Entry
+from ..access import ipcviz_app
 from ..i18n import TEXTS, lang_of, localize_bindings, tr
 from ..widgets.too_small import TooSmall
 
@@ -32,7 +33,7 @@ class PickerScreen(Screen):
         self.zh_texts: dict[str, tuple[str, str]] | None = None
 
     def compose(self) -> ComposeResult:
-        lang = self.app.lang
+        lang = ipcviz_app(self).lang
         yield TooSmall()
         yield Static(self._intro(lang), id="picker-intro")
         yield OptionList(*self._options(lang), id="picker")
@@ -93,7 +94,7 @@ class PickerScreen(Screen):
             self._redraw_options("zh")
 
     def on_mount(self) -> None:
-        if self.app.lang != "en":
+        if ipcviz_app(self).lang != "en":
             self.relabel()
         picker = self.query_one("#picker", OptionList)
         picker.focus()
@@ -105,7 +106,7 @@ class PickerScreen(Screen):
     @on(OptionList.OptionSelected, "#picker")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.app.open_scenario(event.option.id)
+            ipcviz_app(self).open_scenario(event.option.id)
 
     def action_open(self) -> None:
         picker = self.query_one("#picker", OptionList)

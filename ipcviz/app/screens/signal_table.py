@@ -1,12 +1,15 @@
 """g: every signal of this system, as measured here (ipcviz.probe.signal_table).
 
-The measurement forks a child per signal (about a second the first time, cached after), so it
-runs in a thread worker while a loading indicator shows; the screen never types a table in.
+The measurement forks a child per signal (about a second the first time, cached after).  It
+runs in a clean child process (`python -m ipcviz.probe.signal_table`, see ..child), never a
+fork of this threaded app, read by a thread worker while a loading indicator shows; closing
+the screen or quitting ends it.  The screen never types a table in.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 
 from textual import on, work
@@ -18,7 +21,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
-from ...probe.signal_table import SignalInfo, signal_table
+from ...probe.signal_table import SignalInfo, from_json
+from ..child import ChildError, JsonChild
+
+MEASURE_TIMEOUT = 60.0  # seconds the measuring process may stay silent (about 1 s normally)
+_MEASURED: list[SignalInfo] | None = None  # measured once per app process, as before
 
 COLUMNS = ("#", "name", "default action", "description", "catch", "block")
 ACTION_STYLE = {
@@ -57,6 +64,8 @@ class SignalTableScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[SignalInfo] | None = None
+        self._stop = threading.Event()
+        self.child: JsonChild | None = None  # the measuring process, while it runs
 
     def compose(self) -> ComposeResult:
         yield Static(Content.assemble(
@@ -73,9 +82,28 @@ class SignalTableScreen(Screen[None]):
     def on_mount(self) -> None:
         self._measure()
 
+    def on_unmount(self) -> None:
+        self._stop.set()
+        if self.child is not None:
+            self.child.stop()  # it ends after the signal in flight; the worker reaps it
+
     @work(thread=True, exclusive=True, group="signal-table", exit_on_error=False)
     def _measure(self) -> None:
-        rows = signal_table()
+        global _MEASURED
+        rows = _MEASURED
+        if rows is None:
+            child = self.child = JsonChild("ipcviz.probe.signal_table",
+                                           idle_timeout=MEASURE_TIMEOUT)
+            try:
+                for data in child.lines(self._stop):
+                    rows = from_json(data)
+            finally:
+                child.close()
+            if self._stop.is_set():
+                return
+            if rows is None:
+                raise ChildError("the measuring process printed no table")
+            _MEASURED = rows
         u = os.uname()
         self.post_message(self.Measured(rows, f"{u.sysname} {u.release} {u.machine}"))
 

@@ -2,8 +2,11 @@
 
 All blocking work (start, step, sample, close of a Run) runs in thread workers; results come
 back as messages carrying the generation of the run they belong to, so a result of a run
-that was restarted or replaced meanwhile is dropped.  The screen keeps its own list of the
-snapshots it received: stepping back redraws them exactly as they were, while the live
+that was restarted or replaced meanwhile is dropped.  What the viewer sees and what is in
+flight is one immutable Player (ipcviz.model.player) in a reactive: every key and every
+result is a transition of it, the status bar is bound to it, and the screen only does what
+a transition asks (start a worker, draw a snapshot, set the play timer).  The Player keeps
+the snapshots received: stepping back redraws them exactly as they were, while the live
 processes wait at the head.
 """
 
@@ -16,13 +19,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from ...model.player import SPEEDS, Player  # noqa: F401  SPEEDS: named here for tests
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
 from ...scenario.model import Scenario, Step
+from ..access import ipcviz_app
 from ..i18n import localize_bindings, tr
 from ..source import RunLike
 from ..widgets.objects import view_for
@@ -37,16 +43,6 @@ from ..widgets import (
 )
 from .quiz import NOT_ASKED, QuizPanel, QuizScreen
 
-# Pause between steps while playing, slowest first: (seconds, label).
-SPEEDS: tuple[tuple[float, str], ...] = (
-    (3.0, "1 step / 3 s"),
-    (1.5, "1 step / 1.5 s"),
-    (0.8, "1 step / 0.8 s"),
-    (0.3, "3 steps / s"),
-    (0.0, "fastest"),
-)
-DEFAULT_SPEED = 1
-MAX_PENDING = 3  # key presses remembered while a step runs
 SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
 HISTORY_FRAME = 1 / 30  # fastest replay of history: one snapshot per 1/30 s
 
@@ -97,31 +93,77 @@ class StageScreen(Screen):
         generation: int
         message: str
 
+    player: reactive[Player] = reactive(Player, init=False)
+
     def __init__(self, scenario: Scenario) -> None:
         super().__init__()
         self.scenario = scenario
         self.run: RunLike | None = None
-        self.history: list[Snapshot] = []
-        self.viewing = 0  # index into history of the snapshot on screen
-        self.live: Snapshot | None = None  # latest sample of the head, if newer than it
-        self.generation = 0
-        self.busy = False  # a start or a step is in flight for the current generation
-        self.sampling = False  # a live look at the head is in flight
-        self.finished = False
-        self.playing = False
-        self.speed = DEFAULT_SPEED
-        self.pending_steps = 0  # steps asked for while busy: run them when free
-        self.failed: str | None = None
+        app = ipcviz_app(self)
+        self.set_reactive(StageScreen.player, Player(
+            total=len(scenario.steps), quiz=app.quiz, sources=app.show_sources))
         self._play_timer = None
         self.guesses: dict[int, int | None] = {}  # quiz step -> the class's guess (None: skipped)
-        self.asking = False  # a quiz question is up: the step runs when it is answered
         self._shown_views: list | None = None
+
+    # -- the Player, read (tests and the app read these names) ----------------------------
+
+    @property
+    def history(self) -> tuple[Snapshot, ...]:
+        return self.player.history
+
+    @property
+    def viewing(self) -> int:
+        return self.player.viewing
+
+    @property
+    def shown(self) -> Snapshot | None:
+        return self.player.shown
+
+    @property
+    def generation(self) -> int:
+        return self.player.generation
+
+    @property
+    def busy(self) -> bool:
+        """A start or a step is in flight for the current generation."""
+        return self.player.busy
+
+    @property
+    def sampling(self) -> bool:
+        """A live look at the head is in flight."""
+        return self.player.sampling
+
+    @property
+    def finished(self) -> bool:
+        return self.player.finished
+
+    @property
+    def playing(self) -> bool:
+        return self.player.playing
+
+    @property
+    def speed(self) -> int:
+        return self.player.speed
+
+    @property
+    def failed(self) -> str | None:
+        return self.player.failed
+
+    @property
+    def asking(self) -> bool:
+        return self.player.asking
+
+    def watch_player(self, old: Player, new: Player) -> None:
+        if not new.playing and self._play_timer is not None:
+            self._play_timer.stop()  # paused, stopped at the end, failed, restarted
+            self._play_timer = None
 
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        lang = self.app.lang
-        yield StatusBar(id="status")
+        lang = ipcviz_app(self).lang
+        yield StatusBar(self.scenario.name, id="status").data_bind(StageScreen.player)
         yield TooSmall()
         yield QuizPanel(id="quiz")
         with VerticalScroll(id="narration-box"):
@@ -164,11 +206,11 @@ class StageScreen(Screen):
             user.styles.grid_size_columns = columns
 
     def on_mount(self) -> None:
-        if self.app.lang != "en":
-            localize_bindings(self, self.app.lang)
+        app = ipcviz_app(self)
+        if app.lang != "en":
+            localize_bindings(self, app.lang)
         self.query_one("#narration", Narration).update(
-            tr("starting", self.app.lang, title=self.scenario.title_in(self.app.lang)))
-        self._refresh_status()
+            tr("starting", app.lang, title=self.scenario.title_in(app.lang)))
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
         self.call_after_refresh(self._fit_cards)
         self._start()
@@ -181,31 +223,24 @@ class StageScreen(Screen):
     def _start(self) -> None:
         """Begin a new generation: fresh processes, empty history."""
         self._retire_run()
-        self.generation += 1
-        self.sampling = False
-        self.history = []
-        self.viewing = 0
-        self.live = None
-        self.finished = False
-        self.failed = None
-        self.busy = True
-        self.pending_steps = 0
+        app = ipcviz_app(self)
         self.guesses = {}
-        self._refresh_status()
         try:
-            run = self.app.make_run(self.scenario)
+            run = app.make_run(self.scenario)
         except Exception as err:  # the factory failed before any process: say why
-            self.busy = False
-            self.app.show_run_error(self.scenario.name, f"cannot start: {err}")
+            self.player = self.player.restart(len(self.scenario.steps)).start_failed()
+            app.show_run_error(self.scenario.name, f"cannot start: {err}")
             return
         self.run = run
-        self._worker_start(run, self.generation)
+        self.player = self.player.restart(len(self.scenario.steps),
+                                          replay=bool(getattr(run, "replay", False)))
+        self._worker_start(run, self.player.generation)
 
     def _retire_run(self) -> None:
         run, self.run = self.run, None
-        self._stop_playing()
+        self.player = self.player.stop()
         if run is not None:
-            self.app.close_run(run)
+            ipcviz_app(self).close_run(run)
 
     @work(thread=True, exclusive=False, group="run", exit_on_error=False)
     def _worker_start(self, run: RunLike, generation: int) -> None:
@@ -236,94 +271,75 @@ class StageScreen(Screen):
 
     @on(Started)
     def _on_started(self, message: Started) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.player.generation:
             return
-        self.busy = False
-        self.history = [message.snapshot]
-        self.viewing = 0
-        self.finished = bool(self.run and self.run.finished)
+        self.player = self.player.started(message.snapshot,
+                                          bool(self.run and self.run.finished))
         self._show()
         self._after_idle()
 
     @on(Stepped)
     def _on_stepped(self, message: Stepped) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.player.generation:
             return
-        self.busy = False
-        self.live = None
-        self.history.append(message.snapshot)
-        self.viewing = len(self.history) - 1
-        self.finished = message.finished
-        if self.finished:
-            self._stop_playing()
+        self.player = self.player.stepped(message.snapshot, message.finished)
         self._show()
         self._after_idle()
 
     @on(Sampled)
     def _on_sampled(self, message: Sampled) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.player.generation:
             return
-        self.sampling = False
-        snap = message.snapshot
-        if snap is not None and self.history and self.viewing == len(self.history) - 1:
-            shown = self.live or self.history[-1]
-            if (snap.processes, snap.objects, snap.log) != (shown.processes, shown.objects,
-                                                             shown.log):
-                self.live = snap
-                self._show()
+        self.player, changed = self.player.sampled(message.snapshot)
+        if changed:
+            self._show()
         self._after_idle()
 
     @on(Failed)
     def _on_failed(self, message: Failed) -> None:
-        if message.generation != self.generation:
+        if message.generation != self.player.generation:
             return
-        self.busy = False
-        self.failed = message.message
+        self.player = self.player.failed_with(message.message)
         self._retire_run()  # a run that cannot go on leaves no process behind
-        self._refresh_status()
-        self.app.show_run_error(self.scenario.name, message.message)
+        ipcviz_app(self).show_run_error(self.scenario.name, message.message)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Anything but a RunError escaping a worker: a dialog, never a traceback."""
         if event.state == WorkerState.ERROR:
-            self.busy = self.sampling = False
-            self._stop_playing()
             err = event.worker.error
-            self.failed = f"{type(err).__name__}: {err}"
+            self.player = self.player.failed_with(f"{type(err).__name__}: {err}")
             self._retire_run()
-            self._refresh_status()
-            self.app.show_run_error(self.scenario.name, f"internal error: {self.failed}")
+            ipcviz_app(self).show_run_error(self.scenario.name,
+                                            f"internal error: {self.player.failed}")
 
     def _after_idle(self) -> None:
         """A worker finished: run a step that was asked for meanwhile, or go on playing."""
-        if self.pending_steps and not self.finished:
-            self.pending_steps -= 1
+        self.player, then = self.player.after_idle()
+        if then == "step":
             self._step()
-        elif self.playing:
+        elif then == "play":
             self._schedule_play()
-        else:
-            self._refresh_status()
+        elif then == "finished":
+            self._no_more_steps()
 
     def _step(self) -> None:
-        if self.run is None or self.failed:
-            return
-        if self.busy or self.sampling or not self.history:
-            self.pending_steps = min(self.pending_steps + 1, MAX_PENDING)
-            self._refresh_status()
-            return
-        if self.finished:
-            lang = self.app.lang
-            self.notify(tr("no_more_steps", lang), title=tr("finished_title", lang), timeout=3)
-            self._stop_playing()
+        """A live step is wanted: run it, queue it, ask the class first, or say why not."""
+        self.player, then = self.player.ask_step(self.run is not None)
+        if then in ("finished", "refused"):
+            self._no_more_steps()
+        if then != "step" or self.run is None:
             return
         step = self._next_step()
-        if (self.app.quiz and step is not None and step.quiz is not None
+        if (ipcviz_app(self).quiz and step is not None and step.quiz is not None
                 and step.number not in self.guesses):
             self._ask(step)
             return
-        self.busy = True
-        self._refresh_status()
-        self._worker_step(self.run, self.generation)
+        self.player = self.player.stepping()
+        self._worker_step(self.run, self.player.generation)
+
+    def _no_more_steps(self) -> None:
+        lang = ipcviz_app(self).lang
+        self.notify(tr("no_more_steps", lang), title=tr("finished_title", lang), timeout=3)
 
     # -- quiz -----------------------------------------------------------------------------
 
@@ -339,74 +355,63 @@ class StageScreen(Screen):
 
     def _ask(self, step: Step) -> None:
         """Ask the class before the step runs; the answer runs it.  Playing pauses here."""
-        self.asking = True
-        self.pending_steps = 0  # presses queued before the question do not skip the answer
-        self._stop_playing()
-        self._refresh_status()
-        generation = self.generation
+        self.player = self.player.ask()  # presses queued before the question do not skip it
+        generation = self.player.generation
 
         def answered(choice: int | None) -> None:
-            self.asking = False
-            if generation != self.generation or self.run is None:
+            self.player = self.player.answered()
+            if generation != self.player.generation or self.run is None:
                 return
             self.guesses[step.number] = choice
             self._step()
             if self.shown is not None:
                 self._show_quiz(self.shown)
 
-        self.app.push_screen(QuizScreen(step), answered)
+        ipcviz_app(self).push_screen(QuizScreen(step), answered)
 
     def _show_quiz(self, snap: Snapshot) -> None:
         panel = self.query_one("#quiz", QuizPanel)
-        if not self.app.quiz:
+        app = ipcviz_app(self)
+        if not app.quiz:
             panel.hide()
             return
         nxt = self._next_step()
-        if nxt is not None and nxt.number in self.guesses and \
-                self.viewing == len(self.history) - 1:
+        if nxt is not None and nxt.number in self.guesses and self.player.at_head:
             # guessed, the step runs: the question and the guess wait for the kernel
-            panel.show_pending(nxt, self.guesses[nxt.number], self.app.lang)
+            panel.show_pending(nxt, self.guesses[nxt.number], app.lang)
             return
         step = self._step_of(snap)
         if step is None or step.quiz is None or not snap.answers:
             panel.hide()
             return
         guess = self.guesses.get(step.number, NOT_ASKED)
-        panel.show_answer(step, guess, snap, self.app.lang)
+        panel.show_answer(step, guess, snap, app.lang)
 
     def action_toggle_quiz(self) -> None:
         """k: quiz mode on / off."""
-        self.app.quiz = not self.app.quiz
-        lang = self.app.lang
-        self.notify(tr("quiz_on" if self.app.quiz else "quiz_off", lang), timeout=3)
+        app = ipcviz_app(self)
+        app.quiz = not app.quiz
+        self.notify(tr("quiz_on" if app.quiz else "quiz_off", app.lang), timeout=3)
         self._show()
-        self._refresh_status()
+        self.player = self.player.modes(quiz=app.quiz, sources=app.show_sources)
 
     def _maybe_sample(self) -> None:
-        if (self.run is None or self.busy or self.sampling or self.playing or self.failed
-                or not self.history or self.viewing != len(self.history) - 1):
+        if self.run is None or not self.player.can_sample:
             return
-        self.sampling = True
-        self._worker_sample(self.run, self.generation)
+        self.player = self.player.sampling_begun()
+        self._worker_sample(self.run, self.player.generation)
 
     # -- drawing --------------------------------------------------------------------------
-
-    @property
-    def shown(self) -> Snapshot | None:
-        if not self.history:
-            return None
-        if self.viewing == len(self.history) - 1 and self.live is not None:
-            return self.live
-        return self.history[self.viewing]
 
     def _show(self) -> None:
         snap = self.shown
         if snap is None:
             return
-        sources = self.app.show_sources
-        lang = self.app.lang
+        app = ipcviz_app(self)
+        sources = app.show_sources
+        lang = app.lang
         self._fit_cards()  # the first snapshot arrives after the first layout: widths known
-        with self.app.batch_update():
+        with app.batch_update():
             self.query_one("#narration", Narration).show(
                 snap, self.scenario.title_in(lang), lang, self._narration(snap, lang))
             self._show_quiz(snap)
@@ -414,7 +419,6 @@ class StageScreen(Screen):
                 view.show(snap, sources)
             self.query_one("#code", CodeView).show(snap)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
-            self._refresh_status()
 
     def _views(self) -> list:
         """Cards (or the table) and object views: composed once, so looked up once (a
@@ -442,7 +446,7 @@ class StageScreen(Screen):
         except (ModuleNotFoundError, AttributeError):
             self.notify(f"The {what} is not part of this version.", timeout=3)
             return
-        self.app.push_screen(screen())
+        ipcviz_app(self).push_screen(screen())
 
     def action_signal_table(self) -> None:
         """g: every signal of this system, read from the system."""
@@ -452,26 +456,15 @@ class StageScreen(Screen):
         """i: every System V queue, semaphore set and segment on this machine, like ipcs."""
         self._push_optional("system_ipc", "SystemIpcScreen", "system IPC view")
 
-    def _refresh_status(self) -> None:
-        head = max(len(self.history) - 1, 0)
-        snap = self.shown
-        lang = self.app.lang
-        speed = SPEEDS[self.speed][1] if lang == "en" else tr(f"speed{self.speed}", lang)
-        self.query_one("#status", StatusBar).show(
-            name=self.scenario.name, step=snap.step if snap else 0,
-            total=len(self.scenario.steps), viewing=self.viewing, head=head,
-            playing=self.playing, speed=speed,
-            busy=self.busy and not (self.run is None), finished=self.finished,
-            sources=self.app.show_sources, replay=getattr(self.run, "replay", False),
-            lang=lang, quiz=self.app.quiz, asking=self.asking)
-
     def redraw(self) -> None:
         """Draw the shown snapshot again (the sources toggle, a theme change)."""
+        app = ipcviz_app(self)
+        self.player = self.player.modes(quiz=app.quiz, sources=app.show_sources)
         self._show()
 
     def relabel(self) -> None:
         """The language changed (L): headings, footer keys and the shown snapshot again."""
-        lang = self.app.lang
+        lang = ipcviz_app(self).lang
         self.query_one("#user").border_title = tr("user_space", lang)
         self.query_one("#kernel").border_title = tr("kernel_space", lang)
         self.query_one("#code").border_title = tr("code_box", lang)
@@ -481,52 +474,48 @@ class StageScreen(Screen):
                 tr("starting", lang, title=self.scenario.title_in(lang)))
         else:
             self._show()
-        self._refresh_status()
+        self.query_one("#status", StatusBar).redraw()
 
     # -- actions --------------------------------------------------------------------------
 
     def action_forward(self) -> None:
-        if self.viewing < len(self.history) - 1:
-            self.viewing += 1
+        player, then = self.player.forward(self.run is not None)
+        if then == "moved":
+            self.player = player
             self._show()
         else:
             self._step()
 
     def action_back(self) -> None:
-        self._stop_playing()
-        if self.viewing > 0:
-            self.viewing -= 1
+        before = self.player
+        self.player = before.back()
+        if self.player.viewing != before.viewing:
             self._show()
 
     def action_first(self) -> None:
-        self._stop_playing()
-        if self.history:
-            self.viewing = 0
+        before = self.player
+        self.player = before.first()
+        if before.history:
             self._show()
 
     def action_last(self) -> None:
-        if self.history:
-            self.viewing = len(self.history) - 1
+        before = self.player
+        self.player = before.last()
+        if before.history:
             self._show()
 
     def action_play(self) -> None:
-        if self.playing:
-            self._stop_playing()
-            self._refresh_status()
-            return
-        if self.finished and self.viewing == len(self.history) - 1:
-            self.notify(tr("nothing_to_play", self.app.lang), timeout=3)
-            return
-        self.playing = True
-        self._refresh_status()
-        self._play_tick()
+        self.player, then = self.player.toggle_play()
+        if then == "nothing":
+            self.notify(tr("nothing_to_play", ipcviz_app(self).lang), timeout=3)
+        elif then == "playing":
+            self._play_tick()
 
     def _schedule_play(self, replaying: bool = False) -> None:
-        self._refresh_status()
         if self._play_timer is not None:
             self._play_timer.stop()
             self._play_timer = None
-        pause = SPEEDS[self.speed][0]
+        pause = self.player.pause
         if replaying:  # history has no step to wait for: at most one snapshot a frame
             pause = max(pause, HISTORY_FRAME)
         if pause == 0:
@@ -538,39 +527,26 @@ class StageScreen(Screen):
 
     def _play_tick(self) -> None:
         self._play_timer = None
-        if not self.playing:
-            return
-        if self.viewing < len(self.history) - 1:
-            self.viewing += 1  # replaying history first, then live steps
+        self.player, then = self.player.tick()
+        if then == "replay":  # replaying history first, then live steps
             self._show()
             self._schedule_play(replaying=True)
-        elif self.finished:
-            self._stop_playing()
-            self._refresh_status()
-        elif not self.busy:
+        elif then == "step":
             self._step()
 
-    def _stop_playing(self) -> None:
-        self.playing = False
-        if self._play_timer is not None:
-            self._play_timer.stop()
-            self._play_timer = None
-
     def action_faster(self) -> None:
-        self.speed = min(self.speed + 1, len(SPEEDS) - 1)
-        self._refresh_status()
+        self.player = self.player.faster()
 
     def action_slower(self) -> None:
-        self.speed = max(self.speed - 1, 0)
-        self._refresh_status()
+        self.player = self.player.slower()
 
     def action_restart(self) -> None:
-        lang = self.app.lang
+        lang = ipcviz_app(self).lang
         self.notify(tr("restart_text", lang), title=tr("restart_title", lang), timeout=2)
         self._start()
 
     def action_sources(self) -> None:
-        self.app.action_toggle_sources()
+        ipcviz_app(self).action_toggle_sources()
 
     def action_toggle_side(self) -> None:
         side = self.query_one("#side")
@@ -579,10 +555,10 @@ class StageScreen(Screen):
         side.set_class(not shown, "-shown")
 
     def action_next_scenario(self) -> None:
-        self.app.open_neighbour(self.scenario.name, +1)
+        ipcviz_app(self).open_neighbour(self.scenario.name, +1)
 
     def action_previous_scenario(self) -> None:
-        self.app.open_neighbour(self.scenario.name, -1)
+        ipcviz_app(self).open_neighbour(self.scenario.name, -1)
 
     def action_picker(self) -> None:
-        self.app.show_picker()
+        ipcviz_app(self).show_picker()

@@ -1,12 +1,19 @@
-"""The line at the top of the stage: which scenario, which step, live or history, play speed."""
+"""The line at the top of the stage: which scenario, which step, live or history, play speed.
+
+Drawn from the stage's Player alone (bound with data_bind): one immutable state in, one line
+out, redrawn when the Player changes or the language does.
+"""
 
 from __future__ import annotations
 
 import functools
 
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Static
 
+from ...model.player import SPEEDS, Player
+from ..access import ipcviz_app
 from ..i18n import tr
 from .lines import update_static
 
@@ -21,45 +28,61 @@ def _play_link(label: str) -> Content:
     return Content.from_markup("[@click=screen.play]$play[/]", play=label)
 
 
+def speed_label(speed: int, lang: str) -> str:
+    return SPEEDS[speed][1] if lang == "en" else tr(f"speed{speed}", lang)
+
+
+def status_line(name: str, player: Player, lang: str) -> Content:
+    """The status line of `player` watching the scenario `name`, in `lang`."""
+    parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
+    if player.in_history:
+        parts += [(tr("history", lang, viewing=player.viewing, head=player.head), "b reverse"),
+                  tr("live_waits", lang)]
+    else:
+        parts += [(tr("step_of", lang, step=player.step, total=player.total), "b"), "  "]
+        # A replay draws recorded snapshots: nothing on screen is live, say so.
+        parts += [(tr("replay", lang), "b $text-warning") if player.replay
+                  else (tr("live", lang), "b $text-success")]
+        if player.finished:
+            parts += [(tr("finished", lang), "$text-muted")]
+        parts += ["  "]
+    parts += [_arrows()]
+    parts += [_play_link(tr("playing" if player.playing else "play", lang)),
+              f"  {speed_label(player.speed, lang)}"]
+    if player.quiz:
+        parts += [(tr("quiz_mode", lang), "b $text-accent")]
+    if player.asking:
+        parts += [(tr("asking", lang), "$text-warning")]
+    elif player.busy:
+        parts += [(tr("busy", lang), "$text-warning")]
+    if player.queued:
+        parts += [(tr("queued", lang, n=player.queued), "b $text-warning")]
+    if player.sources:
+        parts += [(tr("sources_shown", lang), "$text-accent")]
+    return Content.assemble(*parts)
+
+
 class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { height: 1; width: 1fr; background: $panel; padding: 0 1; }
     StatusBar.-history { background: $warning 40%; }
     """
 
-    _said: tuple | None = None
+    player: reactive[Player] = reactive(Player, init=False)
 
-    def show(self, *, name: str, step: int, total: int, viewing: int, head: int,
-             playing: bool, speed: str, busy: bool, finished: bool, sources: bool,
-             replay: bool = False, lang: str = "en", quiz: bool = False,
-             asking: bool = False) -> None:
-        said = (name, step, total, viewing, head, playing, speed, busy, finished, sources,
-                replay, lang, quiz, asking)
-        if said == self._said:
-            return  # the stage asks again after each step; nothing to build then
-        self._said = said
-        history = viewing < head
-        self.set_class(history, "-history")
-        parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
-        if history:
-            parts += [(tr("history", lang, viewing=viewing, head=head), "b reverse"),
-                      tr("live_waits", lang)]
-        else:
-            parts += [(tr("step_of", lang, step=step, total=total), "b"), "  "]
-            # A replay draws recorded snapshots: nothing on screen is live, say so.
-            parts += [(tr("replay", lang), "b $text-warning") if replay
-                      else (tr("live", lang), "b $text-success")]
-            if finished:
-                parts += [(tr("finished", lang), "$text-muted")]
-            parts += ["  "]
-        parts += [_arrows()]
-        parts += [_play_link(tr("playing" if playing else "play", lang)), f"  {speed}"]
-        if quiz:
-            parts += [(tr("quiz_mode", lang), "b $text-accent")]
-        if asking:
-            parts += [(tr("asking", lang), "$text-warning")]
-        elif busy:
-            parts += [(tr("busy", lang), "$text-warning")]
-        if sources:
-            parts += [(tr("sources_shown", lang), "$text-accent")]
-        update_static(self, Content.assemble(*parts), fixed=True)  # always one row
+    def __init__(self, name: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.scenario_name = name
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def watch_player(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the line again (the Player changed, or the app's language did)."""
+        player = self.player
+        self.set_class(player.in_history, "-history")
+        update_static(self, status_line(self.scenario_name, player, ipcviz_app(self).lang),
+                      fixed=True)  # always one row

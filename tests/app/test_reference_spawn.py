@@ -1,0 +1,72 @@
+"""Reference screens measure in a clean child process, never a fork of the threaded app
+(issue 18 item 4), and quitting mid-measurement leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ipcviz.app.screens.signal_table import SignalTableScreen
+
+from .helpers import sync, trace_app, wait_for
+
+pytestmark = pytest.mark.kernel
+
+
+def no_fork(*args, **kwargs):
+    raise AssertionError("os.fork() called in the app's process")
+
+
+def in_session(sid: int) -> list[int]:
+    """Live processes whose session is `sid` (the measuring child's own)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(name))
+    return found
+
+
+@sync
+async def test_signal_table_measures_without_forking_the_app(monkeypatch):
+    """g: the table is measured with os.fork() forbidden in the app's process."""
+    import ipcviz.app.screens.signal_table as module
+
+    monkeypatch.setattr(module, "_MEASURED", None, raising=False)
+    monkeypatch.setattr(os, "fork", no_fork)
+    app = trace_app(open_scenario=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = SignalTableScreen()
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.rows is not None, 60, "the measurement")
+        names = {s.name for s in screen.rows}
+        assert {"SIGKILL", "SIGSTOP", "SIGINT"} <= names
+        kill = next(s for s in screen.rows if s.name == "SIGKILL")
+        assert not kill.can_catch and not kill.can_block
+        assert screen.child is not None and screen.child.proc.returncode == 0
+
+
+@sync
+async def test_quitting_mid_measurement_leaves_no_process(monkeypatch):
+    """The app quits while the signal table is measured: the child and its sleepers end."""
+    import ipcviz.app.screens.signal_table as module
+
+    monkeypatch.setattr(module, "_MEASURED", None, raising=False)
+    app = trace_app(open_scenario=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = SignalTableScreen()
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: screen.child is not None, 10, "the measuring process")
+        child = screen.child
+        assert screen.rows is None  # still measuring
+        app.exit()
+    # THEN the measuring process ends, reaped, with every process of its session
+    assert child.wait(15) is not None
+    assert in_session(child.pid) == []
