@@ -35,6 +35,9 @@ def main(argv: list[str]) -> int:
     from .worker import reset_signals
 
     reset_signals()  # not what the starter had: a background job ignores SIGINT and SIGQUIT
+    # The runner itself is no lesson process: a send to a conductor that died must fail with
+    # EPIPE (caught), not kill the runner before it has ended the run.  Workers reset this.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
