@@ -243,3 +243,50 @@ def test_sigkill_of_the_server_leaves_no_app_nor_run(served):
                STOP_BOUND, "the app and its run to end")
     assert not any(n.startswith("ipcviz.") or n.startswith("sem.ipcviz.")
                    for n in os.listdir("/dev/shm"))
+
+
+def test_clean_ends_a_served_app_whose_server_is_gone(tmp_path):
+    """An app whose server died but which outlived its parent-death signal (here it blocks
+    SIGTERM) conducts a run that looks alive: `ipcviz clean` must find it and end its run."""
+    # GIVEN a stand-in server that starts an app with its mark, then is SIGKILLed
+    runtime = tmp_path / "rt"
+    env = dict(os.environ, IPCVIZ_RUNTIME_DIR=str(runtime))
+    starter = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import os, signal, subprocess, sys\n"
+            "from ipcviz.runtime.rundir import process_start_time\n"
+            "from ipcviz.serve import ENV_SERVE, server_mark\n"
+            "env = dict(os.environ)\n"
+            "env[ENV_SERVE] = server_mark(os.getpid(), process_start_time(os.getpid()))\n"
+            "block = lambda: signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])\n"
+            "p = subprocess.Popen([sys.executable, '-m', 'ipcviz', 'run', 'pipe/eof',\n"
+            "                      '--headless', '--delay', '60'], env=env, preexec_fn=block,\n"
+            "                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)\n"
+            "print(p.pid, flush=True)\n"
+            "signal.pause()\n")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    app = int(starter.stdout.readline())
+    try:
+        wait_until(lambda: list(runtime.glob("run-*")), START_BOUND, "the app's run")
+        starter.kill()
+        starter.wait(timeout=10)
+        time.sleep(0.5)  # the parent-death SIGTERM is blocked: the app lives on
+        assert _alive(app), "the app should have outlived its server for this test"
+        # WHEN clean runs
+        out = ipcviz("clean", env=env)
+        # THEN it named and ended the app, and its run went with it
+        assert f"served app {app}" in out.stdout
+        wait_until(lambda: not _alive(app), STOP_BOUND, "the orphaned app to end")
+        wait_until(lambda: not list(runtime.glob("run-*")), STOP_BOUND, "its run to go")
+    finally:
+        for pid in (app,):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")

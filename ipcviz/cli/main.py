@@ -336,10 +336,13 @@ def cmd_check(paths: list[str], out: TextIO) -> int:
 
 def cmd_clean(dry_run: bool, out: TextIO) -> int:
     from ..runtime.rundir import RunDirError
-    from ..runtime.sweep import sweep
+    from ..runtime.sweep import live_conductors, sweep
+    from ..serve import end_orphaned_apps
 
     try:
-        found = sweep(dry_run=dry_run)
+        # Apps of a server that died conduct runs that look alive: end them, then sweep.
+        found = end_orphaned_apps(live_conductors(), dry_run=dry_run)
+        found += sweep(dry_run=dry_run)
     except RunDirError as err:
         return _fail(str(err), err.code)
     verb = "would remove" if dry_run else "removed"

@@ -167,6 +167,29 @@ def sweep(dry_run: bool = False, root: Path | None = None) -> list[str]:
         os.close(root_fd)
 
 
+def live_conductors(root: Path | None = None) -> set[int]:
+    """PIDs of the conductors of this root's live runs (the runs `sweep` leaves alone)."""
+    root = root or runtime_root()
+    root_fd = open_root(root)
+    found: set[int] = set()
+    try:
+        with os.scandir(root_fd) as it:
+            names = sorted(e.name for e in it if e.name.startswith("run-"))
+        for name in names:
+            rd = RunDir.at(root_fd, root, name, name[4:])
+            if rd is None:
+                continue
+            try:
+                info = rd.read_info()
+            finally:
+                rd.close()
+            if conductor_alive(info):
+                found.add(info["conductor_pid"])
+    finally:
+        os.close(root_fd)
+    return found
+
+
 def _sweep(root: Path, root_fd: int, dry_run: bool) -> list[str]:
     report: list[str] = []
     live_ids = set()

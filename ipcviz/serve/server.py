@@ -31,7 +31,7 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-ENV_SERVE = "IPCVIZ_SERVE"  # every app process of a server: IPCVIZ_SERVE=<server pid>
+from . import ENV_SERVE, server_mark
 QUIT_BOUND = 8.0  # seconds an app may take to quit and close its run
 KILL_BOUND = 3.0  # seconds after SIGTERM, then SIGKILL
 REFRESH_FULL = 15  # seconds between reloads of the "all places taken" page
@@ -51,7 +51,9 @@ class _ViewerService(AppService):
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         env = super()._build_environment(width=width, height=height)
-        env[ENV_SERVE] = str(os.getpid())
+        from ..runtime.rundir import process_start_time
+
+        env[ENV_SERVE] = server_mark(os.getpid(), process_start_time(os.getpid()))
         pkg_parent = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = pkg_parent + os.pathsep + env.get("PYTHONPATH", "")
         return env
@@ -245,10 +247,10 @@ def _int(text: str | None, default: int) -> int:
 
 
 def marked_processes(server_pid: int) -> list[int]:
-    """Processes marked IPCVIZ_SERVE=<server_pid> (read from /proc), zombies excluded:
+    """Processes marked IPCVIZ_SERVE=<server_pid>:… (read from /proc), zombies excluded:
     the viewers' app processes, and the runners and workers of their runs (they inherit
     the app's environment)."""
-    mark = f"{ENV_SERVE}={server_pid}".encode()
+    mark = f"{ENV_SERVE}={server_pid}:".encode()
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -258,6 +260,7 @@ def marked_processes(server_pid: int) -> list[int]:
             stat = Path(f"/proc/{entry}/stat").read_bytes()
         except OSError:
             continue
-        if mark in env.split(b"\0") and stat[stat.rindex(b")") + 2:][:1] != b"Z":
+        marked = any(e.startswith(mark) for e in env.split(b"\0"))
+        if marked and stat[stat.rindex(b")") + 2:][:1] != b"Z":
             found.append(int(entry))
     return found
