@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 LANGS = ("en", "zh")
 
@@ -302,6 +302,36 @@ def tr(key: str, lang: str = "en", **fields: object) -> str:
     en, zh = TEXTS.get(key) or HELP_TEXTS[key]
     text = zh if lang == "zh" and zh else en
     return text.format(**fields) if fields else text
+
+
+def add_texts(table: dict[str, tuple[str, str]]) -> None:
+    """A mechanism's own words, key -> (English, Chinese), kept beside its view and read
+    with tr() like the rest.  A key may be given twice only with the same words."""
+    clash = [k for k in table if k in TEXTS and TEXTS[k] != table[k]]
+    if clash:
+        raise ValueError(f"text keys given twice with different words: {', '.join(clash)}")
+    TEXTS.update(table)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Words not chosen yet: a text key and its parameters, said in a language only where
+    they are drawn (`say`).  Facts travel as Notes, never as English to be parsed back."""
+
+    key: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def get(self, name: str, default: object = None) -> object:
+        return dict(self.params).get(name, default)
+
+
+def note(key: str, **params: object) -> Note:
+    return Note(key, tuple(params.items()))
+
+
+def say(n: Note, lang: str = "en") -> str:
+    """A Note in `lang` (English where it has no translation)."""
+    return tr(n.key, lang, **dict(n.params))
 
 
 def pick(texts: dict[str, str], lang: str) -> str:
@@ -609,48 +639,3 @@ SHM_TEXTS: dict[str, tuple[str, str]] = {
                    "  （搬运 {copied} 字节，拷贝耗时 {us} µs，由进程测得）"),
 }
 TEXTS.update(SHM_TEXTS)
-
-
-# -- the signal parts: grid, deliveries, the pty (appended) -----------------------------------
-SIGNAL_TEXTS: dict[str, tuple[str, str]] = {
-    "sig_set_pending": ("pending", "待决"),
-    "sig_set_blocked": ("blocked", "阻塞"),
-    "sig_set_caught": ("caught", "捕获"),
-    "sig_set_ignored": ("ignored", "忽略"),
-    "sig_all_empty": ("signals: all sets empty (default)", "信号：所有集合都为空（默认）"),
-    "sig_head": ("signal", "信号"),
-    "sig_queued": ("SigQ {queued}/{limit}: signals queued for this user",
-                   "SigQ {queued}/{limit}：本用户排队中的信号"),
-    "sig_terminal": ("terminal", "终端"),
-    "sig_kernel": ("kernel", "内核"),
-    "sig_typed": ("typed {keys}", "键入 {keys}"),
-    "sig_no_reader": ("write() with no reader", "无读端时 write()"),
-    "sig_was_pending": ("was pending; {fate}", "曾待决；{fate}"),
-    "sig_handler_n": ("handler ran {n}×", "处理函数运行了 {n} 次"),
-    "sig_failed": ("kill() failed: {errno}", "kill() 失败：{errno}"),
-    "sig_fate_handler ran": ("handler ran", "处理函数已运行"),
-    "sig_fate_sent": ("sent", "已发送"),
-    "sig_fate_killed": ("killed", "被杀死"),
-    "sig_fate_killed, core dumped": ("killed, core dumped", "被杀死，产生 core 转储"),
-    "sig_fate_pending: blocked": ("pending: blocked", "待决：被阻塞"),
-    "sig_fate_pending: the process is stopped": ("pending: the process is stopped",
-                                                 "待决：进程已停止"),
-    "sig_fate_pending": ("pending", "待决"),
-    "sig_fate_stopped": ("stopped", "已停止"),
-    "sig_fate_continued": ("continued", "已继续"),
-    "sig_fate_ignored: discarded": ("ignored: discarded", "被忽略：丢弃"),
-    "sig_fate_delivered, default action": ("delivered, default action", "已递送，执行默认动作"),
-    "pty_title": ("pty {oid}", "伪终端 pty {oid}"),
-    "pty_not_opened": ("not opened yet (openpty)", "尚未打开（openpty）"),
-    "pty_nobody": ("nobody", "无"),
-    "pty_master_side": ("  the terminal's side: what is written here is typed",
-                        "  终端一侧：写到这里的就是键入的内容"),
-    "pty_discipline": (("  ▼ line discipline: ^C ^\\ ^Z become SIGINT SIGQUIT SIGTSTP "
-                       "for the foreground group"),
-                       "  ▼ 行规程：^C ^\\ ^Z 变成发给前台进程组的 SIGINT SIGQUIT SIGTSTP"),
-    "pty_controlling": ("controlling terminal of ", "控制终端属于 "),
-    "pty_leader": ("  (session leader {leader})", "  （会话首进程 {leader}）"),
-    "pty_foreground": ("foreground group ", "前台进程组 "),
-    "pty_hung_up": ("hung up: no master is open any more", "已挂断：master 端已全部关闭"),
-}
-TEXTS.update(SIGNAL_TEXTS)
