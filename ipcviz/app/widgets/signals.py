@@ -178,6 +178,30 @@ def _ticks(first: int, last: int) -> str:
     return "".join(row)
 
 
+def _grid_row(label: str, style: str, names: tuple[str, ...], nums: set[int | None],
+              hot: set[int | None], first: int, last: int, width: int,
+              lang: str) -> Content:
+    """One set's row of the grid: a cell per signal first..last, then (on the block that
+    ends at 31) the real-time cell and the names, clipped to the width."""
+    cells: list[tuple[str, str] | str] = [(_pad(set_label(label, lang), LABEL), "$text-muted")]
+    for n in range(first, last + 1):
+        on = n in nums
+        cell_style = style if on else "$text-muted"
+        if n in hot:
+            cell_style = f"{cell_style} {HIGHLIGHT}"
+        cells.append(("●" if on else "·", cell_style))
+    if last == STD_LAST:
+        rts = [n for n in names if (signal_number(n) or 0) > STD_LAST]
+        cells.append((" " + ("●" if rts else "·"), style if rts else "$text-muted"))
+        text = ",".join(short(n) for n in names)
+        room = width - LABEL - (last - first + 1) - 3
+        if len(text) > room:  # clipped; too little room for a name: none
+            text = text[:room - 1] + "…" if room >= 5 else ""
+        if text:
+            cells.append((f" {text}", style))
+    return Content.assemble(*cells)
+
+
 def signal_grid(s: Signals, width: int, delivered: set[str] = frozenset(),
                 lang: str = "en") -> Content:
     """The signal sets as a grid: one row per set, one cell per signal number 1..31, a cell
@@ -193,25 +217,8 @@ def signal_grid(s: Signals, width: int, delivered: set[str] = frozenset(),
         rt = last == STD_LAST
         head = _pad(tr("sig_head", lang), LABEL) + _ticks(first, last) + (" rt" if rt else "")
         lines.append(Content.styled(head, "$text-muted"))
-        for label, style in SETS:
-            cells: list[tuple[str, str] | str] = [(_pad(set_label(label, lang), LABEL),
-                                                   "$text-muted")]
-            for n in range(first, last + 1):
-                on = n in nums[label]
-                cell_style = style if on else "$text-muted"
-                if n in hot:
-                    cell_style = f"{cell_style} {HIGHLIGHT}"
-                cells.append(("●" if on else "·", cell_style))
-            if rt:
-                rts = [n for n in sets[label] if (signal_number(n) or 0) > STD_LAST]
-                cells.append((" " + ("●" if rts else "·"), style if rts else "$text-muted"))
-                names = ",".join(short(n) for n in sets[label])
-                room = width - LABEL - (last - first + 1) - 3
-                if len(names) > room:  # clipped; too little room for a name: none
-                    names = names[:room - 1] + "…" if room >= 5 else ""
-                if names:
-                    cells.append((f" {names}", style))
-            lines.append(Content.assemble(*cells))
+        lines += [_grid_row(label, style, sets[label], nums[label], hot, first, last, width,
+                            lang) for label, style in SETS]
     lines.append(Content.styled(
         tr("sig_queued", lang, queued=s.queued, limit=s.queue_limit), "$text-muted"))
     return Content("\n").join(lines)
