@@ -374,6 +374,14 @@ def lang_of(node) -> str:
     return getattr(node.app, "lang", "en")
 
 
+# -- words several object views share (a removed System V object, a vanished name) -----------
+OBJECT_TEXTS: dict[str, tuple[str, str]] = {
+    "mq_removed": ("removed (IPC_RMID)", "已删除（IPC_RMID）"),
+    "mq_gone": ("gone", "已释放"),
+}
+TEXTS.update(OBJECT_TEXTS)
+
+
 # -- wrapping Chinese text ------------------------------------------------------------------
 # Textual wraps at spaces only: a run of Chinese (no spaces) moves to the next line whole,
 # leaving ragged lines.  Chinese may break between any two characters, except before
@@ -431,148 +439,3 @@ def wrap_cjk(text: str, width: int) -> str:
             line, w = line + tok, w + tw
         out.append(line.rstrip())
     return "\n".join(out)
-
-
-# -- the mechanism panels (process table, FIFO, message queues, semaphores, shared memory,
-# signals).  Appended: key -> (English, Chinese), read with tr() like TEXTS.
-PANEL_TEXTS: dict[str, tuple[str, str]] = {
-    # -- the process table ----------------------------------------------------------------
-    "pt_not_forked": ("  not forked yet", "  尚未 fork"),
-    "pt_fds": ("   fds: ", "   fd："),
-    "pt_head": ("{n} processes: {summary}", "{n} 个进程：{summary}"),
-    "pt_state_running": ("running", "运行中"),
-    "pt_state_blocked": ("blocked", "阻塞"),
-    "pt_state_sleeping": ("sleeping", "睡眠"),
-    "pt_state_stopped": ("stopped", "已停止"),
-    "pt_state_zombie": ("zombie", "僵尸"),
-    "pt_state_exited": ("exited", "已退出"),
-    # -- the FIFO panel -------------------------------------------------------------------
-    "fifo_title": ("fifo {oid}", "有名管道 FIFO {oid}"),
-    "fifo_makes_it": (" ({process} makes it at step {step})", "（{process} 在第 {step} 步创建它）"),
-    "fifo_no_file": ("no such file yet: mkfifo{when}", "还没有这个文件：mkfifo{when}"),
-    "fifo_no_name": ("no name: ", "没有名字："),
-    "fifo_unlinked": (" was unlinked; the buffer lives while an fd is open",
-                      " 已被 unlink；只要还有 fd 打开，缓冲区就还在"),
-    "fifo_size": ("  size ", "  大小 "),
-    "fifo_on_disk": ("  a name on disk; the bytes stay in the kernel",
-                     "  磁盘上只是一个名字；字节留在内核里"),
-    "fifo_a_writer": ("a writer", "写者"),
-    "fifo_a_reader": ("a reader", "读者"),
-    "fifo_other_side": ("the other side", "另一端"),
-    "fifo_at_door": ("▷ at the door: ", "▷ 在门口等待："),
-    "fifo_asleep_open": (" asleep in open({flag}) until {partner} opens it",
-                         " 睡在 open({flag}) 中，直到{partner}打开它"),
-    "fifo_not_open": ("not open anywhere: no buffer in the kernel until someone opens the name",
-                      "没有任何进程打开它：在有人打开这个名字之前，内核中没有缓冲区"),
-    "fifo_bytes_unknown": ("bytes: unknown (no live process holds it to ask through)",
-                           "字节数：未知（没有存活的进程持有它可供查询）"),
-    "fifo_n_writers": ("{n} writer(s) open", "打开的写端 {n} 个"),
-    "fifo_n_readers": ("{n} reader(s) open", "打开的读端 {n} 个"),
-    "fifo_buffer_full": ("buffer full", "缓冲区满"),
-}
-TEXTS.update(PANEL_TEXTS)
-
-
-# -- the message queue panel (appended) -------------------------------------------------------
-MSGQ_TEXTS: dict[str, tuple[str, str]] = {
-    "mq_sysv_title": ("System V queue {oid}", "System V 消息队列 {oid}"),
-    "mq_posix_title": ("POSIX queue {oid}", "POSIX 消息队列 {oid}"),
-    "mq_empty": ("(empty)", "（空）"),
-    "mq_not_listed": ("(messages not listed)", "（消息未列出）"),
-    "mq_g_bytes": ("bytes", "字节"),
-    "mq_g_messages": ("messages", "消息"),
-    "mq_of_bytes": (" / {cap} bytes", " / {cap} 字节"),
-    "mq_n_messages": ("{n} message(s)", "{n} 条消息"),
-    "mq_of_messages": (" / {cap} messages", " / {cap} 条消息"),
-    "mq_each_at_most": (" · each at most {size} bytes", " · 每条最多 {size} 字节"),
-    "mq_removed": ("removed (IPC_RMID)", "已删除（IPC_RMID）"),
-    "mq_removed_text": (": msqid {msqid} is no longer in /proc/sysvipc/msg; its messages are gone",
-                        "：msqid {msqid} 已不在 /proc/sysvipc/msg 中；其中的消息都没了"),
-    "mq_gone": ("gone", "已释放"),
-    "mq_gone_text": ((": the name is unlinked (mq_unlink) and no descriptor is open, so the "
-                     "kernel freed it"),
-                     "：名字已被删除（mq_unlink），且没有打开的描述符，所以内核释放了它"),
-    "mq_unlinked": (("name removed (mq_unlink): no new mq_open finds it, but the queue lives on "
-                    "while a descriptor is open"),
-                    ("名字已删除（mq_unlink）：新的 mq_open 找不到它，但只要还有描述符打开，"
-                    "队列就还在")),
-    "mq_how_posix": ("a POSIX queue cannot be looked into without taking a message",
-                     "不取走消息就无法查看 POSIX 消息队列的内容"),
-    "mq_how_sysv": ("this kernel has no MSG_COPY", "本内核没有 MSG_COPY"),
-    "mq_inferred": (("≈ order inferred from the lesson's own sends and receives ({how}); "
-                    "the count is the kernel's"),
-                    "≈ 顺序是根据课程自己的发送和接收推断的（{how}）；数量来自内核"),
-    "mq_incomplete": (("! list incomplete: the kernel counts {n}, {known} known "
-                      "(sent from outside the lesson, or by a call not reported yet)"),
-                      ("! 列表不完整：内核计数 {n} 条，已知 {known} 条"
-                      "（来自课程之外的发送，或尚未报告的调用）")),
-    "mq_twice": ("! {n} message(s) received twice", "! {n} 条消息被接收了两次"),
-    "mq_lost": ("! {n} message(s) sent but neither received nor in the queue",
-                "! {n} 条消息已发送，但既没有被接收也不在队列中"),
-    "mq_last": ("last msgsnd by {sender} · last msgrcv by {receiver}",
-                "最后 msgsnd：{sender} · 最后 msgrcv：{receiver}"),
-    "mq_open_in": ("open in {holders}", "打开它的进程：{holders}"),
-    "mq_sent_received": ("sent {sent} · received {received}", "已发送 {sent} · 已接收 {received}"),
-    "mq_sleeps_in": ("sleeps in {call}()", "睡在 {call}() 中"),
-    "mq_box_type": ("type {n}", "类型 {n}"),
-    "mq_box_prio": ("prio {n}", "优先级 {n}"),
-    "mq_box_new": ("new", "新"),
-    "mq_box_taken": ("taken", "已取走"),
-    "mq_box_more": ("+{n} more", "另 {n} 条"),
-    "mq_each": ("{names} ({n} processes), each {why}", "{names}（{n} 个进程）都{why}"),
-    "mq_n_asleep": ("■ {n} asleep", "■ {n} 个在睡"),
-    "mq_n_ended": ("✕ {n} ended", "✕ {n} 个已结束"),
-    "mq_n_other": ("  {n} other", "  其余 {n} 个"),
-    "mq_no_fit": ("{text}: {size} bytes do not fit, {free} of {cap} free",
-                  "{text}：{size} 字节放不下，{cap} 字节中只剩 {free}"),
-    "mq_no_room": ("{text}: no room", "{text}：没有空间"),
-    "mq_waits_for": ("{text}: waits for {wanted}", "{text}：等待{wanted}"),
-    "mq_queue_full": ("{text}: queue full, {n}/{cap} messages", "{text}：队列满，{n}/{cap} 条消息"),
-    "mq_queue_empty": ("{text}: queue empty, waits for any message",
-                       "{text}：队列空，等待任意消息"),
-    "mq_a_message": ("a message", "一条消息"),
-    "mq_any_type": ("a message of any type", "任意类型的消息"),
-    "mq_of_type": ("a message of type {t}", "类型为 {t} 的消息"),
-    "mq_of_type_le": ("a message of type ≤ {t}", "类型 ≤ {t} 的消息"),
-}
-TEXTS.update(MSGQ_TEXTS)
-
-
-# -- the semaphore panel (appended) -----------------------------------------------------------
-SEM_TEXTS: dict[str, tuple[str, str]] = {
-    "sem_posix_title": ("POSIX semaphore {oid}", "POSIX 信号量 {oid}"),
-    "sem_sysv_title": ("System V semaphore {oid}", "System V 信号量 {oid}"),
-    "sem_waits_for": ("waits for", "等待"),
-    "sem_held_by": ("held by", "持有者"),
-    "sem_legend_kernel": ("the kernel: asleep in the call on this semaphore   ",
-                          "内核所见：睡在这个信号量的调用中   "),
-    "sem_legend_inferred": ("inferred from the steps", "根据步骤推断"),
-    "sem_back_to_start": ("  ↺ back to the start", "  ↺ 回到起点"),
-    "sem_value_unknown": ("value unknown", "值未知"),
-    "sem_no_unit": ("no unit free: the next wait sleeps", "没有空闲单位：下一次 wait 会睡眠"),
-    "sem_units_free": ("{n} unit(s) free: a wait returns at once",
-                       "{n} 个空闲单位：wait 立即返回"),
-    "sem_value": ("value ", "值 "),
-    "sem_waiting": ("waiting ", "等待中 "),
-    "sem_kernel": ("(kernel) ", "（内核） "),
-    "sem_asleep_in": ("asleep in {call}", "睡在 {call} 中"),
-    "sem_nobody": ("nobody", "无"),
-    "sem_held_by_inferred": ("held by ≈ ", "持有者 ≈ "),
-    "sem_died_holding": ("(died holding it) ", "（持有时死亡） "),
-    "sem_inferred": ("(inferred from the steps)", "（根据步骤推断）"),
-    "sem_last_semop": ("  last semop by ", "  最后 semop："),
-    "sem_undo_back": ("  the kernel gives these back when the process exits (inferred)",
-                      "  进程退出时内核会归还这些（推断）"),
-    "sem_removed_text": (": semid {semid} is no longer in /proc/sysvipc/sem",
-                         "：semid {semid} 已不在 /proc/sysvipc/sem 中"),
-    "sem_gone_text": (": the name is unlinked (sem_unlink)", "：名字已被删除（sem_unlink）"),
-    "sem_deadlock": ("⟳ DEADLOCK", "⟳ 死锁"),
-    "sem_and": (" and ", " 和 "),
-    "sem_part_of": ("  {oid} is part of the cycle of {who}, drawn under {first}",
-                    "  {oid} 属于 {who} 的等待环，画在 {first} 下面"),
-    "sem_two": ("{who} each wait for a semaphore the other holds: neither can ever go on",
-                "{who} 各自等待对方持有的信号量：谁都无法继续"),
-    "sem_circle": ("{who} wait in a circle, each for a semaphore the next one holds",
-                   "{who} 围成一圈等待，每个都在等下一个持有的信号量"),
-}
-TEXTS.update(SEM_TEXTS)
