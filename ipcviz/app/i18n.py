@@ -3,6 +3,10 @@
 A scenario's texts (title, summary, narration, quiz) come from the scenario itself
 (`title_in`, `narration_in`, `Quiz.question[lang]`); this module holds only what the app says
 around them: headings, the status line, process states, the pipe panel, footer keys, help.
+Each mechanism's view keeps its own words beside it (widgets/fifo.py, msgq.py, sem.py,
+shm.py, signals.py, process_table.py) and adds them here with `add_texts`; tr() is the one
+lookup for all.  Facts reach a view as data; where a view hands words on before drawing them
+it hands a `Note` (key, params), said in a language by `say` only when drawn.
 Terms of art stay recognisable in Chinese: 管道 pipe, 有名管道 FIFO, 信号 signal,
 消息队列 message queue, 共享内存 shared memory, 信号量 semaphore; system calls, errno
 names, signal names, wchan and fd keep their C spelling.
