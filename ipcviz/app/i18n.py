@@ -3,6 +3,10 @@
 A scenario's texts (title, summary, narration, quiz) come from the scenario itself
 (`title_in`, `narration_in`, `Quiz.question[lang]`); this module holds only what the app says
 around them: headings, the status line, process states, the pipe panel, footer keys, help.
+Each mechanism's view keeps its own words beside it (widgets/fifo.py, msgq.py, sem.py,
+shm.py, signals.py, process_table.py) and adds them here with `add_texts`; tr() is the one
+lookup for all.  Facts reach a view as data; where a view hands words on before drawing them
+it hands a `Note` (key, params), said in a language by `say` only when drawn.
 Terms of art stay recognisable in Chinese: 管道 pipe, 有名管道 FIFO, 信号 signal,
 消息队列 message queue, 共享内存 shared memory, 信号量 semaphore; system calls, errno
 names, signal names, wchan and fd keep their C spelling.
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 LANGS = ("en", "zh")
 
@@ -305,6 +309,36 @@ def tr(key: str, lang: str = "en", **fields: object) -> str:
     return text.format(**fields) if fields else text
 
 
+def add_texts(table: dict[str, tuple[str, str]]) -> None:
+    """A mechanism's own words, key -> (English, Chinese), kept beside its view and read
+    with tr() like the rest.  A key may be given twice only with the same words."""
+    clash = [k for k in table if k in TEXTS and TEXTS[k] != table[k]]
+    if clash:
+        raise ValueError(f"text keys given twice with different words: {', '.join(clash)}")
+    TEXTS.update(table)
+
+
+@dataclass(frozen=True)
+class Note:
+    """Words not chosen yet: a text key and its parameters, said in a language only where
+    they are drawn (`say`).  Facts travel as Notes, never as English to be parsed back."""
+
+    key: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def get(self, name: str, default: object = None) -> object:
+        return dict(self.params).get(name, default)
+
+
+def note(key: str, **params: object) -> Note:
+    return Note(key, tuple(params.items()))
+
+
+def say(n: Note, lang: str = "en") -> str:
+    """A Note in `lang` (English where it has no translation)."""
+    return tr(n.key, lang, **dict(n.params))
+
+
 def pick(texts: dict[str, str], lang: str) -> str:
     """One text of a {lang: text} table (a quiz's question or choice): English by default."""
     return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
@@ -343,6 +377,14 @@ def localize_bindings(node, lang: str) -> None:
 def lang_of(node) -> str:
     """The language of the app a widget or screen belongs to."""
     return getattr(node.app, "lang", "en")
+
+
+# -- words several object views share (a removed System V object, a vanished name) -----------
+OBJECT_TEXTS: dict[str, tuple[str, str]] = {
+    "mq_removed": ("removed (IPC_RMID)", "已删除（IPC_RMID）"),
+    "mq_gone": ("gone", "已释放"),
+}
+TEXTS.update(OBJECT_TEXTS)
 
 
 # -- wrapping Chinese text ------------------------------------------------------------------
@@ -402,256 +444,3 @@ def wrap_cjk(text: str, width: int) -> str:
             line, w = line + tok, w + tw
         out.append(line.rstrip())
     return "\n".join(out)
-
-
-# -- the mechanism panels (process table, FIFO, message queues, semaphores, shared memory,
-# signals).  Appended: key -> (English, Chinese), read with tr() like TEXTS.
-PANEL_TEXTS: dict[str, tuple[str, str]] = {
-    # -- the process table ----------------------------------------------------------------
-    "pt_not_forked": ("  not forked yet", "  尚未 fork"),
-    "pt_fds": ("   fds: ", "   fd："),
-    "pt_head": ("{n} processes: {summary}", "{n} 个进程：{summary}"),
-    "pt_state_running": ("running", "运行中"),
-    "pt_state_blocked": ("blocked", "阻塞"),
-    "pt_state_sleeping": ("sleeping", "睡眠"),
-    "pt_state_stopped": ("stopped", "已停止"),
-    "pt_state_zombie": ("zombie", "僵尸"),
-    "pt_state_exited": ("exited", "已退出"),
-    # -- the FIFO panel -------------------------------------------------------------------
-    "fifo_title": ("fifo {oid}", "有名管道 FIFO {oid}"),
-    "fifo_makes_it": (" ({process} makes it at step {step})", "（{process} 在第 {step} 步创建它）"),
-    "fifo_no_file": ("no such file yet: mkfifo{when}", "还没有这个文件：mkfifo{when}"),
-    "fifo_no_name": ("no name: ", "没有名字："),
-    "fifo_unlinked": (" was unlinked; the buffer lives while an fd is open",
-                      " 已被 unlink；只要还有 fd 打开，缓冲区就还在"),
-    "fifo_size": ("  size ", "  大小 "),
-    "fifo_on_disk": ("  a name on disk; the bytes stay in the kernel",
-                     "  磁盘上只是一个名字；字节留在内核里"),
-    "fifo_a_writer": ("a writer", "写者"),
-    "fifo_a_reader": ("a reader", "读者"),
-    "fifo_other_side": ("the other side", "另一端"),
-    "fifo_at_door": ("▷ at the door: ", "▷ 在门口等待："),
-    "fifo_asleep_open": (" asleep in open({flag}) until {partner} opens it",
-                         " 睡在 open({flag}) 中，直到{partner}打开它"),
-    "fifo_not_open": ("not open anywhere: no buffer in the kernel until someone opens the name",
-                      "没有任何进程打开它：在有人打开这个名字之前，内核中没有缓冲区"),
-    "fifo_bytes_unknown": ("bytes: unknown (no live process holds it to ask through)",
-                           "字节数：未知（没有存活的进程持有它可供查询）"),
-    "fifo_n_writers": ("{n} writer(s) open", "打开的写端 {n} 个"),
-    "fifo_n_readers": ("{n} reader(s) open", "打开的读端 {n} 个"),
-    "fifo_buffer_full": ("buffer full", "缓冲区满"),
-}
-TEXTS.update(PANEL_TEXTS)
-
-
-# -- the message queue panel (appended) -------------------------------------------------------
-MSGQ_TEXTS: dict[str, tuple[str, str]] = {
-    "mq_sysv_title": ("System V queue {oid}", "System V 消息队列 {oid}"),
-    "mq_posix_title": ("POSIX queue {oid}", "POSIX 消息队列 {oid}"),
-    "mq_empty": ("(empty)", "（空）"),
-    "mq_not_listed": ("(messages not listed)", "（消息未列出）"),
-    "mq_g_bytes": ("bytes", "字节"),
-    "mq_g_messages": ("messages", "消息"),
-    "mq_of_bytes": (" / {cap} bytes", " / {cap} 字节"),
-    "mq_n_messages": ("{n} message(s)", "{n} 条消息"),
-    "mq_of_messages": (" / {cap} messages", " / {cap} 条消息"),
-    "mq_each_at_most": (" · each at most {size} bytes", " · 每条最多 {size} 字节"),
-    "mq_removed": ("removed (IPC_RMID)", "已删除（IPC_RMID）"),
-    "mq_removed_text": (": msqid {msqid} is no longer in /proc/sysvipc/msg; its messages are gone",
-                        "：msqid {msqid} 已不在 /proc/sysvipc/msg 中；其中的消息都没了"),
-    "mq_gone": ("gone", "已释放"),
-    "mq_gone_text": ((": the name is unlinked (mq_unlink) and no descriptor is open, so the "
-                     "kernel freed it"),
-                     "：名字已被删除（mq_unlink），且没有打开的描述符，所以内核释放了它"),
-    "mq_unlinked": (("name removed (mq_unlink): no new mq_open finds it, but the queue lives on "
-                    "while a descriptor is open"),
-                    ("名字已删除（mq_unlink）：新的 mq_open 找不到它，但只要还有描述符打开，"
-                    "队列就还在")),
-    "mq_how_posix": ("a POSIX queue cannot be looked into without taking a message",
-                     "不取走消息就无法查看 POSIX 消息队列的内容"),
-    "mq_how_sysv": ("this kernel has no MSG_COPY", "本内核没有 MSG_COPY"),
-    "mq_inferred": (("≈ order inferred from the lesson's own sends and receives ({how}); "
-                    "the count is the kernel's"),
-                    "≈ 顺序是根据课程自己的发送和接收推断的（{how}）；数量来自内核"),
-    "mq_incomplete": (("! list incomplete: the kernel counts {n}, {known} known "
-                      "(sent from outside the lesson, or by a call not reported yet)"),
-                      ("! 列表不完整：内核计数 {n} 条，已知 {known} 条"
-                      "（来自课程之外的发送，或尚未报告的调用）")),
-    "mq_twice": ("! {n} message(s) received twice", "! {n} 条消息被接收了两次"),
-    "mq_lost": ("! {n} message(s) sent but neither received nor in the queue",
-                "! {n} 条消息已发送，但既没有被接收也不在队列中"),
-    "mq_last": ("last msgsnd by {sender} · last msgrcv by {receiver}",
-                "最后 msgsnd：{sender} · 最后 msgrcv：{receiver}"),
-    "mq_open_in": ("open in {holders}", "打开它的进程：{holders}"),
-    "mq_sent_received": ("sent {sent} · received {received}", "已发送 {sent} · 已接收 {received}"),
-    "mq_sleeps_in": ("sleeps in {call}()", "睡在 {call}() 中"),
-    "mq_box_type": ("type {n}", "类型 {n}"),
-    "mq_box_prio": ("prio {n}", "优先级 {n}"),
-    "mq_box_new": ("new", "新"),
-    "mq_box_taken": ("taken", "已取走"),
-    "mq_box_more": ("+{n} more", "另 {n} 条"),
-    "mq_each": ("{names} ({n} processes), each {why}", "{names}（{n} 个进程）都{why}"),
-    "mq_n_asleep": ("■ {n} asleep", "■ {n} 个在睡"),
-    "mq_n_ended": ("✕ {n} ended", "✕ {n} 个已结束"),
-    "mq_n_other": ("  {n} other", "  其余 {n} 个"),
-    "mq_no_fit": ("{text}: {size} bytes do not fit, {free} of {cap} free",
-                  "{text}：{size} 字节放不下，{cap} 字节中只剩 {free}"),
-    "mq_no_room": ("{text}: no room", "{text}：没有空间"),
-    "mq_waits_for": ("{text}: waits for {wanted}", "{text}：等待{wanted}"),
-    "mq_queue_full": ("{text}: queue full, {n}/{cap} messages", "{text}：队列满，{n}/{cap} 条消息"),
-    "mq_queue_empty": ("{text}: queue empty, waits for any message",
-                       "{text}：队列空，等待任意消息"),
-    "mq_a_message": ("a message", "一条消息"),
-    "mq_any_type": ("a message of any type", "任意类型的消息"),
-    "mq_of_type": ("a message of type {t}", "类型为 {t} 的消息"),
-    "mq_of_type_le": ("a message of type ≤ {t}", "类型 ≤ {t} 的消息"),
-}
-TEXTS.update(MSGQ_TEXTS)
-
-
-# -- the semaphore panel (appended) -----------------------------------------------------------
-SEM_TEXTS: dict[str, tuple[str, str]] = {
-    "sem_posix_title": ("POSIX semaphore {oid}", "POSIX 信号量 {oid}"),
-    "sem_sysv_title": ("System V semaphore {oid}", "System V 信号量 {oid}"),
-    "sem_waits_for": ("waits for", "等待"),
-    "sem_held_by": ("held by", "持有者"),
-    "sem_legend_kernel": ("the kernel: asleep in the call on this semaphore   ",
-                          "内核所见：睡在这个信号量的调用中   "),
-    "sem_legend_inferred": ("inferred from the steps", "根据步骤推断"),
-    "sem_back_to_start": ("  ↺ back to the start", "  ↺ 回到起点"),
-    "sem_value_unknown": ("value unknown", "值未知"),
-    "sem_no_unit": ("no unit free: the next wait sleeps", "没有空闲单位：下一次 wait 会睡眠"),
-    "sem_units_free": ("{n} unit(s) free: a wait returns at once",
-                       "{n} 个空闲单位：wait 立即返回"),
-    "sem_value": ("value ", "值 "),
-    "sem_waiting": ("waiting ", "等待中 "),
-    "sem_kernel": ("(kernel) ", "（内核） "),
-    "sem_asleep_in": ("asleep in {call}", "睡在 {call} 中"),
-    "sem_nobody": ("nobody", "无"),
-    "sem_held_by_inferred": ("held by ≈ ", "持有者 ≈ "),
-    "sem_died_holding": ("(died holding it) ", "（持有时死亡） "),
-    "sem_inferred": ("(inferred from the steps)", "（根据步骤推断）"),
-    "sem_last_semop": ("  last semop by ", "  最后 semop："),
-    "sem_undo_back": ("  the kernel gives these back when the process exits (inferred)",
-                      "  进程退出时内核会归还这些（推断）"),
-    "sem_removed_text": (": semid {semid} is no longer in /proc/sysvipc/sem",
-                         "：semid {semid} 已不在 /proc/sysvipc/sem 中"),
-    "sem_gone_text": (": the name is unlinked (sem_unlink)", "：名字已被删除（sem_unlink）"),
-    "sem_deadlock": ("⟳ DEADLOCK", "⟳ 死锁"),
-    "sem_and": (" and ", " 和 "),
-    "sem_part_of": ("  {oid} is part of the cycle of {who}, drawn under {first}",
-                    "  {oid} 属于 {who} 的等待环，画在 {first} 下面"),
-    "sem_two": ("{who} each wait for a semaphore the other holds: neither can ever go on",
-                "{who} 各自等待对方持有的信号量：谁都无法继续"),
-    "sem_circle": ("{who} wait in a circle, each for a semaphore the next one holds",
-                   "{who} 围成一圈等待，每个都在等下一个持有的信号量"),
-}
-TEXTS.update(SEM_TEXTS)
-
-
-# -- the shared memory panel (appended) -------------------------------------------------------
-SHM_TEXTS: dict[str, tuple[str, str]] = {
-    "shm_posix_title": ("POSIX shared memory {oid}", "POSIX 共享内存 {oid}"),
-    "shm_sysv_title": ("System V shared memory {oid}", "System V 共享内存 {oid}"),
-    "shm_bytes_unknown": ("bytes unknown", "字节未知"),
-    "shm_unknown_unmapped": (("bytes unknown: nobody maps it, and ipcviz does not attach (that "
-                             "would change nattch)"),
-                             "字节未知：没有进程映射它，而 ipcviz 不会去 attach（那会改变 nattch）"),
-    "shm_no_bytes_read": ("no bytes read", "没有读到字节"),
-    "shm_all_zero": ("all zero", "全为零"),
-    "shm_not_zero": ("{n} not zero (not drawn)", "{n} 个非零（未画出）"),
-    "shm_not_read": ("bytes {a}–{b} not read by ipcviz", "字节 {a}–{b} 未被 ipcviz 读取"),
-    "shm_destroyed": ("destroyed", "已销毁"),
-    "shm_destroyed_text": ((": the last process detached after IPC_RMID; shmid {shmid} is no "
-                           "longer in /proc/sysvipc/shm (ipcs -m)"),
-                           ("：IPC_RMID 之后最后一个进程已 detach；shmid {shmid} 已不在 "
-                           "/proc/sysvipc/shm 中（ipcs -m）")),
-    "shm_gone_text": ((": the name is unlinked and no process maps it, so the kernel freed the "
-                      "memory"), "：名字已被删除，且没有进程映射它，所以内核释放了这块内存"),
-    "shm_bytes": (" bytes", " 字节"),
-    "shm_attach_count": (" (the kernel's attach count)", "（内核的 attach 计数）"),
-    "shm_how_pread": ("pread of the file, no mapping", "pread 读文件，不做映射"),
-    "shm_how_attach": ("{src}, no attach", "{src}，不 attach"),
-    "shm_read_with": ("  ·  bytes read with {how}", "  ·  字节读取方式：{how}"),
-    "shm_marked_rmid": ("⚑ marked for removal (IPC_RMID)", "⚑ 已标记删除（IPC_RMID）"),
-    "shm_rmid_text": (": key is now 0, nobody new can find it; freed at the last shmdt",
-                      "：key 现在是 0，新进程找不到它；最后一次 shmdt 时释放"),
-    "shm_unlinked": ("⚑ name unlinked (shm_unlink)", "⚑ 名字已删除（shm_unlink）"),
-    "shm_unlinked_text": (": gone from /dev/shm, the memory lives while it is mapped",
-                          "：已从 /dev/shm 消失，只要还被映射，内存就还在"),
-    "shm_mapped_into": ("mapped into ", "映射到 "),
-    "shm_nobody": ("nobody", "无"),
-    "shm_wrote": (" ✎ wrote", " ✎ 写入"),
-    "shm_not_mapped": ("  not mapped: {names}", "  未映射：{names}"),
-    "shm_ring": ("ring ", "环形缓冲区 "),
-    "shm_filled": ("{items} of {slots} filled", "{slots} 格中已填 {items} 格"),
-    "shm_slots": ("slots ", "槽 "),
-    "shm_n_free": ("  (n) free", "  (n) 空闲"),
-    "shm_reported": ("{n} ++ reported by the processes", "进程报告了 {n} 次 ++"),
-    "shm_lost": ("  ·  {n} lost", "  ·  丢失 {n} 次"),
-    "shm_none_lost": ("  ·  none lost", "  ·  没有丢失"),
-    "shm_inferred_counts": ("  (inferred: counts from the steps vs the counter in memory)",
-                            "  （推断：步骤中的计数 对比 内存中的计数器）"),
-    "shm_no_change": ("no byte changed since the previous snapshot", "自上一个快照以来没有字节改变"),
-    "shm_n_changed": ("{n} byte(s) changed", "{n} 个字节改变"),
-    "shm_at_step": (" at step {step}: ", "，在第 {step} 步："),
-    "shm_stored_it": (" stored it: no system call", " 写入了它：没有系统调用"),
-    "shm_during_step": ((" during step {step} (written by a process that maps it, not by this "
-                        "step's call)"), "，在第 {step} 步期间（由映射它的进程写入，不是这一步的调用）"),
-    "shm_note_put": ("items ever put", "累计放入"),
-    "shm_note_taken": ("items ever taken", "累计取出"),
-    "shm_note_free": ("free", "空闲"),
-    "shm_note_long": ("C long at byte {at}", "C long，在第 {at} 字节"),
-    "shm_note_string": ("{n} chars + NUL at byte {at}", "{n} 个字符 + NUL，在第 {at} 字节"),
-    "shm_note_nul": ("up to the first NUL", "到第一个 NUL 为止"),
-    "file_title": ("file {oid}", "文件 {oid}"),
-    "file_copies": ("copies on the way here: ", "一路上的拷贝次数："),
-    "file_moved": ("  ({copied} bytes moved, {us} µs copying, measured by the processes)",
-                   "  （搬运 {copied} 字节，拷贝耗时 {us} µs，由进程测得）"),
-}
-TEXTS.update(SHM_TEXTS)
-
-
-# -- the signal parts: grid, deliveries, the pty (appended) -----------------------------------
-SIGNAL_TEXTS: dict[str, tuple[str, str]] = {
-    "sig_set_pending": ("pending", "待决"),
-    "sig_set_blocked": ("blocked", "阻塞"),
-    "sig_set_caught": ("caught", "捕获"),
-    "sig_set_ignored": ("ignored", "忽略"),
-    "sig_all_empty": ("signals: all sets empty (default)", "信号：所有集合都为空（默认）"),
-    "sig_head": ("signal", "信号"),
-    "sig_queued": ("SigQ {queued}/{limit}: signals queued for this user",
-                   "SigQ {queued}/{limit}：本用户排队中的信号"),
-    "sig_terminal": ("terminal", "终端"),
-    "sig_kernel": ("kernel", "内核"),
-    "sig_typed": ("typed {keys}", "键入 {keys}"),
-    "sig_no_reader": ("write() with no reader", "无读端时 write()"),
-    "sig_was_pending": ("was pending; {fate}", "曾待决；{fate}"),
-    "sig_handler_n": ("handler ran {n}×", "处理函数运行了 {n} 次"),
-    "sig_failed": ("kill() failed: {errno}", "kill() 失败：{errno}"),
-    "sig_fate_handler ran": ("handler ran", "处理函数已运行"),
-    "sig_fate_sent": ("sent", "已发送"),
-    "sig_fate_killed": ("killed", "被杀死"),
-    "sig_fate_killed, core dumped": ("killed, core dumped", "被杀死，产生 core 转储"),
-    "sig_fate_pending: blocked": ("pending: blocked", "待决：被阻塞"),
-    "sig_fate_pending: the process is stopped": ("pending: the process is stopped",
-                                                 "待决：进程已停止"),
-    "sig_fate_pending": ("pending", "待决"),
-    "sig_fate_stopped": ("stopped", "已停止"),
-    "sig_fate_continued": ("continued", "已继续"),
-    "sig_fate_ignored: discarded": ("ignored: discarded", "被忽略：丢弃"),
-    "sig_fate_delivered, default action": ("delivered, default action", "已递送，执行默认动作"),
-    "pty_title": ("pty {oid}", "伪终端 pty {oid}"),
-    "pty_not_opened": ("not opened yet (openpty)", "尚未打开（openpty）"),
-    "pty_nobody": ("nobody", "无"),
-    "pty_master_side": ("  the terminal's side: what is written here is typed",
-                        "  终端一侧：写到这里的就是键入的内容"),
-    "pty_discipline": (("  ▼ line discipline: ^C ^\\ ^Z become SIGINT SIGQUIT SIGTSTP "
-                       "for the foreground group"),
-                       "  ▼ 行规程：^C ^\\ ^Z 变成发给前台进程组的 SIGINT SIGQUIT SIGTSTP"),
-    "pty_controlling": ("controlling terminal of ", "控制终端属于 "),
-    "pty_leader": ("  (session leader {leader})", "  （会话首进程 {leader}）"),
-    "pty_foreground": ("foreground group ", "前台进程组 "),
-    "pty_hung_up": ("hung up: no master is open any more", "已挂断：master 端已全部关闭"),
-}
-TEXTS.update(SIGNAL_TEXTS)

@@ -8,6 +8,7 @@ objects and nothing else; they never talk to a process or to the kernel.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -118,6 +119,13 @@ class LogEntry:
     errno: str | None = None
     detail: str | None = None  # e.g. the bytes read, as text
     late: bool = False  # a blocked call that returned later, woken by another step
+    # The facts a view needs, typed, so no one parses `call` or `result` (English for the
+    # log panel) back.  signal: the signal a kill() sent, or whose handler ran (outcome
+    # "handled"); target_pid: the pid a kill() was sent to; killed_by: the signal that
+    # ended the process (outcome "killed").  None where the entry has none.
+    signal: str | None = None
+    target_pid: int | None = None
+    killed_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,29 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+# Compatibility with traces recorded before log entries carried `signal` and `target_pid`
+# (the traces shipped in tests/app/traces, and any a user saved): the fields are derived,
+# once, from the text the conductor of that time wrote.  This is the only place that reads
+# a log line's text back; a trace that has the fields is taken as it is.
+_OLD_HANDLED = re.compile(r"--- (SIG[A-Z0-9+-]+) handler ran ---")
+_OLD_KILL = re.compile(r"kill\((-?\d+), (SIG[A-Z0-9+-]+)\)")
+_OLD_KILLED = re.compile(r"killed by (SIG[A-Z0-9+-]+)")
+
+
+def _typed_log_entry(e: dict[str, Any]) -> dict[str, Any]:
+    """A log entry of a trace, with the typed fields an older trace does not have."""
+    if any(k in e for k in ("signal", "target_pid", "killed_by")):
+        return e
+    call, outcome, e = str(e.get("call", "")), e.get("outcome"), dict(e)
+    if outcome == "handled" and (m := _OLD_HANDLED.fullmatch(call)):
+        e["signal"] = m[1]
+    elif m := _OLD_KILL.match(call):
+        e["signal"], e["target_pid"] = m[2], int(m[1])
+    if outcome == KILLED and (m := _OLD_KILLED.search(str(e.get("result") or ""))):
+        e["killed_by"] = m[1]
+    return e
+
+
 def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
     """The inverse of Snapshot.to_dict(), for replaying a saved trace."""
     procs = []
@@ -214,7 +245,7 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
     d = dict(data)
     d["processes"] = tuple(procs)
     d["objects"] = tuple(objs)
-    d["log"] = tuple(_build(LogEntry, e) for e in data.get("log", ()))
+    d["log"] = tuple(_build(LogEntry, _typed_log_entry(e)) for e in data.get("log", ()))
     d["checks"] = tuple(_build(Check, c) for c in data.get("checks", ()))
     return _build(Snapshot, d)
 

@@ -337,7 +337,8 @@ class Run:
             facts = self._facts.setdefault(name, {})
             facts.setdefault("handled", []).append(msg["signal"])
             self._log.append(LogEntry(self._next - 1, name, msg["pid"],
-                                      f"--- {msg['signal']} handler ran ---", "handled"))
+                                      f"--- {msg['signal']} handler ran ---", "handled",
+                                      signal=msg["signal"]))
         elif t == "reaped":
             for tr in self._tracked.values():
                 if tr.pid == msg["pid"] and not tr.reaped:
@@ -650,7 +651,21 @@ class Run:
         if late:
             detail = f"(step {st.number}, woken)" + (f" {detail}" if detail else "")
         return LogEntry(st.number, st.process, self._tracked[st.process].pid, call, outcome,
-                        res.get("result"), res.get("errno"), detail, late)
+                        res.get("result"), res.get("errno"), detail, late,
+                        **self._entry_facts(st, outcome))
+
+    def _entry_facts(self, st: Step, outcome: str) -> dict[str, Any]:
+        """The typed facts of a step's log entry, for the views (never read from `call`):
+        the signal a kill() sent and the pid it went to, the signal that killed."""
+        facts: dict[str, Any] = {}
+        if st.action == "kill":
+            target = self._tracked.get(st.args["target"])
+            facts["signal"] = st.args["signal"]
+            facts["target_pid"] = target.pid if target is not None else None
+        ex = self._tracked[st.process].exit
+        if outcome == KILLED and ex is not None:
+            facts["killed_by"] = ex.signal
+        return facts
 
     def _snapshot(self, st: Step | None, outcome: str | None, result: Any,
                   errno: str | None = None, call: str | None = None) -> Snapshot:

@@ -18,13 +18,40 @@ from ...model.fifo import FifoState
 from ...model.snapshot import BLOCKED, Snapshot
 from ...scenario.model import Scenario
 from .. import words
-from ..i18n import lang_of, tr
+from ..i18n import add_texts, lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
 from .objects import ObjectPanel
 
 OPEN_CALLS = ("open", "openat", "openat2")
 PATH_TAIL = 3  # components of the path shown (the whole path with sources on)
+
+# The words of the FIFO view: key -> (English, Chinese), read with i18n.tr().
+TEXTS: dict[str, tuple[str, str]] = {
+    "fifo_title": ("fifo {oid}", "有名管道 FIFO {oid}"),
+    "fifo_makes_it": (" ({process} makes it at step {step})", "（{process} 在第 {step} 步创建它）"),
+    "fifo_no_file": ("no such file yet: mkfifo{when}", "还没有这个文件：mkfifo{when}"),
+    "fifo_no_name": ("no name: ", "没有名字："),
+    "fifo_unlinked": (" was unlinked; the buffer lives while an fd is open",
+                      " 已被 unlink；只要还有 fd 打开，缓冲区就还在"),
+    "fifo_size": ("  size ", "  大小 "),
+    "fifo_on_disk": ("  a name on disk; the bytes stay in the kernel",
+                     "  磁盘上只是一个名字；字节留在内核里"),
+    "fifo_a_writer": ("a writer", "写者"),
+    "fifo_a_reader": ("a reader", "读者"),
+    "fifo_other_side": ("the other side", "另一端"),
+    "fifo_at_door": ("▷ at the door: ", "▷ 在门口等待："),
+    "fifo_asleep_open": (" asleep in open({flag}) until {partner} opens it",
+                         " 睡在 open({flag}) 中，直到{partner}打开它"),
+    "fifo_not_open": ("not open anywhere: no buffer in the kernel until someone opens the name",
+                      "没有任何进程打开它：在有人打开这个名字之前，内核中没有缓冲区"),
+    "fifo_bytes_unknown": ("bytes: unknown (no live process holds it to ask through)",
+                           "字节数：未知（没有存活的进程持有它可供查询）"),
+    "fifo_n_writers": ("{n} writer(s) open", "打开的写端 {n} 个"),
+    "fifo_n_readers": ("{n} reader(s) open", "打开的读端 {n} 个"),
+    "fifo_buffer_full": ("buffer full", "缓冲区满"),
+}
+add_texts(TEXTS)
 
 
 def ls_mode(o: FifoState) -> str:

@@ -32,7 +32,7 @@ from ...model.msgq import INFERRED, PosixQueueState, QueueState, SysvQueueState
 from ...model.snapshot import EXITED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
-from ..i18n import lang_of, tr
+from ..i18n import add_texts, lang_of, tr
 from .pipe import PipeBar
 from .sources import sources_content
 from .lines import update_static
@@ -49,6 +49,68 @@ GAP = 1  # cells between two boxes
 BOX_ROWS = 4
 MAX_BOXES = 24  # drawn; the rest of a long queue is one "+N more" box (the stage scrolls)
 MANY_AT_AN_END = 6  # more senders (receivers) than this: the end shows counts, not names
+
+# The words of the message queue views: key -> (English, Chinese), read with i18n.tr().
+TEXTS: dict[str, tuple[str, str]] = {
+    "mq_sysv_title": ("System V queue {oid}", "System V 消息队列 {oid}"),
+    "mq_posix_title": ("POSIX queue {oid}", "POSIX 消息队列 {oid}"),
+    "mq_empty": ("(empty)", "（空）"),
+    "mq_not_listed": ("(messages not listed)", "（消息未列出）"),
+    "mq_g_bytes": ("bytes", "字节"),
+    "mq_g_messages": ("messages", "消息"),
+    "mq_of_bytes": (" / {cap} bytes", " / {cap} 字节"),
+    "mq_n_messages": ("{n} message(s)", "{n} 条消息"),
+    "mq_of_messages": (" / {cap} messages", " / {cap} 条消息"),
+    "mq_each_at_most": (" · each at most {size} bytes", " · 每条最多 {size} 字节"),
+    "mq_removed_text": (": msqid {msqid} is no longer in /proc/sysvipc/msg; its messages are gone",
+                        "：msqid {msqid} 已不在 /proc/sysvipc/msg 中；其中的消息都没了"),
+    "mq_gone_text": ((": the name is unlinked (mq_unlink) and no descriptor is open, so the "
+                     "kernel freed it"),
+                     "：名字已被删除（mq_unlink），且没有打开的描述符，所以内核释放了它"),
+    "mq_unlinked": (("name removed (mq_unlink): no new mq_open finds it, but the queue lives on "
+                    "while a descriptor is open"),
+                    ("名字已删除（mq_unlink）：新的 mq_open 找不到它，但只要还有描述符打开，"
+                    "队列就还在")),
+    "mq_how_posix": ("a POSIX queue cannot be looked into without taking a message",
+                     "不取走消息就无法查看 POSIX 消息队列的内容"),
+    "mq_how_sysv": ("this kernel has no MSG_COPY", "本内核没有 MSG_COPY"),
+    "mq_inferred": (("≈ order inferred from the lesson's own sends and receives ({how}); "
+                    "the count is the kernel's"),
+                    "≈ 顺序是根据课程自己的发送和接收推断的（{how}）；数量来自内核"),
+    "mq_incomplete": (("! list incomplete: the kernel counts {n}, {known} known "
+                      "(sent from outside the lesson, or by a call not reported yet)"),
+                      ("! 列表不完整：内核计数 {n} 条，已知 {known} 条"
+                      "（来自课程之外的发送，或尚未报告的调用）")),
+    "mq_twice": ("! {n} message(s) received twice", "! {n} 条消息被接收了两次"),
+    "mq_lost": ("! {n} message(s) sent but neither received nor in the queue",
+                "! {n} 条消息已发送，但既没有被接收也不在队列中"),
+    "mq_last": ("last msgsnd by {sender} · last msgrcv by {receiver}",
+                "最后 msgsnd：{sender} · 最后 msgrcv：{receiver}"),
+    "mq_open_in": ("open in {holders}", "打开它的进程：{holders}"),
+    "mq_sent_received": ("sent {sent} · received {received}", "已发送 {sent} · 已接收 {received}"),
+    "mq_sleeps_in": ("sleeps in {call}()", "睡在 {call}() 中"),
+    "mq_box_type": ("type {n}", "类型 {n}"),
+    "mq_box_prio": ("prio {n}", "优先级 {n}"),
+    "mq_box_new": ("new", "新"),
+    "mq_box_taken": ("taken", "已取走"),
+    "mq_box_more": ("+{n} more", "另 {n} 条"),
+    "mq_each": ("{names} ({n} processes), each {why}", "{names}（{n} 个进程）都{why}"),
+    "mq_n_asleep": ("■ {n} asleep", "■ {n} 个在睡"),
+    "mq_n_ended": ("✕ {n} ended", "✕ {n} 个已结束"),
+    "mq_n_other": ("  {n} other", "  其余 {n} 个"),
+    "mq_no_fit": ("{text}: {size} bytes do not fit, {free} of {cap} free",
+                  "{text}：{size} 字节放不下，{cap} 字节中只剩 {free}"),
+    "mq_no_room": ("{text}: no room", "{text}：没有空间"),
+    "mq_waits_for": ("{text}: waits for {wanted}", "{text}：等待{wanted}"),
+    "mq_queue_full": ("{text}: queue full, {n}/{cap} messages", "{text}：队列满，{n}/{cap} 条消息"),
+    "mq_queue_empty": ("{text}: queue empty, waits for any message",
+                       "{text}：队列空，等待任意消息"),
+    "mq_a_message": ("a message", "一条消息"),
+    "mq_any_type": ("a message of any type", "任意类型的消息"),
+    "mq_of_type": ("a message of type {t}", "类型为 {t} 的消息"),
+    "mq_of_type_le": ("a message of type ≤ {t}", "类型 ≤ {t} 的消息"),
+}
+add_texts(TEXTS)
 
 
 @dataclass(frozen=True)

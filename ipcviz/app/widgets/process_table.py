@@ -12,11 +12,25 @@ from textual.content import Content
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
-from ..i18n import lang_of, tr
+from ..i18n import add_texts, lang_of, tr
 from .lines import LineBlock
 from .process_card import STATE_MARK, STATE_STYLE
 
 MANY = 16  # above this many processes the stage shows this table instead of cards
+
+# The words of the process table: key -> (English, Chinese), read with i18n.tr().
+TEXTS: dict[str, tuple[str, str]] = {
+    "pt_not_forked": ("  not forked yet", "  尚未 fork"),
+    "pt_fds": ("   fds: ", "   fd："),
+    "pt_head": ("{n} processes: {summary}", "{n} 个进程：{summary}"),
+    "pt_state_running": ("running", "运行中"),
+    "pt_state_blocked": ("blocked", "阻塞"),
+    "pt_state_sleeping": ("sleeping", "睡眠"),
+    "pt_state_stopped": ("stopped", "已停止"),
+    "pt_state_zombie": ("zombie", "僵尸"),
+    "pt_state_exited": ("exited", "已退出"),
+}
+add_texts(TEXTS)
 
 
 class ProcessTable(LineBlock):

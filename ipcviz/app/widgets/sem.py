@@ -29,7 +29,7 @@ from ...model.sem import SemState
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
-from ..i18n import cells, lang_of, tr
+from ..i18n import add_texts, cells, lang_of, tr
 from .sources import sources_content
 from .lines import put
 from .objects import ObjectPanel
@@ -37,6 +37,45 @@ from .objects import ObjectPanel
 MAX_TOKENS = 12
 KERNEL_EDGE = "waits for"
 INFERRED_EDGE = "held by"
+
+# The words of the semaphore views: key -> (English, Chinese), read with i18n.tr().
+TEXTS: dict[str, tuple[str, str]] = {
+    "sem_posix_title": ("POSIX semaphore {oid}", "POSIX 信号量 {oid}"),
+    "sem_sysv_title": ("System V semaphore {oid}", "System V 信号量 {oid}"),
+    "sem_waits_for": ("waits for", "等待"),
+    "sem_held_by": ("held by", "持有者"),
+    "sem_legend_kernel": ("the kernel: asleep in the call on this semaphore   ",
+                          "内核所见：睡在这个信号量的调用中   "),
+    "sem_legend_inferred": ("inferred from the steps", "根据步骤推断"),
+    "sem_back_to_start": ("  ↺ back to the start", "  ↺ 回到起点"),
+    "sem_value_unknown": ("value unknown", "值未知"),
+    "sem_no_unit": ("no unit free: the next wait sleeps", "没有空闲单位：下一次 wait 会睡眠"),
+    "sem_units_free": ("{n} unit(s) free: a wait returns at once",
+                       "{n} 个空闲单位：wait 立即返回"),
+    "sem_value": ("value ", "值 "),
+    "sem_waiting": ("waiting ", "等待中 "),
+    "sem_kernel": ("(kernel) ", "（内核） "),
+    "sem_asleep_in": ("asleep in {call}", "睡在 {call} 中"),
+    "sem_nobody": ("nobody", "无"),
+    "sem_held_by_inferred": ("held by ≈ ", "持有者 ≈ "),
+    "sem_died_holding": ("(died holding it) ", "（持有时死亡） "),
+    "sem_inferred": ("(inferred from the steps)", "（根据步骤推断）"),
+    "sem_last_semop": ("  last semop by ", "  最后 semop："),
+    "sem_undo_back": ("  the kernel gives these back when the process exits (inferred)",
+                      "  进程退出时内核会归还这些（推断）"),
+    "sem_removed_text": (": semid {semid} is no longer in /proc/sysvipc/sem",
+                         "：semid {semid} 已不在 /proc/sysvipc/sem 中"),
+    "sem_gone_text": (": the name is unlinked (sem_unlink)", "：名字已被删除（sem_unlink）"),
+    "sem_deadlock": ("⟳ DEADLOCK", "⟳ 死锁"),
+    "sem_and": (" and ", " 和 "),
+    "sem_part_of": ("  {oid} is part of the cycle of {who}, drawn under {first}",
+                    "  {oid} 属于 {who} 的等待环，画在 {first} 下面"),
+    "sem_two": ("{who} each wait for a semaphore the other holds: neither can ever go on",
+                "{who} 各自等待对方持有的信号量：谁都无法继续"),
+    "sem_circle": ("{who} wait in a circle, each for a semaphore the next one holds",
+                   "{who} 围成一圈等待，每个都在等下一个持有的信号量"),
+}
+add_texts(TEXTS)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ made on its way to it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from textual.content import Content
@@ -32,7 +31,7 @@ from ...model.shm import FileState, RegionState
 from ...model.snapshot import EXITED, RETURNED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
-from ..i18n import lang_of, tr
+from ..i18n import Note, add_texts, lang_of, note, say, tr
 from .sources import sources_content
 from .lines import put
 from .objects import ObjectPanel
@@ -44,6 +43,69 @@ CHANGED = "b $foreground on $warning 45%"
 WIDE, NARROW = 16, 8  # bytes per row
 MAX_ROWS = 4  # rows of bytes drawn at most (the rest is summarised)
 
+# The words of the shared memory and file views: key -> (English, Chinese), read with
+# i18n.tr().
+TEXTS: dict[str, tuple[str, str]] = {
+    "shm_posix_title": ("POSIX shared memory {oid}", "POSIX 共享内存 {oid}"),
+    "shm_sysv_title": ("System V shared memory {oid}", "System V 共享内存 {oid}"),
+    "shm_bytes_unknown": ("bytes unknown", "字节未知"),
+    "shm_unknown_unmapped": (("bytes unknown: nobody maps it, and ipcviz does not attach (that "
+                             "would change nattch)"),
+                             "字节未知：没有进程映射它，而 ipcviz 不会去 attach（那会改变 nattch）"),
+    "shm_no_bytes_read": ("no bytes read", "没有读到字节"),
+    "shm_all_zero": ("all zero", "全为零"),
+    "shm_not_zero": ("{n} not zero (not drawn)", "{n} 个非零（未画出）"),
+    "shm_not_read": ("bytes {a}–{b} not read by ipcviz", "字节 {a}–{b} 未被 ipcviz 读取"),
+    "shm_destroyed": ("destroyed", "已销毁"),
+    "shm_destroyed_text": ((": the last process detached after IPC_RMID; shmid {shmid} is no "
+                           "longer in /proc/sysvipc/shm (ipcs -m)"),
+                           ("：IPC_RMID 之后最后一个进程已 detach；shmid {shmid} 已不在 "
+                           "/proc/sysvipc/shm 中（ipcs -m）")),
+    "shm_gone_text": ((": the name is unlinked and no process maps it, so the kernel freed the "
+                      "memory"), "：名字已被删除，且没有进程映射它，所以内核释放了这块内存"),
+    "shm_bytes": (" bytes", " 字节"),
+    "shm_attach_count": (" (the kernel's attach count)", "（内核的 attach 计数）"),
+    "shm_how_pread": ("pread of the file, no mapping", "pread 读文件，不做映射"),
+    "shm_how_attach": ("{src}, no attach", "{src}，不 attach"),
+    "shm_read_with": ("  ·  bytes read with {how}", "  ·  字节读取方式：{how}"),
+    "shm_marked_rmid": ("⚑ marked for removal (IPC_RMID)", "⚑ 已标记删除（IPC_RMID）"),
+    "shm_rmid_text": (": key is now 0, nobody new can find it; freed at the last shmdt",
+                      "：key 现在是 0，新进程找不到它；最后一次 shmdt 时释放"),
+    "shm_unlinked": ("⚑ name unlinked (shm_unlink)", "⚑ 名字已删除（shm_unlink）"),
+    "shm_unlinked_text": (": gone from /dev/shm, the memory lives while it is mapped",
+                          "：已从 /dev/shm 消失，只要还被映射，内存就还在"),
+    "shm_mapped_into": ("mapped into ", "映射到 "),
+    "shm_nobody": ("nobody", "无"),
+    "shm_wrote": (" ✎ wrote", " ✎ 写入"),
+    "shm_not_mapped": ("  not mapped: {names}", "  未映射：{names}"),
+    "shm_ring": ("ring ", "环形缓冲区 "),
+    "shm_filled": ("{items} of {slots} filled", "{slots} 格中已填 {items} 格"),
+    "shm_slots": ("slots ", "槽 "),
+    "shm_n_free": ("  (n) free", "  (n) 空闲"),
+    "shm_reported": ("{n} ++ reported by the processes", "进程报告了 {n} 次 ++"),
+    "shm_lost": ("  ·  {n} lost", "  ·  丢失 {n} 次"),
+    "shm_none_lost": ("  ·  none lost", "  ·  没有丢失"),
+    "shm_inferred_counts": ("  (inferred: counts from the steps vs the counter in memory)",
+                            "  （推断：步骤中的计数 对比 内存中的计数器）"),
+    "shm_no_change": ("no byte changed since the previous snapshot", "自上一个快照以来没有字节改变"),
+    "shm_n_changed": ("{n} byte(s) changed", "{n} 个字节改变"),
+    "shm_at_step": (" at step {step}: ", "，在第 {step} 步："),
+    "shm_stored_it": (" stored it: no system call", " 写入了它：没有系统调用"),
+    "shm_during_step": ((" during step {step} (written by a process that maps it, not by this "
+                        "step's call)"), "，在第 {step} 步期间（由映射它的进程写入，不是这一步的调用）"),
+    "shm_note_put": ("items ever put", "累计放入"),
+    "shm_note_taken": ("items ever taken", "累计取出"),
+    "shm_note_free": ("free", "空闲"),
+    "shm_note_long": ("C long at byte {at}", "C long，在第 {at} 字节"),
+    "shm_note_string": ("{n} chars + NUL at byte {at}", "{n} 个字符 + NUL，在第 {at} 字节"),
+    "shm_note_nul": ("up to the first NUL", "到第一个 NUL 为止"),
+    "file_title": ("file {oid}", "文件 {oid}"),
+    "file_copies": ("copies on the way here: ", "一路上的拷贝次数："),
+    "file_moved": ("  ({copied} bytes moved, {us} µs copying, measured by the processes)",
+                   "  （搬运 {copied} 字节，拷贝耗时 {us} µs，由进程测得）"),
+}
+add_texts(TEXTS)
+
 
 @dataclass(frozen=True)
 class Field:
@@ -54,7 +116,7 @@ class Field:
     length: int
     value: str
     style: str
-    note: str = ""
+    note: Note | None = None  # what the value is, worded where it is drawn
 
 
 def region_bytes(o: RegionState) -> bytes | None:
@@ -88,17 +150,18 @@ def fields_of(o: RegionState, scenario: Scenario, step: int) -> list[Field]:
     """The region's named fields: the model's layout first, else the lesson's last store."""
     data = region_bytes(o) or b""
     if o.slots and o.ring_in is not None:
-        out = [Field("in", 0, 8, str(o.ring_in), FIELD_STYLES[0], "items ever put"),
-               Field("out", 8, 8, str(o.ring_out), FIELD_STYLES[1], "items ever taken")]
+        out = [Field("in", 0, 8, str(o.ring_in), FIELD_STYLES[0], note("shm_note_put")),
+               Field("out", 8, 8, str(o.ring_out), FIELD_STYLES[1], note("shm_note_taken"))]
         live = o.live_slots()
         for i, v in enumerate(o.ring):
             full = bool(live and live[i])
             out.append(Field(f"slot[{i}]", 16 + 8 * i, 8, str(v) if full else f"({v})",
                              FIELD_STYLES[2] if full else "$text-muted",
-                             "" if full else "free"))
+                             None if full else note("shm_note_free")))
         return out
     if o.layout == "counter" and o.counter is not None:
-        return [Field("counter", 0, 8, str(o.counter), FIELD_STYLES[0], "C long at byte 0")]
+        return [Field("counter", 0, 8, str(o.counter), FIELD_STYLES[0],
+                      note("shm_note_long", at=0))]
     s = last_store(scenario, o.id, step)
     if s is not None:
         at = int(s.args.get("at", 0) or 0)
@@ -107,13 +170,14 @@ def fields_of(o: RegionState, scenario: Scenario, step: int) -> list[Field]:
             end = len(data) if end < 0 else end
             text = data[at:end].decode("ascii", "replace")
             return [Field("string", at, end - at + 1, repr(text), FIELD_STYLES[0],
-                          f"{end - at} chars + NUL at byte {at}")]
+                          note("shm_note_string", n=end - at, at=at))]
         if len(data) >= at + 8:
             value = int.from_bytes(data[at:at + 8], "little", signed=True)
-            return [Field("long", at, 8, str(value), FIELD_STYLES[0], f"C long at byte {at}")]
+            return [Field("long", at, 8, str(value), FIELD_STYLES[0],
+                          note("shm_note_long", at=at))]
     if o.text:
         return [Field("text", 0, len(o.text) + 1, repr(o.text), FIELD_STYLES[0],
-                      "up to the first NUL")]
+                      note("shm_note_nul"))]
     return []
 
 
@@ -412,8 +476,8 @@ class RegionView(ObjectPanel):
         for f in flds:
             parts += [(f.label, f"b underline {f.style}"), " = ", (f.value, f"b {f.style}")]
             if f.note:
-                parts.append((f"  ({_note(f.note, lang)})" if lang == "en" else
-                              f"  （{_note(f.note, lang)}）", "$text-muted"))
+                parts.append((f"  ({say(f.note, lang)})" if lang == "en" else
+                              f"  （{say(f.note, lang)}）", "$text-muted"))
             parts.append("   ")
         if o.layout == "counter" and o.increments:
             lost = o.lost or 0
@@ -444,25 +508,6 @@ class RegionView(ObjectPanel):
 
     def _details(self, o: RegionState) -> Content:
         return Content("")
-
-
-_NOTES = {"items ever put": "shm_note_put", "items ever taken": "shm_note_taken",
-          "free": "shm_note_free", "up to the first NUL": "shm_note_nul"}
-_NOTE_LONG = re.compile(r"C long at byte (\d+)")
-_NOTE_STRING = re.compile(r"(\d+) chars \+ NUL at byte (\d+)")
-
-
-def _note(note: str, lang: str) -> str:
-    """A field's note (English in the Field) in `lang`."""
-    if lang == "en":
-        return note
-    if note in _NOTES:
-        return tr(_NOTES[note], lang)
-    if m := _NOTE_LONG.fullmatch(note):
-        return tr("shm_note_long", lang, at=m[1])
-    if m := _NOTE_STRING.fullmatch(note):
-        return tr("shm_note_string", lang, n=m[1], at=m[2])
-    return note
 
 
 def _addr(a: str) -> str:
