@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .ops import ARG0, CALLS, OPS, load_all
-from .ops.pipe import note_read
+from .ops.fds import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
 from .rundir import ENV_RUN, RunDir
 

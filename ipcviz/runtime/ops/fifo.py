@@ -11,7 +11,7 @@ import os
 import stat
 
 from ..sweep import register_remover
-from .pipe import fd_of
+from .fds import fd_of
 
 AT_FDCWD = -100
 
