@@ -28,7 +28,6 @@ from typing import Any
 
 from ..model.msgq import INFERRED, KERNEL, PosixQueueState, SysvQueueState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
-from .kinds import PROBES, WAITS_ON
 from .pipe_io import ProbeUnavailable, pidfd_getfd
 
 # -- kernel constants (linux/ipc.h, linux/msg.h) -------------------------------------------
@@ -408,7 +407,8 @@ def _attribute(copied: list[tuple[int, bytes]], rebuilt: list[list]) -> tuple:
     return tuple(out)
 
 
-def waits_on_sysv(syscall: str | None, args: tuple[int, ...], fds, records) -> str | None:
+def waits_on_sysv(syscall: str | None, args: tuple[int, ...], fds, records,
+                  pid: int) -> str | None:
     """msgsnd/msgrcv take the msqid as first argument: name the queue it belongs to."""
     if syscall not in ("msgsnd", "msgrcv") or not args:
         return None
@@ -491,9 +491,8 @@ def probe_posix(sampler, rec: dict, processes: tuple[Process, ...]) -> PosixQueu
     )
 
 
-PROBES["sysv_msgq"] = probe_sysv
-PROBES["posix_mq"] = probe_posix
-WAITS_ON.append(waits_on_sysv)
+PROBES = {"sysv_msgq": probe_sysv, "posix_mq": probe_posix}
+WAITS_ON = [waits_on_sysv]
 
 
 # -- the system view: every System V queue, like `ipcs -q` ---------------------------------

@@ -124,8 +124,7 @@ class Sampler:
                 waits_on = fd.object if fd else None
             else:
                 for resolve in kinds.WAITS_ON:
-                    waits_on = kinds.resolve(resolve, syscall_name, sc.args, fds, records,
-                                             t.pid)
+                    waits_on = resolve(syscall_name, sc.args, fds, records, t.pid)
                     if waits_on:
                         break
         return Process(

@@ -14,7 +14,6 @@ import os
 from ..model.signals import PtyState
 from ..model.snapshot import EXITED, ZOMBIE, Process
 from . import procfs
-from .kinds import PROBES
 
 
 def stat_fields(pid: int) -> list[str] | None:
@@ -78,4 +77,5 @@ def probe_pty(sampler, rec: dict, processes: tuple[Process, ...]) -> PtyState:
                     foreground, fg_pgid, leader, hung_up=not masters)
 
 
-PROBES["pty"] = probe_pty
+PROBES = {"pty": probe_pty}
+WAITS_ON: list = []
