@@ -19,7 +19,7 @@ from ..model.snapshot import (
     Process,
     Signals,
 )
-from ..runtime.protocol import CONTROL_FD
+from ..reserved import CONTROL_FD
 from ..scenario.actions import signal_name
 from . import kinds, procfs, syscalls
 from .pipe_io import PidFds

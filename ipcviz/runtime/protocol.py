@@ -20,9 +20,7 @@ import json
 import os
 from typing import Any
 
-# Every worker keeps its control socket on this fd, out of the way of the fds a scenario
-# creates (so pipe() returns 3 and 4 as it would in a C program).  The probe hides it.
-CONTROL_FD = 900
+from ..reserved import CONTROL_FD  # noqa: F401  the worker's socket fd; the probe knows it too
 
 
 def encode(msg: dict[str, Any]) -> bytes:
