@@ -25,6 +25,7 @@ def load_all() -> None:
     """Import every mechanism's probe module and collect PROBES and WAITS_ON, once."""
     if PROBES:
         return
-    for mod in load(__package__):
+    mods = load(__package__)  # all imported before any is collected: no half-filled lists
+    for mod in mods:
         WAITS_ON.extend(mod.WAITS_ON)
         PROBES.update(mod.PROBES)

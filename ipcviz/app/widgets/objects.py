@@ -27,7 +27,8 @@ def load_views() -> None:
     """Import every mechanism's widget module (on first use) and collect OBJECT_VIEWS."""
     if OBJECT_VIEWS:
         return
-    for mod in load(__package__):
+    mods = load(__package__)  # all imported before any is collected
+    for mod in mods:
         OBJECT_VIEWS.update(mod.OBJECT_VIEWS)
 
 

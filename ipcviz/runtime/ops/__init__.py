@@ -1,11 +1,12 @@
 """What a worker does for each action: one module per mechanism.
 
-Each module (process, then one per mechanism of ipcviz.mechanisms) defines OPS: {action name: function(worker, args, pids, step) -> dict | None}
+Each module (process, then one per mechanism of ipcviz.mechanisms) defines
+OPS: {action name: function(worker, args, pids, step) -> dict | None},
 CALLS: {action name: function(worker, args, pids) -> str}, the call as strace would
-print it (sent in the "began" message, before the call is made), and ARG0 (see below).  An op returns the "done"
-message's fields: "result", optionally "facts" (what the process now knows: merged into
-its expect attributes), "objects" (kernel objects it created, to be probed), and
-"began_arg0" is not used here (see Worker.began_fields).  Raising OSError reports the
+print it (sent in the "began" message, before the call is made), and ARG0 (see below).
+An op returns the "done" message's fields: "result", optionally "facts" (what the process
+now knows: merged into its expect attributes), "objects" (kernel objects it created, to be
+probed), and "began_arg0" is not used here (see Worker.began_fields).  Raising OSError reports the
 step as failed with that errno.
 """
 
