@@ -21,6 +21,7 @@ from ipcviz.model.msgq import PosixQueueState, SysvQueueState
 from ipcviz.model.snapshot import snapshot_from_dict
 from ipcviz.probe import msgq as probe
 from ipcviz.runtime import Run
+from ipcviz.runtime import system_ipc
 from ipcviz.runtime.ops import msgq as ops
 from ipcviz.scenario import load, loads
 
@@ -421,7 +422,7 @@ def test_system_queues_lists_every_queue_like_ipcs_and_marks_ours(runtime_dir):
 
             # other runs may make or remove queues meanwhile: bracket the reading
             before = ipcs_ids()
-            listed = {s.msqid: s for s in probe.system_queues()}
+            listed = {s.msqid: s for s in system_ipc.system_queues()}
             after = ipcs_ids()
             assert before & after <= set(listed) <= before | after
             ours, theirs = listed[q.msqid], listed[foreign.id]

@@ -40,19 +40,23 @@ def test_fdinfo_flags_give_the_pipe_end():
         == "write"
     assert procfs.access_mode_end(procfs.parse_fdinfo_flags("pos:\t0\nflags:\t02000000\n")) \
         == "read"
-    assert procfs.pipe_inode("pipe:[4711]") == 4711 and procfs.pipe_inode("/dev/null") is None
 
 
 def test_readers_agree_with_the_real_proc_of_this_process():
     me = procfs.read_stat(os.getpid())
     assert me.ppid == os.getppid() and me.state == "R"
     r, w = os.pipe()
+    pd = procfs.ProcDir(os.getpid())  # the sampler's own path: fd table and fdinfo through it
     try:
-        fds = procfs.read_fds(os.getpid())
+        fds = procfs.read_fds_at(pd)
         ino = os.fstat(r).st_ino
         assert fds[r] == f"pipe:[{ino}]" and fds[w] == f"pipe:[{ino}]"
-        assert procfs.access_mode_end(procfs.read_fdinfo_flags(os.getpid(), w)) == "write"
+        assert procfs.access_mode_end(procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{w}"))) \
+            == "write"
+        assert procfs.access_mode_end(procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{r}"))) \
+            == "read"
     finally:
+        pd.close()
         os.close(r)
         os.close(w)
 

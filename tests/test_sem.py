@@ -20,16 +20,12 @@ from ipcviz.runtime import Run
 from ipcviz.scenario import load
 
 from .conftest import SCENARIOS, ipcviz, marked_processes, wait_until
-from .test_cleanup import only_run_id, read_until_step, start_headless
 from .conductor_helpers import run_until
-from .test_shm import kill_conductor_and_runner, posix_leftovers
+from .ipc_helpers import clean, killed_at_step, posix_leftovers, sysvipc_rows
 
 
 def sem_rows() -> dict[int, dict[str, int]]:
-    lines = open("/proc/sysvipc/sem").read().splitlines()
-    head = lines[0].split()
-    rows = [dict(zip(head, (int(v) for v in line.split()))) for line in lines[1:]]
-    return {r["semid"]: r for r in rows}
+    return sysvipc_rows("sem")
 
 
 def ipcs_s(semid: int) -> dict[str, int]:
@@ -211,19 +207,11 @@ def test_a_failed_expect_leaves_no_semaphore(runtime_dir, tmp_path):
 @pytest.mark.kernel
 def test_sigkill_of_the_conductor_then_clean_leaves_no_semaphore(runtime_dir):
     # GIVEN sem/deadlock killed with SIGKILL while a and b are deadlocked
-    proc = start_headless("sem/deadlock", runtime_dir, delay=0.2)
-    try:
-        snap = read_until_step(proc, 8)
-        run_id = only_run_id(runtime_dir)
-        ids = {o["semid"] for o in snap["objects"]}
-        proc.kill()
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    snap, run_id = killed_at_step("sem/deadlock", runtime_dir, 8)
+    ids = {o["semid"] for o in snap["objects"]}
     # THEN the deadlocked processes die too, and nothing is left after `ipcviz clean`
     wait_until(lambda: marked_processes(run_id) == [], 5, "the run's processes to die")
-    r = ipcviz("clean", env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+    r = clean(runtime_dir)
     assert r.returncode == 0
     assert ids.isdisjoint(sem_rows())
     assert not any(runtime_dir.glob("run-*"))
@@ -231,16 +219,10 @@ def test_sigkill_of_the_conductor_then_clean_leaves_no_semaphore(runtime_dir):
 
 @pytest.mark.kernel
 def test_clean_removes_semaphores_when_conductor_and_runner_were_killed(runtime_dir):
-    proc = start_headless("sem/deadlock", runtime_dir, delay=0.2)
-    try:
-        snap = read_until_step(proc, 8)
-        ids = {o["semid"] for o in snap["objects"]}
-        run_id = kill_conductor_and_runner(proc, runtime_dir)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    snap, run_id = killed_at_step("sem/deadlock", runtime_dir, 8, runner_too=True)
+    ids = {o["semid"] for o in snap["objects"]}
     assert ids <= set(sem_rows())  # nobody removed them
-    r = ipcviz("clean", env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+    r = clean(runtime_dir)
     assert r.stdout.count("System V semaphore") == 2, r.stdout
     assert ids.isdisjoint(sem_rows())
     assert marked_processes(run_id) == []  # a and b, asleep in semop, were killed too

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 
 import pytest
@@ -18,27 +17,20 @@ from ipcviz.runtime import Run
 from ipcviz.scenario import load, loads
 
 from .conductor_helpers import run_until
+from .ipc_helpers import clean, killed_at_step, posix_leftovers, sysvipc_rows
 from .conftest import SCENARIOS, ipcviz, marked_processes, wait_until
-from .test_cleanup import only_run_id, read_until_step, start_headless
 
 BASICS = SCENARIOS / "shm/basics.toml"
 
 
 def shm_rows() -> dict[int, dict[str, int]]:
-    lines = open("/proc/sysvipc/shm").read().splitlines()
-    head = lines[0].split()
-    rows = [dict(zip(head, (int(v) for v in line.split()))) for line in lines[1:]]
-    return {r["shmid"]: r for r in rows}
+    return sysvipc_rows("shm")
 
 
 def ipcs_m(shmid: int) -> dict[str, str]:
     out = subprocess.run(["ipcs", "-m", "-i", str(shmid)], capture_output=True, text=True,
                          check=True).stdout
     return dict(re.findall(r"(\w+)=(\S+)", out))
-
-
-def posix_leftovers(run_id: str) -> list[str]:
-    return [n for n in os.listdir("/dev/shm") if f"ipcviz.{run_id}." in n]
 
 
 def sysv_shm_left(keys: set[int], ids: set[int]) -> list[int]:
@@ -206,34 +198,15 @@ def test_a_failed_expect_leaves_nothing_behind(runtime_dir, tmp_path):
     assert not any(runtime_dir.glob("run-*"))
 
 
-def kill_conductor_and_runner(proc, runtime_dir) -> str:
-    """SIGKILL the runner (which would otherwise clean up) and then the conductor: the
-    worst case, which only `ipcviz clean` can tidy."""
-    run_id = only_run_id(runtime_dir)
-    info = json.loads((runtime_dir / f"run-{run_id}" / "run.json").read_text())
-    os.kill(info["runner_pid"], signal.SIGKILL)
-    proc.kill()
-    proc.wait(timeout=10)
-    return run_id
-
-
 @pytest.mark.kernel
 def test_sigkill_of_the_conductor_then_clean_leaves_no_region(runtime_dir):
     # GIVEN a headless run of shm/basics killed with SIGKILL after step 12
-    proc = start_headless("shm/basics", runtime_dir, delay=0.2)
-    try:
-        snap = read_until_step(proc, 12)
-        run_id = only_run_id(runtime_dir)
-        seg = next(o for o in snap["objects"] if o["id"] == "seg")
-        proc.kill()
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    snap, run_id = killed_at_step("shm/basics", runtime_dir, 12)
+    seg = next(o for o in snap["objects"] if o["id"] == "seg")
     # THEN its processes die; the runner removes the manifest's objects (or, if it was
     # stopped first, `ipcviz clean` does): nothing of the run is left either way
     wait_until(lambda: marked_processes(run_id) == [], 5, "the run's processes to die")
-    r = ipcviz("clean", env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+    r = clean(runtime_dir)
     assert r.returncode == 0
     assert seg["shmid"] not in shm_rows()
     assert posix_leftovers(run_id) == []
@@ -244,19 +217,13 @@ def test_sigkill_of_the_conductor_then_clean_leaves_no_region(runtime_dir):
 def test_clean_removes_the_regions_when_conductor_and_runner_were_killed(runtime_dir):
     # GIVEN shm/basics at step 12: a POSIX region (unlinked by the lesson at step 9, kept by
     # its mappings) and a System V segment, which outlives every process
-    proc = start_headless("shm/basics", runtime_dir, delay=0.2)
-    try:
-        snap = read_until_step(proc, 12)
-        seg = next(o for o in snap["objects"] if o["id"] == "seg")
-        # WHEN the runner and the conductor both die by SIGKILL
-        run_id = kill_conductor_and_runner(proc, runtime_dir)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    # WHEN the runner and the conductor both die by SIGKILL
+    snap, run_id = killed_at_step("shm/basics", runtime_dir, 12, runner_too=True)
+    seg = next(o for o in snap["objects"] if o["id"] == "seg")
     # THEN the segment is still there (nobody removed it) ...
     assert seg["shmid"] in shm_rows()
     # ... until `ipcviz clean`, which removes it after checking it is the run's own
-    r = ipcviz("clean", env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+    r = clean(runtime_dir)
     assert r.returncode == 0 and "System V shared memory" in r.stdout, r.stdout
     assert seg["shmid"] not in shm_rows()
     assert posix_leftovers(run_id) == []
@@ -266,15 +233,9 @@ def test_clean_removes_the_regions_when_conductor_and_runner_were_killed(runtime
 
 @pytest.mark.kernel
 def test_clean_removes_a_posix_region_and_semaphore_still_named(runtime_dir):
-    proc = start_headless("shm/lost-updates", runtime_dir, delay=0.2)
-    try:
-        read_until_step(proc, 3)
-        run_id = kill_conductor_and_runner(proc, runtime_dir)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _, run_id = killed_at_step("shm/lost-updates", runtime_dir, 3, runner_too=True)
     assert len(posix_leftovers(run_id)) == 2  # the counter and the start semaphore
-    r = ipcviz("clean", env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+    r = clean(runtime_dir)
     assert "POSIX shared memory" in r.stdout and "POSIX semaphore" in r.stdout, r.stdout
     assert posix_leftovers(run_id) == []
     assert marked_processes(run_id) == []

@@ -14,7 +14,7 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
             after_first_frame=None) -> int:
     """Run the app; returns the process exit code (2: the scenario cannot be loaded).
     `after_first_frame` is called once the first frame is drawn (the sweep of dead runs)."""
-    from ..runtime.availability import reason
+    from ..runtime.availability import needs, reason
     from ..scenario import ScenarioError, find
     from ..scenario.catalog import scan_cached
     from .app import IpcvizApp
@@ -22,7 +22,7 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
     from dataclasses import replace
 
     # Lessons this system cannot run are listed, marked, with the reason found at start.
-    found, broken, needed = scan_cached()
+    found, broken, needed = scan_cached(needs)
     entries = [replace(e, unavailable=reason(needed[e.name])) for e in found]
     problems = [f"skipped a broken scenario: {err}" for err in broken]
     chosen = None

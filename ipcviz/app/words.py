@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..model.pipe import PipeState
 from ..model.snapshot import (
     BLOCKED,
     EXITED,
@@ -15,7 +16,6 @@ from ..model.snapshot import (
     Fd,
     LogEntry,
     ObjectState,
-    PipeState,
     Process,
     Snapshot,
 )

@@ -460,6 +460,45 @@ class SocketPairChannel(StreamChannel):
 # --------------------------------------------------------------------------- message queues
 
 
+def send_messages(send: Callable[[Any], Any], plan: Plan) -> dict[str, Any]:
+    """A queue's producer: the plan's messages, one call each, then an empty one (end of
+    stream).  The same loop for POSIX and System V queues; only `send` differs."""
+    buf = payload(plan.size)
+    mv = memoryview(buf)
+    msgs = crc = 0
+    t0 = perf_counter()
+    if not plan.verify:
+        for n in batches(plan):
+            for _ in repeat(None, n):
+                send(mv)
+            msgs += n
+    else:
+        for n in batches(plan):
+            for _ in repeat(None, n):
+                stamp(buf, msgs)
+                crc = zlib.crc32(mv, crc)
+                send(mv)
+                msgs += 1
+    send(b"")  # end of stream
+    return {"t0": t0, "messages": msgs, "bytes": msgs * plan.size, "crc": crc if plan.verify else None}
+
+
+def receive_messages(receive: Callable[[], tuple[bytes, int]], end: tuple[bytes, int],
+                     plan: Plan) -> dict[str, Any]:
+    """A queue's consumer: every message until `end` (the empty one, as `receive` returns
+    it: with its priority or its type)."""
+    got = crc = 0
+    if not plan.verify:
+        for m, _ in iter(receive, end):
+            got += len(m)
+    else:
+        for m, _ in iter(receive, end):
+            got += len(m)
+            crc = zlib.crc32(m, crc)
+    t1 = perf_counter()
+    return {"t1": t1, "bytes": got, "crc": crc if plan.verify else None}
+
+
 def _mq_limits() -> dict[str, int | None]:
     return {
         "msgsize_default": read_int("/proc/sys/fs/mqueue/msgsize_default"),
@@ -524,39 +563,10 @@ class PosixMqChannel(Channel):
         self.queues = []
 
     def produce(self, plan: Plan) -> dict[str, Any]:
-        q = self.queues[0]
-        buf = payload(plan.size)
-        mv = memoryview(buf)
-        send = q.send
-        msgs = crc = 0
-        t0 = perf_counter()
-        if not plan.verify:
-            for n in batches(plan):
-                for _ in repeat(None, n):
-                    send(mv)
-                msgs += n
-        else:
-            for n in batches(plan):
-                for _ in repeat(None, n):
-                    stamp(buf, msgs)
-                    crc = zlib.crc32(mv, crc)
-                    send(mv)
-                    msgs += 1
-        send(b"")  # end of stream
-        return {"t0": t0, "messages": msgs, "bytes": msgs * plan.size, "crc": crc if plan.verify else None}
+        return send_messages(self.queues[0].send, plan)
 
     def consume(self, plan: Plan) -> dict[str, Any]:
-        q = self.queues[0]
-        got = crc = 0
-        if not plan.verify:
-            for m, _prio in iter(q.receive, (b"", 0)):
-                got += len(m)
-        else:
-            for m, _prio in iter(q.receive, (b"", 0)):
-                got += len(m)
-                crc = zlib.crc32(m, crc)
-        t1 = perf_counter()
-        return {"t1": t1, "bytes": got, "crc": crc if plan.verify else None}
+        return receive_messages(self.queues[0].receive, (b"", 0), plan)  # (data, priority)
 
     def client(self, plan: Plan) -> dict[str, Any]:
         req, resp = self.queues
@@ -639,38 +649,10 @@ class SysvMqChannel(Channel):
                 pass
 
     def produce(self, plan: Plan) -> dict[str, Any]:
-        buf = payload(plan.size)
-        mv = memoryview(buf)
-        send = self.q.send
-        msgs = crc = 0
-        t0 = perf_counter()
-        if not plan.verify:
-            for n in batches(plan):
-                for _ in repeat(None, n):
-                    send(mv)
-                msgs += n
-        else:
-            for n in batches(plan):
-                for _ in repeat(None, n):
-                    stamp(buf, msgs)
-                    crc = zlib.crc32(mv, crc)
-                    send(mv)
-                    msgs += 1
-        send(b"")  # end of stream (type 1)
-        return {"t0": t0, "messages": msgs, "bytes": msgs * plan.size, "crc": crc if plan.verify else None}
+        return send_messages(self.q.send, plan)  # type 1, the end of stream too
 
     def consume(self, plan: Plan) -> dict[str, Any]:
-        got = crc = 0
-        receive = self.q.receive
-        if not plan.verify:
-            for m, _type in iter(receive, (b"", 1)):
-                got += len(m)
-        else:
-            for m, _type in iter(receive, (b"", 1)):
-                got += len(m)
-                crc = zlib.crc32(m, crc)
-        t1 = perf_counter()
-        return {"t1": t1, "bytes": got, "crc": crc if plan.verify else None}
+        return receive_messages(self.q.receive, (b"", 1), plan)  # (data, type)
 
     def client(self, plan: Plan) -> dict[str, Any]:
         src = payload(plan.size)

@@ -24,18 +24,15 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
+from ..command import EXIT_EXPECT, EXIT_INPUT, EXIT_OK, EXIT_RUN
+from ..command import Parser as _Parser
+from ..command import Terminated as _Terminated
+from ..command import raise_on_terminating, restore_handlers
 COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "export",
             "serve", "help")
 # Commands with their own argument parsing, in their own package: name -> module path.
 DELEGATED = {"bench": "ipcviz.bench.cli", "export": "ipcviz.export.cli",
              "serve": "ipcviz.serve.cli"}
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        sys.stderr.write(f"{self.prog}: {message}\n")
-        sys.exit(EXIT_INPUT)
 
 
 def _seconds(low: float, high: float, low_ok: bool):
@@ -364,14 +361,6 @@ def _clean_quietly() -> None:
         pass  # the run itself says why the runtime directory cannot be used
 
 
-class _Terminated(Exception):
-    pass
-
-
-def _on_signal(signum, frame):
-    raise _Terminated(signal.Signals(signum).name)
-
-
 def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = None,
             explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0,
             lang: str | None = None, quiz: bool = False) -> int:
@@ -391,7 +380,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     if why:
         return _fail(f"{scenario.name} cannot run on this system: {why}", EXIT_RUN)
     _clean_quietly()
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    old = raise_on_terminating()
     try:
         trace = open(record, "w", encoding="utf-8") if record else None
     except OSError as err:
@@ -438,8 +427,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
         run.close()
         if trace:
             trace.close()
-        for s, h in old.items():
-            signal.signal(s, h)
+        restore_handlers(old)
         signal.signal(signal.SIGINT, old_int)
     if failed:
         if not as_json:

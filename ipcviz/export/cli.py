@@ -16,13 +16,10 @@ import signal
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        sys.stderr.write(f"{self.prog}: {message}\n")
-        sys.exit(EXIT_INPUT)
+from ..command import EXIT_EXPECT, EXIT_INPUT, EXIT_OK, EXIT_RUN
+from ..command import Parser as _Parser
+from ..command import Terminated as _Terminated
+from ..command import raise_on_terminating, restore_handlers
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -71,14 +68,6 @@ def _progress(message: str) -> None:
     sys.stderr.flush()
 
 
-class _Terminated(Exception):
-    pass
-
-
-def _on_signal(signum, frame):
-    raise _Terminated(signal.Signals(signum).name)
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from textual.theme import BUILTIN_THEMES
@@ -99,7 +88,7 @@ def main(argv: list[str]) -> int:
         return _fail(f"--svg {args.svg}: {why}", EXIT_INPUT)
     from .slides import Stopped
 
-    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    old = raise_on_terminating()
     try:
         if args.trace is not None:
             got = _from_trace(args.trace)
@@ -117,8 +106,7 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted; no process of the lesson is left", 130)
     finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        restore_handlers(old)
 
 
 def _unwritable(out: Path) -> str | None:

@@ -1,6 +1,12 @@
-"""model: immutable snapshots of the world and the timeline that keeps them."""
+"""model: immutable snapshots of the world and the timeline that keeps them.
 
+Each mechanism of ipcviz.mechanisms has a module here whose OBJECT_KINDS maps the kinds
+of its objects to their ObjectState subclasses; they are collected into
+snapshot.OBJECT_KINDS (how a saved trace is read back) when this package is imported."""
+
+from ..mechanisms import load as _load
 from .snapshot import *  # noqa: F401,F403
+from .snapshot import OBJECT_KINDS as _OBJECT_KINDS
 from .snapshot import __all__ as _snapshot_all
 from .timeline import (
     TraceError,
@@ -11,8 +17,10 @@ from .timeline import (
     write_trace_line,
 )
 
-# Each mechanism's object dataclasses register themselves in OBJECT_KINDS on import.
-from . import fifo, msgq, sem, shm, signals  # noqa: E402,F401  isort: skip
+for _mod in _load(__name__):
+    _OBJECT_KINDS.update(_mod.OBJECT_KINDS)
 
-__all__ = [*_snapshot_all, "Timeline", "TraceError", "read_trace", "read_trace_file",
-           "write_trace_header", "write_trace_line"]
+from .pipe import PipeState  # noqa: E402  the one object kind named here, as before
+
+__all__ = [*_snapshot_all, "PipeState", "Timeline", "TraceError", "read_trace",
+           "read_trace_file", "write_trace_header", "write_trace_line"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .snapshot import OBJECT_KINDS, ObjectState
+from .snapshot import ObjectState
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class FifoState(ObjectState):
             text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
         return text
 
-    def sources(self, pids: dict[str, int]) -> list:
+    def sources(self, pids: dict[str, int], holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (for --explain)."""
         from .provenance import Source
 
@@ -78,4 +78,4 @@ class FifoState(ObjectState):
         return out
 
 
-OBJECT_KINDS["fifo"] = FifoState
+OBJECT_KINDS = {"fifo": FifoState}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .snapshot import OBJECT_KINDS, ObjectState
+from .snapshot import ObjectState
 
 KERNEL = "kernel"  # read from the kernel (System V: msgrcv MSG_COPY)
 INFERRED = "inferred"  # rebuilt from the lesson's sends and receives (POSIX)
@@ -109,7 +109,8 @@ class SysvQueueState(QueueState):
     def types(self) -> tuple[int, ...]:
         return tuple(m[0] for m in self.contents)
 
-    def sources(self, pids: dict[str, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -186,7 +187,8 @@ class PosixQueueState(QueueState):
     def priorities(self) -> tuple[int, ...]:
         return tuple(m[0] for m in self.contents)
 
-    def sources(self, pids: dict[str, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -242,5 +244,4 @@ class PosixQueueState(QueueState):
         return text
 
 
-OBJECT_KINDS["sysv_msgq"] = SysvQueueState
-OBJECT_KINDS["posix_mq"] = PosixQueueState
+OBJECT_KINDS = {"sysv_msgq": SysvQueueState, "posix_mq": PosixQueueState}

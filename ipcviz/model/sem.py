@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .snapshot import OBJECT_KINDS, ObjectState
+from .snapshot import ObjectState
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class SemState(ObjectState):
     def nwaiters(self) -> int:
         return len(self.waiters)
 
-    def sources(self, pids: dict[str, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -127,5 +128,4 @@ class SemState(ObjectState):
         return text
 
 
-OBJECT_KINDS["sem"] = SemState
-OBJECT_KINDS["sysv_sem"] = SemState
+OBJECT_KINDS = {"sem": SemState, "sysv_sem": SemState}

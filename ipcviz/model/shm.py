@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .snapshot import OBJECT_KINDS, ObjectState
+from .snapshot import ObjectState
 
 PREVIEW = 32  # bytes of the region shown in a one-line description
 
@@ -69,7 +69,8 @@ class RegionState(ObjectState):
     def mapped(self) -> int:
         return len(self.mapped_by)
 
-    def sources(self, pids: dict[str, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -217,7 +218,8 @@ class FileState(ObjectState):
     elapsed_us: int | None = None  # time spent copying (union of the copies' intervals)
     route: tuple[str, ...] = ()  # "read(data → buffer) by sender: 4194304 B in 812 µs"
 
-    def sources(self, pids: dict[str, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -249,6 +251,4 @@ class FileState(ObjectState):
         return text
 
 
-OBJECT_KINDS["shm"] = RegionState
-OBJECT_KINDS["sysv_shm"] = RegionState
-OBJECT_KINDS["file"] = FileState
+OBJECT_KINDS = {"shm": RegionState, "sysv_shm": RegionState, "file": FileState}

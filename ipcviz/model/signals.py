@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .snapshot import OBJECT_KINDS, ObjectState
+from .snapshot import ObjectState
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class PtyState(ObjectState):
                      f"{', '.join(self.foreground)}")
         return text
 
-    def sources(self, pids: dict[str, int]) -> list:
+    def sources(self, pids: dict[str, int], holder: tuple[int, int] | None = None) -> list:
         """Where each value came from, and a command that shows it (for --explain)."""
         from .provenance import Source
 
@@ -51,4 +51,4 @@ class PtyState(ObjectState):
         ]
 
 
-OBJECT_KINDS["pty"] = PtyState
+OBJECT_KINDS = {"pty": PtyState}

@@ -92,21 +92,6 @@ class ObjectState:
 
 
 @dataclass(frozen=True)
-class PipeState(ObjectState):
-    """A pipe (or the buffer behind a FIFO): fill read with FIONREAD, size with F_GETPIPE_SZ."""
-
-    inode: int | None = None
-    bytes: int | None = None  # None: no scenario process holds an end to ask through
-    capacity: int | None = None
-    readers: int = 0  # fds open on the read end, over all scenario processes
-    writers: int = 0  # fds open on the write end
-    reader_fds: tuple[str, ...] = ()  # "parent:3"
-    writer_fds: tuple[str, ...] = ()
-    blocked_readers: tuple[str, ...] = ()  # process names asleep reading it
-    blocked_writers: tuple[str, ...] = ()  # process names asleep writing it
-
-
-@dataclass(frozen=True)
 class LogEntry:
     """One line of the strace-like log."""
 
@@ -189,7 +174,9 @@ class Snapshot:
         return asdict(self)
 
 
-OBJECT_KINDS: dict[str, type[ObjectState]] = {"pipe": PipeState}
+# kind -> its ObjectState subclass: every mechanism's model module's OBJECT_KINDS, collected
+# by the package (ipcviz.model) when it is imported.
+OBJECT_KINDS: dict[str, type[ObjectState]] = {}
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
@@ -257,7 +244,6 @@ __all__ = [
     "LogEntry",
     "OBJECT_KINDS",
     "ObjectState",
-    "PipeState",
     "Process",
     "Signals",
     "Snapshot",

@@ -19,7 +19,6 @@ import stat
 
 from ..model.fifo import FifoState
 from ..model.snapshot import BLOCKED, Process
-from .kinds import PROBES, WAITS_ON
 from .pipe import blocked_on, ends_of, fill
 from .sampler import READ_CALLS, WRITE_CALLS
 
@@ -77,7 +76,7 @@ def open_path_of(pid: int, syscall_name: str, args: tuple[int, ...]) -> str | No
     return os.path.normpath(path)
 
 
-def fifo_waits_on(syscall_name, args, fds, records, pid=None) -> str | None:
+def fifo_waits_on(syscall_name, args, fds, records, pid) -> str | None:
     if syscall_name not in OPEN_CALLS or pid is None:
         return None
     fifos = [r for r in records if r.get("kind") == "fifo"]
@@ -87,7 +86,6 @@ def fifo_waits_on(syscall_name, args, fds, records, pid=None) -> str | None:
     return next((r["id"] for r in fifos if r.get("path") == path), None)
 
 
-WAITS_ON.append(fifo_waits_on)
 
 
 def open_mode(p: Process) -> str | None:
@@ -126,4 +124,5 @@ def probe_fifo(sampler, rec: dict, processes: tuple[Process, ...]) -> FifoState:
     )
 
 
-PROBES["fifo"] = probe_fifo
+PROBES = {"fifo": probe_fifo}
+WAITS_ON = [fifo_waits_on]

@@ -28,7 +28,6 @@ from typing import Any
 
 from ..model.msgq import INFERRED, KERNEL, PosixQueueState, SysvQueueState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
-from .kinds import PROBES, WAITS_ON
 from .pipe_io import ProbeUnavailable, pidfd_getfd
 
 # -- kernel constants (linux/ipc.h, linux/msg.h) -------------------------------------------
@@ -408,7 +407,8 @@ def _attribute(copied: list[tuple[int, bytes]], rebuilt: list[list]) -> tuple:
     return tuple(out)
 
 
-def waits_on_sysv(syscall: str | None, args: tuple[int, ...], fds, records) -> str | None:
+def waits_on_sysv(syscall: str | None, args: tuple[int, ...], fds, records,
+                  pid: int) -> str | None:
     """msgsnd/msgrcv take the msqid as first argument: name the queue it belongs to."""
     if syscall not in ("msgsnd", "msgrcv") or not args:
         return None
@@ -499,57 +499,8 @@ def probe_posix(sampler, rec: dict, processes: tuple[Process, ...]) -> PosixQueu
     )
 
 
-PROBES["sysv_msgq"] = probe_sysv
-PROBES["posix_mq"] = probe_posix
-WAITS_ON.append(waits_on_sysv)
+PROBES = {"sysv_msgq": probe_sysv, "posix_mq": probe_posix}
+WAITS_ON = [waits_on_sysv]
 
 
 # -- the system view: every System V queue, like `ipcs -q` ---------------------------------
-
-
-@dataclass(frozen=True)
-class SystemQueue:
-    """One System V queue of this machine, as `ipcs -q` lists it."""
-
-    key: int
-    msqid: int
-    owner_uid: int
-    perms: str  # "0600"
-    bytes: int  # used-bytes
-    messages: int
-    last_sender_pid: int
-    last_receiver_pid: int
-    ours: bool  # created by an ipcviz run of this user (found in a manifest)
-    run_id: str | None = None
-    object: str | None = None  # the lesson's name for it
-
-
-def _manifest_queues() -> dict[tuple[int, int | None], tuple[str, str]]:
-    """(key, msqid or None) -> (run id, object) for every System V queue in a manifest."""
-    from ..runtime.rundir import RunDir, RunDirError, runtime_root
-
-    try:
-        root = runtime_root()
-    except RunDirError:
-        return {}
-    out: dict[tuple[int, int | None], tuple[str, str]] = {}
-    for path in root.glob("run-*"):
-        rd = RunDir(path.name[4:], path)
-        for entry in rd.objects():
-            if entry.get("kind") == "sysv_msgq" and isinstance(entry.get("key"), int):
-                out[(entry["key"], entry.get("msqid"))] = (rd.run_id, entry.get("name", "?"))
-    return out
-
-
-def system_queues() -> list[SystemQueue]:
-    """Every System V queue on this machine (from /proc/sysvipc/msg), ipcviz's own marked."""
-    mine = _manifest_queues()
-    out = []
-    for line in sorted(read_proc_msg().values(), key=lambda q: q.msqid):
-        owner = mine.get((line.key, line.msqid))
-        if owner is None and line.cuid == os.getuid():
-            owner = mine.get((line.key, None))
-        out.append(SystemQueue(line.key, line.msqid, line.uid, f"{line.perms & 0o777:04o}",
-                               line.cbytes, line.qnum, line.lspid, line.lrpid,
-                               owner is not None, *(owner or (None, None))))
-    return out

@@ -3,8 +3,8 @@ writers and blocked processes from the fd tables and system calls of all process
 
 from __future__ import annotations
 
-from ..model.snapshot import EXITED, ZOMBIE, BLOCKED, PipeState, Process
-from .kinds import PROBES
+from ..model.pipe import PipeState
+from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
 from .pipe_io import ProbeUnavailable, read_pipe
 from .sampler import READ_CALLS, WRITE_CALLS
 
@@ -45,4 +45,5 @@ def probe_pipe(sampler, rec: dict, processes: tuple[Process, ...]) -> PipeState:
                      blocked_on(oid, processes, WRITE_CALLS))
 
 
-PROBES["pipe"] = probe_pipe
+PROBES = {"pipe": probe_pipe}
+WAITS_ON: list = []  # a pipe call takes the fd: the sampler finds the object from it

@@ -192,24 +192,8 @@ def names(signals: frozenset[int]) -> tuple[str, ...]:
     return tuple(signal_name(n) for n in sorted(signals))
 
 
-def read_fds(pid: int, proc: str = PROC) -> dict[int, str]:
-    """fd number -> readlink of /proc/PID/fd/N ("pipe:[123]", "/dev/null", ...)."""
-    base = f"{proc}/{pid}/fd"
-    try:
-        entries = os.listdir(base)
-    except (FileNotFoundError, ProcessLookupError) as err:
-        raise NoSuchProcess(base) from err
-    out = {}
-    for name in entries:
-        try:
-            out[int(name)] = os.readlink(f"{base}/{name}")
-        except (FileNotFoundError, ValueError):
-            continue  # closed while we listed
-    return out
-
-
 def read_fds_at(pd: ProcDir) -> dict[int, str]:
-    """read_fds through a ProcDir."""
+    """fd number -> readlink of /proc/PID/fd/N ("pipe:[123]", "/dev/null", ...)."""
     try:
         dfd = os.open("fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=pd.fd)
     except (FileNotFoundError, ProcessLookupError) as err:
@@ -235,23 +219,9 @@ def parse_fdinfo_flags(text: str) -> int | None:
     return None
 
 
-def read_fdinfo_flags(pid: int, fd: int, proc: str = PROC) -> int | None:
-    try:
-        return parse_fdinfo_flags(_read(f"{proc}/{pid}/fdinfo/{fd}"))
-    except NoSuchProcess:
-        return None
-
-
 def access_mode_end(flags: int | None) -> str | None:
     """'read' or 'write' from O_ACCMODE of the flags (a pipe's ends are O_RDONLY/O_WRONLY)."""
     if flags is None:
         return None
     mode = flags & os.O_ACCMODE
     return {os.O_RDONLY: "read", os.O_WRONLY: "write"}.get(mode, "read-write")
-
-
-def pipe_inode(target: str) -> int | None:
-    """123 from "pipe:[123]"."""
-    if target.startswith("pipe:[") and target.endswith("]"):
-        return int(target[6:-1])
-    return None

@@ -19,7 +19,7 @@ from ..model.snapshot import (
     Process,
     Signals,
 )
-from ..runtime.protocol import CONTROL_FD
+from ..reserved import CONTROL_FD
 from ..scenario.actions import signal_name
 from . import kinds, procfs, syscalls
 from .pipe_io import PidFds
@@ -124,8 +124,7 @@ class Sampler:
                 waits_on = fd.object if fd else None
             else:
                 for resolve in kinds.WAITS_ON:
-                    waits_on = kinds.resolve(resolve, syscall_name, sc.args, fds, records,
-                                             t.pid)
+                    waits_on = resolve(syscall_name, sc.args, fds, records, t.pid)
                     if waits_on:
                         break
         return Process(

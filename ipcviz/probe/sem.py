@@ -26,7 +26,6 @@ import posix_ipc
 
 from ..model.sem import SemState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
-from .kinds import PROBES, WAITS_ON
 from .shm import dev_text, parse_maps
 
 GETPID, GETVAL, GETNCNT, GETZCNT = 11, 12, 14, 15
@@ -206,7 +205,7 @@ def probe_sysv_sem(sampler, rec: dict, processes: tuple[Process, ...]) -> SemSta
 
 # -- which semaphore a sleeping process waits on -------------------------------------------
 
-def waits_on_sysv_sem(syscall, args, fds, records) -> str | None:
+def waits_on_sysv_sem(syscall, args, fds, records, pid: int) -> str | None:
     """semop/semtimedop take the semid as first argument."""
     if syscall not in ("semop", "semtimedop") or not args:
         return None
@@ -216,7 +215,7 @@ def waits_on_sysv_sem(syscall, args, fds, records) -> str | None:
     return None
 
 
-def waits_on_posix_sem(syscall, args, fds, records, pid: int | None = None) -> str | None:
+def waits_on_posix_sem(syscall, args, fds, records, pid: int) -> str | None:
     """futex(addr, ...): the semaphore whose file this process maps around addr."""
     if syscall != "futex" or not args or pid is None:
         return None
@@ -238,7 +237,5 @@ def waits_on_posix_sem(syscall, args, fds, records, pid: int | None = None) -> s
     return None
 
 
-PROBES["sem"] = probe_posix_sem
-PROBES["sysv_sem"] = probe_sysv_sem
-WAITS_ON.append(waits_on_sysv_sem)
-WAITS_ON.append(waits_on_posix_sem)
+PROBES = {"sem": probe_posix_sem, "sysv_sem": probe_sysv_sem}
+WAITS_ON = [waits_on_sysv_sem, waits_on_posix_sem]

@@ -21,7 +21,6 @@ from typing import Any
 
 from ..model.shm import FileState, RegionState
 from ..model.snapshot import EXITED, ZOMBIE, Process
-from .kinds import PROBES
 
 READ = 256  # bytes of a region the probe reads (the counter, a short text, a ring)
 RING_HEADER = 16
@@ -268,6 +267,5 @@ def probe_file(sampler, rec: dict, processes: tuple[Process, ...]) -> FileState:
                      if copies else None, route=route)
 
 
-PROBES["shm"] = probe_posix_shm
-PROBES["sysv_shm"] = probe_sysv_shm
-PROBES["file"] = probe_file
+PROBES = {"shm": probe_posix_shm, "sysv_shm": probe_sysv_shm, "file": probe_file}
+WAITS_ON: list = []  # nobody sleeps on a region: a load or a store is no system call

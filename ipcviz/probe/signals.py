@@ -14,7 +14,15 @@ import os
 from ..model.signals import PtyState
 from ..model.snapshot import EXITED, ZOMBIE, Process
 from . import procfs
-from .kinds import PROBES
+
+# The kernel's default action for signals, where a settled signal leaves no trace to read:
+# "ignore" for these (SIG_KERNEL_IGNORE_MASK in include/linux/signal.h), and SIGCONT's
+# "continue" happens when it is sent, so it too is gone once delivered.  The full table,
+# measured on this system, is signal_table.py's.
+DEFAULT_DISCARDED = ("SIGCHLD", "SIGURG", "SIGWINCH", "SIGCONT")
+# Terminal stops (SIG_KERNEL_STOP_MASK less SIGSTOP): the kernel discards them instead of
+# stopping a process of an orphaned process group.
+TTY_STOPS = ("SIGTSTP", "SIGTTIN", "SIGTTOU")
 
 
 def stat_fields(pid: int) -> list[str] | None:
@@ -78,4 +86,5 @@ def probe_pty(sampler, rec: dict, processes: tuple[Process, ...]) -> PtyState:
                     foreground, fg_pgid, leader, hung_up=not masters)
 
 
-PROBES["pty"] = probe_pty
+PROBES = {"pty": probe_pty}
+WAITS_ON: list = []

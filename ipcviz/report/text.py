@@ -8,7 +8,7 @@ import unicodedata
 from typing import TextIO
 
 from ..model import provenance
-from ..model.snapshot import BLOCKED, ObjectState, PipeState, Process, Snapshot
+from ..model.snapshot import BLOCKED, ObjectState, Process, Snapshot
 from ..scenario.model import Scenario
 
 
@@ -37,19 +37,6 @@ def describe_object(o: ObjectState) -> str:
     describe = getattr(o, "describe", None)
     if callable(describe):
         return describe()  # a mechanism's own one-line summary
-    if isinstance(o, PipeState):
-        fill = "?" if o.bytes is None else str(o.bytes)
-        cap = "?" if o.capacity is None else str(o.capacity)
-        if o.readers == 0 and o.writers == 0:
-            return f"pipe {o.id}: freed (no process holds an end)"
-        text = (f"pipe {o.id}: {fill}/{cap} bytes, "
-                f"readers {o.readers} ({', '.join(o.reader_fds) or '-'}), "
-                f"writers {o.writers} ({', '.join(o.writer_fds) or '-'})")
-        if o.blocked_writers:
-            text += f"; blocked writing (full): {', '.join(o.blocked_writers)}"
-        if o.blocked_readers:
-            text += f"; blocked reading (empty): {', '.join(o.blocked_readers)}"
-        return text
     return f"{o.kind} {o.id}"
 
 
@@ -172,7 +159,7 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
         for o in snap.objects:
             out.write(f"    {describe_object(o)}\n")
             if explain:
-                holder = provenance.pipe_holder(snap, o) if isinstance(o, PipeState) else None
+                holder = provenance.holder_of(snap, o)
                 pids = {p.name: p.pid for p in snap.processes}
                 _explain(provenance.for_object(o, holder, pids), out, "      ")
     if snap.checks:

@@ -39,6 +39,7 @@ from ..model.snapshot import (
 )
 from ..model.timeline import Timeline
 from ..probe import procfs, syscalls
+from ..probe import signals as signal_probe
 from ..probe.sampler import Sampler, Tracked, exit_from_status
 from ..scenario.actions import ACTIONS, signal_number
 from ..scenario.model import Scenario, Step
@@ -533,11 +534,9 @@ class Run:
                 out.append((by_pid[s["pid"]], s["signal"]))
         return out
 
-    # The kernel's default action is "ignore" for these (SIG_KERNEL_IGNORE_MASK); SIGCONT's
-    # "continue" happens when it is sent, so there is nothing left to wait for either.
-    _DEFAULT_IGNORED = frozenset(
-        signal_number(n) for n in ("SIGCHLD", "SIGURG", "SIGWINCH", "SIGCONT"))
-    _TTY_STOPS = frozenset(signal_number(n) for n in ("SIGTSTP", "SIGTTIN", "SIGTTOU"))
+    # Default actions that leave nothing to wait for: the signals mechanism's probe knows.
+    _DEFAULT_IGNORED = frozenset(signal_number(n) for n in signal_probe.DEFAULT_DISCARDED)
+    _TTY_STOPS = frozenset(signal_number(n) for n in signal_probe.TTY_STOPS)
 
     def _settle_signal(self, target: str, sig: str, deadline: Deadline, mark: int = 0) -> None:
         """After a signal was sent: wait until the kernel has dealt with it at the target.

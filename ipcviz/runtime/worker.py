@@ -18,7 +18,7 @@ from typing import Any
 from ..scenario.actions import ACTIONS
 from ..scenario.limits import int_range, reserved_fd
 from .ops import ARG0, CALLS, OPS, load_all
-from .ops.pipe import note_read
+from .ops.fds import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
 from .rundir import ENV_RUN, RunDir
 

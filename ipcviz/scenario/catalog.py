@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,15 +77,16 @@ def _cache_path() -> Path:
     return base / "ipcviz" / "catalog-v1.json"
 
 
-def scan_cached() -> tuple[list[Entry], list[ScenarioError], dict[str, set[str]]]:
+def scan_cached(needs: Callable[[Scenario], set[str]]
+                ) -> tuple[list[Entry], list[ScenarioError], dict[str, set[str]]]:
     """Like scan(), for the app's start: unchanged files are not parsed again.
 
     Returns (entries, errors, features each entry needs).  The cache (a JSON file in the
     user's cache directory) keys each file by path, size and modification time, and the
-    whole cache by the scenario code's own stamp; a broken file is never cached."""
+    whole cache by the scenario code's own stamp; a broken file is never cached.
+    `needs(scenario)` names the system features a lesson needs (the caller passes
+    ipcviz.runtime.availability.needs: the scenario layer knows no system)."""
     import json
-
-    from ..runtime.availability import needs
 
     stamp = _code_stamp()
     path = _cache_path()

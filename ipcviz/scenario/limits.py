@@ -12,9 +12,8 @@ from __future__ import annotations
 # fds from RESERVED_FD_FLOOR up belong to ipcviz, not to the lesson: the control socket
 # (900, runtime/protocol.py CONTROL_FD) and a handler's signal wake-up pipe (901 / 902,
 # runtime/ops/signals.py).  The probe hides them.  A lesson names fds 0 .. MAX_FD only.
-RESERVED_FD_FLOOR = 900
-CONTROL_FD = 900
-WAKE_R, WAKE_W = 901, 902
+from ..reserved import CONTROL_FD, RESERVED_FD_FLOOR, WAKE_R, WAKE_W  # noqa: F401
+
 MAX_FD = RESERVED_FD_FLOOR - 1
 
 # -- sizes -------------------------------------------------------------------------------

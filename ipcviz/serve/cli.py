@@ -13,13 +13,8 @@ import argparse
 import asyncio
 import sys
 
-EXIT_OK, EXIT_INPUT, EXIT_RUN = 0, 2, 3
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        sys.stderr.write(f"{self.prog}: {message}\n")
-        sys.exit(EXIT_INPUT)
+from ..command import EXIT_INPUT, EXIT_OK, EXIT_RUN
+from ..command import Parser as _Parser
 
 
 def _port(text: str) -> int:

@@ -9,19 +9,10 @@ format changes, then update the SVGs (pytest ... --snapshot-update).
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ipcviz.model.timeline import write_trace_header, write_trace_line
-from ipcviz.runtime import Run
-from ipcviz.scenario import load
+from record_trace import ROOT, HERE, private_runtime_dir  # this folder: run as a script
+from record_trace import record as record_file
 
 LESSONS = ["fifo/open-blocks", "signal/blocked-pending", "signal/terminal-keys"]
 
@@ -31,22 +22,13 @@ def trace_path(lesson: str) -> Path:
 
 
 def record(lesson: str) -> Path:
-    scenario = load(ROOT / "scenarios" / f"{lesson}.toml")
     out = trace_path(lesson)
-    with Run(scenario) as run, open(out, "w", encoding="utf-8") as f:
-        write_trace_header(f, scenario.name, scenario.source)
-        write_trace_line(f, run.start())
-        while not run.finished:
-            write_trace_line(f, run.step())
+    record_file(ROOT / "scenarios" / f"{lesson}.toml", out)
     return out
 
 
 if __name__ == "__main__":
     # a short, private runtime directory: the FIFO's path is part of the picture
-    rt = tempfile.mkdtemp(prefix="ipcviz-")
-    os.environ["IPCVIZ_RUNTIME_DIR"] = rt
-    try:
+    with private_runtime_dir("ipcviz-", force=True):
         for lesson in LESSONS:
             print(f"recorded {record(lesson)}")
-    finally:
-        shutil.rmtree(rt, ignore_errors=True)

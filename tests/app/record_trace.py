@@ -4,15 +4,22 @@
 
 The SVG snapshots draw these recorded Snapshots (fixed PIDs and inodes), so they never
 depend on a live run.  Re-record when the Snapshot format changes, then update the SVGs.
+
+Also what the other record_*.py scripts share: record() and private_runtime_dir().
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1]))
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
 
 from ipcviz.model.timeline import write_trace_header, write_trace_line  # noqa: E402
 from ipcviz.runtime import Run  # noqa: E402
@@ -26,6 +33,22 @@ def record(scenario_path: Path, out: Path) -> None:
         write_trace_line(f, run.start())
         while not run.finished:
             write_trace_line(f, run.step())
+
+
+@contextlib.contextmanager
+def private_runtime_dir(prefix: str = "ipcviz-rec-", force: bool = False):
+    """A runtime directory of the recording's own (this run sweeps nobody else's), removed
+    afterwards.  force: use it even if IPCVIZ_RUNTIME_DIR is set (a short path that is
+    part of the picture, as a FIFO's)."""
+    rt = tempfile.mkdtemp(prefix=prefix)
+    if force:
+        os.environ["IPCVIZ_RUNTIME_DIR"] = rt
+    else:
+        os.environ.setdefault("IPCVIZ_RUNTIME_DIR", rt)
+    try:
+        yield rt
+    finally:
+        shutil.rmtree(rt, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from ipcviz.model import provenance as pv
-from ipcviz.model.snapshot import Exit, Fd, PipeState, Process, Signals
+from ipcviz.model.pipe import PipeState
+from ipcviz.model.snapshot import Exit, Fd, Process, Signals
 from ipcviz.model.timeline import read_trace
 
 from .helpers import BLOCKED_STEP, HERE, TRACE_PATH

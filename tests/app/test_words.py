@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ipcviz.app import words
-from ipcviz.model.snapshot import Exit, Fd, LogEntry, PipeState, Process, Snapshot
+from ipcviz.model.pipe import PipeState
+from ipcviz.model.snapshot import Exit, Fd, LogEntry, Process, Snapshot
 from ipcviz.model.timeline import read_trace
 
 from .helpers import BLOCKED_STEP, TRACE_PATH, scenario

@@ -1,7 +1,7 @@
 """i : every System V message queue on this machine, like `ipcs -q`, ipcviz's own marked.
 
 A reference screen: it reads the system table (/proc/sysvipc/msg, through
-ipcviz.probe.msgq.system_queues) in a thread worker, on opening, on r, and every 2 s while
+ipcviz.runtime.system_ipc.system_queues) in a thread worker, on opening, on r, and every 2 s while
 open.  It shows that a lesson's queue is an ordinary kernel object among any others on the
 machine — and one that outlives its creator until IPC_RMID, which is why ipcviz records
 each of its own in a manifest and marks them here.
@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from ...probe.msgq import SystemQueue, system_queues
+from ...runtime.system_ipc import SystemQueue, system_queues
 
 REFRESH_EVERY = 2.0  # seconds
 COLUMNS = ("key", "msqid", "owner", "perms", "used-bytes", "messages", "ipcviz")

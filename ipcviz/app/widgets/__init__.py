@@ -4,7 +4,7 @@ the picker's first frame does not wait for every mechanism's panel."""
 from importlib import import_module
 
 _WHERE = {"CodeView": "code", "SyscallLog": "log", "Narration": "narration",
-          "PipeBar": "pipe", "PipeView": "pipe", "ProcessCard": "process_card",
+          "PipeBar": "bar", "PipeView": "pipe", "ProcessCard": "process_card",
           "sources_content": "sources", "StatusBar": "status", "TooSmall": "too_small"}
 
 

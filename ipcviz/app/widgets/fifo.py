@@ -19,7 +19,7 @@ from ...model.snapshot import BLOCKED, Snapshot
 from ...scenario.model import Scenario
 from .. import words
 from ..i18n import add_texts, lang_of, tr
-from .pipe import PipeBar
+from .bar import PipeBar
 from .sources import sources_content
 from .objects import ObjectPanel
 
@@ -226,10 +226,4 @@ class FifoView(ObjectPanel):
         return Content("\n").join(lines)
 
 
-def _register() -> None:
-    from .objects import OBJECT_VIEWS
-
-    OBJECT_VIEWS["fifo"] = FifoView
-
-
-_register()
+OBJECT_VIEWS = {"fifo": FifoView}

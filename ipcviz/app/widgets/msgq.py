@@ -33,7 +33,7 @@ from ...model.snapshot import EXITED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
 from ..i18n import add_texts, lang_of, tr
-from .pipe import PipeBar
+from .bar import PipeBar
 from .sources import sources_content
 from .lines import update_static
 from .objects import ObjectPanel
@@ -583,11 +583,4 @@ def _wanted_type(args: tuple[int, ...], lang: str = "en") -> str:
     return tr("mq_of_type_le", lang, t=-t)
 
 
-def _register() -> None:
-    from .objects import OBJECT_VIEWS
-
-    OBJECT_VIEWS["sysv_msgq"] = QueueView
-    OBJECT_VIEWS["posix_mq"] = QueueView
-
-
-_register()
+OBJECT_VIEWS = {"sysv_msgq": QueueView, "posix_mq": QueueView}

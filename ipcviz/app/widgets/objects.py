@@ -1,7 +1,8 @@
 """Which widget draws which kind of kernel object.
 
-Each mechanism's widget module registers its view: OBJECT_VIEWS["fifo"] = FifoView.  A view
-is built as View(oid, scenario, id=...) and has show(snapshot, sources).  A kind without a
+Each mechanism's widget module (ipcviz.mechanisms) names its views at module level:
+OBJECT_VIEWS = {"fifo": FifoView}; load_views() collects them.  A view is built as
+View(oid, scenario, id=...) and has show(snapshot, sources).  A kind without a
 view of its own is drawn by GenericObjectView: every field the probe read, plus the
 object's own one-line summary — plain, but never a guess.
 """
@@ -9,27 +10,26 @@ object's own one-line summary — plain, but never a guess.
 from __future__ import annotations
 
 from dataclasses import fields
-from importlib import import_module
 
 from textual.content import Content
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from ...mechanisms import load
 from ...model import provenance
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 
 OBJECT_VIEWS: dict[str, type] = {}
-VIEW_MODULES = ["pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 
 def load_views() -> None:
-    for name in VIEW_MODULES:
-        try:
-            import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as err:
-            if err.name != f"{__package__}.{name}":
-                raise
+    """Import every mechanism's widget module (on first use) and collect OBJECT_VIEWS."""
+    if OBJECT_VIEWS:
+        return
+    mods = load(__package__)  # all imported before any is collected
+    for mod in mods:
+        OBJECT_VIEWS.update(mod.OBJECT_VIEWS)
 
 
 class ObjectPanel(Vertical):

@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-from textual.app import RenderResult
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import Static
 
 from ...model import provenance
-from ...model.snapshot import PipeState, Snapshot
+from ...model.pipe import PipeState
+from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
 from ..i18n import lang_of, tr
+from .bar import PipeBar
 from .sources import sources_content
 from .objects import ObjectPanel
-
-EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-class PipeBar(Widget):
-    """The pipe buffer as a horizontal bar; `fill` (0..1) is the fill the kernel reported."""
-
-    DEFAULT_CSS = """
-    PipeBar { height: 1; width: 1fr; }
-    """
-    COMPONENT_CLASSES = {"pipe-bar--fill", "pipe-bar--empty", "pipe-bar--full"}
-    DEFAULT_CSS += """
-    PipeBar > .pipe-bar--fill { color: $primary; background: $foreground 10%; }
-    PipeBar > .pipe-bar--full { color: $error; background: $foreground 10%; }
-    PipeBar > .pipe-bar--empty { color: $foreground 30%; background: $foreground 10%; }
-    """
-
-    fill: reactive[float] = reactive(0.0)
-    known: reactive[bool] = reactive(True)
-
-    def set_fill(self, value: float, known: bool = True) -> None:
-        # Drawn as read, never tweened: a fill between two snapshots was never measured.
-        self.known = known
-        self.fill = min(max(value, 0.0), 1.0)
-
-    def render(self) -> RenderResult:
-        width = self.content_region.width or self.size.width
-        if not self.known:
-            return Content.styled("?" * width, self.get_visual_style("pipe-bar--empty"))
-        cells = self.fill * width
-        full = int(cells)
-        part = int((cells - full) * 8)
-        if self.fill > 0 and full == 0 and part == 0:
-            part = 1  # a few bytes in 64 KiB still show as a sliver: not empty
-        text = "█" * full + (EIGHTHS[part] if part and full < width else "")
-        text = text + " " * (width - len(text))
-        cls = "pipe-bar--full" if self.fill >= 1.0 else "pipe-bar--fill"
-        rows = max(self.content_region.height, 1)
-        return Content.styled("\n".join([text] * rows), self.get_visual_style(cls))
-
 
 class PipeView(ObjectPanel):
     """Kernel-space box of one pipe of the scenario."""
@@ -164,10 +123,4 @@ class PipeView(ObjectPanel):
         return Content("\n").join(lines)
 
 
-def _register() -> None:
-    from .objects import OBJECT_VIEWS
-
-    OBJECT_VIEWS["pipe"] = PipeView
-
-
-_register()
+OBJECT_VIEWS = {"pipe": PipeView}

@@ -358,11 +358,4 @@ def _q(v) -> str:
     return "?" if v is None else str(v)
 
 
-def _register() -> None:
-    from .objects import OBJECT_VIEWS
-
-    OBJECT_VIEWS["sem"] = SemView
-    OBJECT_VIEWS["sysv_sem"] = SemView
-
-
-_register()
+OBJECT_VIEWS = {"sem": SemView, "sysv_sem": SemView}

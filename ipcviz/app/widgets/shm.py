@@ -564,12 +564,4 @@ class FileView(Static):
         self.update(body)
 
 
-def _register() -> None:
-    from .objects import OBJECT_VIEWS
-
-    OBJECT_VIEWS["shm"] = RegionView
-    OBJECT_VIEWS["sysv_shm"] = RegionView
-    OBJECT_VIEWS["file"] = FileView
-
-
-_register()
+OBJECT_VIEWS = {"shm": RegionView, "sysv_shm": RegionView, "file": FileView}

@@ -544,10 +544,4 @@ class PtyView(Static):
         self.update(body)
 
 
-def _register() -> None:
-    from .objects import OBJECT_VIEWS
-
-    OBJECT_VIEWS["pty"] = PtyView
-
-
-_register()
+OBJECT_VIEWS = {"pty": PtyView}

@@ -1,19 +1,20 @@
 """What a worker does for each action: one module per mechanism.
 
-Each module defines OPS: {action name: function(worker, args, pids, step) -> dict | None}
-and CALLS: {action name: function(worker, args, pids) -> str}, the call as strace would
-print it (sent in the "began" message, before the call is made).  An op returns the "done"
-message's fields: "result", optionally "facts" (what the process now knows: merged into
-its expect attributes), "objects" (kernel objects it created, to be probed), and
-"began_arg0" is not used here (see Worker.began_fields).  Raising OSError reports the
+Each module (process, then one per mechanism of ipcviz.mechanisms) defines
+OPS: {action name: function(worker, args, pids, step) -> dict | None},
+CALLS: {action name: function(worker, args, pids) -> str}, the call as strace would
+print it (sent in the "began" message, before the call is made), and ARG0 (see below).
+An op returns the "done" message's fields: "result", optionally "facts" (what the process
+now knows: merged into its expect attributes), "objects" (kernel objects it created, to be
+probed), and "began_arg0" is not used here (see Worker.began_fields).  Raising OSError reports the
 step as failed with that errno.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from ...mechanisms import COMMON, MECHANISMS, load
 
-MODULES = ["process", "pipe", "fifo", "signals", "msgq", "shm", "sem"]
+MODULES = [COMMON, *MECHANISMS]  # the modules load_all() reads (sweep loads their removers)
 
 OPS: dict = {}
 CALLS: dict = {}
@@ -27,8 +28,7 @@ def load_all() -> None:
     its remover) even if another's is broken."""
     if OPS:
         return
-    for name in MODULES:
-        mod = import_module(f"{__name__}.{name}")
+    for mod in load(__name__, common=True):
         OPS.update(mod.OPS)
-        CALLS.update(getattr(mod, "CALLS", {}))
-        ARG0.update(getattr(mod, "ARG0", {}))
+        CALLS.update(mod.CALLS)
+        ARG0.update(mod.ARG0)

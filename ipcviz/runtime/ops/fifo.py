@@ -11,7 +11,7 @@ import stat
 
 from ..rundir import RunDir, ours
 from ..sweep import register_remover
-from .pipe import fd_of
+from .fds import fd_of
 
 AT_FDCWD = -100
 

@@ -92,3 +92,5 @@ CALLS = {
     "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})",
     "kill": lambda w, a, p: f"kill({p.get(a['target'], '?')}, {a['signal']})",
 }
+
+ARG0: dict = {}  # no action here blocks on an fd the conductor must check

@@ -11,28 +11,32 @@ as first argument.  The worker announces that address or id before the call.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
-from typing import Any
 
 import posix_ipc
 
 from ..rundir import RunDir, check_posix_ours
 from ..sweep import register_remover
-from .shm import (
+from .ipc import (
     IPC_NOWAIT,
     IPC_RMID,
-    NO_ARG0,
     check,
+    handle,
     libc,
     manifest_entry,
+    mapping_start,
     posix_file_ours,
     region_of,
     remember,
     ring_get,
     ring_put,
+    sem_acquire,
+    sem_release,
+    semctl,
+    semop,
     sysv_get,
+    wait_arg0,
 )
 
 SEM_UNDO = 0x1000
@@ -41,81 +45,9 @@ SEMCTL_CMDS = {"IPC_RMID": IPC_RMID, "GETPID": GETPID, "GETVAL": GETVAL,
                "GETNCNT": GETNCNT, "GETZCNT": GETZCNT, "SETVAL": SETVAL}
 
 
-class Sembuf(ctypes.Structure):
-    _fields_ = [("sem_num", ctypes.c_ushort), ("sem_op", ctypes.c_short),
-                ("sem_flg", ctypes.c_short)]
-
-
-libc.semget.restype = ctypes.c_int
-libc.semget.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-libc.semop.restype = ctypes.c_int
-libc.semop.argtypes = [ctypes.c_int, ctypes.POINTER(Sembuf), ctypes.c_size_t]
-libc.semctl.restype = ctypes.c_int  # variadic: (semid, semnum, cmd, ...)
-
-
 def sem_file(name: str) -> str:
     """/dev/shm/sem.NAME: where glibc keeps a POSIX named semaphore "/NAME"."""
     return f"/dev/shm/sem.{name.lstrip('/')}"
-
-
-def semctl(semid: int, cmd: int, value: int | None = None) -> int:
-    if value is None:
-        return libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
-    return libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd),
-                       ctypes.c_int(value))
-
-
-def semop(semid: int, op: int, flags: int = 0) -> int:
-    buf = Sembuf(0, op, flags)
-    return check(libc.semop(semid, ctypes.byref(buf), 1), "semop")
-
-
-def _h(w, obj: str) -> dict[str, Any]:
-    h = w.handles.get(obj)
-    if h is None:
-        raise OSError(errno.EBADF, f"{w.name} has not opened {obj}")
-    return h
-
-
-def mapping_start(inode: int, dev: int, maps: str | None = None) -> int | None:
-    """Start address of this process's mapping of the file (dev, inode), from its maps."""
-    if maps is None:
-        with open("/proc/self/maps") as f:
-            maps = f.read()
-    want_dev = f"{os.major(dev):02x}:{os.minor(dev):02x}"
-    for line in maps.splitlines():
-        parts = line.split(None, 5)
-        if len(parts) >= 5 and parts[4] == str(inode) and parts[3] == want_dev:
-            return int(parts[0].split("-")[0], 16)
-    return None
-
-
-def wait_arg0(w, obj: str) -> int:
-    """The first argument of the call a wait on `obj` sleeps in: a futex address or a semid."""
-    h = w.handles.get(obj)
-    if h is None:
-        return NO_ARG0
-    if "semid" in h:
-        return h["semid"]
-    start = mapping_start(h["inode"], h["dev"])
-    return start if start is not None else NO_ARG0
-
-
-def sem_acquire(w, obj: str) -> None:
-    h = _h(w, obj)
-    if "semid" in h:
-        semop(h["semid"], -1)
-    else:
-        h["sem"].acquire()
-
-
-def sem_release(w, obj: str, n: int = 1) -> None:
-    h = _h(w, obj)
-    if "semid" in h:
-        semop(h["semid"], n)
-    else:
-        for _ in range(n):
-            h["sem"].release()
 
 
 # -- POSIX named semaphores ----------------------------------------------------------
@@ -166,14 +98,14 @@ def do_sem_open(w, args, pids, k):
 
 def do_sem_wait(w, args, pids, k):
     obj = args["object"]
-    _h(w, obj)["sem"].acquire()
+    handle(w, obj)["sem"].acquire()
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
 
 
 def do_sem_trywait(w, args, pids, k):
     obj = args["object"]
     try:
-        _h(w, obj)["sem"].acquire(0)
+        handle(w, obj)["sem"].acquire(0)
     except posix_ipc.BusyError:
         raise OSError(errno.EAGAIN, "sem_trywait: the count is 0") from None
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
@@ -183,7 +115,7 @@ def do_sem_post(w, args, pids, k):
     obj = args["object"]
     n = int(args.get("count", 1))
     for _ in range(n):
-        _h(w, obj)["sem"].release()
+        handle(w, obj)["sem"].release()
     return {"result": 0, "object_events": [{"id": obj, "op": "post", "n": n}]}
 
 
@@ -215,7 +147,7 @@ def do_semop(w, args, pids, k):
     op = int(args["op"])
     undo = bool(args.get("undo", False))
     flags = (SEM_UNDO if undo else 0) | (IPC_NOWAIT if args.get("nowait") else 0)
-    semop(_h(w, obj)["semid"], op, flags)
+    semop(handle(w, obj)["semid"], op, flags)
     kind = "wait" if op < 0 else "post" if op > 0 else "zero"
     return {"result": 0,
             "object_events": [{"id": obj, "op": kind, "n": abs(op), "undo": undo}]}
@@ -224,7 +156,7 @@ def do_semop(w, args, pids, k):
 def do_semctl(w, args, pids, k):
     obj = args["object"]
     cmd = args["cmd"]
-    semid = _h(w, obj)["semid"]
+    semid = handle(w, obj)["semid"]
     if cmd == "SETVAL":
         return {"result": check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")}
     return {"result": check(semctl(semid, SEMCTL_CMDS[cmd]), "semctl")}

@@ -16,161 +16,41 @@ import ctypes
 import errno
 import mmap
 import os
-import secrets
-import stat
-import struct
 import time
 from typing import Any
 
 import posix_ipc
 
-from ..rundir import RunDir, check_posix_ours, ours
+from ..rundir import RunDir, check_posix_ours
 from ..sweep import register_remover
-from .pipe import fd_of, size_of
-
-# -- C calls -------------------------------------------------------------------------
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_int, ctypes.c_long]
-libc.munmap.restype = ctypes.c_int
-libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-libc.shmget.restype = ctypes.c_int
-libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
-libc.shmat.restype = ctypes.c_void_p
-libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
-libc.shmdt.restype = ctypes.c_int
-libc.shmdt.argtypes = [ctypes.c_void_p]
-libc.shmctl.restype = ctypes.c_int
-libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-
-IPC_CREAT, IPC_EXCL, IPC_NOWAIT = 0o1000, 0o2000, 0o4000
-IPC_RMID, IPC_SET, IPC_STAT = 0, 1, 2
-MAP_FAILED = ctypes.c_void_p(-1).value
-KEY_TRIES = 16
-SHM_DIR = "/dev/shm"
-NO_ARG0 = -1  # an arg0 that no sleeping call can have: "never count this step as blocked"
-
-_LONG = struct.Struct("<q")  # the C long at a byte offset of a region (x86_64/aarch64)
-RING_HEADER = 16  # ring buffer: in (long), out (long), then `slots` longs
-
-
-def check(ret: int, what: str) -> int:
-    if ret == -1 or ret is None:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-    return ret
-
-
-def random_key() -> int:
-    """A System V key: random, never IPC_PRIVATE (0), positive as a C int."""
-    return secrets.randbelow(0x7FFFFFFE) + 1
+from .fds import fd_of, size_of
+from .ipc import (
+    _LONG,
+    IPC_RMID,
+    IPC_STAT,
+    MAP_FAILED,
+    NO_ARG0,
+    SHM_DIR,
+    Region,
+    check,
+    handle,
+    libc,
+    manifest_entry,
+    posix_file_ours,
+    region_of,
+    remember,
+    ring_get,
+    ring_put,
+    sem_acquire,
+    sem_release,
+    sysv_get,
+    wait_arg0,
+)
 
 
 def posix_path(name: str) -> str:
     """/dev/shm/NAME of a POSIX shared memory name "/NAME"."""
     return f"{SHM_DIR}/{name.lstrip('/')}"
-
-
-def sysv_get(w, kind: str, obj: str, get, what: str, id_field: str,
-             create: bool) -> tuple[int, int]:
-    """(key, id) of a System V object of the lesson, made by get(key, flags) -> id | -1.
-
-    Creating: a fresh random key goes into the manifest *before* the call (so `ipcviz
-    clean` knows it even if we die right after), IPC_CREAT|IPC_EXCL refuses a key that
-    somebody else has, and another key is tried.  Opening: the key the manifest has."""
-    if not create:
-        entry = manifest_entry(w, kind, obj, id_field)
-        if entry is None:
-            raise OSError(errno.ENOENT, f"no key known for {obj}")
-        ident = check(get(entry["key"], 0), what)
-        row = sysv_row(kind, ident)
-        # The object found by the key must be the one this run created: same id, made by
-        # our uid.  Another user's object under that key (after ours was removed) is not.
-        if ident != entry[id_field] or row is None or row.get("cuid") != os.geteuid():
-            raise OSError(errno.EACCES, f"{what}: the object with key 0x{entry['key']:08x} "
-                          f"(id {ident}) is not the one this run created: not used")
-        return entry["key"], ident
-    for _ in range(KEY_TRIES):
-        key = random_key()
-        w.rundir.record(kind, f"0x{key:08x}", obj=obj, key=key, t=int(time.time()))
-        ident = get(key, IPC_CREAT | IPC_EXCL | 0o600)
-        if ident >= 0:
-            w.rundir.record(kind, f"0x{key:08x}", obj=obj, key=key, **{id_field: ident})
-            return key, ident
-        if ctypes.get_errno() != errno.EEXIST:
-            check(-1, what)
-    raise OSError(errno.EEXIST, f"{what}: no free key after {KEY_TRIES} tries")
-
-
-def manifest_entry(w, kind: str, obj: str, id_field: str | None = None
-                   ) -> dict[str, Any] | None:
-    """The newest manifest line of `obj` (how an unrelated process learns a System V key:
-    the lesson's processes agree on it the way C programs agree on an ftok() file); with
-    id_field, the newest line written after a successful creation (it has the id)."""
-    for entry in reversed(w.rundir.objects()):
-        if entry.get("kind") == kind and entry.get("obj") == obj and \
-                isinstance(entry.get("key"), int) and \
-                (id_field is None or isinstance(entry.get(id_field), int)):
-            return entry
-    return None
-
-
-SYSV_TABLES = {"sysv_shm": ("/proc/sysvipc/shm", "shmid"), "sysv_sem": ("/proc/sysvipc/sem", "semid")}
-
-
-def sysv_row(kind: str, ident: int) -> dict[str, int] | None:
-    """The /proc/sysvipc line of a System V object (uid, cuid, ... as IPC_STAT has them)."""
-    path, id_col = SYSV_TABLES[kind]
-    try:
-        with open(path) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return None
-    head = lines[0].split()
-    for line in lines[1:]:
-        row = {n: (int(v, 8) if n == "perms" else int(v)) for n, v in zip(head, line.split())}
-        if row.get(id_col) == ident:
-            return row
-    return None
-
-
-class Region:
-    """A mapping of a region in this process: its address and a byte view of it."""
-
-    def __init__(self, addr: int, size: int) -> None:
-        self.addr = addr
-        self.size = size
-        self.view = memoryview((ctypes.c_char * size).from_address(addr)).cast("B")
-
-    def load(self, at: int) -> int:
-        return _LONG.unpack_from(self.view, at)[0]
-
-    def store(self, at: int, value: int) -> None:
-        _LONG.pack_into(self.view, at, value)
-
-
-def remember(w, **facts: Any) -> dict[str, Any]:
-    """What the process now knows (its register, its counts): kept in the worker, and sent
-    to the conductor as the step's facts."""
-    w.facts.update(facts)
-    return facts
-
-
-def handle(w, obj: str) -> dict[str, Any]:
-    h = w.handles.get(obj)
-    if h is None:
-        raise OSError(errno.EBADF, f"{w.name} has not opened {obj}")
-    return h
-
-
-def region_of(w, obj: str) -> Region:
-    r = w.handles.get(obj, {}).get("region")
-    if r is None:
-        # Touching memory that is not mapped is a segfault in C; here, a clear error.
-        raise OSError(errno.EFAULT, f"{obj} is not mapped in {w.name}")
-    return r
 
 
 # -- POSIX shared memory -------------------------------------------------------------
@@ -338,8 +218,6 @@ def do_load(w, args, pids, k):
 def do_increment(w, args, pids, k):
     """counter++ `times` times (a load and a store each: not atomic), optionally after
     waiting on a start semaphore and inside a lock (sem_wait/sem_post around each)."""
-    from .sem import sem_acquire, sem_release
-
     obj = args["object"]
     r = region_of(w, obj)
     at = int(args.get("at", 0))
@@ -364,19 +242,6 @@ def do_increment(w, args, pids, k):
 
 
 # -- a ring buffer in a region: in, out, slots (plain memory) ---------------------------
-
-def ring_put(r: Region, slots: int, value: int) -> int:
-    i = r.load(0)
-    r.store(RING_HEADER + 8 * (i % slots), value)
-    r.store(0, i + 1)
-    return i % slots
-
-
-def ring_get(r: Region, slots: int) -> tuple[int, int]:
-    o = r.load(8)
-    value = r.load(RING_HEADER + 8 * (o % slots))
-    r.store(8, o + 1)  # the slot keeps its (now stale) value, as in C
-    return o % slots, value
 
 
 def _ring_event(obj: str, slots: int) -> dict[str, Any]:
@@ -422,13 +287,6 @@ def do_create_file(w, args, pids, k):
     finally:
         os.close(fd)
     return {"result": size, "objects": [_file_record(w, obj)]}
-
-
-def _source_fd(w, args) -> tuple[int, bool, str]:
-    """(fd, we opened it, name for the log) of a copy's source or destination."""
-    if args.get("file"):
-        return -1, True, f"{args['file']}.dat"
-    return fd_of(w, args["fd"]), False, str(args["fd"])
 
 
 def _copy_event(args, what: str, nbytes: int, t0: int, t1: int, waited: int = 0):
@@ -670,8 +528,6 @@ CALLS = {
 
 
 def _increment_arg0(w, a, p) -> int:
-    from .sem import wait_arg0
-
     return wait_arg0(w, a["after"]) if a.get("after") else NO_ARG0
 
 
@@ -686,20 +542,6 @@ ARG0 = {"increment": _increment_arg0, "read_into": _read_into_arg0}
 
 
 # -- removers: what `ipcviz clean` and the end of a run call for each manifest line ------
-
-def posix_file_ours(path: str) -> bool:
-    """/dev/shm/NAME (or sem.NAME) is a regular file of ours, opened without following a
-    symbolic link (what the POSIX removers check before they unlink a name)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        st = os.fstat(fd)
-        return stat.S_ISREG(st.st_mode) and ours(st)
-    finally:
-        os.close(fd)
-
 
 @register_remover("shm")
 def remove_posix_shm(entry: dict, rd: RunDir) -> str | None:

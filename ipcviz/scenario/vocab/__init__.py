@@ -2,27 +2,24 @@
 
 Each module defines ACTIONS (a list of Action), PROCESS_ATTRS (what `expect` may name of a
 process, beyond the common ones) and OBJECT_ATTRS (kind -> attributes of its objects).
-To add a mechanism: write its module here and list it in MODULES.
+The modules are the common vocabulary (process) and one per mechanism of
+ipcviz.mechanisms: to add a mechanism, write its module here and name it there.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from ...mechanisms import load
 from .base import Action, Arg
-
-MODULES = ["process", "pipe", "fifo", "signals", "msgq", "shm", "sem"]
 
 ACTIONS: dict[str, Action] = {}
 PROCESS_ATTRS: set[str] = set()
 OBJECT_ATTRS: dict[str, frozenset[str]] = {}
 
-for _name in MODULES:
-    _mod = import_module(f"{__name__}.{_name}")
+for _mod in load(__name__, common=True):
     for _action in _mod.ACTIONS:
         assert _action.name not in ACTIONS, f"action {_action.name} defined twice"
         ACTIONS[_action.name] = _action
-    PROCESS_ATTRS |= set(getattr(_mod, "PROCESS_ATTRS", ()))
-    OBJECT_ATTRS.update(getattr(_mod, "OBJECT_ATTRS", {}))
+    PROCESS_ATTRS |= set(_mod.PROCESS_ATTRS)
+    OBJECT_ATTRS.update(_mod.OBJECT_ATTRS)
 
 __all__ = ["ACTIONS", "Action", "Arg", "OBJECT_ATTRS", "PROCESS_ATTRS"]

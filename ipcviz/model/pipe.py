@@ -1,0 +1,118 @@
+"""A pipe: a kernel buffer with a read end and a write end, known by the inode of its fds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .provenance import Source
+from .snapshot import EXITED, ZOMBIE, ObjectState, Snapshot
+
+F_GETPIPE_SZ = 1032  # fcntl(2): F_LINUX_SPECIFIC_BASE + 7
+FIONREAD = 0x541B  # ioctl_tty(2) / asm-generic/ioctls.h: bytes available to read
+
+
+@dataclass(frozen=True)
+class PipeState(ObjectState):
+    """A pipe (or the buffer behind a FIFO): fill read with FIONREAD, size with F_GETPIPE_SZ."""
+
+    inode: int | None = None
+    bytes: int | None = None  # None: no scenario process holds an end to ask through
+    capacity: int | None = None
+    readers: int = 0  # fds open on the read end, over all scenario processes
+    writers: int = 0  # fds open on the write end
+    reader_fds: tuple[str, ...] = ()  # "parent:3"
+    writer_fds: tuple[str, ...] = ()
+    blocked_readers: tuple[str, ...] = ()  # process names asleep reading it
+    blocked_writers: tuple[str, ...] = ()  # process names asleep writing it
+
+    def describe(self) -> str:
+        fill = "?" if self.bytes is None else str(self.bytes)
+        cap = "?" if self.capacity is None else str(self.capacity)
+        if self.readers == 0 and self.writers == 0:
+            return f"pipe {self.id}: freed (no process holds an end)"
+        text = (f"pipe {self.id}: {fill}/{cap} bytes, "
+                f"readers {self.readers} ({', '.join(self.reader_fds) or '-'}), "
+                f"writers {self.writers} ({', '.join(self.writer_fds) or '-'})")
+        if self.blocked_writers:
+            text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
+        if self.blocked_readers:
+            text += f"; blocked reading (empty): {', '.join(self.blocked_readers)}"
+        return text
+
+    def holder(self, snapshot: Snapshot) -> tuple[int, int] | None:
+        """(pid, fd) of the first live scenario process holding an end of the pipe.
+
+        The same choice as the probe (ipcviz.probe.sampler): the fill is asked through it.
+        """
+        if self.inode is None:
+            return None
+        target = f"pipe:[{self.inode}]"
+        for p in snapshot.processes:
+            if p.state in (ZOMBIE, EXITED):
+                continue
+            for f in p.fds:
+                if f.target == target:
+                    return (p.pid, f.fd)
+        return None
+
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list[Source]:
+        """Where each value came from (holder: the end the probe asks through, see holder())."""
+        o = self
+        pids = pids or {}
+        out: list[Source] = []
+        if o.inode is not None:
+            cmd = f"readlink /proc/{holder[0]}/fd/{holder[1]}" if holder else None
+            out.append(Source("inode", str(o.inode),
+                              "the pipe:[INODE] name of the fds (readlink /proc/PID/fd/N)", cmd))
+        if holder is None:
+            out.append(Source("bytes", "unknown", "no live scenario process holds an end of it",
+                              None, "nobody can ask the kernel any more: the pipe is gone"))
+        else:
+            pid, fd = holder
+            out.append(Source(
+                "bytes", "?" if o.bytes is None else str(o.bytes),
+                f"ioctl(FIONREAD) through pidfd_getfd on {pid}'s fd {fd}",
+                _pipe_python(pid, fd, "bytes"), _OPEN_NOTE))
+            out.append(Source(
+                "capacity", "?" if o.capacity is None else str(o.capacity),
+                f"fcntl(F_GETPIPE_SZ) through pidfd_getfd on {pid}'s fd {fd}",
+                _pipe_python(pid, fd, "capacity"), _OPEN_NOTE))
+        find = (f"find /proc/[0-9]*/fd -lname 'pipe:\\[{o.inode}\\]' -printf '%p\\n' 2>/dev/null"
+                if o.inode is not None else None)
+        out.append(Source(
+            "readers", f"{o.readers} ({', '.join(o.reader_fds) or 'none'})",
+            "every scenario fd on pipe:[INODE] whose fdinfo flags open it for reading",
+            find, "then grep flags /proc/PID/fdinfo/N for each: last octal digit 0 = read end"))
+        out.append(Source(
+            "writers", f"{o.writers} ({', '.join(o.writer_fds) or 'none'})",
+            "every scenario fd on pipe:[INODE] whose fdinfo flags open it for writing",
+            find, "last octal digit of flags 1 = write end"))
+        for label, names in (("blocked readers", o.blocked_readers),
+                             ("blocked writers", o.blocked_writers)):
+            known = [pids[n] for n in names if n in pids]
+            cmd = "; ".join(f"cat /proc/{pid}/syscall /proc/{pid}/wchan; echo" for pid in known)
+            out.append(Source(
+                label, ", ".join(names) or "none",
+                "processes asleep (stat S/D) in read()/write() on an fd of this pipe: "
+                "/proc/PID/syscall (number and fd) and /proc/PID/wchan",
+                cmd or None, None if cmd else "nobody is asleep on it now"))
+        return out
+
+
+def _pipe_python(pid: int, fd: int, what: str) -> str:
+    """A one-line python3 command asking FIONREAD or F_GETPIPE_SZ through /proc/PID/fd/N."""
+    open_ = f'os.open("/proc/{pid}/fd/{fd}", os.O_RDONLY|os.O_NONBLOCK)'
+    if what == "bytes":
+        return ("python3 -c 'import fcntl,os,struct; "
+                f"fd={open_}; "
+                f"print(struct.unpack(\"i\", fcntl.ioctl(fd, {FIONREAD:#x}, bytes(4)))[0])'")
+    return f"python3 -c 'import fcntl,os; print(fcntl.fcntl({open_}, {F_GETPIPE_SZ}))'"
+
+
+_OPEN_NOTE = ("opening /proc/PID/fd/N makes a new open file: for that moment the pipe has one "
+              "more reader (ipcviz itself borrows the process's own end with pidfd_getfd, "
+              "which adds none)")
+
+
+OBJECT_KINDS = {"pipe": PipeState}
