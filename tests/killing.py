@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ipcviz.runtime.sweep import REMOVERS  # noqa: E402
+from ipcviz.runtime.rundir import RunDir  # noqa: E402
+from ipcviz.runtime.sweep import REMOVERS, _load_removers  # noqa: E402
 
 
 @dataclass
@@ -101,11 +102,13 @@ def kill_at(lesson: str, step: int, how: str, runtime_dir: Path, delay: float = 
             out.leftovers.append(f"directory run-{out.run_id}")
     # Every object the manifest named must be gone: a remover that still finds it is a leak
     # (and removes it, so one failure does not poison the next test).
+    _load_removers()  # else a test run alone would find no remover and check nothing
+    rd = RunDir(out.run_id or "?", runtime_dir / f"run-{out.run_id}")
     for entry in manifest:
         remover = REMOVERS.get(entry.get("kind", ""))
         if remover is not None:
             try:
-                found = remover(entry)
+                found = remover(entry, rd)
             except OSError:
                 found = None
             if found:
