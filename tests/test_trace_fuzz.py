@@ -55,12 +55,15 @@ def _at(node, path):
     return node
 
 
-def _mutate(data, lines: list[str]) -> list[str]:
+def _mutate(data, lines: list[str], texts_only: bool = False) -> list[str]:
+    """Up to three mutations; texts_only: only texts change, to hostile ones (the trace
+    stays valid, so it is drawn)."""
     lines = list(lines)
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
         n = data.draw(st.integers(0, len(lines) - 1), label="line")
-        how = data.draw(st.sampled_from(["value", "value", "value", "delete", "truncate",
-                                         "dup-line", "drop-line", "dup-name", "nest"]))
+        how = "text" if texts_only else data.draw(st.sampled_from(
+            ["value", "value", "value", "delete", "truncate", "dup-line", "drop-line",
+             "dup-name", "nest", "text"]))
         if how == "truncate":
             cut = data.draw(st.integers(0, len(lines[n])))
             lines[n] = lines[n][:cut]
@@ -86,12 +89,16 @@ def _mutate(data, lines: list[str]) -> list[str]:
             lines[n] = json.dumps(obj)
             continue
         paths = list(_paths(obj))
+        if how == "text":
+            paths = [p for p in paths if isinstance(_at(obj, p), str) and p[-1] != "source"]
         if not paths:
             continue
         path = data.draw(st.sampled_from(paths), label="path")
         parent = _at(obj, path[:-1])
         if how == "delete":
             del parent[path[-1]]
+        elif how == "text":
+            parent[path[-1]] = data.draw(st.sampled_from(HOSTILE_TEXT), label="text")
         else:
             parent[path[-1]] = data.draw(VALUES, label="value")
         lines[n] = json.dumps(obj)
@@ -133,7 +140,7 @@ def test_mutated_traces_replay_headless_exits_0_or_2_without_escape(data):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_mutated_traces_export_slides_exits_0_or_2_without_escape(data):
-    lines = _mutate(data, LINES[SMALL])
+    lines = _mutate(data, LINES[SMALL], texts_only=data.draw(st.booleans()))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / SMALL
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
