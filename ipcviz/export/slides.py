@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..files import NewFile, WriteError, write_file
 from ..model.snapshot import Snapshot
 from ..model.timeline import write_trace_header, write_trace_line
 from ..scenario.model import Scenario
@@ -168,7 +169,10 @@ def caption(snap: Snapshot) -> str:
 
 def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot],
                  svgs: Sequence[str], *, dark: bool, lang: str = "en") -> list[Path]:
-    """step-NNN.svg, index.html and trace.jsonl into out_dir; older step-*.svg are removed."""
+    """step-NNN.svg, index.html and trace.jsonl into out_dir; older step-*.svg are removed.
+
+    Each file is written beside its name and renamed into place (ipcviz.files): a symlink
+    planted in out_dir is replaced, never written through."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for old in out_dir.iterdir():
@@ -177,16 +181,18 @@ def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot
         paths = []
         for k, svg in enumerate(svgs):
             path = out_dir / SLIDE_NAME.format(k)
-            path.write_text(svg, encoding="utf-8")
+            write_file(path, svg)
             paths.append(path)
         page = index_html(scenario.name, scenario.title_in(lang), len(scenario.steps),
                           [(p.name, s.step, caption(s)) for p, s in zip(paths, snapshots)],
                           dark=dark, lang=lang)
-        (out_dir / "index.html").write_text(page, encoding="utf-8")
-        with open(out_dir / TRACE_NAME, "w", encoding="utf-8") as f:
+        write_file(out_dir / "index.html", page)
+        with NewFile(out_dir / TRACE_NAME) as f:
             write_trace_header(f, scenario.name, scenario.source)
             for snap in snapshots:
                 write_trace_line(f, snap)
+    except WriteError as err:
+        raise ExportError(f"cannot write the slides: {err}") from None
     except OSError as err:
         raise ExportError(f"cannot write the slides into {out_dir}: "
                           f"{err.strerror or err}") from None
