@@ -219,8 +219,8 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
     from ..scenario.catalog import scan
 
     items, broken = scan(check=unavailable)  # each lesson loaded once
-    if broken:
-        return _fail(str(broken[0]), EXIT_INPUT)
+    for err in broken:  # one line each; the good lessons are still listed
+        _fail(f"skipped a broken scenario: {err}", EXIT_INPUT)
     why = {e.name: e.unavailable for e in items}
     if as_json:
         out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
