@@ -8,6 +8,8 @@ control character is shown as what it is (`\\x1b`), never obeyed.
 
 from __future__ import annotations
 
+import dataclasses
+
 # C0 controls, DEL, C1 controls (0x80-0x9f: 0x9b is a one-byte CSI on some terminals), the
 # line and paragraph separators, and the bidirectional overrides and isolates that reorder
 # what is drawn (the "Trojan Source" characters).
@@ -32,12 +34,42 @@ def printable(text: object, multiline: bool = False) -> str:
     return text.translate(_MULTI_LINE if multiline else _ONE_LINE)
 
 
+MULTILINE_FIELDS = frozenset({"narration", "code"})  # texts whose newlines are their own
+
+
+def printable_data(value, multiline: bool = False):
+    """`value` (a frozen dataclass such as a Snapshot, a tuple, a text) with every text
+    made printable; the parts that needed nothing are the same objects (views compare log
+    entries by identity), so a clean snapshot costs one isprintable() per text."""
+    if isinstance(value, str):
+        if value.isprintable():
+            return value
+        return printable(value, multiline)
+    if isinstance(value, tuple):
+        new = tuple(printable_data(v) for v in value)
+        return value if all(a is b for a, b in zip(new, value)) else new
+    if isinstance(value, list):
+        new_list = [printable_data(v) for v in value]
+        return value if all(a is b for a, b in zip(new_list, value)) else new_list
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            if not f.init:
+                continue
+            old = getattr(value, f.name)
+            new_value = printable_data(old, f.name in MULTILINE_FIELDS)
+            if new_value is not old:
+                changes[f.name] = new_value
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
 def is_printable(text: str, multiline: bool = False) -> bool:
     """True when printable(text) would change nothing."""
     return printable(text, multiline) == text
 
 
-__all__ = ["SafeWriter", "is_printable", "printable"]
+__all__ = ["SafeWriter", "is_printable", "printable", "printable_data"]
 
 
 class SafeWriter:

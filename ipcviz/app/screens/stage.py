@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -23,6 +24,7 @@ from textual.worker import Worker, WorkerState
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
 from ...scenario.model import Scenario, Step
+from ...textsafe import printable, printable_data  # texts of a trace or a run: shown
 from ..i18n import localize_bindings, tr
 from ..source import RunLike
 from ..widgets.objects import view_for
@@ -166,8 +168,9 @@ class StageScreen(Screen):
     def on_mount(self) -> None:
         if self.app.lang != "en":
             localize_bindings(self, self.app.lang)
+        title = printable(self.scenario.title_in(self.app.lang))  # the file's: literal text
         self.query_one("#narration", Narration).update(
-            tr("starting", self.app.lang, title=self.scenario.title_in(self.app.lang)))
+            Content(tr("starting", self.app.lang, title=title)))
         self._refresh_status()
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
         self.call_after_refresh(self._fit_cards)
@@ -210,7 +213,7 @@ class StageScreen(Screen):
     @work(thread=True, exclusive=False, group="run", exit_on_error=False)
     def _worker_start(self, run: RunLike, generation: int) -> None:
         try:
-            snap = run.start()
+            snap = printable_data(run.start())
         except RunError as err:
             self.post_message(self.Failed(generation, str(err)))
             return
@@ -219,7 +222,7 @@ class StageScreen(Screen):
     @work(thread=True, exclusive=False, group="run", exit_on_error=False)
     def _worker_step(self, run: RunLike, generation: int) -> None:
         try:
-            snap = run.step()
+            snap = printable_data(run.step())
             finished = run.finished
         except RunError as err:
             self.post_message(self.Failed(generation, str(err)))
@@ -229,7 +232,7 @@ class StageScreen(Screen):
     @work(thread=True, exclusive=False, group="sample", exit_on_error=False)
     def _worker_sample(self, run: RunLike, generation: int) -> None:
         try:
-            snap = run.sample()
+            snap = printable_data(run.sample())
         except RunError:
             snap = None  # closed meanwhile: nothing to show
         self.post_message(self.Sampled(generation, snap))
