@@ -78,7 +78,7 @@ def _mutate(data, lines: list[str], texts_only: bool = False) -> list[str]:
             continue
         try:
             obj = json.loads(lines[n])
-        except ValueError:
+        except (ValueError, RecursionError):  # a line an earlier mutation broke or nested
             continue
         if how == "nest":
             depth = data.draw(st.sampled_from([3, 50, 5000]))

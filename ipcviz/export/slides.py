@@ -20,6 +20,7 @@ from ..files import NewFile, WriteError, write_file
 from ..model.snapshot import Snapshot
 from ..model.timeline import write_trace_header, write_trace_line
 from ..scenario.model import Scenario
+from ..textsafe import printable
 from .page import index_html
 
 SLIDE_NAME = "step-{:03d}.svg"
@@ -156,7 +157,8 @@ async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int
 
 
 def caption(snap: Snapshot) -> str:
-    """One line under a slide: who called what, and how it ended."""
+    """One line under a slide: who called what, and how it ended (controls escaped: a
+    trace's text, read by a browser but also by `cat`)."""
     if snap.step == 0:
         return "before the first step: the processes are started"
     text = f"{snap.process}: {snap.call or snap.action or ''}".strip()
@@ -164,7 +166,7 @@ def caption(snap: Snapshot) -> str:
         text += f" → {snap.outcome}"
     elif snap.result is not None:
         text += f" → {snap.result}"
-    return text
+    return printable(text)
 
 
 def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot],
@@ -183,7 +185,8 @@ def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot
             path = out_dir / SLIDE_NAME.format(k)
             write_file(path, svg)
             paths.append(path)
-        page = index_html(scenario.name, scenario.title_in(lang), len(scenario.steps),
+        page = index_html(printable(scenario.name), printable(scenario.title_in(lang)),
+                          len(scenario.steps),
                           [(p.name, s.step, caption(s)) for p, s in zip(paths, snapshots)],
                           dark=dark, lang=lang)
         write_file(out_dir / "index.html", page)
