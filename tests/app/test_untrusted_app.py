@@ -41,7 +41,8 @@ def _hostile_text() -> str:
     text = text.replace('narration = "pipe() makes',
                         f'narration = "{NARRATION} \\u001b]0;pwn\\u0007 pipe() makes')
     text = text.replace('narration = "fork() copies', f'narration = "{NARRATION} fork() copies')
-    text = text.replace('code = "int fds[2];', f'code = "{CODE}')
+    text = text.replace('code = "int fds[2];', f'code = "{CODE} \\u001b[31m')
+    text = text.replace('description = "writes', 'description = "\\u001b]0;pwn\\u0007 writes')
     text += (f'\n[step.quiz]\nquestion = "{QUESTION}"\n'
              f'[[step.quiz.choice]]\ntext = "{CHOICE}"\nwhen = "parent.state == exited"\n'
              f'[[step.quiz.choice]]\ntext = "{MARK} [b]no[/b]"\nwhen = "child.state == exited"\n')

@@ -481,7 +481,7 @@ class StageScreen(Screen):
         self.query_one("#log").border_title = tr("log_box", lang)
         if self.shown is None:
             self.query_one("#narration", Narration).update(
-                tr("starting", lang, title=self.scenario.title_in(lang)))
+                Content(tr("starting", lang, title=printable(self.scenario.title_in(lang)))))
         else:
             self._show()
         self._refresh_status()
