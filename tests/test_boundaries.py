@@ -12,6 +12,7 @@ from .conftest import ROOT
 CODE = """
 import sys
 import ipcviz.scenario, ipcviz.runtime, ipcviz.probe.sampler, ipcviz.model, ipcviz.report.text
+import ipcviz.textsafe, ipcviz.files, ipcviz.model.tracecheck
 from ipcviz.cli.main import main
 rc = main(["run", "pipe/fork-and-close", "--headless"])
 ui = sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "rich"))

@@ -9,14 +9,13 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import posix_ipc
 import pytest
 
 from ipcviz.runtime import Run
-from ipcviz.runtime.rundir import RunDir, runtime_root
+from ipcviz.runtime.rundir import runtime_root
 from ipcviz.scenario import loads
 
 from .conftest import ROOT, ipcviz

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from ipcviz.runtime import Run, RunError
-from ipcviz.scenario import ScenarioError, load, loads
+from ipcviz.scenario import ScenarioError, loads
 from ipcviz.scenario.limits import MAX_FD, MAX_PROCESSES, MAX_STEP_TEXT, RESERVED_FD_FLOOR
 
-from .conftest import ROOT, SCENARIOS, ipcviz
+from .conftest import ROOT, ipcviz
 from .conductor_helpers import run_until
 
 PIPE_HEAD = """

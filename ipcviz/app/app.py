@@ -18,6 +18,7 @@ from textual.screen import Screen
 from ..scenario import ScenarioError, find, load
 from ..scenario.catalog import Entry
 from ..scenario.model import Scenario
+from ..textsafe import printable
 from . import i18n
 from .commands import ScenarioProvider
 from .screens.error import RunErrorScreen
@@ -93,13 +94,15 @@ class IpcvizApp(App[int]):
     def open_scenario(self, name: str) -> None:
         entry = next((e for e in self.entries if e.name == name), None)
         if entry is not None and entry.unavailable:
-            self.notify(entry.unavailable, title=f"{name} cannot run on this system",
-                        severity="warning")
+            self.notify(printable(entry.unavailable),  # texts from files: never markup
+                        title=printable(f"{name} cannot run on this system"),
+                        severity="warning", markup=False)
             return
         try:
             scenario = load(entry.path) if entry else self.loader(name)
         except ScenarioError as err:
-            self.notify(str(err), title="Cannot open the scenario", severity="error")
+            self.notify(printable(str(err)), title="Cannot open the scenario", severity="error",
+                        markup=False)
             return
         if _is_stage(self.screen):
             self.switch_screen(_stage()(scenario))

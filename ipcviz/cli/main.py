@@ -202,7 +202,9 @@ def _main(argv: list[str]) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"ipcviz: {message}\n")
+    from ..textsafe import printable
+
+    sys.stderr.write(f"ipcviz: {printable(message)}\n")  # a name from a file: shown, not obeyed
     return code
 
 
@@ -237,8 +239,8 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
     from ..scenario.catalog import scan
 
     items, broken = scan(check=unavailable)  # each lesson loaded once
-    if broken:
-        return _fail(str(broken[0]), EXIT_INPUT)
+    for err in broken:  # one line each; the good lessons are still listed
+        _fail(f"skipped a broken scenario: {err}", EXIT_INPUT)
     why = {e.name: e.unavailable for e in items}
     if as_json:
         out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
@@ -247,14 +249,17 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
                                "unavailable_reason": why[e.name]} for e in items],
                              indent=2) + "\n")
         return EXIT_OK
+    from ..textsafe import SafeWriter, printable
+
+    out = SafeWriter(out)  # titles from lecturers' files: shown, never obeyed
     mechanism = None
     for e in items:
         if e.mechanism != mechanism:
             mechanism = e.mechanism
-            out.write(f"\n{mechanism}\n")
-        out.write(f"  {e.name:<28} {e.title}\n")
+            out.write(f"\n{printable(mechanism)}\n")
+        out.write(f"  {printable(e.name):<28} {printable(e.title)}\n")
         if why[e.name]:
-            out.write(f"  {'':<28} (unavailable here: {why[e.name]})\n")
+            out.write(f"  {'':<28} (unavailable here: {printable(why[e.name])})\n")
     return EXIT_OK
 
 
@@ -279,7 +284,10 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
         print_header(scenario, out, lang)
         for snap in snaps:
             print_snapshot(snap, out, lang=lang, scenario=scenario)
-        out.write(f"\n(replayed from {path}: {len(snaps) - 1} steps, no process was run)\n")
+        from ..textsafe import printable
+
+        out.write(f"\n(replayed from {printable(path)}: {len(snaps) - 1} steps, "
+                  "no process was run)\n")
         return EXIT_OK
     from ..app import replay_app
 
@@ -291,7 +299,7 @@ def cmd_new(name: str, mechanism: str, out: TextIO) -> int:
     from ..scenario import shipped_dir
 
     target = name if name.endswith(".toml") else f"{name}.toml"
-    if os.path.exists(target):
+    if os.path.lexists(target):  # a dangling symlink too: never written through
         return _fail(f"{target} exists already: choose another name", EXIT_INPUT)
     template = Path(__file__).resolve().parent.parent / "scenario" / "templates" / "pipe.toml"
     if mechanism != "pipe":
@@ -306,8 +314,12 @@ def cmd_new(name: str, mechanism: str, out: TextIO) -> int:
         text = (f"# Started from the shipped lesson {mechanism}/{template.stem}: edit freely.\n"
                 "# `ipcviz check FILE` validates, `ipcviz run FILE --headless` runs it.\n\n"
                 + text)
-    with open(target, "x", encoding="utf-8") as f:
-        f.write(text)
+    from ..files import WriteError, write_file
+
+    try:
+        write_file(target, text)
+    except WriteError as err:
+        return _fail(str(err), EXIT_INPUT)
     out.write(f"wrote {target}: edit it, then 'ipcviz check {target}' and "
               f"'ipcviz run {target} --headless'\n")
     return EXIT_OK
@@ -315,18 +327,19 @@ def cmd_new(name: str, mechanism: str, out: TextIO) -> int:
 
 def cmd_check(paths: list[str], out: TextIO) -> int:
     from ..scenario import ScenarioError, load
+    from ..textsafe import printable
 
     code = EXIT_OK
     for path in paths:
         try:
             s = load(path)
         except ScenarioError as err:
-            sys.stderr.write(f"{err}\n")
+            sys.stderr.write(f"{printable(str(err))}\n")
             if err.hint:
-                sys.stderr.write(f"  fix: {err.hint}\n")
+                sys.stderr.write(f"  fix: {printable(err.hint)}\n")
             code = EXIT_INPUT
             continue
-        out.write(f"{path}: ok ({len(s.steps)} steps, "
+        out.write(f"{printable(path)}: ok ({len(s.steps)} steps, "
                   f"{sum(len(st.expects) for st in s.steps)} expects)\n")
     return code
 
@@ -381,13 +394,17 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
         return _fail(f"{scenario.name} cannot run on this system: {why}", EXIT_RUN)
     _clean_quietly()
     old = raise_on_terminating()
-    try:
-        trace = open(record, "w", encoding="utf-8") if record else None
-    except OSError as err:
-        return _fail(f"cannot write the trace {record}: {err.strerror}", EXIT_INPUT)
-    if trace:
-        write_trace_header(trace, scenario.name, scenario.source)
+    from ..files import NewFile, WriteError
+
+    try:  # written beside its name and renamed at the end: a symlink there is not followed
+        trace = NewFile(record) if record else None
+        if trace:
+            write_trace_header(trace, scenario.name, scenario.source)
+    except WriteError as err:
+        restore_handlers(old)
+        return _fail(f"cannot write the trace: {err}", EXIT_INPUT)
     failed = 0
+    unwritten = None
     run = Run(scenario, step_bound=step_timeout)
     try:
         lang = choose(lang)
@@ -415,6 +432,8 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             snap = run.step()
     except RunError as err:
         return _fail(f"{scenario.name}: {err}", getattr(err, "code", EXIT_RUN))
+    except WriteError as err:
+        return _fail(f"cannot write the trace: {err}", EXIT_RUN)
     except _Terminated as err:
         return _fail(f"stopped by {err}; the run was cleaned up", 128 + signal.Signals[str(err)])
     except KeyboardInterrupt:
@@ -426,9 +445,14 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             signal.signal(s, signal.SIG_IGN)
         run.close()
         if trace:
-            trace.close()
+            try:
+                trace.commit()  # what was recorded, also of a run that could not go on
+            except WriteError as err:
+                unwritten = str(err)
         restore_handlers(old)
         signal.signal(signal.SIGINT, old_int)
+    if unwritten:
+        return _fail(f"cannot write the trace: {unwritten}", EXIT_RUN)
     if failed:
         if not as_json:
             out.write(f"\n{failed} expect(s) failed.\n")

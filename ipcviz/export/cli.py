@@ -59,12 +59,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"ipcviz export: {message}\n")
+    from ..textsafe import printable
+
+    sys.stderr.write(f"ipcviz export: {printable(message)}\n")  # names from files: shown
     return code
 
 
 def _progress(message: str) -> None:
-    sys.stderr.write(f"ipcviz export: {message}\n")
+    from ..textsafe import printable
+
+    sys.stderr.write(f"ipcviz export: {printable(message)}\n")
     sys.stderr.flush()
 
 

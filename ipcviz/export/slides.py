@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..files import NewFile, WriteError, write_file
 from ..model.snapshot import Snapshot
 from ..model.timeline import write_trace_header, write_trace_line
 from ..scenario.model import Scenario
+from ..textsafe import printable
 from .page import index_html
 
 SLIDE_NAME = "step-{:03d}.svg"
@@ -155,7 +157,8 @@ async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int
 
 
 def caption(snap: Snapshot) -> str:
-    """One line under a slide: who called what, and how it ended."""
+    """One line under a slide: who called what, and how it ended (controls escaped: a
+    trace's text, read by a browser but also by `cat`)."""
     if snap.step == 0:
         return "before the first step: the processes are started"
     text = f"{snap.process}: {snap.call or snap.action or ''}".strip()
@@ -163,12 +166,15 @@ def caption(snap: Snapshot) -> str:
         text += f" → {snap.outcome}"
     elif snap.result is not None:
         text += f" → {snap.result}"
-    return text
+    return printable(text)
 
 
 def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot],
                  svgs: Sequence[str], *, dark: bool, lang: str = "en") -> list[Path]:
-    """step-NNN.svg, index.html and trace.jsonl into out_dir; older step-*.svg are removed."""
+    """step-NNN.svg, index.html and trace.jsonl into out_dir; older step-*.svg are removed.
+
+    Each file is written beside its name and renamed into place (ipcviz.files): a symlink
+    planted in out_dir is replaced, never written through."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for old in out_dir.iterdir():
@@ -177,16 +183,19 @@ def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot
         paths = []
         for k, svg in enumerate(svgs):
             path = out_dir / SLIDE_NAME.format(k)
-            path.write_text(svg, encoding="utf-8")
+            write_file(path, svg)
             paths.append(path)
-        page = index_html(scenario.name, scenario.title_in(lang), len(scenario.steps),
+        page = index_html(printable(scenario.name), printable(scenario.title_in(lang)),
+                          len(scenario.steps),
                           [(p.name, s.step, caption(s)) for p, s in zip(paths, snapshots)],
                           dark=dark, lang=lang)
-        (out_dir / "index.html").write_text(page, encoding="utf-8")
-        with open(out_dir / TRACE_NAME, "w", encoding="utf-8") as f:
+        write_file(out_dir / "index.html", page)
+        with NewFile(out_dir / TRACE_NAME) as f:
             write_trace_header(f, scenario.name, scenario.source)
             for snap in snapshots:
                 write_trace_line(f, snap)
+    except WriteError as err:
+        raise ExportError(f"cannot write the slides: {err}") from None
     except OSError as err:
         raise ExportError(f"cannot write the slides into {out_dir}: "
                           f"{err.strerror or err}") from None

@@ -57,6 +57,8 @@ class RegionState(ObjectState):
         """Which slots hold an item (between out and in); the others keep stale values."""
         if not self.slots or self.ring_in is None or self.ring_out is None:
             return ()
+        if not 0 <= self.ring_in - self.ring_out <= self.slots or self.slots > len(self.ring):
+            return ()  # not a ring's indexes (an edited trace): nothing to mark, no huge range
         live = {i % self.slots for i in range(self.ring_out, self.ring_in)}
         return tuple(i in live for i in range(self.slots))
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from ..textsafe import printable
 from .snapshot import Snapshot, snapshot_from_dict
+from .tracecheck import MAX_SNAPSHOTS, MAX_TRACE_BYTES, TraceSchemaError, check_snapshot
 
 TRACE_FORMAT = 1  # bumped when the JSON lines of a trace change incompatibly
 
@@ -50,15 +54,52 @@ def write_trace_line(out: IO[str], snapshot: Snapshot) -> None:
     out.write(json.dumps(snapshot.to_dict(), separators=(",", ":"), default=str) + "\n")
 
 
-def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
-    """(header or None, snapshots) of a trace: a recorded one, or the lines of --json."""
-    path = Path(path)
+def _read_text(path: Path) -> str:
+    """The trace's text: a regular file of at most MAX_TRACE_BYTES (a FIFO or a device
+    such as /dev/zero is refused, never read until it ends)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise TraceError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise TraceError(f"{path}: cannot read: {err}") from None
+    except OSError as err:
+        raise TraceError(f"{path}: cannot read: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise TraceError(f"{path}: not a regular file")
+            data = f.read(MAX_TRACE_BYTES + 1)
+        except OSError as err:
+            raise TraceError(f"{path}: cannot read: {err.strerror}") from None
+    if len(data) > MAX_TRACE_BYTES:
+        raise TraceError(f"{path}: larger than {MAX_TRACE_BYTES // (1024 * 1024)} MB, the "
+                         "most a trace may be")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise TraceError(f"{path}: cannot read: not UTF-8 text (byte {err.start})") from None
+
+
+def _check_header(path: Path, n: int, data: dict) -> None:
+    if data.get("version") != TRACE_FORMAT:
+        version = data.get("version")
+        shown = repr(version) if isinstance(version, (int, float, str)) else "of another kind"
+        raise TraceError(f"{path}:{n}: trace format {printable(shown[:40])}; this "
+                         f"ipcviz reads format {TRACE_FORMAT} (record it again)")
+    if not isinstance(data.get("scenario"), str) or not data["scenario"]:
+        raise TraceError(f"{path}:{n}: scenario: a name expected")
+    if len(data["scenario"]) > 200:
+        raise TraceError(f"{path}:{n}: scenario: a name of at most 200 characters expected")
+    if data.get("source") is not None and not isinstance(data.get("source"), str):
+        raise TraceError(f"{path}:{n}: source: the scenario's text expected")
+
+
+def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
+    """(header or None, snapshots) of a trace: a recorded one, or the lines of --json.
+
+    Every line is checked against the format (ipcviz.model.tracecheck) before it becomes a
+    Snapshot; a problem is a TraceError of one line: file, line number, field."""
+    path = Path(path)
+    text = _read_text(path)
     header = None
     snaps: list[Snapshot] = []
     for n, line in enumerate(text.splitlines(), 1):
@@ -66,7 +107,7 @@ def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
             continue
         try:
             data = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise TraceError(f"{path}:{n}: not a JSON line (a damaged or truncated trace)") \
                 from None
         if not isinstance(data, dict):
@@ -74,15 +115,21 @@ def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
         if data.get("trace") == "ipcviz":
             if n != 1 and snaps:
                 raise TraceError(f"{path}:{n}: a second trace header")
-            if data.get("version") != TRACE_FORMAT:
-                raise TraceError(f"{path}:{n}: trace format {data.get('version')!r}; this "
-                                 f"ipcviz reads format {TRACE_FORMAT} (record it again)")
+            _check_header(path, n, data)
             header = data
             continue
+        if len(snaps) >= MAX_SNAPSHOTS:
+            raise TraceError(f"{path}:{n}: more than {MAX_SNAPSHOTS} snapshots, the most a "
+                             "trace may hold")
+        try:
+            check_snapshot(data)
+        except TraceSchemaError as err:
+            raise TraceError(f"{path}:{n}: {printable(str(err))}") from None
         try:
             snaps.append(snapshot_from_dict(data))
         except (TypeError, KeyError, ValueError, AttributeError) as err:
-            raise TraceError(f"{path}:{n}: not a snapshot of this format ({err})") from None
+            raise TraceError(f"{path}:{n}: not a snapshot of this format "
+                             f"({printable(str(err))})") from None
     if not snaps:
         raise TraceError(f"{path}: no snapshot in the file")
     if [s.step for s in snaps] != list(range(len(snaps))):

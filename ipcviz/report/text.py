@@ -10,6 +10,7 @@ from typing import TextIO
 from ..model import provenance
 from ..model.snapshot import BLOCKED, ObjectState, Process, Snapshot
 from ..scenario.model import Scenario
+from ..textsafe import SafeWriter, printable
 
 
 def describe_state(p: Process) -> str:
@@ -60,7 +61,7 @@ def _signals(p: Process) -> str | None:
 def _explain(sources, out: TextIO, indent: str) -> None:
     for src in sources:
         cmd = f"   $ {src.command}" if src.command else ""
-        out.write(f"{indent}· {src.field}: {src.interface}{cmd}\n")
+        out.write(printable(f"{indent}· {src.field}: {src.interface}{cmd}") + "\n")
 
 
 def _cells(ch: str) -> int:
@@ -91,7 +92,8 @@ def _fill(text: str, indent: str = "  ", width: int = 78) -> str:
 
 
 def print_header(scenario: Scenario, out: TextIO, lang: str = "en") -> None:
-    out.write(f"{scenario.name} — {scenario.title_in(lang)}\n")
+    out = SafeWriter(out)  # text from a lesson: no escape sequence reaches the terminal
+    out.write(f"{printable(scenario.name)} — {printable(scenario.title_in(lang))}\n")
     summary = scenario.summary_in(lang)
     if summary:
         out.write(_fill(summary) + "\n")
@@ -103,19 +105,21 @@ LETTERS = "abcdefghij"
 def print_question(step, out: TextIO, lang: str = "en") -> None:
     """The quiz question asked before a step (answered by the kernel after it)."""
     q = step.quiz
-    out.write(f"\n  ? {q.question.get(lang) or q.question['en']}\n")
+    out = SafeWriter(out)
+    out.write(f"\n  ? {printable(q.question.get(lang) or q.question['en'])}\n")
     for n, c in enumerate(q.choices):
-        out.write(f"    ({LETTERS[n]}) {c.text.get(lang) or c.text['en']}\n")
+        out.write(f"    ({LETTERS[n]}) {printable(c.text.get(lang) or c.text['en'])}\n")
 
 
 def print_answer(snap: Snapshot, step, out: TextIO, lang: str = "en") -> None:
-    right = [LETTERS[n] for n, ok in enumerate(snap.answers) if ok]
+    right = [LETTERS[n] for n, ok in enumerate(snap.answers[:len(LETTERS)]) if ok]
     said = ", ".join(f"({x})" for x in right) if right else "none of the choices"
     out.write(f"  → the kernel's answer: {said}\n")
 
 
 def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str = "en",
                    scenario: Scenario | None = None) -> None:
+    out = SafeWriter(out)  # text from a lesson or a trace: shown, never obeyed
     out.write("\n")
     if snap.step == 0:
         out.write("Before step 1\n")
@@ -123,12 +127,12 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
         res = snap.result
         tail = {"returned": f" = {res}", "failed": f" = -1 {snap.errno}",
                 "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
-        out.write(f"Step {snap.step}/{snap.total_steps}  {snap.process}: {snap.call}{tail}"
-                  f"   [{snap.outcome}]\n")
+        out.write(printable(f"Step {snap.step}/{snap.total_steps}  {snap.process}: "
+                            f"{snap.call}{tail}   [{snap.outcome}]") + "\n")
         own = next((e for e in reversed(snap.log) if e.step == snap.step
                     and e.outcome == snap.outcome), None)
         if snap.outcome == "failed" and own is not None and own.detail:
-            out.write(f"  ({own.detail})\n")
+            out.write(f"  ({printable(own.detail)})\n")
         narration = snap.narration
         if scenario is not None and 0 < snap.step <= len(scenario.steps):
             narration = scenario.steps[snap.step - 1].narration_in(lang)
@@ -142,22 +146,23 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
                 res = f" = {e.result}" if e.outcome in ("returned", "killed") else ""
                 if e.outcome == "failed" and e.errno:
                     res = f" = -1 {e.errno}"
-                out.write(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
-                          f"{' ' + e.detail if e.detail else ''}\n")
+                out.write(printable(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
+                                    f"{' ' + e.detail if e.detail else ''}") + "\n")
     out.write("  processes:\n")
     for p in snap.processes:
-        out.write(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} {describe_state(p)}\n")
+        out.write(printable(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} "
+                            f"{describe_state(p)}") + "\n")
         if p.state not in ("exited", "zombie"):
-            out.write(f"    {'':<10} fds {describe_fds(p)}\n")
+            out.write(f"    {'':<10} fds {printable(describe_fds(p))}\n")
             sig = _signals(p)
             if sig:
-                out.write(f"    {'':<10} signals {sig}\n")
+                out.write(f"    {'':<10} signals {printable(sig)}\n")
         if explain:
             _explain(provenance.for_process(p), out, "    " + " " * 11)
     if snap.objects:
         out.write("  kernel objects:\n")
         for o in snap.objects:
-            out.write(f"    {describe_object(o)}\n")
+            out.write(f"    {printable(describe_object(o))}\n")
             if explain:
                 holder = provenance.holder_of(snap, o)
                 pids = {p.name: p.pid for p in snap.processes}
@@ -167,4 +172,4 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
         for c in snap.checks:
             mark = "ok  " if c.ok else "FAIL"
             extra = "" if c.ok else f"   (observed: {c.observed!r})"
-            out.write(f"    {mark} {c.expect}{extra}\n")
+            out.write(printable(f"    {mark} {c.expect}{extra}") + "\n")

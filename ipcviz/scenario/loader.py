@@ -6,7 +6,9 @@ TOML text lets us find it, the line.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -32,6 +34,8 @@ from .limits import (
 )
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
+MAX_FILE_BYTES = 1024 * 1024  # a lesson file (the largest shipped one is 40 KB)
+MAX_DEPTH = 10  # arrays and tables nested in a lesson file (the shipped ones reach 6)
 # \Z, not $: "$" also matches before a final newline, and a name ends up in paths.
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 TOP_KEYS = {"title", "summary", "process", "object", "step", "title_zh", "summary_zh"}
@@ -144,22 +148,58 @@ def scenario_name(path: Path) -> str:
 
 def load(path: Path | str, name: str | None = None) -> Scenario:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
+    try:  # O_NONBLOCK: a FIFO named like a lesson must not hang the reader before the check
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise ScenarioError(path, None, "no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(path, None, f"cannot read: {err}") from None
+    except OSError as err:
+        raise ScenarioError(path, None, f"cannot read: {err.strerror}") from None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise ScenarioError(path, None, "not a regular file")
+            data = f.read(MAX_FILE_BYTES + 1)
+        except OSError as err:
+            raise ScenarioError(path, None, f"cannot read: {err.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(path, None, f"larger than {MAX_FILE_BYTES // 1024} KB, the most a "
+                            "lesson file may be")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(path, None, f"cannot read: not UTF-8 text (byte {err.start})") \
+            from None
     return loads(text, path, name or scenario_name(path))
 
 
+def _depth(value: Any) -> int:
+    """How deep arrays and tables nest in parsed TOML (without recursion)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        v, d = todo.pop()
+        deepest = max(deepest, d)
+        if isinstance(v, dict):
+            todo.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            todo.extend((x, d + 1) for x in v)
+    return deepest
+
+
 def loads(text: str, path: Path | str | None = None, name: str = "custom/scenario") -> Scenario:
+    if len(text) > MAX_FILE_BYTES:  # an embedded scenario (in a trace) too
+        raise ScenarioError(path, None, f"larger than {MAX_FILE_BYTES // 1024} KB, the most a "
+                            "lesson file may be")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"line (\d+)", str(err))
         raise ScenarioError(path, None, f"not valid TOML: {err}",
                             int(m.group(1)) if m else None) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError(path, None, f"arrays or tables nested more than {MAX_DEPTH} deep")\
+            from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(path, None, f"arrays or tables nested more than {MAX_DEPTH} deep")
     scenario = _Validator(data, path, name, _Lines(text)).scenario()
     return replace(scenario, source=text)
 

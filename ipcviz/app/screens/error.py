@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ...textsafe import printable
 from ..i18n import lang_of, tr
 
 
@@ -31,8 +32,10 @@ class RunErrorScreen(ModalScreen[str]):
         lang = lang_of(self)  # the reason itself is the engine's, in English
         with Vertical(id="error-box") as box:
             box.border_title = tr("err_title", lang)
-            yield Static(Content.assemble((tr("err_scenario", lang), ""), (self.scenario, "b"),
-                                          ":\n", (self.message, "$text-error")),
+            yield Static(Content.assemble((tr("err_scenario", lang), ""),
+                                          (printable(self.scenario), "b"), ":\n",
+                                          (printable(self.message, multiline=True),
+                                           "$text-error")),
                          id="error-text")
             yield Static(Content.styled(tr("err_ended", lang), "$text-muted"))
             with Horizontal(id="error-buttons"):

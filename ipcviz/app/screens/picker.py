@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from ...scenario.catalog import Entry
 from ..access import ipcviz_app
 from ..i18n import TEXTS, lang_of, localize_bindings, tr
+from ...textsafe import printable
 from ..widgets.too_small import TooSmall
 
 class PickerScreen(Screen):
@@ -38,7 +39,7 @@ class PickerScreen(Screen):
         yield Static(self._intro(lang), id="picker-intro")
         yield OptionList(*self._options(lang), id="picker")
         if self.problems:
-            yield Static(Content.styled("\n".join(self.problems), "$text-error"),
+            yield Static(Content.styled("\n".join(map(printable, self.problems)), "$text-error"),
                          id="picker-problems")
         yield Footer()
 
@@ -55,7 +56,8 @@ class PickerScreen(Screen):
             if options:
                 options.append(None)
             # i18n's mech_* in every language (a folder of its own: its name)
-            title = tr(f"mech_{mechanism}", lang) if f"mech_{mechanism}" in TEXTS else mechanism
+            title = (tr(f"mech_{mechanism}", lang) if f"mech_{mechanism}" in TEXTS
+                     else printable(mechanism))
             options.append(Option(Content.styled(f"{title}  ({len(group)})", "b $text-secondary"),
                                   disabled=True, id=f"group-{mechanism}"))
             for e in group:
@@ -120,7 +122,7 @@ def zh_texts_of(e: Entry) -> tuple[str, str]:
 
     try:
         data = tomllib.loads(e.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         return e.title, e.summary  # the catalog read it a moment ago: English is right
     title, summary = data.get("title_zh"), data.get("summary_zh")
     return (title if isinstance(title, str) and title else e.title,
@@ -129,11 +131,12 @@ def zh_texts_of(e: Entry) -> tuple[str, str]:
 
 def _entry_prompt(e: Entry, lang: str = "en", title: str | None = None,
                   summary: str | None = None) -> Content:
-    title = e.title if title is None else title
-    summary = e.summary if summary is None else summary
+    # texts from the lesson's file: plain parts of Content (never markup), controls escaped
+    title = printable(e.title if title is None else title)
+    summary = printable(e.summary if summary is None else summary)
     return Content.assemble(
-        (title, "b"), "  ", (e.name, "$text-muted"), "  ",
+        (title, "b"), "  ", (printable(e.name), "$text-muted"), "  ",
         (tr("n_steps", lang, n=e.steps), "$text-secondary"), "\n",
         (f"  {summary}" if summary else "", "italic"),
-        (tr("unavailable_here", lang, why=e.unavailable) if e.unavailable else "",
+        (tr("unavailable_here", lang, why=printable(e.unavailable)) if e.unavailable else "",
          "$text-warning"))

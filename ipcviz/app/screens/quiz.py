@@ -22,12 +22,14 @@ from ...model.checks import observe
 from ...model.snapshot import Snapshot
 from ...scenario.model import Choice, Quiz, Step
 from ..i18n import LETTERS, lang_of, localize_bindings, pick, tr
+from ..literal import literal
+from ...textsafe import printable
 
 NOT_ASKED = "not asked"  # a quiz step run while quiz mode was off: no guess to show
 
 
 def choice_content(n: int, choice: Choice, lang: str) -> Content:
-    return Content.assemble((f"({LETTERS[n]}) ", "b"), pick(choice.text, lang))
+    return Content.assemble((f"({LETTERS[n]}) ", "b"), literal(pick(choice.text, lang)))
 
 
 class QuizScreen(ModalScreen[int | None]):
@@ -76,7 +78,7 @@ class QuizScreen(ModalScreen[int | None]):
         localize_bindings(self, lang)
         box = self.query_one("#quiz-box")
         box.border_title = tr("quiz_title", lang, step=self.step.number)
-        self.query_one("#quiz-question", Static).update(pick(self.quiz.question, lang))
+        self.query_one("#quiz-question", Static).update(literal(pick(self.quiz.question, lang)))
         choices = self.query_one("#quiz-choices", OptionList)
         highlighted = choices.highlighted
         choices.clear_options()
@@ -103,7 +105,7 @@ def evidence(choice: Choice, snapshot: Snapshot, lang: str) -> Content:
     when = choice.when
     value = observe(snapshot, {}, *when.left)  # what the snapshot itself says
     seen = tr("seen", lang, value=value) if value is not None else ""
-    return Content.assemble((when.text, "b"), (seen, "$text-muted"))
+    return Content.assemble(literal(when.text).stylize("b"), (printable(seen), "$text-muted"))
 
 
 class QuizPanel(Static):

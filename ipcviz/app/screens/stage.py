@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
@@ -28,6 +29,7 @@ from ...model.player import SPEEDS, Player  # noqa: F401  SPEEDS: named here for
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
 from ...scenario.model import Scenario, Step
+from ...textsafe import printable, printable_data  # texts of a trace or a run: shown
 from ..access import ipcviz_app
 from ..i18n import localize_bindings, tr
 from ..source import RunLike
@@ -209,8 +211,9 @@ class StageScreen(Screen):
         app = ipcviz_app(self)
         if app.lang != "en":
             localize_bindings(self, app.lang)
+        title = printable(self.scenario.title_in(app.lang))  # the file's: literal text
         self.query_one("#narration", Narration).update(
-            tr("starting", app.lang, title=self.scenario.title_in(app.lang)))
+            Content(tr("starting", app.lang, title=title)))
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
         self.call_after_refresh(self._fit_cards)
         self._start()
@@ -245,7 +248,7 @@ class StageScreen(Screen):
     @work(thread=True, exclusive=False, group="run", exit_on_error=False)
     def _worker_start(self, run: RunLike, generation: int) -> None:
         try:
-            snap = run.start()
+            snap = printable_data(run.start())
         except RunError as err:
             self.post_message(self.Failed(generation, str(err)))
             return
@@ -254,7 +257,7 @@ class StageScreen(Screen):
     @work(thread=True, exclusive=False, group="run", exit_on_error=False)
     def _worker_step(self, run: RunLike, generation: int) -> None:
         try:
-            snap = run.step()
+            snap = printable_data(run.step())
             finished = run.finished
         except RunError as err:
             self.post_message(self.Failed(generation, str(err)))
@@ -264,7 +267,7 @@ class StageScreen(Screen):
     @work(thread=True, exclusive=False, group="sample", exit_on_error=False)
     def _worker_sample(self, run: RunLike, generation: int) -> None:
         try:
-            snap = run.sample()
+            snap = printable_data(run.sample())
         except RunError:
             snap = None  # closed meanwhile: nothing to show
         self.post_message(self.Sampled(generation, snap))
@@ -471,7 +474,7 @@ class StageScreen(Screen):
         self.query_one("#log").border_title = tr("log_box", lang)
         if self.shown is None:
             self.query_one("#narration", Narration).update(
-                tr("starting", lang, title=self.scenario.title_in(lang)))
+                Content(tr("starting", lang, title=printable(self.scenario.title_in(lang)))))
         else:
             self._show()
         self.query_one("#status", StatusBar).redraw()

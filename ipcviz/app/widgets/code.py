@@ -6,6 +6,7 @@ from textual.content import Content
 
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
+from ...textsafe import printable
 from .. import words
 from .lines import LineScroll
 from .process_table import MANY
@@ -88,6 +89,7 @@ NOW, LAST, DONE, TODO = "now", "last", "done", "todo"  # a code line's look
 
 
 def _row(num: str, line: str, kind: str) -> Content:
+    line = printable(line)  # the lesson's C code: shown, its control characters escaped
     if kind == NOW:  # the step just run, by this process
         return Content.assemble(("▶", "b $text-accent"), (num, "b"), (line, "b reverse $accent"))
     if kind == LAST:  # this process's last step, run earlier

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ...model.snapshot import BLOCKED, FAILED, KILLED, Snapshot
+from ...textsafe import printable
 from .. import words
 from ..i18n import tr, wrap_cjk
 from .lines import update_static
@@ -28,7 +29,7 @@ class Narration(Static):
         self._shown = (snapshot, title, lang, narration)
         lines: list[Content] = []
         if snapshot.step == 0:
-            head = Content.styled(tr("before_step_1", lang, title=title), "b")
+            head = Content.styled(tr("before_step_1", lang, title=printable(title)), "b")
         else:
             head = Content.assemble(
                 (tr("step_head", lang, step=snapshot.step, total=snapshot.total_steps), "b"),
@@ -36,14 +37,14 @@ class Narration(Static):
         lines.append(head)
         text = snapshot.narration if narration is None else narration
         if text:
-            text = text.strip()
+            text = printable(text.strip(), multiline=True)  # the lesson's words, not markup
             if lang != "en":  # break between Chinese characters, not only at spaces
                 text = wrap_cjk(text, self.content_region.width)
             lines.append(Content(text))
         checks: list[Content] = []
         for c in snapshot.checks:
             mark, style = ("✓", "$text-success") if c.ok else ("✗", "b $text-error")
-            checks.append(Content.assemble((f"{mark} ", style), (c.expect, style),
+            checks.append(Content.assemble((f"{mark} ", style), (printable(c.expect), style),
                                            ("" if c.ok else tr("saw", lang, value=repr(c.observed)),
                                             "$text-error")))
         if checks:

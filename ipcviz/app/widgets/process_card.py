@@ -17,6 +17,7 @@ from ...model.snapshot import (
     Snapshot,
 )
 from ...scenario.model import Scenario
+from ...textsafe import printable
 from .. import words
 from ..i18n import lang_of, tr
 from .signals import (
@@ -123,7 +124,7 @@ class ProcessCard(Static):
                 else tr("started_by_ipcviz", lang))
         lines = [Content.styled(tr("unborn", lang), "italic"), Content(when)]
         if spec.description:
-            lines.append(Content.styled(spec.description, "dim"))
+            lines.append(Content.styled(printable(spec.description), "dim"))  # the file's
         return Content("\n").join(lines)
 
     def _body(self, p: Process, snapshot: Snapshot) -> Content:
