@@ -7,7 +7,7 @@ import io
 import os
 
 from ipcviz.cli.main import main
-from ipcviz.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES
+from ipcviz.scenario.limits import MAX_DEPTH, MAX_FILE_BYTES
 
 from .conftest import SCENARIOS
 
@@ -60,7 +60,9 @@ def test_a_deep_lesson_is_skipped_by_the_apps_catalog(tmp_path, monkeypatch):
     folder, deep = _folder(tmp_path)
     monkeypatch.setenv("IPCVIZ_SCENARIOS", str(folder))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    found, broken, _ = scan_cached()
+    from ipcviz.runtime.availability import needs
+
+    found, broken, _ = scan_cached(needs)
     assert "week1/good" in {e.name for e in found}
     assert [str(deep)] == [e.path for e in broken]
 

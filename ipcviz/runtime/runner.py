@@ -17,12 +17,14 @@ import select
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 from .cleanup import kill_run_processes
 from .protocol import LineReader, encode
 
 PR_SET_CHILD_SUBREAPER = 36
+REAP_BOUND = 3.0  # seconds the runner waits, at its end, for killed children to be reaped
 
 
 def _prctl(option: int, arg: int) -> None:
@@ -89,7 +91,7 @@ def main(argv: list[str]) -> int:
     finally:
         kill_run_processes(run_id, exclude=(os.getpid(),))
         try:
-            _reap(conn)
+            _reap(conn, until_none=True)
         except OSError:
             pass
         if not orderly:
@@ -116,14 +118,22 @@ def _remove_run(run_id: str) -> None:
         rd.remove()
 
 
-def _reap(conn: socket.socket) -> None:
+def _reap(conn: socket.socket, until_none: bool = False) -> None:
+    """Reap and report every child that has ended.  until_none (at the end of the run):
+    also wait, within a bound, for those still exiting — a worker that is leaving on its own
+    (EOF on its control socket) may be past the point where the kill finds it but not yet a
+    zombie, and the runner must not leave it to init unreaped."""
+    deadline = time.monotonic() + REAP_BOUND
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return  # no child left at all
         if pid == 0:
-            return
+            if not until_none or time.monotonic() > deadline:
+                return
+            time.sleep(0.002)
+            continue
         try:
             conn.sendall(encode({"t": "reaped", "pid": pid, "status": status}))
         except OSError:

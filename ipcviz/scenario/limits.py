@@ -17,8 +17,10 @@ from ..reserved import CONTROL_FD, RESERVED_FD_FLOOR, WAKE_R, WAKE_W  # noqa: F4
 MAX_FD = RESERVED_FD_FLOOR - 1
 
 # -- sizes -------------------------------------------------------------------------------
+MAX_FILE_BYTES = 1024 * 1024  # a lesson file (the largest shipped one is 40 KB)
+MAX_DEPTH = 10  # arrays and tables nested in a lesson file (the shipped ones reach 6)
 MAX_SIZE = 64 * 1024 * 1024  # bytes one step may move (size = ...): a lesson, not a benchmark
-MAX_STEP_TEXT = 1024 * 1024  # bytes of text (data, fill, keys) one step may carry, in UTF-8
+MAX_STEP_TEXT = 512 * 1024  # bytes of text (data, fill, keys) one step may carry, in UTF-8
 MAX_MESSAGE = 4 * 1024 * 1024  # bytes of one control message line (larger: a protocol error)
 
 # -- processes and time ------------------------------------------------------------------

@@ -25,7 +25,9 @@ from .actions import (
     signal_number,
 )
 from .limits import (
+    MAX_DEPTH,
     MAX_FD,
+    MAX_FILE_BYTES,
     MAX_PROCESSES,
     MAX_SIZE,
     MAX_STEP_TEXT,
@@ -34,8 +36,6 @@ from .limits import (
 )
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
-MAX_FILE_BYTES = 1024 * 1024  # a lesson file (the largest shipped one is 40 KB)
-MAX_DEPTH = 10  # arrays and tables nested in a lesson file (the shipped ones reach 6)
 # \Z, not $: "$" also matches before a final newline, and a name ends up in paths.
 NAME_RE = re.compile(r"[a-z][a-z0-9_-]*\Z")
 TOP_KEYS = {"title", "summary", "process", "object", "step", "title_zh", "summary_zh"}

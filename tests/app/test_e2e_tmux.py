@@ -133,11 +133,14 @@ def test_starting_ipcviz_sweeps_what_a_killed_run_left(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
     run = runtime_dir / f"run-{dead}abcdef"
-    (run / "fifo").mkdir(parents=True, mode=0o700)
+    run.mkdir(parents=True, mode=0o700)  # private, as ipcviz makes it: else never swept
+    (run / "fifo").mkdir(mode=0o700)
     (run / "run.json").write_text(f'{{"conductor_pid": {dead}, "conductor_start": 1}}')
     fifo = run / "fifo" / "left"
     os.mkfifo(fifo, 0o600)
     (run / "objects.jsonl").write_text(f'{{"kind": "fifo", "name": "{fifo}"}}\n')
+    for made in (run / "run.json", run / "objects.jsonl"):
+        made.chmod(0o600)  # as ipcviz writes them: the sweep reads only private files of ours
     session = f"ipcviz-e2e-{uuid.uuid4().hex[:8]}"
     env = f"env -u COLUMNS -u LINES PYTHONPATH={REPO} IPCVIZ_RUNTIME_DIR={runtime_dir}"
     tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30",

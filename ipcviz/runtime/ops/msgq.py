@@ -20,7 +20,7 @@ from typing import Any
 
 from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
-from ...scenario.loader import MAX_SIZE
+from ...scenario.limits import MAX_SIZE
 from ..rundir import RunDir, check_posix_ours, ours
 from ..sweep import register_remover
 
