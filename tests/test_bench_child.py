@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -118,5 +119,30 @@ def test_a_closed_pipe_ends_the_bench_leaving_nothing(runtime_dir):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert code == 3
+    assert bench_objects.live(entries) == []
+    assert bench_objects.manifests(runtime_dir, proc.pid) == {}
+
+
+@pytest.mark.kernel
+def test_repeated_sigterm_still_ends_through_cleanup(runtime_dir):
+    """SIGTERM again and again (the app's escape, unmount and close each send one): still
+    exit 3 through the bench's cleanup, never killed by a late one while Python shuts down."""
+    proc = start(PLAN)
+    try:
+        entries = read_until_objects(proc, runtime_dir)
+        # WHEN SIGTERM comes every millisecond until the bench has exited
+        while proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                break
+            time.sleep(0.001)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # THEN it ended as after one SIGTERM: exit 3, its objects and manifests removed
+    assert proc.returncode == 3
     assert bench_objects.live(entries) == []
     assert bench_objects.manifests(runtime_dir, proc.pid) == {}

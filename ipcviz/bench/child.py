@@ -28,7 +28,7 @@ import signal
 import sys
 import time
 from dataclasses import asdict, fields
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ipcviz.bench.procs import BenchError
 from ipcviz.bench.runner import Latency, Result, Run, run_bench
@@ -134,10 +134,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    try:
+        return _measure(plan, parent, lambda: ended)
+    finally:
+        # Python puts SIG_DFL back for its handlers while it shuts down, so one more SIGTERM
+        # (the app sends one per stop request) would kill us after a clean end: ignore them.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
 
+
+def _measure(plan: dict[str, Any], parent: int, ended: Callable[[], bool]) -> int:
+    """run_bench with the plan, its reports and results written out; the exit status."""
     def progress(done: int, total: int, what: str) -> None:
         # run_bench calls this between measurements only: nothing of the bench is alive now
-        if ended or os.getppid() != parent:
+        if ended() or os.getppid() != parent:
             raise Stopped()
         try:
             _write({"progress": [done, total, what]})
