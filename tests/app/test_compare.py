@@ -1,7 +1,8 @@
 """The comparison screen (issue 9): the mechanisms' facts side by side, throughput measured here.
 
-The Pilot tests run the REAL bench (run_bench, wrapped only to keep what it returned) and
-compare the bars with those Results; the SVG snapshots draw canned Results with fixed numbers.
+The Pilot tests run the REAL bench, in its own process (``python -m ipcviz.bench.child``),
+and compare the bars with the Results it sent (the JSON lines are recorded on their way to the
+screen); the SVG snapshots draw canned Results with fixed numbers.
 
 Update the SVGs after an intended change of the look:
     pytest tests/app/test_compare.py --snapshot-update
@@ -17,6 +18,7 @@ import psutil
 import pytest
 from textual.widgets import DataTable, ProgressBar
 
+from ipcviz.app.child import JsonChild
 from ipcviz.app.screens import compare
 from ipcviz.app.screens.compare import (
     FACTS,
@@ -30,7 +32,9 @@ from ipcviz.app.screens.compare import (
 )
 from ipcviz.bench.runner import DD_KEY, Latency, Result, Run
 
+from .. import bench_objects
 from .helpers import sync, trace_app, wait_for
+from .test_reference_spawn import in_session, no_fork
 
 MiB = 1 << 20
 #: two mechanisms, one size, one short run each: a second or two
@@ -47,26 +51,62 @@ def children() -> set[int]:
     return {c.pid for c in psutil.Process().children(recursive=True)}
 
 
-def bench_objects_left() -> list[str]:
-    return glob.glob(f"/dev/shm/*ipcviz.bench-{os.getpid()}-*")
+def bench_objects_left(pid: int) -> list[str]:
+    """POSIX names (shared memory, semaphores, queues) made by the bench process `pid`."""
+    return (glob.glob(f"/dev/shm/*ipcviz.bench-{pid}-*")
+            + glob.glob(f"/dev/mqueue/*ipcviz.bench-{pid}-*"))
 
 
-class RecordingBench:
-    """The real run_bench; remembers what it returned and every progress report."""
+class RecordingChild(JsonChild):
+    """The real JsonChild; remembers every child it started and every line it read."""
 
-    def __init__(self) -> None:
-        self.returned: list[Result] | None = None
-        self.reports: list[tuple[int, int, str]] = []
-        self.real = compare.run_bench
+    made: list[RecordingChild] = []
 
-    def __call__(self, *args, progress=None, **kwargs):
-        def spy(done: int, total: int, what: str) -> None:
-            self.reports.append((done, total, what))
-            if progress is not None:
-                progress(done, total, what)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[dict] = []
+        RecordingChild.made.append(self)
 
-        self.returned = self.real(*args, progress=spy, **kwargs)
-        return self.returned
+    def lines(self, stop):
+        for data in super().lines(stop):
+            self.seen.append(data)
+            yield data
+
+    @property
+    def reports(self) -> list[tuple[int, int, str]]:
+        return [tuple(d["progress"]) for d in self.seen if "progress" in d]
+
+    @property
+    def returned(self) -> list[Result]:
+        from ipcviz.bench.child import results_from_json
+
+        last = [d for d in self.seen if "results" in d]
+        assert len(last) == 1, self.seen
+        return results_from_json(last[0]["results"])
+
+
+@pytest.fixture
+def recording(monkeypatch):
+    monkeypatch.setattr(RecordingChild, "made", [])
+    monkeypatch.setattr(compare, "JsonChild", RecordingChild)
+    return RecordingChild.made
+
+
+class Manifests:
+    """Every manifest line the bench process wrote, gathered while it runs (read from its
+    run directories: a line is gone with its run directory once its objects are removed)."""
+
+    def __init__(self, runtime_dir) -> None:
+        self.runtime_dir = runtime_dir
+        self.entries: list[dict] = []
+
+    def gather(self, pid: int) -> None:
+        for lines in bench_objects.manifests(self.runtime_dir, pid).values():
+            self.entries += [e for e in lines if e not in self.entries]
+
+    def left(self, pid: int) -> tuple[list[dict], dict]:
+        """(objects seen that still exist, run directories of `pid` still there)."""
+        return bench_objects.live(self.entries), bench_objects.manifests(self.runtime_dir, pid)
 
 
 # -- a real bench from the screen --------------------------------------------------------------
@@ -74,10 +114,8 @@ class RecordingBench:
 
 @pytest.mark.kernel
 @sync
-async def test_real_bench_draws_the_results_it_returned(monkeypatch):
-    """r runs the bench in a thread: the bars show its Results, progress ends at 100 %."""
-    bench = RecordingBench()
-    monkeypatch.setattr(compare, "run_bench", bench)
+async def test_real_bench_draws_the_results_it_returned(recording, runtime_dir):
+    """r runs the bench in a child process: the bars show its Results, progress ends at 100 %."""
     before = children()
     app = trace_app(open_scenario=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -89,11 +127,14 @@ async def test_real_bench_draws_the_results_it_returned(monkeypatch):
                    for k in ("pipe", "shm", DD_KEY))
         # WHEN r
         await pilot.press("r")
-        await wait_for(pilot, lambda: screen.measurement is not None, 60, "the bench")
+        await wait_for(pilot, lambda: screen.measurement is not None or screen.error is not None,
+                       60, "the bench")
+        assert screen.error is None
         assert screen.bench_done.wait(10)
-        # THEN the screen holds exactly what run_bench returned
+        # THEN one bench process ran, ended well, and the screen holds exactly what it sent
+        [bench] = recording
+        assert bench.proc.returncode == 0
         results = bench.returned
-        assert results is not None
         assert screen.measurement.results == tuple(results)
         assert [(r.mechanism, r.size) for r in results] == [("pipe", 65536), ("shm", 65536),
                                                             (DD_KEY, 65536)]
@@ -116,7 +157,9 @@ async def test_real_bench_draws_the_results_it_returned(monkeypatch):
         assert screen.query_one(ProgressBar).percentage == 1.0
         # nothing of the bench is left
         assert children() <= before
-        assert not bench_objects_left()
+        assert in_session(bench.pid) == []
+        assert not bench_objects_left(bench.pid)
+        assert bench_objects.manifests(runtime_dir, bench.pid) == {}
         # WHEN the screen closes and opens again THEN the numbers are still there
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen), 5, "closed")
@@ -128,34 +171,93 @@ async def test_real_bench_draws_the_results_it_returned(monkeypatch):
 
 @pytest.mark.kernel
 @sync
-async def test_escape_stops_a_running_bench_and_leaves_no_child():
-    """escape during a run closes the screen at once; the bench stops after its step."""
-    long_plan = BenchPlan(mechanisms=("pipe", "fifo", "shm"), sizes=(64, 65536), seconds=0.2,
-                          repeats=5, rounds=200, latency_seconds=0.05, reference=True)
-    before = children()
+async def test_bench_runs_without_forking_the_app(monkeypatch, runtime_dir):
+    """b, r: the bench measures with os.fork() forbidden in the app's process."""
+    monkeypatch.setattr(os, "fork", no_fork)
     app = trace_app(open_scenario=False)
-    async with app.run_test(size=(80, 24)) as pilot:
-        screen = CompareScreen(long_plan)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = CompareScreen(TINY)
         app.push_screen(screen)
         await wait_for(pilot, lambda: app.screen is screen, 5, "the screen")
-        # GIVEN a bench under way
         await pilot.press("r")
-        await wait_for(pilot, lambda: screen.last_progress is not None
-                       and screen.last_progress[0] >= 2, 30, "two steps")
+        await wait_for(pilot, lambda: screen.measurement is not None or screen.error is not None,
+                       60, "the bench")
+        # THEN it measured (a fork in the app would have failed the run)
+        assert screen.error is None
+        got = {(r.mechanism, r.status) for r in screen.measurement.results}
+        assert got == {("pipe", "ok"), ("shm", "ok"), (DD_KEY, "ok")}
+        assert screen.bench_done.wait(10)
+        assert screen.child is not None and screen.child.proc.returncode == 0
+
+
+LONG_PLAN = BenchPlan(mechanisms=("pipe", "fifo", "sysv-mq", "posix-mq", "shm"), sizes=(64, 4096),
+                      seconds=0.2, repeats=5, rounds=200, latency_seconds=0.05, reference=True)
+
+
+@pytest.mark.kernel
+@sync
+async def test_escape_stops_a_running_bench_and_leaves_nothing(recording, runtime_dir):
+    """escape during a run closes the screen at once; the bench stops after its step."""
+    before = children()
+    seen = Manifests(runtime_dir)
+    app = trace_app(open_scenario=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CompareScreen(LONG_PLAN)
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: app.screen is screen, 5, "the screen")
+        # GIVEN a bench under way, past two steps (with a named object among them)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: recording and (seen.gather(recording[0].pid) or True)
+                       and screen.last_progress is not None and screen.last_progress[0] >= 2
+                       and seen.entries, 30, "two steps and a manifest")
+        [bench] = recording
         total = screen.last_progress[1]
         # WHEN escape
         await pilot.press("escape")
         await pilot.pause()
         # THEN the screen is gone at once and the app goes on
         assert not isinstance(app.screen, CompareScreen) and app.is_running
-        # and the bench thread leaves run_bench soon, before the end, without its children
+        # and the bench process ends soon, before the end, by its own cleanup (exit 3)
         t0 = time.monotonic()
         assert screen.bench_done.wait(30)
         assert time.monotonic() - t0 < 15
+        assert bench.proc.returncode == 3
         assert screen.measurement is None
         assert screen.last_progress[0] < total
+        # leaving no process and no object
         assert children() <= before
-        assert not bench_objects_left()
+        assert in_session(bench.pid) == []
+        assert not bench_objects_left(bench.pid)
+        assert seen.left(bench.pid) == ([], {})
+
+
+@pytest.mark.kernel
+@sync
+async def test_quitting_mid_measurement_leaves_nothing(recording, runtime_dir):
+    """The app quits while the bench measures: its process, objects and manifests are gone."""
+    before = children()
+    seen = Manifests(runtime_dir)
+    app = trace_app(open_scenario=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = CompareScreen(LONG_PLAN)
+        app.push_screen(screen)
+        await wait_for(pilot, lambda: app.screen is screen, 5, "the screen")
+        await pilot.press("r")
+        # GIVEN a measurement with named kernel objects under way
+        await wait_for(pilot, lambda: recording and (seen.gather(recording[0].pid) or True)
+                       and bool(bench_objects.live(seen.entries)), 30, "a live bench object")
+        [bench] = recording
+        assert screen.measurement is None
+        # WHEN the app quits
+        app.exit()
+    # THEN the bench process ends by its own cleanup, reaped, with every process it started
+    assert screen.bench_done.wait(30)
+    assert bench.proc.returncode == 3
+    assert children() <= before
+    assert in_session(bench.pid) == []
+    # and none of its objects, names or run directories is left
+    assert not bench_objects_left(bench.pid)
+    assert seen.left(bench.pid) == ([], {})
 
 
 # -- canned results: keys and snapshots --------------------------------------------------------

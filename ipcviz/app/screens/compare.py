@@ -8,18 +8,22 @@ Two kinds of content, kept apart on screen:
   measurement;
 - the *measured* column comes from the bench's own API, ``ipcviz.bench.run_bench``: real
   forked processes moving bytes on this kernel.  A quick run (``QUICK_PLAN``) starts with r
-  or the button, in a thread worker, and feeds a ProgressBar through ``call_from_thread``.
+  or the button.  The bench forks, and this app has threads, so it runs in a clean child
+  process (``python -m ipcviz.bench.child PLAN``, started by ``..child.JsonChild``), never in
+  a fork of the app; a thread worker reads its JSON lines, each progress line feeds the
+  ProgressBar (a message), and the last line's Results become the bars.
 
-Stopping: run_bench has no cancel argument, but it calls ``progress`` only *between*
-measurements, when every child of the previous one is reaped and its kernel objects are
-removed (``run_pair`` and ``measure_dd`` clean up in ``finally``).  Raising from the progress
-callback there ends the run cleanly; escape sets the flag, so closing the screen stops the
-bench after the measurement in flight (a fraction of a second) and leaves no process behind.
+Stopping: escape, closing the screen or quitting the app sends the child SIGTERM; it ends at
+its next progress report, *between* measurements, when every process of the previous one is
+reaped and its kernel objects and manifest are removed (``run_pair`` and ``measure_dd`` clean
+up in ``finally``).  The worker waits for it (``JsonChild.close``: SIGKILL to its process
+group if it lingers, and the sweep removes what a killed bench leaves), so the bench stops
+after the measurement in flight (a fraction of a second) and leaves nothing behind.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import textwrap
 import threading
 import time
@@ -37,9 +41,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, ProgressBar, Static
 from textual.widgets.data_table import ColumnKey
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from ...bench.runner import DD_BLOCK, DD_KEY, Result, run_bench, size_label
+from ...bench.child import results_from_json
+from ...bench.runner import DD_BLOCK, DD_KEY, MiB, Result, size_label
+from ..child import ChildError, JsonChild
 from ..widgets.too_small import TooSmall
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
@@ -186,6 +192,18 @@ class BenchPlan:
                 "rounds": self.rounds, "latency_seconds": self.latency_seconds,
                 "reference": self.reference}
 
+    def to_json(self) -> str:
+        """The PLAN argument of ``python -m ipcviz.bench.child``: run_bench's arguments."""
+        return json.dumps({"mechanisms": list(self.mechanisms), "sizes": list(self.sizes),
+                           "volume": self.volume, **self.kwargs()})
+
+    def idle_timeout(self) -> float:
+        """Seconds the bench may stay silent: one measurement, bounded by the bench's own
+        timeouts (``default_timeout``: 15 s + 4 × its length; dd: 30 s + 1 s per MiB), the
+        dd calibration and an interpreter's start on a busy machine."""
+        each = 4 * max(self.seconds or 0.0, self.latency_seconds) + self.rounds * 0.001
+        return 60.0 + each + (self.volume or 0) / MiB
+
     def describe(self) -> str:
         each = f"{self.seconds:g} s" if self.volume is None else _bytes(self.volume)
         runs = "1 run" if self.repeats == 1 else f"median of {self.repeats} runs"
@@ -222,14 +240,20 @@ class Measurement:
         return tuple(sorted({r.size for r in self.results if r.mechanism != DD_KEY}))
 
 
-class BenchCancelled(Exception):
-    """Raised from the progress callback to end run_bench between two measurements."""
-
-
 #: The last run of each app, so closing and reopening the screen keeps the numbers.
 _LAST: weakref.WeakKeyDictionary[App, Measurement] = weakref.WeakKeyDictionary()
 #: One bench at a time: a run stopped by escape may still finish its last measurement.
 _ONE_BENCH = threading.Lock()
+BENCH_MODULE = "ipcviz.bench.child"
+
+
+def _progress(value: Any) -> tuple[int, int, str]:
+    """A progress line's [done, total, what]; ChildError if it is not one."""
+    if (isinstance(value, list) and len(value) == 3 and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in value[:2])
+            and isinstance(value[2], str)):
+        return value[0], value[1], value[2]
+    raise ChildError("the bench wrote a progress line that is not [done, total, what]")
 
 
 def _bytes(n: int) -> str:
@@ -329,6 +353,12 @@ class CompareScreen(Screen[None]):
     class Measured(Message, bubble=False):
         measurement: Measurement
 
+    @dataclass
+    class Progressed(Message, bubble=False):
+        done: int
+        total: int
+        what: str
+
     def __init__(self, plan: BenchPlan = QUICK_PLAN, *, results: Measurement | None = None,
                  size: int = DEFAULT_SIZE) -> None:
         super().__init__()
@@ -338,8 +368,9 @@ class CompareScreen(Screen[None]):
         self.running = False
         self.error: str | None = None
         self._stop = threading.Event()  # set: the bench ends at its next progress report
-        self.bench_done = threading.Event()  # set when the worker thread has left run_bench
+        self.bench_done = threading.Event()  # set when the bench process has ended, reaped
         self.bench_done.set()
+        self.child: JsonChild | None = None  # the bench process of the last run
         self.last_progress: tuple[int, int, str] | None = None
         self._started = 0.0
 
@@ -401,12 +432,17 @@ class CompareScreen(Screen[None]):
         self._redraw()
 
     def on_unmount(self) -> None:
-        self._stop.set()  # a bench still running ends at its next step
+        self._stop_bench()  # a bench still running ends at its next step
+
+    def _stop_bench(self) -> None:
+        self._stop.set()
+        if self.child is not None:
+            self.child.stop()  # SIGTERM; never blocks, the worker reaps it
 
     # -- keys ---------------------------------------------------------------------------------
 
     def action_close(self) -> None:
-        self._stop.set()
+        self._stop_bench()
         self.dismiss(None)
 
     def action_next_size(self) -> None:
@@ -439,39 +475,50 @@ class CompareScreen(Screen[None]):
         bar.update(total=None, progress=0)
         self.query_one("#compare-run", Button).disabled = True
         self._redraw()
-        self._bench(self.app, self.plan)
+        self._bench(self.plan)
 
     # -- the bench (off the event loop) ----------------------------------------------------
 
     @work(thread=True, exclusive=True, group="compare-bench", exit_on_error=False)
-    def _bench(self, app: App, plan: BenchPlan) -> None:
-        stop, worker = self._stop, get_current_worker()
-
-        def progress(done: int, total: int, what: str) -> None:
-            # run_bench calls this between measurements only (nothing of ours is alive then)
-            if stop.is_set() or worker.is_cancelled:  # escape, or the app is quitting
-                raise BenchCancelled()
-            try:
-                app.call_from_thread(self._show_progress, done, total, what)
-            except RuntimeError as err:  # the app is gone
-                raise BenchCancelled() from err
-
+    def _bench(self, plan: BenchPlan) -> None:
+        stop = self._stop
+        found: dict | None = None
         try:
             with _ONE_BENCH:  # a run stopped on another screen may finish its step first
                 if stop.is_set():
-                    raise BenchCancelled()
+                    return
+                child = self.child = JsonChild(BENCH_MODULE, [plan.to_json()],
+                                               idle_timeout=plan.idle_timeout())
                 try:
-                    load: tuple[float, ...] | None = tuple(round(x, 2) for x in os.getloadavg())
-                except OSError:
-                    load = None
-                t0 = time.monotonic()
-                results = run_bench(plan.mechanisms, plan.sizes, plan.volume, progress=progress,
-                                    **plan.kwargs())
-                elapsed = time.monotonic() - t0
+                    for data in child.lines(stop):
+                        if "progress" in data:
+                            self.post_message(self.Progressed(*_progress(data["progress"])))
+                        elif "error" in data:
+                            raise ChildError(f"the bench: {data['error']}")
+                        elif "results" in data:
+                            found = data
+                finally:
+                    child.close()  # after a stop: it ends after the measurement in flight
         finally:
             self.bench_done.set()
-        self.post_message(self.Measured(Measurement(tuple(results), plan, elapsed,
-                                                    os.cpu_count(), load)))
+        if stop.is_set():
+            return
+        if found is None:
+            raise ChildError("the bench printed no results")
+        try:
+            results = results_from_json(found["results"])
+            load, cpus = found.get("load"), found.get("cpus")
+            measurement = Measurement(
+                tuple(results), plan, float(found["elapsed"]),
+                cpus if isinstance(cpus, int) and not isinstance(cpus, bool) else None,
+                tuple(float(x) for x in load) if load else None)
+        except (ValueError, TypeError, KeyError) as err:
+            raise ChildError(f"the bench's results: {err}") from None
+        self.post_message(self.Measured(measurement))
+
+    @on(Progressed)
+    def _on_progressed(self, message: Progressed) -> None:
+        self._show_progress(message.done, message.total, message.what)
 
     def _show_progress(self, done: int, total: int, what: str) -> None:
         self.last_progress = (done, total, what)
@@ -495,8 +542,7 @@ class CompareScreen(Screen[None]):
             return
         err = event.worker.error
         self.running = False
-        if not isinstance(err, BenchCancelled):
-            self.error = f"{type(err).__name__}: {err}"
+        self.error = str(err) if isinstance(err, ChildError) else f"{type(err).__name__}: {err}"
         self.query_one("#compare-run", Button).disabled = False
         self._redraw()
 
