@@ -6,21 +6,19 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
+
+import psutil
 
 from .rundir import ENV_CONDUCTOR, ENV_RUN
 
 
 def process_uids(pid: int) -> tuple[int, ...] | None:
-    """Real, effective, saved and file-system uid of a process (the Uid: line of
-    /proc/PID/status), or None if it is gone."""
+    """Real, effective and saved uid of a process, or None if it is gone."""
     try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Uid:"):
-                    return tuple(int(x) for x in line.split()[1:5])
-    except (OSError, ValueError):
+        return tuple(psutil.Process(pid).uids())
+    except psutil.Error:
         return None
-    return None
 
 
 def is_ours(pid: int) -> bool:
@@ -30,28 +28,32 @@ def is_ours(pid: int) -> bool:
     return uids is not None and set(uids) == {os.geteuid()}
 
 
+def marked_processes(mark: str, exclude: tuple[int, ...] = ()) -> Iterator[tuple[int, dict]]:
+    """(pid, environment) of this user's processes whose environment names `mark` (every
+    uid ours: another user's process is never looked into, even as root).  psutil walks
+    /proc; a process that ends meanwhile, or is not ours to read, is passed over."""
+    me = os.geteuid()
+    for proc in psutil.process_iter(["uids"]):
+        if proc.pid in exclude:
+            continue
+        uids = proc.info["uids"]
+        if uids is None or set(uids) != {me}:
+            continue
+        try:
+            env = proc.environ()
+        except psutil.Error:
+            continue
+        if mark in env:
+            yield proc.pid, env
+
+
 def run_processes(run_id: str, exclude: tuple[int, ...] = (),
                   conductor: str | None = None) -> list[int]:
     """PIDs of this user's live processes whose environment carries IPCVIZ_RUN=<run_id>
     (and, if given, IPCVIZ_CONDUCTOR=<conductor>, the "pid:start" of the run's conductor)."""
-    marks = {f"{ENV_RUN}={run_id}".encode()}
-    if conductor is not None:
-        marks.add(f"{ENV_CONDUCTOR}={conductor}".encode())
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        if pid in exclude:
-            continue
-        try:
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read()
-        except OSError:
-            continue  # gone, or not ours to read
-        if marks <= set(env.split(b"\0")) and is_ours(pid):
-            found.append(pid)
-    return found
+    return [pid for pid, env in marked_processes(ENV_RUN, exclude)
+            if env.get(ENV_RUN) == run_id
+            and (conductor is None or env.get(ENV_CONDUCTOR) == conductor)]
 
 
 def kill_run_processes(run_id: str, exclude: tuple[int, ...] = (), timeout: float = 3.0,

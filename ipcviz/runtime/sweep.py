@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .cleanup import is_ours, kill_run_processes, run_processes
+from .cleanup import kill_run_processes, marked_processes, run_processes
 from .rundir import (
     ENV_CONDUCTOR,
     ENV_RUN,
@@ -31,29 +31,21 @@ from .rundir import (
 )
 
 # kind -> function(entry, rundir) that removes one manifest object of that run; returns a
-# description or None if it was already gone or is not the run's own.  Mechanisms register
-# theirs (System V queues, POSIX names, ...).
+# description or None if it was already gone or is not the run's own.  Each mechanism's
+# ops module names its own in a module-level REMOVERS, collected here.
 REMOVERS: dict[str, Callable[[dict, RunDir], str | None]] = {}
 
 
-def register_remover(kind: str):
-    def deco(fn: Callable[[dict, RunDir], str | None]):
-        REMOVERS[kind] = fn
-        return fn
-
-    return deco
-
-
 def _load_removers() -> None:
-    """Import each mechanism's ops module (they register their removers); one that fails
-    to import must not keep the others from cleaning up."""
+    """Collect REMOVERS from each mechanism's ops module; one that fails to import must
+    not keep the others from cleaning up."""
     from importlib import import_module
 
     from .ops import MODULES
 
     for name in MODULES:
         try:
-            import_module(f"ipcviz.runtime.ops.{name}")
+            REMOVERS.update(getattr(import_module(f"ipcviz.runtime.ops.{name}"), "REMOVERS", {}))
         except Exception as err:  # noqa: BLE001 - report and go on with the other kinds
             print(f"ipcviz: cannot load the {name} cleanup: {type(err).__name__}: {err}",
                   file=sys.stderr)
@@ -84,31 +76,17 @@ def _orphans() -> dict[tuple[str, str], list[int]]:
     """(run id, conductor mark) -> pids of this user's marked processes whose own conductor
     is dead."""
     found: dict[tuple[str, str], list[int]] = {}
-    uid = os.geteuid()
-    run_prefix = f"{ENV_RUN}=".encode()
-    cond_prefix = f"{ENV_CONDUCTOR}=".encode()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+    for pid, env in marked_processes(ENV_RUN):
+        run_id, conductor = env.get(ENV_RUN), env.get(ENV_CONDUCTOR)
+        if not run_id or not conductor:
             continue
-        try:
-            if entry.stat(follow_symlinks=False).st_uid != uid or not is_ours(int(entry.name)):
-                continue  # never another user's processes, even as root
-            with open(f"/proc/{entry.name}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-        except OSError:
-            continue
-        run_id = next((e[len(run_prefix):] for e in env if e.startswith(run_prefix)), None)
-        conductor = next((e[len(cond_prefix):] for e in env if e.startswith(cond_prefix)), None)
-        if run_id is None or conductor is None:
-            continue
-        pid_text, _, start_text = conductor.decode(errors="replace").partition(":")
+        pid_text, _, start_text = conductor.partition(":")
         try:
             info = {"conductor_pid": int(pid_text), "conductor_start": int(start_text)}
         except ValueError:
             continue
         if not conductor_alive(info):
-            key = (run_id.decode(errors="replace"), conductor.decode(errors="replace"))
-            found.setdefault(key, []).append(int(entry.name))
+            found.setdefault((run_id, conductor), []).append(pid)
     return found
 
 

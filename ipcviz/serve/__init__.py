@@ -35,26 +35,18 @@ def orphaned_apps(conductors: set[int]) -> list[int]:
     whose parent-death signal did not end them.  Their runs look alive to the sweep, so
     `ipcviz clean` ends them first.  Only this root's conductors: another root's served
     apps are not ours to judge."""
-    import psutil
-
+    from ..runtime.cleanup import marked_processes
     from ..runtime.rundir import process_start_time
 
-    found, uid, me = [], os.getuid(), os.getpid()
-    for proc in psutil.process_iter(["pid", "uids"]):
-        if proc.pid not in conductors:
-            continue
-        try:
-            if proc.info["uids"] is None or proc.info["uids"].real != uid or proc.pid == me:
-                continue
-            mark = parse_mark(proc.environ().get(ENV_SERVE, ""))
-        except (psutil.Error, OSError):
-            continue  # gone, or not ours to read
-        if mark is None:
+    found = []
+    for pid, env in marked_processes(ENV_SERVE, exclude=(os.getpid(),)):
+        mark = parse_mark(env[ENV_SERVE])
+        if pid not in conductors or mark is None:
             continue
         server, start = mark
         now = process_start_time(server)
         if now is None or (start is not None and now != start):
-            found.append(proc.pid)
+            found.append(pid)
     return found
 
 

@@ -10,7 +10,6 @@ import os
 import stat
 
 from ..rundir import RunDir, ours
-from ..sweep import register_remover
 from .fds import fd_of
 
 AT_FDCWD = -100
@@ -84,7 +83,6 @@ ARG0 = {"open": lambda w, a, p: AT_FDCWD % (1 << 32),
         "lseek": lambda w, a, p: fd_of(w, a["fd"])}
 
 
-@register_remover("fifo")
 def remove_fifo(entry: dict, rd: RunDir) -> str | None:
     """Remove a FIFO of the manifest: only inside the run's own fifo/ directory (reached
     through the run directory without following a symbolic link), only a FIFO of ours.
@@ -120,3 +118,7 @@ def remove_fifo(entry: dict, rd: RunDir) -> str | None:
     finally:
         os.close(dfd)
     return f"fifo {path}"
+
+
+# kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
+REMOVERS = {"fifo": remove_fifo}

@@ -22,7 +22,6 @@ from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
 from ...scenario.limits import MAX_SIZE
 from ..rundir import RunDir, check_posix_ours, ours
-from ..sweep import register_remover
 
 KEY_TRIES = 16
 
@@ -568,7 +567,6 @@ ARG0 = {
 # -- removers: what `ipcviz clean` and the end of a run do -------------------------------
 
 
-@register_remover("sysv_msgq")
 def remove_sysv_queue(entry: dict, rd: RunDir) -> str | None:
     """Remove a System V queue of a manifest, if it still exists and is really ours."""
     key, msqid = entry.get("key"), entry.get("msqid")
@@ -601,7 +599,6 @@ def remove_sysv_queue(entry: dict, rd: RunDir) -> str | None:
     return f"System V message queue key 0x{key:08x} msqid {msqid} ({ds.qnum} messages)"
 
 
-@register_remover("posix_mq")
 def remove_posix_queue(entry: dict, rd: RunDir) -> str | None:
     """Unlink a POSIX queue of the run's manifest: only a name of this very run, and only
     if the queue with that name is ours (another user's queue under a squatted name stays)."""
@@ -622,3 +619,7 @@ def remove_posix_queue(entry: dict, rd: RunDir) -> str | None:
     except OSError:
         return None
     return f"POSIX message queue {name}"
+
+
+# kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
+REMOVERS = {"sysv_msgq": remove_sysv_queue, "posix_mq": remove_posix_queue}

@@ -17,7 +17,6 @@ import os
 import posix_ipc
 
 from ..rundir import RunDir, check_posix_ours
-from ..sweep import register_remover
 from .ipc import (
     IPC_NOWAIT,
     IPC_RMID,
@@ -274,7 +273,6 @@ ARG0 = {
 
 # -- removers -----------------------------------------------------------------------------
 
-@register_remover("sem")
 def remove_posix_sem(entry: dict, rd: RunDir) -> str | None:
     name = entry.get("name", "")
     if not rd.owns_name(name) or not posix_file_ours(sem_file(name)):
@@ -299,7 +297,6 @@ def sysv_sem_table() -> list[dict[str, int]]:
             for line in lines[1:]]
 
 
-@register_remover("sysv_sem")
 def remove_sysv_sem(entry: dict, rd: RunDir) -> str | None:
     key, semid = entry.get("key"), entry.get("semid")
     me = os.geteuid()
@@ -314,3 +311,7 @@ def remove_sysv_sem(entry: dict, rd: RunDir) -> str | None:
                 return f"System V semaphore key 0x{key:08x} id {row['semid']}"
             return None
     return None
+
+
+# kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
+REMOVERS = {"sem": remove_posix_sem, "sysv_sem": remove_sysv_sem}

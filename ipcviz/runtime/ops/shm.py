@@ -22,7 +22,6 @@ from typing import Any
 import posix_ipc
 
 from ..rundir import RunDir, check_posix_ours
-from ..sweep import register_remover
 from .fds import fd_of, size_of
 from .ipc import (
     _LONG,
@@ -543,7 +542,6 @@ ARG0 = {"increment": _increment_arg0, "read_into": _read_into_arg0}
 
 # -- removers: what `ipcviz clean` and the end of a run call for each manifest line ------
 
-@register_remover("shm")
 def remove_posix_shm(entry: dict, rd: RunDir) -> str | None:
     name = entry.get("name", "")
     if not rd.owns_name(name) or not posix_file_ours(posix_path(name)):
@@ -573,7 +571,6 @@ def sysv_shm_table() -> list[dict[str, int]]:
     return out
 
 
-@register_remover("sysv_shm")
 def remove_sysv_shm(entry: dict, rd: RunDir) -> str | None:
     key, shmid = entry.get("key"), entry.get("shmid")
     me = os.geteuid()
@@ -589,3 +586,7 @@ def remove_sysv_shm(entry: dict, rd: RunDir) -> str | None:
                 return f"System V shared memory key 0x{key:08x} id {row['shmid']}"
             return None
     return None
+
+
+# kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
+REMOVERS = {"shm": remove_posix_shm, "sysv_shm": remove_sysv_shm}
