@@ -295,14 +295,20 @@ def main() -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     try:
-        rows = signal_table(stop=lambda: ended or os.getppid() != parent)
-    except Stopped:
-        return 3
-    try:
-        print(to_json(rows), flush=True)
-    except BrokenPipeError:
-        return 3
-    return 0
+        try:
+            rows = signal_table(stop=lambda: ended or os.getppid() != parent)
+        except Stopped:
+            return 3
+        try:
+            print(to_json(rows), flush=True)
+        except BrokenPipeError:
+            return 3
+        return 0
+    finally:
+        # Ending now: a late stop request (the app sends one per request) must not kill us
+        # by Python's default action while the interpreter shuts down.
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
