@@ -191,7 +191,11 @@ def do_raise_fault(w, args, pids, k):
         ctypes.string_at(0)  # read address 0: no page there
     elif kind == "bus":
         page = mmap.PAGESIZE
-        fd = os.open("bus-page", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)  # in the run dir
+        # In the run's private directory, never through a link, never an existing file.
+        name = f"bus-page.{os.getpid()}"
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600)
+        os.unlink(name)  # the mapping keeps the file; nothing is left in the directory
         os.ftruncate(fd, page)
         m = mmap.mmap(fd, page)
         os.ftruncate(fd, 0)  # the file no longer has the mapped page
