@@ -423,7 +423,9 @@ class Run:
         """Wait until each named process sleeps waiting for its next step."""
         for name in names:
             pid = self._tracked[name].pid
-            self._wait(lambda: self._asleep_in(pid, ("read",), CONTROL_FD) or self._ended(name),
+            # The lambda is called by _wait before the loop moves on: no late binding.
+            self._wait(lambda: self._asleep_in(pid, ("read",), CONTROL_FD)  # noqa: B023
+                       or self._ended(name),  # noqa: B023
                        deadline, f"process '{name}' to be ready")
 
     # -- steps --------------------------------------------------------------------------
@@ -638,22 +640,22 @@ class Run:
             self._record(st, res)
             self._log.append(self._log_entry(st, RETURNED if res["t"] == "done"
                                              else FAILED, res, late=True))
-        elif suspects is not None and name not in suspects:
+            return False
+        if suspects is not None and name not in suspects:
             return False  # asleep at the last look; the full look confirms it
-        elif self._peers[name].closed and self._ended(name):
+        if self._peers[name].closed and self._ended(name):
             del self._in_flight[name]
             ex = tr.exit
             self._log.append(self._log_entry(
                 st, KILLED if ex and ex.signal else RETURNED,
                 {"result": ex.describe() if ex else None}, late=True))
-        elif (stat := self._stat(tr.pid)) is not None and (
-                stat.state in ("T", "t") or self._asleep_in(
-                    tr.pid, ACTIONS[st.action].sleeps_in,
-                    self._began.get(k, {}).get("arg0"), stat)):
-            return False  # stopped, or asleep in its call again
-        else:
-            return True
-        return False
+            return False
+        stat = self._stat(tr.pid)
+        # Stopped, or asleep in its call again: not busy.
+        return not (stat is not None and (
+            stat.state in ("T", "t") or self._asleep_in(
+                tr.pid, ACTIONS[st.action].sleeps_in,
+                self._began.get(k, {}).get("arg0"), stat)))
 
     # -- snapshots ----------------------------------------------------------------------
 
