@@ -55,7 +55,7 @@ def test_fifo_name_and_buffer_agree_with_stat_and_proc(runtime_dir):
         assert f.writer_fds == tuple(f"writer:{n}" for n, t in targets.items() if t == f.path)
         assert f.bytes == 15 and f.capacity and f.capacity >= 4096
         # AND it is in the run's manifest, written before it was created
-        assert [e for e in run.rundir.objects() if e["kind"] == "fifo"][0]["name"] == f.path
+        assert next(e for e in run.rundir.objects() if e["kind"] == "fifo")["name"] == f.path
         assert reader.state == "sleeping"
         path = f.path
     # AND it is gone with the run

@@ -294,7 +294,7 @@ def test_the_remover_removes_only_its_own_queue():
 
     from ipcviz.runtime.rundir import RunDir
 
-    RD = RunDir("1dead", Path("/nonexistent/run-1dead"))  # noqa: N806
+    RD = RunDir("1dead", Path("/nonexistent/run-1dead"))
     key = 1 + secrets.randbelow(0x7FFFFFFE)
     foreign = sysv_ipc.MessageQueue(key, sysv_ipc.IPC_CREX, mode=0o600)
     other = sysv_ipc.MessageQueue(None, sysv_ipc.IPC_CREX, mode=0o600)

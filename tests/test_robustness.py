@@ -201,7 +201,8 @@ def benches(runtime_dir):
                        f"the {mech} bench's objects and children")
             runs = manifests(runtime_dir, proc.pid)
             found = live([e for lines in runs.values() for e in lines])
-            out.append((proc, list(runs), found, [c.pid for c in psutil.Process(proc.pid).children()]))
+            children = [c.pid for c in psutil.Process(proc.pid).children()]
+            out.append((proc, list(runs), found, children))
         yield out
     finally:
         for proc in procs.values():

@@ -66,7 +66,7 @@ class Served:
             return self.proc.wait(timeout=STOP_BOUND)
         except subprocess.TimeoutExpired:
             self.kill()
-            raise AssertionError(f"the server did not stop within {STOP_BOUND:g} s")
+            raise AssertionError(f"the server did not stop within {STOP_BOUND:g} s") from None
 
     def kill(self) -> None:
         """Whatever happened: no process of this server is left (the test's own clean-up)."""

@@ -346,7 +346,7 @@ def test_max_fd_is_below_the_reserved_ones():
     from ipcviz.runtime.ops.signals import WAKE_R, WAKE_W
     from ipcviz.runtime.protocol import CONTROL_FD
 
-    assert MAX_FD < min(CONTROL_FD, WAKE_R, WAKE_W)
+    assert min(CONTROL_FD, WAKE_R, WAKE_W) > MAX_FD
 
 
 # -- 5. too few fds for the lesson -----------------------------------------------------------

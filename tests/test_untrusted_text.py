@@ -41,7 +41,7 @@ expect = ["p.readers == 1"]
 
 def _toml_text(text: str) -> str:
     """The lesson with control characters written as TOML \\u escapes (as an attacker would)."""
-    return "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 and c != "\n" or 0x7f <= ord(c) < 0xa0
+    return "".join(f"\\u{ord(c):04x}" if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) < 0xa0
                    else c for c in text)
 
 

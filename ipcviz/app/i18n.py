@@ -172,7 +172,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "seen": (" (seen: {value})", "（观察到：{value}）"),
     "no_answer": ("the kernel's state matched none of the choices",
                   "内核的状态与所有选项都不符"),
-    "answer_pending": ("the step runs now: the kernel will answer", "这一步正在运行：内核即将给出答案"),
+    "answer_pending": ("the step runs now: the kernel will answer",
+                       "这一步正在运行：内核即将给出答案"),
 }
 
 # Footer / help descriptions of the bindings, by action name.

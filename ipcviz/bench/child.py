@@ -28,7 +28,8 @@ import signal
 import sys
 import time
 from dataclasses import asdict, fields
-from typing import Any, Callable, Sequence
+from typing import Any
+from collections.abc import Callable, Sequence
 
 from ipcviz.bench.procs import BenchError
 from ipcviz.bench.runner import Latency, Result, Run, run_bench

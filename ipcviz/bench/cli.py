@@ -8,7 +8,7 @@ import re
 import signal
 import sys
 from contextlib import contextmanager
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from ipcviz.bench.mechanisms import MECHANISMS
 from ipcviz.bench.report import format_table, to_json
@@ -178,13 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
 
-    seconds = args.seconds if (args.seconds is not None or args.volume is not None) else DEFAULT_SECONDS
-    params = Params(
-        mechanisms=tuple(args.mechanisms), sizes=tuple(args.sizes), volume=args.volume,
-        seconds=None if args.volume is not None else seconds, repeats=args.repeats, rounds=args.rounds,
-        latency_seconds=args.latency_seconds, reference=args.reference, verify=args.verify,
-        shm_spin=default_spin() if args.shm_spin is None else args.shm_spin,
-    )
+    params = _params(args)
     machine = machine_info()
     meter = CpuMeter()
     # SIGTERM and SIGHUP end the bench through its finally blocks; an ignored one (nohup) stays so.
@@ -215,6 +209,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine["loadavg_end"] = loadavg()
     machine["cpu_during_run"] = meter.result()
     text = to_json(bench_document(results, params, machine)) if args.json else format_table(results, params, machine)
+    if not _print(text):
+        return 0
+    failed = [r for r in results if r.status == "error"]
+    for r in failed:
+        print(f"{PROG}: {r.label} {r.size} B: {r.note}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _params(args: argparse.Namespace) -> Params:
+    seconds = args.seconds if (args.seconds is not None or args.volume is not None) else DEFAULT_SECONDS
+    return Params(
+        mechanisms=tuple(args.mechanisms), sizes=tuple(args.sizes), volume=args.volume,
+        seconds=None if args.volume is not None else seconds, repeats=args.repeats, rounds=args.rounds,
+        latency_seconds=args.latency_seconds, reference=args.reference, verify=args.verify,
+        shm_spin=default_spin() if args.shm_spin is None else args.shm_spin,
+    )
+
+
+def _print(text: str) -> bool:
+    """TEXT on stdout; False if the reader has gone (`ipcviz bench | head`)."""
     try:
         print(text)
         sys.stdout.flush()
@@ -223,11 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout = open(os.devnull, "w")
         except OSError:
             pass
-        return 0
-    failed = [r for r in results if r.status == "error"]
-    for r in failed:
-        print(f"{PROG}: {r.label} {r.size} B: {r.note}", file=sys.stderr)
-    return 1 if failed else 0
+        return False
+    return True
 
 
 if __name__ == "__main__":  # pragma: no cover

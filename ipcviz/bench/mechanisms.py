@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import islice, repeat
 from time import perf_counter, perf_counter_ns
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
+from collections.abc import Callable
 
 from ipcviz.runtime.rundir import RunDir
 
@@ -636,7 +637,7 @@ class SysvMqChannel(Channel):
         if size > self.q.max_size:
             try:
                 self.q.max_size = size
-            except Exception as exc:  # noqa: BLE001 - EPERM without CAP_SYS_RESOURCE
+            except Exception as exc:
                 mnb = read_int("/proc/sys/kernel/msgmnb")
                 raise Unavailable(f"n/a (limit: kernel.msgmnb = {mnb} bytes per queue)") from exc
 

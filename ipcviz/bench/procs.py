@@ -20,7 +20,8 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
 

@@ -12,9 +12,10 @@ import subprocess
 import time
 from array import array
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from statistics import median
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from ipcviz.bench.mechanisms import MECHANISMS, SHM_RING_BYTES, Plan, Unavailable, read_int
 from ipcviz.bench.procs import BenchError, run_pair
@@ -373,7 +374,7 @@ def machine_info() -> dict[str, Any]:
         "memory_bytes": mem,
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
-        "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "loadavg": loadavg(),
         "limits": {
             "pipe_capacity": pipe_capacity,
@@ -431,20 +432,7 @@ def run_bench(mechanisms: Iterable[str] | None = None, sizes: Iterable[int] | No
     neither is given). A size a mechanism cannot carry here gives status "n/a" with the limit
     in ``note``; a failed measurement gives status "error" (the other cells still run).
     """
-    mechs = tuple(mechanisms) if mechanisms is not None else tuple(MECHANISMS)
-    szs = tuple(sizes) if sizes is not None else DEFAULT_SIZES
-    for m in mechs:
-        if m not in MECHANISMS:
-            raise ValueError(f"unknown mechanism {m!r} (choose from {', '.join(MECHANISMS)})")
-    for s in szs:
-        if s < 1:
-            raise ValueError(f"bad message size {s}")
-    if volume is not None and seconds is not None:
-        raise ValueError("give volume or seconds, not both")
-    if volume is None and seconds is None:
-        seconds = DEFAULT_SECONDS
-    if repeats < 1:
-        raise ValueError("repeats must be >= 1")
+    mechs, szs, seconds = _checked(mechanisms, sizes, volume, seconds, repeats)
     spin = default_spin() if shm_spin is None else shm_spin
 
     total = len(mechs) * len(szs) * (repeats + 1) + (repeats if reference else 0)
@@ -506,6 +494,27 @@ def run_bench(mechanisms: Iterable[str] | None = None, sizes: Iterable[int] | No
     if ref is not None:
         results.append(ref.result())
     return results
+
+
+def _checked(mechanisms: Iterable[str] | None, sizes: Iterable[int] | None,
+             volume: int | None, seconds: float | None,
+             repeats: int) -> tuple[tuple[str, ...], tuple[int, ...], float | None]:
+    """run_bench's mechanisms, sizes and seconds, defaults filled in; ValueError if bad."""
+    mechs = tuple(mechanisms) if mechanisms is not None else tuple(MECHANISMS)
+    szs = tuple(sizes) if sizes is not None else DEFAULT_SIZES
+    for m in mechs:
+        if m not in MECHANISMS:
+            raise ValueError(f"unknown mechanism {m!r} (choose from {', '.join(MECHANISMS)})")
+    for s in szs:
+        if s < 1:
+            raise ValueError(f"bad message size {s}")
+    if volume is not None and seconds is not None:
+        raise ValueError("give volume or seconds, not both")
+    if volume is None and seconds is None:
+        seconds = DEFAULT_SECONDS
+    if repeats < 1:
+        raise ValueError("repeats must be >= 1")
+    return mechs, szs, seconds
 
 
 @dataclass

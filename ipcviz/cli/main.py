@@ -22,12 +22,18 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..command import EXIT_EXPECT, EXIT_INPUT, EXIT_OK, EXIT_RUN
 from ..command import Parser as _Parser
 from ..command import Terminated as _Terminated
 from ..command import raise_on_terminating, restore_handlers
+
+if TYPE_CHECKING:
+    from ..files import NewFile
+    from ..runtime import Run
+    from ..scenario import Scenario
+
 COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "export",
             "serve", "help")
 # Commands with their own argument parsing, in their own package: name -> module path.
@@ -377,9 +383,8 @@ def _clean_quietly() -> None:
 def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = None,
             explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0,
             lang: str | None = None, quiz: bool = False) -> int:
-    from ..model.timeline import write_trace_header, write_trace_line
     from ..lang import choose
-    from ..report.text import print_answer, print_header, print_question, print_snapshot
+    from ..report.text import print_header
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find
 
@@ -394,42 +399,20 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
         return _fail(f"{scenario.name} cannot run on this system: {why}", EXIT_RUN)
     _clean_quietly()
     old = raise_on_terminating()
-    from ..files import NewFile, WriteError
+    from ..files import WriteError
 
     try:  # written beside its name and renamed at the end: a symlink there is not followed
-        trace = NewFile(record) if record else None
-        if trace:
-            write_trace_header(trace, scenario.name, scenario.source)
+        trace = _open_trace(record, scenario)
     except WriteError as err:
         restore_handlers(old)
         return _fail(f"cannot write the trace: {err}", EXIT_INPUT)
-    failed = 0
     unwritten = None
     run = Run(scenario, step_bound=step_timeout)
     try:
         lang = choose(lang)
         if not as_json:
             print_header(scenario, out, lang)
-        snap = run.start()
-        while True:
-            if as_json:
-                write_trace_line(out, snap)
-            else:
-                print_snapshot(snap, out, explain=explain, lang=lang, scenario=scenario)
-                if quiz and snap.step and scenario.steps[snap.step - 1].quiz:
-                    print_answer(snap, scenario.steps[snap.step - 1], out, lang)
-            out.flush()
-            if trace:
-                write_trace_line(trace, snap)
-            failed += sum(not c.ok for c in snap.checks)
-            if run.finished:
-                break
-            nxt = run.next_step
-            if quiz and not as_json and nxt is not None and nxt.quiz is not None:
-                print_question(nxt, out, lang)
-            if delay > 0:
-                time.sleep(delay)  # pacing for the reader, not a wait for the kernel
-            snap = run.step()
+        failed = _play(run, scenario, out, trace, as_json, explain, delay, lang, quiz)
     except RunError as err:
         return _fail(f"{scenario.name}: {err}", getattr(err, "code", EXIT_RUN))
     except WriteError as err:
@@ -439,18 +422,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     except KeyboardInterrupt:
         return _fail("interrupted; the run was cleaned up", 130)
     finally:
-        # A signal arriving now must not cut the clean-up short (it is what it asks for).
-        old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for s in old:
-            signal.signal(s, signal.SIG_IGN)
-        run.close()
-        if trace:
-            try:
-                trace.commit()  # what was recorded, also of a run that could not go on
-            except WriteError as err:
-                unwritten = str(err)
-        restore_handlers(old)
-        signal.signal(signal.SIGINT, old_int)
+        unwritten = _close_run(run, trace, old)
     if unwritten:
         return _fail(f"cannot write the trace: {unwritten}", EXIT_RUN)
     if failed:
@@ -460,3 +432,64 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     if not as_json:
         out.write(f"\nAll expects held ({len(scenario.steps)} steps).\n")
     return EXIT_OK
+
+
+def _open_trace(record: str | None, scenario: Scenario) -> NewFile | None:
+    """The trace file of `run --record`, its header written; None without --record."""
+    from ..files import NewFile
+    from ..model.timeline import write_trace_header
+
+    trace = NewFile(record) if record else None
+    if trace:
+        write_trace_header(trace, scenario.name, scenario.source)
+    return trace
+
+
+def _play(run: Run, scenario: Scenario, out: TextIO, trace: NewFile | None, as_json: bool,
+          explain: bool, delay: float, lang: str, quiz: bool) -> int:
+    """Every step of RUN printed (and recorded); the number of expects that failed."""
+    from ..model.timeline import write_trace_line
+    from ..report.text import print_answer, print_question, print_snapshot
+
+    failed = 0
+    snap = run.start()
+    while True:
+        if as_json:
+            write_trace_line(out, snap)
+        else:
+            print_snapshot(snap, out, explain=explain, lang=lang, scenario=scenario)
+            if quiz and snap.step and scenario.steps[snap.step - 1].quiz:
+                print_answer(snap, scenario.steps[snap.step - 1], out, lang)
+        out.flush()
+        if trace:
+            write_trace_line(trace, snap)
+        failed += sum(not c.ok for c in snap.checks)
+        if run.finished:
+            return failed
+        nxt = run.next_step
+        if quiz and not as_json and nxt is not None and nxt.quiz is not None:
+            print_question(nxt, out, lang)
+        if delay > 0:
+            time.sleep(delay)  # pacing for the reader, not a wait for the kernel
+        snap = run.step()
+
+
+def _close_run(run: Run, trace: NewFile | None, old: dict[Any, Any]) -> str | None:
+    """RUN cleaned up and TRACE committed, signals held off meanwhile; why the trace could
+    not be written, or None."""
+    from ..files import WriteError
+
+    unwritten = None
+    # A signal arriving now must not cut the clean-up short (it is what it asks for).
+    old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for s in old:
+        signal.signal(s, signal.SIG_IGN)
+    run.close()
+    if trace:
+        try:
+            trace.commit()  # what was recorded, also of a run that could not go on
+        except WriteError as err:
+            unwritten = str(err)
+    restore_handlers(old)
+    signal.signal(signal.SIGINT, old_int)
+    return unwritten

@@ -5,7 +5,7 @@ of its objects to their ObjectState subclasses; they are collected into
 snapshot.OBJECT_KINDS (how a saved trace is read back) when this package is imported."""
 
 from ..mechanisms import load as _load
-from .snapshot import *  # noqa: F401,F403
+from .snapshot import *  # noqa: F403
 from .snapshot import OBJECT_KINDS as _OBJECT_KINDS
 from .snapshot import __all__ as _snapshot_all
 from .timeline import (

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..scenario.model import Expect, Ref
-from .snapshot import Check, Snapshot
+from .snapshot import Check, Process, Snapshot
 
 
 def observe(snapshot: Snapshot, facts: Mapping[str, Mapping[str, Any]], name: str,
@@ -30,6 +30,11 @@ def observe(snapshot: Snapshot, facts: Mapping[str, Mapping[str, Any]], name: st
         return []  # no handler run reported yet
     if proc is None:
         return "not started" if attr == "state" else None
+    return _process_attr(proc, attr)
+
+
+def _process_attr(proc: Process, attr: str) -> Any:
+    """ATTR of a process that was started, from its kernel readings."""
     if attr == "exit_code":
         return proc.exit.code if proc.exit else None
     if attr == "exit_signal":

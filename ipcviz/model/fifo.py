@@ -44,9 +44,11 @@ class FifoState(ObjectState):
         else:
             text += "; not open (no buffer)"
         if self.opening_readers:
-            text += f"; in open() for reading, waiting for a writer: {', '.join(self.opening_readers)}"
+            text += ("; in open() for reading, waiting for a writer: "
+                     f"{', '.join(self.opening_readers)}")
         if self.opening_writers:
-            text += f"; in open() for writing, waiting for a reader: {', '.join(self.opening_writers)}"
+            text += ("; in open() for writing, waiting for a reader: "
+                     f"{', '.join(self.opening_writers)}")
         if self.blocked_readers:
             text += f"; blocked reading (empty): {', '.join(self.blocked_readers)}"
         if self.blocked_writers:

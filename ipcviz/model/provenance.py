@@ -6,7 +6,8 @@ that reads the same thing by hand, so a student can check the picture against th
 
 Pure: no textual or rich import, no I/O.  The Textual app and the headless report both use it.
 
-    for_process(p)            -> [Source, ...]  pid, parent, state, syscall, wchan, fds, signals, exit
+    for_process(p)            -> [Source, ...]  pid, parent, state, syscall, wchan, fds,
+                                                signals, exit
     for_fd(p, fd)             -> [Source, ...]  one fd table entry (target and, for pipes, its end)
     for_object(o, holder)     -> [Source, ...]  a kernel object (its kind's model says: o.sources)
     holder_of(snapshot, o)    -> (pid, fd) | None   the fd the probe asks through (a pipe's end)
@@ -55,22 +56,40 @@ def _gone(p: Process) -> bool:
 
 def for_process(p: Process) -> list[Source]:
     """Sources of what a process card shows."""
+    if _gone(p):
+        return _reaped(p)
     pid = p.pid
     out: list[Source] = []
-    if _gone(p):
-        out.append(Source(
-            "state", "exited", f"/proc/{pid} is gone (reaped)", f"ls /proc/{pid}",
-            "prints 'No such file or directory': the parent has reaped it"))
-        if p.exit is not None:
-            out.append(Source(
-                "exit", p.exit.describe(), "the status waitpid(2) returned to the parent "
-                "(WIFEXITED/WEXITSTATUS, WIFSIGNALED/WTERMSIG)", None,
-                "once reaped, no file shows it any more"))
-        return out
     out.append(Source("pid", str(pid), "fork(2)'s return value in the parent; /proc/PID exists",
                       f"ls -d /proc/{pid}"))
     out.append(Source("parent", str(p.ppid), f"/proc/{pid}/stat field 4 (ppid)",
                       f"ps -o ppid= -p {pid}"))
+    out.append(_state(p))
+    if p.state == ZOMBIE:
+        if p.exit is not None:
+            out.append(Source("exit", p.exit.describe(),
+                              f"/proc/{pid}/stat field 52 (exit_code, a wait status)",
+                              f"cut -d' ' -f52 /proc/{pid}/stat"))
+        return out
+    return out + _alive(p)
+
+
+def _reaped(p: Process) -> list[Source]:
+    pid = p.pid
+    out: list[Source] = []
+    out.append(Source(
+        "state", "exited", f"/proc/{pid} is gone (reaped)", f"ls /proc/{pid}",
+        "prints 'No such file or directory': the parent has reaped it"))
+    if p.exit is not None:
+        out.append(Source(
+            "exit", p.exit.describe(), "the status waitpid(2) returned to the parent "
+            "(WIFEXITED/WEXITSTATUS, WIFSIGNALED/WTERMSIG)", None,
+            "once reaped, no file shows it any more"))
+    return out
+
+
+def _state(p: Process) -> Source:
+    pid = p.pid
     state = p.kernel_state or "?"
     how = {
         RUNNING: "R: running or runnable",
@@ -79,14 +98,14 @@ def for_process(p: Process) -> list[Source]:
         STOPPED: f"{state}: stopped by a signal or traced",
         ZOMBIE: "Z: exited, not yet reaped by its parent",
     }.get(p.state, state)
-    out.append(Source("state", f"{p.state} ({state})", f"/proc/{pid}/stat field 3: {how}",
-                      f"ps -o stat= -p {pid}"))
-    if p.state == ZOMBIE:
-        if p.exit is not None:
-            out.append(Source("exit", p.exit.describe(),
-                              f"/proc/{pid}/stat field 52 (exit_code, a wait status)",
-                              f"cut -d' ' -f52 /proc/{pid}/stat"))
-        return out
+    return Source("state", f"{p.state} ({state})", f"/proc/{pid}/stat field 3: {how}",
+                  f"ps -o stat= -p {pid}")
+
+
+def _alive(p: Process) -> list[Source]:
+    """Sources of what a card shows of a process that has not ended."""
+    pid = p.pid
+    out: list[Source] = []
     if p.syscall or p.state in (BLOCKED, STOPPED):
         args = ", ".join(str(a) if a <= 0xFFFF else hex(a) for a in p.syscall_args[:3])
         out.append(Source(

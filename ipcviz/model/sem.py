@@ -13,8 +13,12 @@ on" (kernel) → "held by" (inferred).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .snapshot import ObjectState
+
+if TYPE_CHECKING:
+    from .provenance import Source
 
 
 @dataclass(frozen=True)
@@ -45,50 +49,69 @@ class SemState(ObjectState):
         from .provenance import Source
 
         pids = pids or {}
-        out: list = []
         path = f"/dev/shm/sem.{(self.name or '/NAME').lstrip('/')}"
-        if self.flavor == "posix":
-            if not self.exists:
+        if not self.exists:
+            i = self.semid
+            if self.flavor == "posix":
                 return [Source("exists", "no", f"sem_open of the name fails: {path} is gone",
                                f"ls -l {path}", "prints 'No such file'")]
-            out.append(Source(
-                "value", "?" if self.value is None else str(self.value),
-                "sem_getvalue(3) through ipcviz's own sem_open of the name (no O_CREAT: "
-                "opening it changes no count and adds no waiter), closed at once",
-                f"od -A d -t u4 -N 8 {path}",
-                "glibc keeps the value in the first 4 bytes of the file (x86-64); the "
-                "second number is glibc's own count of waiters"))
-            how = (f"/proc/PID/syscall: asleep in futex() at an address inside its own "
-                   f"mapping of {path} (/proc/PID/maps)")
-            pattern = path.rsplit("/", 1)[-1]
-            cmd = "; ".join(f"cat /proc/{pids[n]}/syscall; grep {pattern} /proc/{pids[n]}/maps"
-                            for n in self.waiters if n in pids)
-            out.append(Source("waiting", ", ".join(self.waiters) or "nobody", how, cmd or None,
-                              None if cmd else "nobody is asleep on it now; the kernel keeps "
-                              "no list of a futex's waiters that a file would show"))
+            return [Source("exists", "no", f"semid {i} is no longer in /proc/sysvipc/sem "
+                           "(IPC_RMID)", f"ipcs -s -i {i}", "prints that the id is invalid")]
+        if self.flavor == "posix":
+            out = self._posix_sources(path, pids)
         else:
-            i = self.semid
-            if not self.exists:
-                return [Source("exists", "no", f"semid {i} is no longer in /proc/sysvipc/sem "
-                               "(IPC_RMID)", f"ipcs -s -i {i}", "prints that the id is invalid")]
-            out.append(Source("exists", f"key {self.key}, semid {i}",
-                              "/proc/sysvipc/sem (one line per semaphore set)",
-                              "cat /proc/sysvipc/sem"))
-            out.append(Source("value", "?" if self.value is None else str(self.value),
-                              "semctl(semid, 0, GETVAL)", f"ipcs -s -i {i}", "column semval"))
-            out.append(Source("semncnt, semzcnt", f"{self.ncount}, {self.zcount}",
-                              "semctl GETNCNT and GETZCNT: the kernel's counts of processes "
-                              "waiting for the value to grow / to become zero",
-                              f"ipcs -s -i {i}", "columns semncnt and semzcnt"))
-            out.append(Source("last op by", f"{self.last_op_by or '-'} (sempid "
-                              f"{self.last_pid or '-'})", "semctl(semid, 0, GETPID): the "
-                              "process of the last semop", f"ipcs -s -i {i}", "column sempid"))
-            cmd = "; ".join(f"cat /proc/{pids[n]}/syscall" for n in self.waiters if n in pids)
-            out.append(Source("waiting", ", ".join(self.waiters) or "nobody",
-                              "/proc/PID/syscall: asleep in semop/semtimedop with this semid "
-                              "as first argument", cmd or None,
-                              "the second field is the semid, in hex" if cmd
-                              else "nobody is asleep on it now"))
+            out = self._sysv_sources(pids)
+        return out + self._inferred_sources()
+
+    def _posix_sources(self, path: str, pids: dict[str, int]) -> list[Source]:
+        from .provenance import Source
+
+        out = [Source(
+            "value", "?" if self.value is None else str(self.value),
+            "sem_getvalue(3) through ipcviz's own sem_open of the name (no O_CREAT: "
+            "opening it changes no count and adds no waiter), closed at once",
+            f"od -A d -t u4 -N 8 {path}",
+            "glibc keeps the value in the first 4 bytes of the file (x86-64); the "
+            "second number is glibc's own count of waiters")]
+        how = (f"/proc/PID/syscall: asleep in futex() at an address inside its own "
+               f"mapping of {path} (/proc/PID/maps)")
+        pattern = path.rsplit("/", 1)[-1]
+        cmd = "; ".join(f"cat /proc/{pids[n]}/syscall; grep {pattern} /proc/{pids[n]}/maps"
+                        for n in self.waiters if n in pids)
+        out.append(Source("waiting", ", ".join(self.waiters) or "nobody", how, cmd or None,
+                          None if cmd else "nobody is asleep on it now; the kernel keeps "
+                          "no list of a futex's waiters that a file would show"))
+        return out
+
+    def _sysv_sources(self, pids: dict[str, int]) -> list[Source]:
+        from .provenance import Source
+
+        i = self.semid
+        out = [Source("exists", f"key {self.key}, semid {i}",
+                      "/proc/sysvipc/sem (one line per semaphore set)",
+                      "cat /proc/sysvipc/sem")]
+        out.append(Source("value", "?" if self.value is None else str(self.value),
+                          "semctl(semid, 0, GETVAL)", f"ipcs -s -i {i}", "column semval"))
+        out.append(Source("semncnt, semzcnt", f"{self.ncount}, {self.zcount}",
+                          "semctl GETNCNT and GETZCNT: the kernel's counts of processes "
+                          "waiting for the value to grow / to become zero",
+                          f"ipcs -s -i {i}", "columns semncnt and semzcnt"))
+        out.append(Source("last op by", f"{self.last_op_by or '-'} (sempid "
+                          f"{self.last_pid or '-'})", "semctl(semid, 0, GETPID): the "
+                          "process of the last semop", f"ipcs -s -i {i}", "column sempid"))
+        cmd = "; ".join(f"cat /proc/{pids[n]}/syscall" for n in self.waiters if n in pids)
+        out.append(Source("waiting", ", ".join(self.waiters) or "nobody",
+                          "/proc/PID/syscall: asleep in semop/semtimedop with this semid "
+                          "as first argument", cmd or None,
+                          "the second field is the semid, in hex" if cmd
+                          else "nobody is asleep on it now"))
+        return out
+
+    def _inferred_sources(self) -> list[Source]:
+        """What the lesson's own steps tell and no kernel file shows."""
+        from .provenance import Source
+
+        out = []
         held = list(self.holders) + [f"{h} (dead)" for h in self.dead_holders]
         out.append(Source("held by (inferred)", ", ".join(held) or "nobody",
                           "inferred from the lesson's own steps: waits that returned, minus "

@@ -238,11 +238,11 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
 
 
 __all__ = [
+    "OBJECT_KINDS",
     "Check",
     "Exit",
     "Fd",
     "LogEntry",
-    "OBJECT_KINDS",
     "ObjectState",
     "Process",
     "Signals",

@@ -130,13 +130,8 @@ def _check(where: str, spec: str, value: Any) -> None:
     """value (parsed JSON) against a field's declared type, as written in the dataclass."""
     options = _split_union(spec)
     if len(options) > 1:
-        if value is None and "None" in options:
-            return
-        rest = [o for o in options if o != "None"]
-        if len(rest) == 1:
-            _check(where, rest[0], value)
-            return
-        raise TraceSchemaError(f"{where}: unsupported type {spec}")  # not in the model
+        _check_optional(where, spec, options, value)
+        return
     if spec == "Any":
         _free(where, value)
     elif spec == "int":
@@ -149,11 +144,7 @@ def _check(where: str, spec: str, value: Any) -> None:
         if not isinstance(value, bool):
             raise _bad(where, "true/false", value)
     elif spec == "tuple":  # rows of plain values (a queue's messages)
-        for i, row in enumerate(_list(where, value, MAX_ITEMS)):
-            for j, cell in enumerate(_list(f"{where}[{i}]", row, 16)):
-                if isinstance(cell, (list, dict)):
-                    raise _bad(f"{where}[{i}][{j}]", "a number or a text", cell)
-                _free(f"{where}[{i}][{j}]", cell)
+        _check_rows(where, value)
     elif spec.startswith("tuple[") and spec.endswith(", ...]"):
         item = spec[len("tuple["):-len(", ...]")]
         name = where.rsplit(".", 1)[-1]
@@ -163,6 +154,25 @@ def _check(where: str, spec: str, value: Any) -> None:
         check_record(where, _CLASSES[spec], value)
     else:
         raise TraceSchemaError(f"{where}: unsupported type {spec}")  # not in the model
+
+
+def _check_optional(where: str, spec: str, options: list[str], value: Any) -> None:
+    """value against a union: X | None is the only one the model has."""
+    if value is None and "None" in options:
+        return
+    rest = [o for o in options if o != "None"]
+    if len(rest) == 1:
+        _check(where, rest[0], value)
+        return
+    raise TraceSchemaError(f"{where}: unsupported type {spec}")  # not in the model
+
+
+def _check_rows(where: str, value: Any) -> None:
+    for i, row in enumerate(_list(where, value, MAX_ITEMS)):
+        for j, cell in enumerate(_list(f"{where}[{i}]", row, 16)):
+            if isinstance(cell, (list, dict)):
+                raise _bad(f"{where}[{i}][{j}]", "a number or a text", cell)
+            _free(f"{where}[{i}][{j}]", cell)
 
 
 def check_record(where: str, cls: type, value: Any) -> None:

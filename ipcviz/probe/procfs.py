@@ -46,7 +46,7 @@ class ProcDir:
     and reads fail (ESRCH / ENOENT) once that very process is gone, even if its PID is
     reused."""
 
-    def __init__(self, pid: int, proc: str = None) -> None:
+    def __init__(self, pid: int, proc: str | None = None) -> None:
         self.pid = pid
         self.files: dict[str, int] = {}
         try:

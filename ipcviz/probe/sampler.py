@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,19 +91,7 @@ class Sampler:
                            kernel_state=letter)
         try:
             sc = procfs.parse_syscall(pd.read("syscall"))
-            # A process's fd table changes only through its own calls, i.e. its own steps:
-            # it is read again whenever the process began another step, went idle again
-            # (a blocked open() that returned later), or the scenario's objects changed --
-            # not at every sample.
-            idle = (not sc.running and sc.args[:1] == (CONTROL_FD,)
-                    and syscalls.name(sc.number, self.machine) in READ_CALLS)
-            key = (t.step, idle, len(targets))
-            cached = self.fd_cache.get(t.pid)
-            if cached is not None and cached[0] == key:
-                fds = cached[1]
-            else:
-                fds = self.fds(pd, targets)
-                self.fd_cache[t.pid] = (key, fds)
+            fds = self._fds_cached(t, pd, sc, targets)
             signals = self._signals(pd.read("status"))
             wchan = procfs.parse_wchan(pd.read("wchan"))
         except procfs.NoSuchProcess:
@@ -119,14 +108,7 @@ class Sampler:
             syscall_name = None
         else:
             state = BLOCKED
-            if syscall_name in FD_CALLS and sc.args:
-                fd = next((f for f in fds if f.fd == sc.args[0]), None)
-                waits_on = fd.object if fd else None
-            else:
-                for resolve in kinds.WAITS_ON:
-                    waits_on = resolve(syscall_name, sc.args, fds, records, t.pid)
-                    if waits_on:
-                        break
+            waits_on = _waits_on(syscall_name, sc.args, fds, records, t.pid)
         return Process(
             t.name, t.pid, stat.ppid, t.parent, state,
             syscall=syscall_name if state in (BLOCKED, STOPPED) else None,
@@ -134,6 +116,22 @@ class Sampler:
             wchan=wchan, waits_on=waits_on, fds=fds, signals=signals, exit=None, step=t.step,
             kernel_state=letter,
         )
+
+    def _fds_cached(self, t: Tracked, pd: procfs.ProcDir, sc: procfs.SyscallState,
+                    targets: dict[str, str]) -> tuple[Fd, ...]:
+        # A process's fd table changes only through its own calls, i.e. its own steps:
+        # it is read again whenever the process began another step, went idle again
+        # (a blocked open() that returned later), or the scenario's objects changed --
+        # not at every sample.
+        idle = (not sc.running and sc.args[:1] == (CONTROL_FD,)
+                and syscalls.name(sc.number, self.machine) in READ_CALLS)
+        key = (t.step, idle, len(targets))
+        cached = self.fd_cache.get(t.pid)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        fds = self.fds(pd, targets)
+        self.fd_cache[t.pid] = (key, fds)
+        return fds
 
     def fds(self, pd: procfs.ProcDir, targets: dict[str, str]) -> tuple[Fd, ...]:
         out = []
@@ -225,3 +223,16 @@ class Sampler:
             objs.append(probe(self, rec, processes) if probe else ObjectState(rec["id"],
                                                                                rec["kind"]))
         return processes, tuple(objs)
+
+
+def _waits_on(syscall_name: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+              records: Sequence[dict[str, Any]], pid: int) -> str | None:
+    """The object a process blocked in SYSCALL_NAME(ARGS) waits on, if one is known."""
+    if syscall_name in FD_CALLS and args:
+        fd = next((f for f in fds if f.fd == args[0]), None)
+        return fd.object if fd else None
+    for resolve in kinds.WAITS_ON:
+        waits_on = resolve(syscall_name, args, fds, records, pid)
+        if waits_on:
+            return waits_on
+    return None

@@ -124,30 +124,41 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
     if snap.step == 0:
         out.write("Before step 1\n")
     else:
-        res = snap.result
-        tail = {"returned": f" = {res}", "failed": f" = -1 {snap.errno}",
-                "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
-        out.write(printable(f"Step {snap.step}/{snap.total_steps}  {snap.process}: "
-                            f"{snap.call}{tail}   [{snap.outcome}]") + "\n")
-        own = next((e for e in reversed(snap.log) if e.step == snap.step
-                    and e.outcome == snap.outcome), None)
-        if snap.outcome == "failed" and own is not None and own.detail:
-            out.write(f"  ({printable(own.detail)})\n")
-        narration = snap.narration
-        if scenario is not None and 0 < snap.step <= len(scenario.steps):
-            narration = scenario.steps[snap.step - 1].narration_in(lang)
-        if narration:
-            out.write(_fill(narration) + "\n")
-        if snap.code:
-            for line in snap.code.strip().splitlines():
-                out.write(f"  | {line}\n")
-        for e in snap.log[len(snap.log) - snap.fresh:]:
-            if e.step != snap.step or e.outcome == "handled":
-                res = f" = {e.result}" if e.outcome in ("returned", "killed") else ""
-                if e.outcome == "failed" and e.errno:
-                    res = f" = -1 {e.errno}"
-                out.write(printable(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
-                                    f"{' ' + e.detail if e.detail else ''}") + "\n")
+        _print_step(snap, out, lang, scenario)
+    _print_processes(snap, out, explain)
+    _print_objects(snap, out, explain)
+    _print_checks(snap, out)
+
+
+def _print_step(snap: Snapshot, out: TextIO, lang: str, scenario: Scenario | None) -> None:
+    """The call of the step, its narration and code, and what else happened meanwhile."""
+    res = snap.result
+    tail = {"returned": f" = {res}", "failed": f" = -1 {snap.errno}",
+            "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
+    out.write(printable(f"Step {snap.step}/{snap.total_steps}  {snap.process}: "
+                        f"{snap.call}{tail}   [{snap.outcome}]") + "\n")
+    own = next((e for e in reversed(snap.log) if e.step == snap.step
+                and e.outcome == snap.outcome), None)
+    if snap.outcome == "failed" and own is not None and own.detail:
+        out.write(f"  ({printable(own.detail)})\n")
+    narration = snap.narration
+    if scenario is not None and 0 < snap.step <= len(scenario.steps):
+        narration = scenario.steps[snap.step - 1].narration_in(lang)
+    if narration:
+        out.write(_fill(narration) + "\n")
+    if snap.code:
+        for line in snap.code.strip().splitlines():
+            out.write(f"  | {line}\n")
+    for e in snap.log[len(snap.log) - snap.fresh:]:
+        if e.step != snap.step or e.outcome == "handled":
+            res = f" = {e.result}" if e.outcome in ("returned", "killed") else ""
+            if e.outcome == "failed" and e.errno:
+                res = f" = -1 {e.errno}"
+            out.write(printable(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
+                                f"{' ' + e.detail if e.detail else ''}") + "\n")
+
+
+def _print_processes(snap: Snapshot, out: TextIO, explain: bool) -> None:
     out.write("  processes:\n")
     for p in snap.processes:
         out.write(printable(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} "
@@ -159,6 +170,9 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
                 out.write(f"    {'':<10} signals {printable(sig)}\n")
         if explain:
             _explain(provenance.for_process(p), out, "    " + " " * 11)
+
+
+def _print_objects(snap: Snapshot, out: TextIO, explain: bool) -> None:
     if snap.objects:
         out.write("  kernel objects:\n")
         for o in snap.objects:
@@ -167,6 +181,9 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
                 holder = provenance.holder_of(snap, o)
                 pids = {p.name: p.pid for p in snap.processes}
                 _explain(provenance.for_object(o, holder, pids), out, "      ")
+
+
+def _print_checks(snap: Snapshot, out: TextIO) -> None:
     if snap.checks:
         out.write("  checks:\n")
         for c in snap.checks:

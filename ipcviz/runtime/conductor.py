@@ -309,22 +309,7 @@ class Run:
             raise ProtocolError("a message before hello")
         t = msg.get("t")
         if t == "hello":
-            role, pid, name = msg["role"], msg["pid"], msg.get("name")
-            if peer.role is not None or not isinstance(pid, int) or isinstance(pid, bool) \
-                    or pid <= 0 or role not in ("runner", "worker"):
-                raise ProtocolError("a second or malformed hello")
-            if role == "runner":
-                if self._runner_peer is not None:
-                    raise ProtocolError("a second runner")
-                self._runner_peer = peer
-            else:
-                if not isinstance(name, str) or name in self._peers \
-                        or name not in self._names:
-                    raise ProtocolError(f"hello from an unknown or known process {name!r}")
-                if len(self._peers) >= MAX_PROCESSES:
-                    raise RunError(f"more than {MAX_PROCESSES} processes")
-                self._peers[name] = peer
-            peer.role, peer.pid, peer.name = role, pid, name
+            self._on_hello(peer, msg)
         elif t == "began":
             self._began[msg["step"]] = msg
         elif t in ("done", "failed"):
@@ -333,18 +318,39 @@ class Run:
             raise RunError(f"step {msg.get('step')} ({peer.name}): the step could not be run "
                            f"({str(msg.get('message'))[:120]})")
         elif t == "handled":
-            self._handled.append((msg["pid"], msg["signal"]))
-            name = peer.name or "?"
-            facts = self._facts.setdefault(name, {})
-            facts.setdefault("handled", []).append(msg["signal"])
-            self._log.append(LogEntry(self._next - 1, name, msg["pid"],
-                                      f"--- {msg['signal']} handler ran ---", "handled",
-                                      signal=msg["signal"]))
+            self._on_handled(peer, msg)
         elif t == "reaped":
             for tr in self._tracked.values():
                 if tr.pid == msg["pid"] and not tr.reaped:
                     tr.reaped = True
                     tr.exit = exit_from_status(msg["status"])
+
+    def _on_hello(self, peer: Peer, msg: dict[str, Any]) -> None:
+        role, pid, name = msg["role"], msg["pid"], msg.get("name")
+        if peer.role is not None or not isinstance(pid, int) or isinstance(pid, bool) \
+                or pid <= 0 or role not in ("runner", "worker"):
+            raise ProtocolError("a second or malformed hello")
+        if role == "runner":
+            if self._runner_peer is not None:
+                raise ProtocolError("a second runner")
+            self._runner_peer = peer
+        else:
+            if not isinstance(name, str) or name in self._peers \
+                    or name not in self._names:
+                raise ProtocolError(f"hello from an unknown or known process {name!r}")
+            if len(self._peers) >= MAX_PROCESSES:
+                raise RunError(f"more than {MAX_PROCESSES} processes")
+            self._peers[name] = peer
+        peer.role, peer.pid, peer.name = role, pid, name
+
+    def _on_handled(self, peer: Peer, msg: dict[str, Any]) -> None:
+        self._handled.append((msg["pid"], msg["signal"]))
+        name = peer.name or "?"
+        facts = self._facts.setdefault(name, {})
+        facts.setdefault("handled", []).append(msg["signal"])
+        self._log.append(LogEntry(self._next - 1, name, msg["pid"],
+                                  f"--- {msg['signal']} handler ran ---", "handled",
+                                  signal=msg["signal"]))
 
     def _wait(self, cond, deadline: Deadline, what: str) -> None:
         while not cond():
@@ -417,7 +423,9 @@ class Run:
         """Wait until each named process sleeps waiting for its next step."""
         for name in names:
             pid = self._tracked[name].pid
-            self._wait(lambda: self._asleep_in(pid, ("read",), CONTROL_FD) or self._ended(name),
+            # The lambda is called by _wait before the loop moves on: no late binding.
+            self._wait(lambda: self._asleep_in(pid, ("read",), CONTROL_FD)  # noqa: B023
+                       or self._ended(name),  # noqa: B023
                        deadline, f"process '{name}' to be ready")
 
     # -- steps --------------------------------------------------------------------------
@@ -438,6 +446,35 @@ class Run:
 
     def _run_step(self, st: Step) -> Snapshot:
         name = st.process
+        tr, peer, where = self._step_process(st)
+        pids = {n: t.pid for n, t in self._tracked.items()}
+        tr.step = st.number
+        deadline = Deadline(self.step_bound)
+        handled_mark = len(self._handled)  # handler runs reported before this step
+        self._send(peer, {"t": "step", "step": st.number, "action": st.action,
+                          "args": st.args, "pids": pids})
+        outcome, res = self._await_outcome(st, tr, peer, deadline, where)
+        if res and "t" in res:
+            self._record(st, res)
+        # The step's own log line comes before what it caused (a woken reader, a handler).
+        self._log.append(self._log_entry(st, outcome, res if res else {}))
+        step_entry = self._log[-1]
+        if st.action == "fork" and outcome == RETURNED:
+            child = st.args["child"]
+            self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
+            self._tracked[child] = Tracked(child, self._peers[child].pid, name)
+            self._wait_idle([child], deadline)
+        if outcome == RETURNED:
+            for target, sig in self._signals_sent(st, res or {}):
+                self._settle_signal(target, sig, deadline, handled_mark)
+        self._settle(deadline)
+        result = res.get("result") if res else None
+        return self._snapshot(st, outcome, result, res.get("errno") if res else None,
+                              call=step_entry.call)
+
+    def _step_process(self, st: Step) -> tuple[Tracked, Peer, str]:
+        """The process that runs ST and its channel, if it can run a step now."""
+        name = st.process
         tr = self._tracked.get(name)
         peer = self._peers.get(name)
         where = f"step {st.number} ({name}: {st.action})"
@@ -449,12 +486,12 @@ class Run:
             raise RunError(f"{where}: '{name}' has already ended")
         if st.action == "fork" and len(self._tracked) >= MAX_PROCESSES:
             raise RunError(f"{where}: a lesson may have at most {MAX_PROCESSES} processes")
-        pids = {n: t.pid for n, t in self._tracked.items()}
-        tr.step = st.number
-        deadline = Deadline(self.step_bound)
-        handled_mark = len(self._handled)  # handler runs reported before this step
-        self._send(peer, {"t": "step", "step": st.number, "action": st.action,
-                          "args": st.args, "pids": pids})
+        return tr, peer, where
+
+    def _await_outcome(self, st: Step, tr: Tracked, peer: Peer, deadline: Deadline,
+                       where: str) -> tuple[str, dict[str, Any] | None]:
+        """Look until ST has returned, failed, ended its process or blocked in the kernel."""
+        name = st.process
         outcome: str | None = None
         while outcome is None:
             late = deadline.passed()  # and then one more look at what came
@@ -474,23 +511,7 @@ class Run:
             elif late:
                 raise RunError(f"{where} neither returned nor blocked within "
                                f"{self.step_bound:g} s{self._log_tail()}")
-        if res and "t" in res:
-            self._record(st, res)
-        # The step's own log line comes before what it caused (a woken reader, a handler).
-        self._log.append(self._log_entry(st, outcome, res if res else {}))
-        step_entry = self._log[-1]
-        if st.action == "fork" and outcome == RETURNED:
-            child = st.args["child"]
-            self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
-            self._tracked[child] = Tracked(child, self._peers[child].pid, name)
-            self._wait_idle([child], deadline)
-        if outcome == RETURNED:
-            for target, sig in self._signals_sent(st, res or {}):
-                self._settle_signal(target, sig, deadline, handled_mark)
-        self._settle(deadline)
-        result = res.get("result") if res else None
-        return self._snapshot(st, outcome, result, res.get("errno") if res else None,
-                              call=step_entry.call)
+        return outcome, res
 
     def _record(self, st: Step, res: dict[str, Any]) -> None:
         """Remember what a finished call returned, for expects and the log."""
@@ -586,31 +607,8 @@ class Run:
             late = deadline.passed()  # a look at everyone follows before it counts
             self._pump(0)
             suspects = set(busy) if busy else None  # None: everyone
-            busy = []
-            for name, k in list(self._in_flight.items()):
-                res = self._results.get(k)
-                st = self.scenario.steps[k - 1]
-                tr = self._tracked[name]
-                if res is not None:
-                    del self._in_flight[name]
-                    self._record(st, res)
-                    self._log.append(self._log_entry(st, RETURNED if res["t"] == "done"
-                                                     else FAILED, res, late=True))
-                elif suspects is not None and name not in suspects:
-                    continue  # asleep at the last look; the full look confirms it
-                elif self._peers[name].closed and self._ended(name):
-                    del self._in_flight[name]
-                    ex = tr.exit
-                    self._log.append(self._log_entry(
-                        st, KILLED if ex and ex.signal else RETURNED,
-                        {"result": ex.describe() if ex else None}, late=True))
-                elif (stat := self._stat(tr.pid)) is not None and (
-                        stat.state in ("T", "t") or self._asleep_in(
-                            tr.pid, ACTIONS[st.action].sleeps_in,
-                            self._began.get(k, {}).get("arg0"), stat)):
-                    continue  # stopped, or asleep in its call again
-                else:
-                    busy.append(name)
+            busy = [name for name, k in list(self._in_flight.items())
+                    if self._still_busy(name, k, suspects)]
             for name in self._tracked:
                 if (suspects is None or name in suspects) and name not in self._in_flight \
                         and not self._quiet(name):
@@ -629,6 +627,35 @@ class Run:
                 raise RunError(f"{', '.join(busy)} neither returned nor slept again within "
                                f"{self.step_bound:g} s")
             self._pump(POLL)
+
+    def _still_busy(self, name: str, k: int, suspects: set[str] | None) -> bool:
+        """A look at NAME, blocked in step K: its call returned (logged and no longer in
+        flight), its process ended, it is stopped or asleep in its call again (False), or
+        it is still busy (True).  Not looked at when it is not among SUSPECTS."""
+        res = self._results.get(k)
+        st = self.scenario.steps[k - 1]
+        tr = self._tracked[name]
+        if res is not None:
+            del self._in_flight[name]
+            self._record(st, res)
+            self._log.append(self._log_entry(st, RETURNED if res["t"] == "done"
+                                             else FAILED, res, late=True))
+            return False
+        if suspects is not None and name not in suspects:
+            return False  # asleep at the last look; the full look confirms it
+        if self._peers[name].closed and self._ended(name):
+            del self._in_flight[name]
+            ex = tr.exit
+            self._log.append(self._log_entry(
+                st, KILLED if ex and ex.signal else RETURNED,
+                {"result": ex.describe() if ex else None}, late=True))
+            return False
+        stat = self._stat(tr.pid)
+        # Stopped, or asleep in its call again: not busy.
+        return not (stat is not None and (
+            stat.state in ("T", "t") or self._asleep_in(
+                tr.pid, ACTIONS[st.action].sleeps_in,
+                self._began.get(k, {}).get("arg0"), stat)))
 
     # -- snapshots ----------------------------------------------------------------------
 

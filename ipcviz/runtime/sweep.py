@@ -170,9 +170,19 @@ def live_conductors(root: Path | None = None) -> set[int]:
 
 def _sweep(root: Path, root_fd: int, dry_run: bool) -> list[str]:
     report: list[str] = []
-    live_ids = set()
     with os.scandir(root_fd) as it:
         names = sorted(e.name for e in it)
+    live_ids = _sweep_runs(root, root_fd, names, dry_run, report)
+    _sweep_unfinished(root, root_fd, names, dry_run, report)
+    _sweep_orphans(root_fd, live_ids, dry_run, report)
+    return report
+
+
+def _sweep_runs(root: Path, root_fd: int, names: list[str], dry_run: bool,
+                report: list[str]) -> set[str]:
+    """The run directories of dead conductors: their processes, objects and the directory
+    itself; the ids of the runs still alive."""
+    live_ids = set()
     for name in names:
         if not name.startswith("run-"):
             continue
@@ -196,6 +206,11 @@ def _sweep(root: Path, root_fd: int, dry_run: bool) -> list[str]:
             rd.close()
         if not dry_run:
             _rmtree(root_fd, name)
+    return live_ids
+
+
+def _sweep_unfinished(root: Path, root_fd: int, names: list[str], dry_run: bool,
+                      report: list[str]) -> None:
     # A directory being made (RunDir.create) by a process killed before renaming it: it
     # holds no object yet (objects are recorded after the rename), only its own files.
     for name in names:
@@ -210,6 +225,10 @@ def _sweep(root: Path, root_fd: int, dry_run: bool) -> list[str]:
         report.append(f"unfinished run directory {root / name}")
         if not dry_run:
             _rmtree(root_fd, name)
+
+
+def _sweep_orphans(root_fd: int, live_ids: set[str], dry_run: bool,
+                   report: list[str]) -> None:
     # Processes whose conductor is dead but whose run directory is elsewhere or gone.
     for (run_id, conductor), pids in _orphans().items():
         if run_id in live_ids or os.getpid() in pids:
@@ -224,4 +243,3 @@ def _sweep(root: Path, root_fd: int, dry_run: bool) -> list[str]:
         report.append(f"run {run_id}: {len(pids)} process(es) {pids} (no run directory)")
         if not dry_run:
             kill_run_processes(run_id, conductor=conductor)
-    return report

@@ -8,7 +8,11 @@ from __future__ import annotations
 import re
 import signal
 
-from .vocab import ACTIONS, OBJECT_ATTRS, PROCESS_ATTRS, Action, Arg  # noqa: F401
+from .vocab import ACTIONS, OBJECT_ATTRS, PROCESS_ATTRS, Action, Arg
+
+# Re-exported: the loader, the schema and the runtime read the vocabulary from here.
+__all__ = ["ACTIONS", "END_NAMES", "OBJECT_ATTRS", "OPS", "PROCESS_ATTRS", "SIZE_RE",
+           "STEP_ATTRS", "Action", "Arg", "signal_name", "signal_number"]
 
 STEP_ATTRS = frozenset({"outcome", "result", "errno", "process"})
 OPS = ("==", "!=", "<=", ">=", "<", ">", "has", "lacks")

@@ -10,12 +10,14 @@ import os
 import re
 import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .actions import (
     ACTIONS,
+    Action,
     END_NAMES,
     OBJECT_ATTRS,
     OPS,
@@ -338,66 +340,77 @@ class _Validator:
         objs = {o.name: o for o in objects}
         alive = {p.name for p in processes if p.parent is None}
         forked: dict[str, int] = {}
-        out: list[Step] = []
-        for i, t in enumerate(tables):
-            field = f"step[{i + 1}]"
-            process = self.text(t, "process", f"{field}.process", "step", i)
-            if process not in procs:
-                self.fail(f"{field}.process", f"unknown process '{process}'", "step", i,
-                          "process")
-            action_name = self.text(t, "action", f"{field}.action", "step", i)
-            action = ACTIONS.get(action_name)
-            if action is None:
-                self.fail(f"{field}.action", f"unknown action '{action_name}' (known: "
-                          f"{', '.join(sorted(ACTIONS))})", "step", i, "action")
-            if process not in alive:
-                self.fail(f"{field}.process", f"'{process}' does not exist yet at this step "
-                          "(a fork step of its parent must come first)", "step", i, "process")
-            narration = self.text(t, "narration", f"{field}.narration", "step", i)
-            narration_zh = self.text(t, "narration_zh", f"{field}.narration_zh", "step", i,
-                                     required=False)
-            code = self.text(t, "code", f"{field}.code", "step", i, required=False)
-            allowed = STEP_KEYS | {a.name for a in action.args}
-            self.unknown_keys(t, allowed, field, "step", i)
-            args = {}
-            for arg in action.args:
-                if arg.name not in t:
-                    if arg.required:
-                        self.fail(f"{field}.{arg.name}", f"missing field '{arg.name}' for "
-                                  f"action '{action.name}'", "step", i)
-                    if arg.default is not None:
-                        args[arg.name] = arg.default
-                    continue
-                args[arg.name] = self.arg(t[arg.name], arg.type, f"{field}.{arg.name}", i,
-                                          arg.name, procs, objs, action.name)
-            text = sum(len(v.encode()) for v in args.values() if isinstance(v, str))
-            if text > MAX_STEP_TEXT:
-                self.fail(field, f"{text} bytes of text in one step: at most {MAX_STEP_TEXT} "
-                          "(use size = N to move more bytes)", "step", i)
-            if action.one_of and not any(k in t for k in action.one_of):
-                self.fail(field, f"action '{action.name}' needs one of: "
-                          f"{', '.join(action.one_of)}", "step", i)
-            if action.name == "fork":
-                child = args["child"]
-                if procs[child].parent != process:
-                    self.fail(f"{field}.child", f"'{child}' is declared with parent "
-                              f"'{procs[child].parent}', not '{process}'", "step", i, "child")
-                if child in forked:
-                    self.fail(f"{field}.child", f"'{child}' is already forked at step "
-                              f"{forked[child]}", "step", i, "child")
-                forked[child] = i + 1
-                alive.add(child)
-            expects = self.expects(t.get("expect", []), f"{field}.expect", i, procs, objs)
-            quiz = self.quiz(t.get("quiz"), f"{field}.quiz", i, procs, objs)
-            out.append(Step(i + 1, process, action.name, args, narration, code, expects,
-                            self.lines.table("step", i),
-                            narration_i18n={"zh": narration_zh} if narration_zh else {},
-                            quiz=quiz))
+        out = [self.step(t, i, procs, objs, alive, forked) for i, t in enumerate(tables)]
         for name, p in procs.items():
             if p.parent is not None and name not in forked:
                 self.fail(f"process.{name}", f"'{name}' has parent '{p.parent}' but no fork "
                           "step creates it", "process", list(procs).index(name), "parent")
         return out
+
+    def step(self, t: dict[str, Any], i: int, procs: dict[str, ProcessSpec],
+             objs: dict[str, ObjectSpec], alive: set[str], forked: dict[str, int]) -> Step:
+        """One [[step]] table; a fork step adds its child to ALIVE and FORKED."""
+        field = f"step[{i + 1}]"
+        process = self.text(t, "process", f"{field}.process", "step", i)
+        if process not in procs:
+            self.fail(f"{field}.process", f"unknown process '{process}'", "step", i,
+                      "process")
+        action_name = self.text(t, "action", f"{field}.action", "step", i)
+        action = ACTIONS.get(action_name)
+        if action is None:
+            self.fail(f"{field}.action", f"unknown action '{action_name}' (known: "
+                      f"{', '.join(sorted(ACTIONS))})", "step", i, "action")
+        if process not in alive:
+            self.fail(f"{field}.process", f"'{process}' does not exist yet at this step "
+                      "(a fork step of its parent must come first)", "step", i, "process")
+        narration = self.text(t, "narration", f"{field}.narration", "step", i)
+        narration_zh = self.text(t, "narration_zh", f"{field}.narration_zh", "step", i,
+                                 required=False)
+        code = self.text(t, "code", f"{field}.code", "step", i, required=False)
+        allowed = STEP_KEYS | {a.name for a in action.args}
+        self.unknown_keys(t, allowed, field, "step", i)
+        args = self.step_args(t, field, i, action, procs, objs)
+        if action.name == "fork":
+            self.fork(args["child"], process, field, i, procs, alive, forked)
+        expects = self.expects(t.get("expect", []), f"{field}.expect", i, procs, objs)
+        quiz = self.quiz(t.get("quiz"), f"{field}.quiz", i, procs, objs)
+        return Step(i + 1, process, action.name, args, narration, code, expects,
+                    self.lines.table("step", i),
+                    narration_i18n={"zh": narration_zh} if narration_zh else {},
+                    quiz=quiz)
+
+    def step_args(self, t: dict[str, Any], field: str, i: int, action: Action,
+                  procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> dict[str, Any]:
+        args = {}
+        for arg in action.args:
+            if arg.name not in t:
+                if arg.required:
+                    self.fail(f"{field}.{arg.name}", f"missing field '{arg.name}' for "
+                              f"action '{action.name}'", "step", i)
+                if arg.default is not None:
+                    args[arg.name] = arg.default
+                continue
+            args[arg.name] = self.arg(t[arg.name], arg.type, f"{field}.{arg.name}", i,
+                                      arg.name, procs, objs, action.name)
+        text = sum(len(v.encode()) for v in args.values() if isinstance(v, str))
+        if text > MAX_STEP_TEXT:
+            self.fail(field, f"{text} bytes of text in one step: at most {MAX_STEP_TEXT} "
+                      "(use size = N to move more bytes)", "step", i)
+        if action.one_of and not any(k in t for k in action.one_of):
+            self.fail(field, f"action '{action.name}' needs one of: "
+                      f"{', '.join(action.one_of)}", "step", i)
+        return args
+
+    def fork(self, child: str, process: str, field: str, i: int,
+             procs: dict[str, ProcessSpec], alive: set[str], forked: dict[str, int]) -> None:
+        if procs[child].parent != process:
+            self.fail(f"{field}.child", f"'{child}' is declared with parent "
+                      f"'{procs[child].parent}', not '{process}'", "step", i, "child")
+        if child in forked:
+            self.fail(f"{field}.child", f"'{child}' is already forked at step "
+                      f"{forked[child]}", "step", i, "child")
+        forked[child] = i + 1
+        alive.add(child)
 
     def arg(self, value: Any, typ: str, field: str, i: int, key: str,
             procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec],
@@ -410,73 +423,15 @@ class _Validator:
                 bad(f"unknown process {value!r}")
             return value
         if typ.startswith("object:"):
-            kinds = [k for k in typ.split(":", 1)[1].split("|") if k]
-            if not isinstance(value, str) or value not in objs:
-                bad(f"unknown object {value!r}")
-            if kinds and objs[value].kind not in kinds:
-                bad(f"'{value}' is a {objs[value].kind}, this needs a {' or a '.join(kinds)}")
-            return value
+            return _arg_object(value, typ, objs, bad)
         if typ == "fd":
-            if isinstance(value, bool):
-                bad("must be an fd number or an object end like 'p.read'")
-            if isinstance(value, int):
-                if value < 0:
-                    bad("an fd number is never negative")
-                if value > MAX_FD:
-                    bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
-                        f"ipcviz (a lesson uses 0 to {MAX_FD})")
-                return value
-            if isinstance(value, str) and "." in value:
-                obj, end = value.split(".", 1)
-                if obj not in objs:
-                    bad(f"unknown object '{obj}'")
-                if end not in END_NAMES:
-                    bad(f"unknown end '{end}' (known: read, write)")
-                return value
-            bad(f"unknown fd {value!r}: use a number or an end like 'p.read'")
+            return _arg_fd(value, objs, bad)
         if typ == "size":
-            if isinstance(value, bool):
-                bad("must be a byte count")
-            if isinstance(value, int):
-                if not 0 <= value <= MAX_SIZE:
-                    bad(f"a size is a number from 0 to {MAX_SIZE}")
-                return value
-            m = SIZE_RE.match(value) if isinstance(value, str) else None
-            if m:
-                limit = MAX_SIZE // 65536 if m.group(2) == "*" else MAX_SIZE
-                if m.group(2) and int(m.group(3)) > limit:
-                    bad(f"'{value}': N may be at most {limit}")
-                return value
-            bad(f"not a size: {value!r} (a number, or capacity / PIPE_BUF with + - * N)")
+            return _arg_size(value, bad)
         if typ == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                bad(f"must be an integer, not {_type_name(value)}")
-            low, high = int_range(action, key)
-            if not low <= value <= high:
-                if action == "dup2" and key == "to" and value > MAX_FD:
-                    bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
-                        f"ipcviz (a lesson uses 0 to {MAX_FD})")
-                bad(f"{value} is out of range: from {low} to {high}")
-            return value
-        if typ == "bool":
-            if not isinstance(value, bool):
-                bad(f"must be true or false, not {_type_name(value)}")
-            return value
-        if typ == "str":
-            if not isinstance(value, str):
-                bad(f"must be a string, not {_type_name(value)}")
-            return value
-        if typ == "signal":
-            if not isinstance(value, str) or signal_number(value) is None:
-                bad(f"unknown signal {value!r}")
-            return _signal_text(value)
-        if typ == "signals":
-            if not isinstance(value, list):
-                bad(f"must be a list of signal names, not {_type_name(value)}")
-            for v in value:
-                if not isinstance(v, str) or signal_number(v) is None:
-                    bad(f"unknown signal {v!r}")
-            return [_signal_text(v) for v in value]
+            return _arg_int(value, action, key, bad)
+        if typ in _SIMPLE_ARGS:
+            return _SIMPLE_ARGS[typ](value, bad)
         if typ.startswith("choice:"):
             choices = typ.split(":", 1)[1].split("|")
             if value not in choices:
@@ -580,3 +535,99 @@ class _Validator:
         else:
             right = right_text
         return Expect(text.strip(), (name, attr), op, right, self.lines.table("step", i))
+
+
+# -- step arguments, one checker per argument type (bad() reports and does not return) --
+
+_Bad = Callable[[str], None]
+
+
+def _arg_object(value: Any, typ: str, objs: dict[str, ObjectSpec], bad: _Bad) -> Any:
+    kinds = [k for k in typ.split(":", 1)[1].split("|") if k]
+    if not isinstance(value, str) or value not in objs:
+        bad(f"unknown object {value!r}")
+    if kinds and objs[value].kind not in kinds:
+        bad(f"'{value}' is a {objs[value].kind}, this needs a {' or a '.join(kinds)}")
+    return value
+
+
+def _arg_fd(value: Any, objs: dict[str, ObjectSpec], bad: _Bad) -> Any:
+    if isinstance(value, bool):
+        bad("must be an fd number or an object end like 'p.read'")
+    if isinstance(value, int):
+        if value < 0:
+            bad("an fd number is never negative")
+        if value > MAX_FD:
+            bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
+                f"ipcviz (a lesson uses 0 to {MAX_FD})")
+        return value
+    if isinstance(value, str) and "." in value:
+        obj, end = value.split(".", 1)
+        if obj not in objs:
+            bad(f"unknown object '{obj}'")
+        if end not in END_NAMES:
+            bad(f"unknown end '{end}' (known: read, write)")
+        return value
+    bad(f"unknown fd {value!r}: use a number or an end like 'p.read'")
+    return None
+
+
+def _arg_size(value: Any, bad: _Bad) -> Any:
+    if isinstance(value, bool):
+        bad("must be a byte count")
+    if isinstance(value, int):
+        if not 0 <= value <= MAX_SIZE:
+            bad(f"a size is a number from 0 to {MAX_SIZE}")
+        return value
+    m = SIZE_RE.match(value) if isinstance(value, str) else None
+    if m:
+        limit = MAX_SIZE // 65536 if m.group(2) == "*" else MAX_SIZE
+        if m.group(2) and int(m.group(3)) > limit:
+            bad(f"'{value}': N may be at most {limit}")
+        return value
+    bad(f"not a size: {value!r} (a number, or capacity / PIPE_BUF with + - * N)")
+    return None
+
+
+def _arg_int(value: Any, action: str, key: str, bad: _Bad) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        bad(f"must be an integer, not {_type_name(value)}")
+    low, high = int_range(action, key)
+    if not low <= value <= high:
+        if action == "dup2" and key == "to" and value > MAX_FD:
+            bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
+                f"ipcviz (a lesson uses 0 to {MAX_FD})")
+        bad(f"{value} is out of range: from {low} to {high}")
+    return value
+
+
+def _arg_bool(value: Any, bad: _Bad) -> Any:
+    if not isinstance(value, bool):
+        bad(f"must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _arg_str(value: Any, bad: _Bad) -> Any:
+    if not isinstance(value, str):
+        bad(f"must be a string, not {_type_name(value)}")
+    return value
+
+
+def _arg_signal(value: Any, bad: _Bad) -> Any:
+    if not isinstance(value, str) or signal_number(value) is None:
+        bad(f"unknown signal {value!r}")
+    return _signal_text(value)
+
+
+def _arg_signals(value: Any, bad: _Bad) -> Any:
+    if not isinstance(value, list):
+        bad(f"must be a list of signal names, not {_type_name(value)}")
+    for v in value:
+        if not isinstance(v, str) or signal_number(v) is None:
+            bad(f"unknown signal {v!r}")
+    return [_signal_text(v) for v in value]
+
+
+_SIMPLE_ARGS: dict[str, Callable[[Any, _Bad], Any]] = {
+    "bool": _arg_bool, "str": _arg_str, "signal": _arg_signal, "signals": _arg_signals,
+}

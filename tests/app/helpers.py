@@ -86,7 +86,8 @@ async def step_to(pilot, n: int, timeout: float = 10.0) -> None:
         want = min(n - stage.history[-1].step, 3)  # the stage queues up to 3 presses
         have = len(stage.history)
         await pilot.press(*["space"] * want)
-        await wait_for(pilot, lambda: len(stage.history) >= have + want and not stage.busy,
+        await wait_for(pilot, lambda: len(stage.history) >= have + want  # noqa: B023 awaited here
+                       and not stage.busy,
                        timeout, f"step {have + want - 1}")
     await pilot.pause()
 

@@ -1,6 +1,7 @@
 """Record real runs of FIFO and signal lessons as traces, for the repeatable SVG snapshots.
 
-    python tests/app/record_fifo_signal_traces.py   # rewrites tests/app/traces/{fifo,signal}-*.jsonl
+    python tests/app/record_fifo_signal_traces.py
+    # rewrites tests/app/traces/{fifo,signal}-*.jsonl
 
 The snapshots of tests/app/test_fifo_signal_panels.py draw these recorded Snapshots (fixed
 PIDs, inodes and paths), so they never depend on a live run.  Re-record when the Snapshot

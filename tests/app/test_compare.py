@@ -276,7 +276,8 @@ def canned() -> Measurement:
     table = {  # 64 B, 4 KiB, 64 KiB: (MiB/s, p50 µs)
         "pipe": ((58.0, 12.5), (2292.6, 13.2), (2303.8, 45.4)),
         "fifo": ((49.8, 12.8), (1828.2, 13.5), (2318.4, 50.8)),
-        "sysv-mq": ((30.6, 16.0), (687.1, 17.7), "n/a (limit: kernel.msgmax = 8192 bytes per message)"),
+        "sysv-mq": ((30.6, 16.0), (687.1, 17.7),
+                    "n/a (limit: kernel.msgmax = 8192 bytes per message)"),
         "posix-mq": ((30.7, 14.1), (1221.3, 16.8),
                      ("n/a (limit: fs.mqueue.msgsize_max = 8192 bytes per message; "
                       "larger needs CAP_SYS_RESOURCE)")),
@@ -379,6 +380,8 @@ async def test_b_opens_the_comparison_from_the_picker_and_the_stage():
             await pilot.pause(0.2)
             before = type(app.screen)
             await pilot.press("b")
-            await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), 5, "compare")
+            await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen),  # noqa: B023
+                           5, "compare")
             await pilot.press("escape")
-            await wait_for(pilot, lambda: type(app.screen) is before, 5, "back")
+            await wait_for(pilot, lambda: type(app.screen) is before,  # noqa: B023
+                           5, "back")

@@ -57,7 +57,8 @@ async def test_blocked_writer_is_drawn_as_the_kernel_reported(runs):
         assert "fd 4 → p (write end)" in card_text
         child = snap.process_named("child")
         assert "sleeping" in text_of(stage.query_one("#proc-child", ProcessCard))
-        assert f"ppid {child.ppid}" in str(stage.query_one("#proc-child", ProcessCard).border_subtitle)
+        card = stage.query_one("#proc-child", ProcessCard)
+        assert f"ppid {child.ppid}" in str(card.border_subtitle)
         # and the pipe shows the kernel's numbers and who sleeps on it
         pipe = snap.object_named("p")
         view = stage.query_one("#obj-p", PipeView)

@@ -57,4 +57,5 @@ def test_program_of_a_process():
     assert [n for n, _ in prog] == [3, 7, 8]
     assert prog[0][1] == ["close(fds[1]);"]
     assert words.fork_step(scenario(), "child").number == 2
-    assert words.count(1, "read end") == "1 read end" and words.count(0, "read end") == "0 read ends"
+    assert words.count(1, "read end") == "1 read end"
+    assert words.count(0, "read end") == "0 read ends"

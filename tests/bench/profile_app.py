@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_app import FINISHED, AppInPty  # noqa: E402
+from bench_app import FINISHED, AppInPty
 
 
 def thread_ticks(pid: int) -> dict[str, int]:
@@ -56,7 +56,8 @@ def main_thread_frames(raw: Path, top: int) -> list[tuple[int, str]]:
         total += int(n)
         for name in {re.sub(r":\d+\)", ")", f) for f in frames[1:]}:
             counts[name] += int(n)
-    return [(total, "all samples of the main thread")] + [(n, name) for name, n in counts.most_common(top)]
+    return [(total, "all samples of the main thread")] + [(n, name)
+                                                          for name, n in counts.most_common(top)]
 
 
 def main() -> int:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from killing import ROOT, kill_at  # noqa: E402
+from killing import ROOT, kill_at
 
-from ipcviz.scenario import load  # noqa: E402
+from ipcviz.scenario import load
 
 WAYS = ["SIGKILL", "SIGKILL-both", "SIGTERM", "SIGHUP", "SIGINT"]
 

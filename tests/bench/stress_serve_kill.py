@@ -15,8 +15,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ipcviz.serve.server import marked_processes  # noqa: E402
-from tests.test_serve import Served  # noqa: E402
+from ipcviz.serve.server import marked_processes
+from tests.test_serve import Served
 
 
 async def _open_viewer(server: Served) -> None:

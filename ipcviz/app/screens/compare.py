@@ -591,6 +591,7 @@ class CompareScreen(Screen[None]):
                     name = next((f.name for f in FACTS if f.key == r.mechanism), r.label)
                     lines.append(Content.assemble(
                         (f"{name} at {size_label(size)}: ", "b"),
-                        (r.note or r.status, "$text-warning" if r.status == "n/a" else "$text-error")))
+                        (r.note or r.status,
+                         "$text-warning" if r.status == "n/a" else "$text-error")))
         lines.append(Content(COPIES_NOTE))
         return Content("\n").join(lines)

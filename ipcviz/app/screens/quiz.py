@@ -108,6 +108,27 @@ def evidence(choice: Choice, snapshot: Snapshot, lang: str) -> Content:
     return Content.assemble(literal(when.text).stylize("b"), (printable(seen), "$text-muted"))
 
 
+def _choice_line(n: int, c: Choice, is_answer: bool, is_guess: bool, answered: bool,
+                 lang: str) -> Content:
+    """One choice of a quiz: ✓ the kernel's answer, ✗ a wrong guess once answered."""
+    mark, style = "  ", ""
+    if is_answer:
+        mark, style = "✓ ", "b $text-success"
+    elif is_guess and answered:
+        mark, style = "✗ ", "b $text-error"
+    tag = ""
+    if is_answer and is_guess:
+        tag = tr("both", lang)
+    elif is_answer:
+        tag = tr("kernel_answer", lang)
+    elif is_guess:
+        tag = tr("your_guess", lang)
+    text = choice_content(n, c, lang)
+    if style:
+        text = text.stylize_before(style)
+    return Content.assemble((mark, style), text, (f"  {tag}" if tag else "", style or "b"))
+
+
 class QuizPanel(Static):
     """Over the narration: a quiz step's question, the class's guess, the kernel's answer."""
 
@@ -129,7 +150,7 @@ class QuizPanel(Static):
         """The guess is in, the step is running: the kernel has not answered yet."""
         self._draw(step, guess, None, lang)
 
-    def show_answer(self, step: Step, guess: int | None | str, snapshot: Snapshot,
+    def show_answer(self, step: Step, guess: int | str | None, snapshot: Snapshot,
                     lang: str) -> None:
         """`guess`: the chosen index, None (skipped) or NOT_ASKED."""
         self._draw(step, guess, snapshot, lang)
@@ -143,24 +164,8 @@ class QuizPanel(Static):
             (tr("quiz_head", lang, step=step.number), "b $text-accent"),
             (pick(quiz.question, lang), "b"))]
         for n, c in enumerate(quiz.choices):
-            is_answer, is_guess = n in right, guess == n
-            mark, style = "  ", ""
-            if is_answer:
-                mark, style = "✓ ", "b $text-success"
-            elif is_guess and snapshot is not None:
-                mark, style = "✗ ", "b $text-error"
-            tag = ""
-            if is_answer and is_guess:
-                tag = tr("both", lang)
-            elif is_answer:
-                tag = tr("kernel_answer", lang)
-            elif is_guess:
-                tag = tr("your_guess", lang)
-            text = choice_content(n, c, lang)
-            if style:
-                text = text.stylize_before(style)
-            lines.append(Content.assemble((mark, style), text,
-                                          (f"  {tag}" if tag else "", style or "b")))
+            lines.append(_choice_line(n, c, n in right, guess == n, snapshot is not None,
+                                      lang))
         verdict: list[Content | tuple[str, str] | str] = []
         ok = None
         if snapshot is None:

@@ -39,7 +39,9 @@ ACTION_STYLE = {
 
 
 def yes_no(value: bool) -> Content:
-    return Content.styled("yes", "$text-success") if value else Content.styled("NO", "b $text-error")
+    if value:
+        return Content.styled("yes", "$text-success")
+    return Content.styled("NO", "b $text-error")
 
 
 class SignalTableScreen(Screen[None]):

@@ -230,7 +230,7 @@ class StageScreen(Screen):
         self.guesses = {}
         try:
             run = app.make_run(self.scenario)
-        except Exception as err:  # the factory failed before any process: say why
+        except Exception as err:  # noqa: BLE001  the factory failed before any process: say why
             self.player = self.player.restart(len(self.scenario.steps)).start_failed()
             app.show_run_error(self.scenario.name, f"cannot start: {err}")
             return

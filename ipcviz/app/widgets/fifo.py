@@ -170,7 +170,8 @@ class FifoView(ObjectPanel):
         lang = self.lang
         if not o.exists:
             return Content.assemble(
-                (tr("fifo_no_name", lang), "b $text-warning"), (short_path(o.path, whole), "strike"),
+                (tr("fifo_no_name", lang), "b $text-warning"),
+                (short_path(o.path, whole), "strike"),
                 (tr("fifo_unlinked", lang), "$text-muted"))
         return Content.assemble(
             (ls_mode(o), "b $text-accent"), (tr("fifo_size", lang), "$text-muted"),

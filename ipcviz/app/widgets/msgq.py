@@ -511,6 +511,12 @@ class QueueView(ObjectPanel):
             lines.append(Content.styled(text, "b $text-error"))
         if gone:
             return Content("\n").join(lines)
+        return Content("\n").join(lines + self._warnings(o) + [self._facts(o)])
+
+    def _warnings(self, o: QueueState) -> list[Content]:
+        """What the reading of the queue could not show, or showed twice."""
+        lang = self.lang
+        lines: list[Content] = []
         if isinstance(o, PosixQueueState) and not o.present:
             lines.append(Content.styled(tr("mq_unlinked", lang), "$text-warning"))
         if o.contents_source == INFERRED and (o.contents or o.messages):
@@ -526,6 +532,10 @@ class QueueView(ObjectPanel):
         lost = o.lost
         if lost:
             lines.append(Content.styled(tr("mq_lost", lang, n=lost), "b $text-warning"))
+        return lines
+
+    def _facts(self, o: QueueState) -> Content:
+        lang = self.lang
         facts = []
         if isinstance(o, SysvQueueState) and (o.last_sender or o.last_receiver):
             facts.append(tr("mq_last", lang, sender=o.last_sender or '-',
@@ -533,8 +543,7 @@ class QueueView(ObjectPanel):
         if isinstance(o, PosixQueueState) and o.holders:
             facts.append(tr("mq_open_in", lang, holders=", ".join(o.holders)))
         facts.append(tr("mq_sent_received", lang, sent=o.sent, received=o.received))
-        lines.append(Content.styled(" · ".join(facts), "$text-muted"))
-        return Content("\n").join(lines)
+        return Content.styled(" · ".join(facts), "$text-muted")
 
     def _why(self, name: str, snapshot: Snapshot, o: QueueState) -> str:
         """'sleeps in msgsnd(): 16 bytes do not fit, 0 of 64 free', from the kernel's facts."""

@@ -291,7 +291,8 @@ class SemView(ObjectPanel):
                 meaning = f"{words.count(o.value, 'unit')} free: a wait returns at once"
             else:
                 meaning = tr("sem_units_free", lang, n=o.value)
-            lines.append(Content.assemble((tr("sem_value", lang), "$text-secondary"), (str(o.value), "b"),
+            lines.append(Content.assemble((tr("sem_value", lang), "$text-secondary"),
+                                          (str(o.value), "b"),
                                           "  ", (tokens + more, "b $text-success"),
                                           (f"  {meaning}", "$text-muted")))
         wait_call = "semop" if o.flavor == "sysv" else "sem_wait"
@@ -309,7 +310,8 @@ class SemView(ObjectPanel):
         for name in o.holders:
             held += [(name, "b i"), "  "]
         for name in o.dead_holders:
-            held += [(f"☠ {name}", "b i $text-warning"), (tr("sem_died_holding", lang), "$text-warning")]
+            held += [(f"☠ {name}", "b i $text-warning"),
+                     (tr("sem_died_holding", lang), "$text-warning")]
         if not o.holders and not o.dead_holders:
             held.append((tr("sem_nobody", lang), "i $text-muted"))
         held.append((tr("sem_inferred", lang), "$text-muted"))

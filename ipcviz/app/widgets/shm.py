@@ -51,7 +51,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shm_bytes_unknown": ("bytes unknown", "字节未知"),
     "shm_unknown_unmapped": (("bytes unknown: nobody maps it, and ipcviz does not attach (that "
                              "would change nattch)"),
-                             "字节未知：没有进程映射它，而 ipcviz 不会去 attach（那会改变 nattch）"),
+                             "字节未知：没有进程映射它，而 ipcviz 不会去 attach"
+                             "（那会改变 nattch）"),
     "shm_no_bytes_read": ("no bytes read", "没有读到字节"),
     "shm_all_zero": ("all zero", "全为零"),
     "shm_not_zero": ("{n} not zero (not drawn)", "{n} 个非零（未画出）"),
@@ -87,12 +88,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shm_none_lost": ("  ·  none lost", "  ·  没有丢失"),
     "shm_inferred_counts": ("  (inferred: counts from the steps vs the counter in memory)",
                             "  （推断：步骤中的计数 对比 内存中的计数器）"),
-    "shm_no_change": ("no byte changed since the previous snapshot", "自上一个快照以来没有字节改变"),
+    "shm_no_change": ("no byte changed since the previous snapshot",
+                      "自上一个快照以来没有字节改变"),
     "shm_n_changed": ("{n} byte(s) changed", "{n} 个字节改变"),
     "shm_at_step": (" at step {step}: ", "，在第 {step} 步："),
     "shm_stored_it": (" stored it: no system call", " 写入了它：没有系统调用"),
     "shm_during_step": ((" during step {step} (written by a process that maps it, not by this "
-                        "step's call)"), "，在第 {step} 步期间（由映射它的进程写入，不是这一步的调用）"),
+                        "step's call)"),
+                        "，在第 {step} 步期间（由映射它的进程写入，不是这一步的调用）"),
     "shm_note_put": ("items ever put", "累计放入"),
     "shm_note_taken": ("items ever taken", "累计取出"),
     "shm_note_free": ("free", "空闲"),

@@ -39,7 +39,7 @@ def size_of(expr: Any, fd: int) -> int:
         base = select.PIPE_BUF
     else:
         base = int(base_txt)
-    if op == "*" and base * int(n) > MAX_SIZE or op == "+" and base + int(n) > MAX_SIZE:
+    if (op == "*" and base * int(n) > MAX_SIZE) or (op == "+" and base + int(n) > MAX_SIZE):
         raise OSError(errno.EINVAL, f"{expr} is more than {MAX_SIZE} bytes")
     if op == "+":
         return base + int(n)

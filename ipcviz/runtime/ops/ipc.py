@@ -95,7 +95,8 @@ def manifest_entry(w, kind: str, obj: str, id_field: str | None = None
     return None
 
 
-SYSV_TABLES = {"sysv_shm": ("/proc/sysvipc/shm", "shmid"), "sysv_sem": ("/proc/sysvipc/sem", "semid")}
+SYSV_TABLES = {"sysv_shm": ("/proc/sysvipc/shm", "shmid"),
+               "sysv_sem": ("/proc/sysvipc/sem", "semid")}
 
 
 def sysv_row(kind: str, ident: int) -> dict[str, int] | None:

@@ -214,7 +214,7 @@ def _call_semget(w, a, p):
         return (f"semget(<random key>, 1, IPC_CREAT|IPC_EXCL|0600); "
                 f"semctl(id, 0, SETVAL, {a.get('value', 0)})")
     entry = manifest_entry(w, "sysv_sem", a["object"])
-    return f"semget({'0x%08x' % entry['key'] if entry else '?'}, 0, 0)"
+    return f"semget({'0x' + format(entry['key'], '08x') if entry else '?'}, 0, 0)"
 
 
 def _call_semop(w, a, p):

@@ -22,4 +22,4 @@ for _mod in load(__name__, common=True):
     PROCESS_ATTRS |= set(_mod.PROCESS_ATTRS)
     OBJECT_ATTRS.update(_mod.OBJECT_ATTRS)
 
-__all__ = ["ACTIONS", "Action", "Arg", "OBJECT_ATTRS", "PROCESS_ATTRS"]
+__all__ = ["ACTIONS", "OBJECT_ATTRS", "PROCESS_ATTRS", "Action", "Arg"]
