@@ -83,3 +83,59 @@ def test_lecturers_folders_are_listed_and_run_by_name(tmp_path):
     assert "week1/hello" in {i["name"] for i in json.loads(r.stdout)}
     r = ipcviz("--scenarios", str(tmp_path / "nope"), "list")
     assert r.returncode == 2 and "no such folder" in r.stderr
+
+
+ESCAPED = """title = "t"
+[[process]]
+name = "parent"
+[[object]]
+name = "p"
+kind = "pipe"
+[[step]]
+process = "parent"
+action = "pipe"
+object = "p"
+narration = "make it"
+[[step]]
+process = "parent"
+action = "write"
+fd = "p.write"
+data = "one\\ntwo\\n"
+narration = "w"
+[[step]]
+process = "parent"
+action = "read"
+fd = "p.read"
+narration = "r"
+"""
+
+
+@pytest.mark.parametrize("expect", [
+    """expect = ['parent.data == "one\\ntwo\\n"']""",  # literal TOML string: the expect escapes
+    '''expect = ["parent.data == \\"one\\ntwo\\n\\""]''',  # basic string: TOML decodes \\n
+    '''expect = ["parent.data == 'one\\\\x0atwo\\\\u000a'"]''',
+])
+def test_an_expected_value_with_escapes_is_the_text_it_stands_for(expect):
+    from ipcviz.scenario import loads
+
+    s = loads(ESCAPED + expect + "\n", "x.toml")
+    assert s.steps[-1].expects[0].right == "one\ntwo\n"
+
+
+def test_an_unknown_escape_in_an_expected_value_is_named():
+    from ipcviz.scenario import ScenarioError, loads
+
+    with pytest.raises(ScenarioError) as info:
+        loads(ESCAPED + """expect = ['parent.data == "one\\qtwo"']\n""", "x.toml")
+    assert info.value.field == "step[3].expect[1]"
+    assert "unknown escape '\\q'" in info.value.message
+
+
+@pytest.mark.kernel
+def test_an_escaped_expected_value_holds_against_the_kernel(tmp_path, runtime_dir):
+    f = tmp_path / "esc.toml"
+    f.write_text(ESCAPED + """expect = ['parent.data == "one\\ntwo\\n"']\n""")
+    r = ipcviz("run", str(f), "--headless",
+               env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "All expects held" in r.stdout

@@ -204,6 +204,31 @@ def loads(text: str, path: Path | str | None = None, name: str = "custom/scenari
     return replace(scenario, source=text)
 
 
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.?)", re.DOTALL)
+
+
+def unescape(text: str) -> tuple[str, str | None]:
+    """A quoted expect value as the text it stands for: "one\\ntwo" is one, newline, two.
+
+    Returns (text, None), or (text, why) for an escape that is not one of \\n \\t \\r \\0
+    \\\\ \\" \\' \\xHH \\uHHHH (so a typo is named, not compared as written)."""
+    why: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code[:1] in ("x", "u") and len(code) > 1:
+            return chr(int(code[1:], 16))
+        if code in _ESCAPES:
+            return _ESCAPES[code]
+        why.append(f"unknown escape '\\{code}' in a quoted value (known: \\n \\t \\r \\0 "
+                   "\\\\ \\\" \\' \\xHH \\uHHHH)")
+        return m.group(0)
+
+    out = _ESCAPE_RE.sub(one, text)
+    return out, (why[0] if why else None)
+
+
 def _signal_text(value: str) -> str:
     value = value.strip().upper()
     return value if value.startswith("SIG") else "SIG" + value
@@ -549,8 +574,9 @@ class _Validator:
 
     def expect(self, text: str, field: str, i: int, procs: dict[str, ProcessSpec],
                objs: dict[str, ObjectSpec]) -> Expect:
+        # DOTALL: a quoted value may hold a newline (a TOML basic string decodes "\\n").
         m = re.fullmatch(r"\s*([a-z][a-z0-9_-]*)\.([a-z_]+)\s*(==|!=|<=|>=|<|>|has|lacks)\s*"
-                         r"(.+?)\s*", text)
+                         r"(.+?)\s*", text, re.DOTALL)
         if not m:
             self.fail(field, f"cannot read {text!r}: write NAME.ATTR OP VALUE with OP one of "
                       f"{' '.join(OPS)}", "step", i, "expect")
@@ -572,7 +598,9 @@ class _Validator:
         elif re.fullmatch(r"-?\d+", right_text):
             right = int(right_text)
         elif len(right_text) >= 2 and right_text[0] == right_text[-1] and right_text[0] in "\"'":
-            right = right_text[1:-1]
+            right, why = unescape(right_text[1:-1])
+            if why:
+                self.fail(field, why, "step", i, "expect")
         elif right_text in ("none", "None", "null"):
             right = None
         elif right_text in ("true", "false"):
