@@ -139,3 +139,51 @@ def test_an_escaped_expected_value_holds_against_the_kernel(tmp_path, runtime_di
                env={**os.environ, "IPCVIZ_RUNTIME_DIR": str(runtime_dir)})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "All expects held" in r.stdout
+
+
+BROKEN = 'title = "t"\n[[process]]\nname = "a"\n[[step]]\nprocess = "a"\naction = "exot"\n' \
+         'narration = "x"\n'
+
+
+def test_a_lecturers_folder_may_hold_lessons_flat_or_in_subfolders(tmp_path):
+    own = tmp_path / "week1"
+    (own / "extra").mkdir(parents=True)
+    lesson = (SCENARIOS / "pipe/empty-blocks-reader.toml").read_text()
+    (own / "flat.toml").write_text(lesson)
+    (own / "extra" / "nested.toml").write_text(lesson)
+    r = ipcviz("--scenarios", str(own), "list", "--json")
+    names = {i["name"] for i in json.loads(r.stdout)}
+    assert {"week1/flat", "extra/nested"} <= names, r.stderr
+    r = ipcviz("--scenarios", str(own), "check", str(own / "flat.toml"))
+    assert r.returncode == 0
+
+
+@pytest.mark.parametrize("where", ["bad.toml", "week1/bad.toml"])
+def test_a_broken_file_in_the_config_folder_is_reported_like_one_under_scenarios(tmp_path,
+                                                                                 where):
+    cfg = tmp_path / "cfg"
+    folder = cfg / "ipcviz" / "scenarios"
+    (folder / where).parent.mkdir(parents=True)
+    (folder / where).write_text(BROKEN)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(cfg)}
+    by_config = ipcviz("list", env=env)
+    by_option = ipcviz("--scenarios", str(folder), "list")
+    for r in (by_config, by_option):
+        assert r.returncode == 0 and "pipe/eof" in r.stdout  # the good lessons still listed
+        assert f"skipped a broken scenario: {folder / where}:6: step[1].action: " \
+               "unknown action 'exot'" in r.stderr
+
+
+def test_the_apps_scan_reports_a_dangling_lesson_link(tmp_path, monkeypatch):
+    from ipcviz.scenario.catalog import scan_cached
+
+    cfg = tmp_path / "cfg"
+    folder = cfg / "ipcviz" / "scenarios" / "week1"
+    folder.mkdir(parents=True)
+    (folder / "gone.toml").symlink_to(tmp_path / "nowhere.toml")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(cfg))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("IPCVIZ_SCENARIOS", raising=False)
+    good, bad, _ = scan_cached(lambda s: set())
+    assert any(e.name == "pipe/eof" for e in good)
+    assert [str(e.path) for e in bad] == [str(folder / "gone.toml")]
