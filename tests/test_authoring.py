@@ -187,3 +187,79 @@ def test_the_apps_scan_reports_a_dangling_lesson_link(tmp_path, monkeypatch):
     good, bad, _ = scan_cached(lambda s: set())
     assert any(e.name == "pipe/eof" for e in good)
     assert [str(e.path) for e in bad] == [str(folder / "gone.toml")]
+
+
+MANY = """title = "t"
+[[process]]
+name = "parent"
+[[process]]
+name = "child"
+parent = "parent"
+[[object]]
+name = "pipe1"
+kind = "pipe"
+[[object]]
+name = "q"
+kind = "tube"
+[[step]]
+process = "parent"
+action = "pipe"
+object = "piep1"
+narration = "make it"
+[[step]]
+process = "parent"
+action = "frok"
+child = "child"
+narration = "fork"
+[[step]]
+process = "parnet"
+action = "write"
+fd = "pipe1.write"
+data = "x"
+daat = "y"
+narration = "w"
+expect = ["pipe1.bytse == 1", "q.bytes == 1", "chidl.state == running", "pipe1.bytes = 1"]
+[[step]]
+process = "parent"
+action = "close"
+fd = "q.read"
+narration = 3
+"""
+
+
+def test_check_reports_every_error_of_a_file_with_did_you_mean(tmp_path):
+    f = tmp_path / "many.toml"
+    f.write_text(MANY)
+    r = ipcviz("check", str(f))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    errors = [line for line in r.stderr.splitlines() if not line.startswith("  fix: ")]
+    fixes = [line for line in r.stderr.splitlines() if line.startswith("  fix: ")]
+    assert errors == [
+        f"{f}:12: object[2].kind: unknown kind 'tube' (known: fifo, file, pipe, posix_mq, pty, "
+        "sem, shm, sysv_msgq, sysv_sem, sysv_shm)",
+        f"{f}:16: step[1].object: unknown object 'piep1' (did you mean 'pipe1'?)",
+        f"{f}:20: step[2].action: unknown action 'frok' (did you mean 'fork'?)",
+        f"{f}:24: step[3].process: unknown process 'parnet' (did you mean 'parent'?)",
+        f"{f}:28: step[3].daat: unknown field (did you mean 'data'?)",
+        f"{f}:30: step[3].expect[1]: 'pipe1' has no 'bytse' (did you mean 'bytes'?)",
+        f"{f}:30: step[3].expect[3]: unknown name 'chidl' (did you mean 'child'?)",
+        f"{f}:30: step[3].expect[4]: cannot read 'pipe1.bytes = 1': write NAME.ATTR OP VALUE "
+        "with OP one of == != <= >= < > has lacks",
+        f"{f}:35: step[4].narration: must be a string, not an integer",
+    ]
+    assert len(fixes) == len(errors)
+    # run and the catalog still say it in one line, and how to see the rest
+    r = ipcviz("run", str(f), "--headless")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert "unknown kind 'tube'" in r.stderr and "(and 8 more errors: `ipcviz check` lists " \
+        "them)" in r.stderr
+
+
+def test_the_first_error_alone_is_the_one_reported():
+    from ipcviz.scenario import ScenarioError, loads
+
+    with pytest.raises(ScenarioError) as info:
+        loads(MANY.replace('kind = "tube"', 'kind = "pipe"'), "x.toml")
+    err = info.value
+    assert (err.field, err.line) == ("step[1].object", 16)
+    assert len(err.errors) == 8 and err.errors[0].message.startswith("unknown object 'piep1'")

@@ -333,10 +333,11 @@ def cmd_check(paths: list[str], out: TextIO) -> int:
     for path in paths:
         try:
             s = load(path)
-        except ScenarioError as err:
-            sys.stderr.write(f"{printable(str(err))}\n")
-            if err.hint:
-                sys.stderr.write(f"  fix: {printable(err.hint)}\n")
+        except ScenarioError as errors:
+            for err in errors.errors:  # every problem of the file, each with its fix
+                sys.stderr.write(f"{printable(str(err))}\n")
+                if err.hint:
+                    sys.stderr.write(f"  fix: {printable(err.hint)}\n")
             code = EXIT_INPUT
             continue
         out.write(f"{printable(path)}: ok ({len(s.steps)} steps, "
