@@ -101,6 +101,20 @@ def print_header(scenario: Scenario, out: TextIO, lang: str = "en") -> None:
 
 LETTERS = "abcdefghij"
 
+# The report's own words, per language (a lesson's text comes translated from its file).
+_WORDS = {
+    "before": ("Before step 1", "第 1 步之前"),
+    "step": ("Step {step}/{total}", "第 {step}/{total} 步"),
+    "processes": ("processes:", "进程："),
+    "objects": ("kernel objects:", "内核对象："),
+    "checks": ("checks:", "检查："),
+}
+
+
+def _word(key: str, lang: str, **values: object) -> str:
+    en, zh = _WORDS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
 
 def print_question(step, out: TextIO, lang: str = "en") -> None:
     """The quiz question asked before a step (answered by the kernel after it)."""
@@ -122,12 +136,13 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
     out = SafeWriter(out)  # text from a lesson or a trace: shown, never obeyed
     out.write("\n")
     if snap.step == 0:
-        out.write("Before step 1\n")
+        out.write(_word("before", lang) + "\n")
     else:
         res = snap.result
         tail = {"returned": f" = {res}", "failed": f" = -1 {snap.errno}",
                 "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
-        out.write(printable(f"Step {snap.step}/{snap.total_steps}  {snap.process}: "
+        out.write(printable(f"{_word('step', lang, step=snap.step, total=snap.total_steps)}"
+                            f"  {snap.process}: "
                             f"{snap.call}{tail}   [{snap.outcome}]") + "\n")
         own = next((e for e in reversed(snap.log) if e.step == snap.step
                     and e.outcome == snap.outcome), None)
@@ -148,7 +163,7 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
                     res = f" = -1 {e.errno}"
                 out.write(printable(f"  meanwhile {e.process}: {e.call}{res}  [{e.outcome}]"
                                     f"{' ' + e.detail if e.detail else ''}") + "\n")
-    out.write("  processes:\n")
+    out.write(f"  {_word('processes', lang)}\n")
     for p in snap.processes:
         out.write(printable(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} "
                             f"{describe_state(p)}") + "\n")
@@ -160,7 +175,7 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
         if explain:
             _explain(provenance.for_process(p), out, "    " + " " * 11)
     if snap.objects:
-        out.write("  kernel objects:\n")
+        out.write(f"  {_word('objects', lang)}\n")
         for o in snap.objects:
             out.write(f"    {printable(describe_object(o))}\n")
             if explain:
@@ -168,7 +183,7 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
                 pids = {p.name: p.pid for p in snap.processes}
                 _explain(provenance.for_object(o, holder, pids), out, "      ")
     if snap.checks:
-        out.write("  checks:\n")
+        out.write(f"  {_word('checks', lang)}\n")
         for c in snap.checks:
             mark = "ok  " if c.ok else "FAIL"
             extra = "" if c.ok else f"   (observed: {c.observed!r})"
