@@ -163,7 +163,21 @@ def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
     return rest, opts
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"ipcviz {version('ipcviz')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        from .. import __version__
+
+        return f"ipcviz {__version__}"
+
+
 def _main(argv: list[str]) -> int:
+    if argv in (["--version"], ["-V"]):
+        sys.stdout.write(_version() + "\n")
+        return EXIT_OK
     argv = _take_scenario_dirs(argv)
     argv, app_options = _take_app_options(argv)
     if argv and argv[0] in DELEGATED:
