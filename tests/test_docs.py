@@ -41,3 +41,29 @@ def test_the_readme_links_the_reference():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Writing a scenario", 1)[1].split("\n## ", 1)[0]
     assert "docs/lessons.md" in section
+
+
+def test_the_readmes_json_schema_names_every_top_level_field_of_a_trace_line():
+    import io
+    import json
+
+    from ipcviz.model.snapshot import Snapshot
+    from ipcviz.model.timeline import write_trace_line
+
+    out = io.StringIO()
+    write_trace_line(out, Snapshot(0, 0, 1, 0.0))
+    keys = set(json.loads(out.getvalue()))
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## JSON output", 1)[1].split("```", 2)[1]
+    top = re.sub(r"\[[^\[\]]*\]|\{[^{}]*\}", "", block[block.index("{") + 1:])  # inner ones
+    top = re.sub(r"\[[^\[\]]*\]|\{[^{}]*\}", "", top)
+    named = set(re.findall(r'"([a-z_]+)"', top))
+    assert keys <= named, f"README's JSON schema lacks {sorted(keys - named)}"
+
+
+def test_the_readme_asks_for_the_terminal_size_the_app_asks_for():
+    from ipcviz.app.widgets.too_small import MIN_HEIGHT, MIN_WIDTH
+
+    readme = (ROOT / "README.md").read_text()
+    assert f"at least {MIN_WIDTH} columns\nby {MIN_HEIGHT} rows" in readme
+    assert "100x30\n(the app says so" not in readme
