@@ -199,3 +199,10 @@ def test_every_shipped_mechanism_has_a_heading_in_both_languages():
 
     for folder in sorted(p.name for p in SCENARIOS.iterdir() if p.is_dir()):
         assert f"mech_{folder}" in TEXTS, folder
+
+
+def test_version_prints_the_package_version():
+    from importlib.metadata import version
+
+    r = ipcviz("--version")
+    assert r.returncode == 0 and r.stdout == f"ipcviz {version('ipcviz')}\n" and not r.stderr

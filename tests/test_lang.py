@@ -43,3 +43,19 @@ def test_ipcviz_lang_and_the_option_override_the_locale():
     assert choose(None, {"IPCVIZ_LANG": "fr", "LANG": "zh_CN"}) == "zh"
     with pytest.raises(ValueError, match="unknown language 'fr'"):
         choose("fr", {})
+
+
+def test_the_headless_report_speaks_chinese_in_its_own_words_too():
+    import io
+
+    from ipcviz.model.snapshot import Check, Snapshot
+    from ipcviz.report.text import print_snapshot
+
+    out = io.StringIO()
+    print_snapshot(Snapshot(0, 0, 2, 0.0), out, lang="zh")
+    print_snapshot(Snapshot(1, 1, 2, 0.1, process="a", call="pipe([3, 4])", outcome="returned",
+                            result=0, checks=(Check("p.bytes == 0", 0, True),)), out, lang="zh")
+    text = out.getvalue()
+    for english in ("Step", "Before step", "processes:", "kernel objects:", "checks:"):
+        assert english not in text
+    assert "第 1 步之前" in text and "第 1/2 步" in text and "进程：" in text and "检查：" in text

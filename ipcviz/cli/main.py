@@ -169,7 +169,21 @@ def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
     return rest, opts
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"ipcviz {version('ipcviz')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        from .. import __version__
+
+        return f"ipcviz {__version__}"
+
+
 def _main(argv: list[str]) -> int:
+    if argv in (["--version"], ["-V"]):
+        sys.stdout.write(_version() + "\n")
+        return EXIT_OK
     argv = _take_scenario_dirs(argv)
     argv, app_options = _take_app_options(argv)
     if argv and argv[0] in DELEGATED:
@@ -339,10 +353,11 @@ def cmd_check(paths: list[str], out: TextIO) -> int:
     for path in paths:
         try:
             s = load(path)
-        except ScenarioError as err:
-            sys.stderr.write(f"{printable(str(err))}\n")
-            if err.hint:
-                sys.stderr.write(f"  fix: {printable(err.hint)}\n")
+        except ScenarioError as errors:
+            for err in errors.errors:  # every problem of the file, each with its fix
+                sys.stderr.write(f"{printable(str(err))}\n")
+                if err.hint:
+                    sys.stderr.write(f"  fix: {printable(err.hint)}\n")
             code = EXIT_INPUT
             continue
         out.write(f"{printable(path)}: ok ({len(s.steps)} steps, "

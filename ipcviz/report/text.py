@@ -101,6 +101,20 @@ def print_header(scenario: Scenario, out: TextIO, lang: str = "en") -> None:
 
 LETTERS = "abcdefghij"
 
+# The report's own words, per language (a lesson's text comes translated from its file).
+_WORDS = {
+    "before": ("Before step 1", "第 1 步之前"),
+    "step": ("Step {step}/{total}", "第 {step}/{total} 步"),
+    "processes": ("processes:", "进程："),
+    "objects": ("kernel objects:", "内核对象："),
+    "checks": ("checks:", "检查："),
+}
+
+
+def _word(key: str, lang: str, **values: object) -> str:
+    en, zh = _WORDS[key]
+    return (zh if lang == "zh" else en).format(**values)
+
 
 def print_question(step, out: TextIO, lang: str = "en") -> None:
     """The quiz question asked before a step (answered by the kernel after it)."""
@@ -122,12 +136,12 @@ def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str
     out = SafeWriter(out)  # text from a lesson or a trace: shown, never obeyed
     out.write("\n")
     if snap.step == 0:
-        out.write("Before step 1\n")
+        out.write(_word("before", lang) + "\n")
     else:
         _print_step(snap, out, lang, scenario)
-    _print_processes(snap, out, explain)
-    _print_objects(snap, out, explain)
-    _print_checks(snap, out)
+    _print_processes(snap, out, explain, lang)
+    _print_objects(snap, out, explain, lang)
+    _print_checks(snap, out, lang)
 
 
 def _print_step(snap: Snapshot, out: TextIO, lang: str, scenario: Scenario | None) -> None:
@@ -135,8 +149,8 @@ def _print_step(snap: Snapshot, out: TextIO, lang: str, scenario: Scenario | Non
     res = snap.result
     tail = {"returned": f" = {res}", "failed": f" = -1 {snap.errno}",
             "blocked": "  ... blocked", "killed": f"  +++ {res} +++"}.get(snap.outcome, "")
-    out.write(printable(f"Step {snap.step}/{snap.total_steps}  {snap.process}: "
-                        f"{snap.call}{tail}   [{snap.outcome}]") + "\n")
+    out.write(printable(f"{_word('step', lang, step=snap.step, total=snap.total_steps)}"
+                        f"  {snap.process}: {snap.call}{tail}   [{snap.outcome}]") + "\n")
     own = next((e for e in reversed(snap.log) if e.step == snap.step
                 and e.outcome == snap.outcome), None)
     if snap.outcome == "failed" and own is not None and own.detail:
@@ -158,8 +172,8 @@ def _print_step(snap: Snapshot, out: TextIO, lang: str, scenario: Scenario | Non
                                 f"{' ' + e.detail if e.detail else ''}") + "\n")
 
 
-def _print_processes(snap: Snapshot, out: TextIO, explain: bool) -> None:
-    out.write("  processes:\n")
+def _print_processes(snap: Snapshot, out: TextIO, explain: bool, lang: str) -> None:
+    out.write(f"  {_word('processes', lang)}\n")
     for p in snap.processes:
         out.write(printable(f"    {p.name:<10} pid {p.pid:<7} ppid {p.ppid:<7} "
                             f"{describe_state(p)}") + "\n")
@@ -172,9 +186,9 @@ def _print_processes(snap: Snapshot, out: TextIO, explain: bool) -> None:
             _explain(provenance.for_process(p), out, "    " + " " * 11)
 
 
-def _print_objects(snap: Snapshot, out: TextIO, explain: bool) -> None:
+def _print_objects(snap: Snapshot, out: TextIO, explain: bool, lang: str) -> None:
     if snap.objects:
-        out.write("  kernel objects:\n")
+        out.write(f"  {_word('objects', lang)}\n")
         for o in snap.objects:
             out.write(f"    {printable(describe_object(o))}\n")
             if explain:
@@ -183,9 +197,9 @@ def _print_objects(snap: Snapshot, out: TextIO, explain: bool) -> None:
                 _explain(provenance.for_object(o, holder, pids), out, "      ")
 
 
-def _print_checks(snap: Snapshot, out: TextIO) -> None:
+def _print_checks(snap: Snapshot, out: TextIO, lang: str) -> None:
     if snap.checks:
-        out.write("  checks:\n")
+        out.write(f"  {_word('checks', lang)}\n")
         for c in snap.checks:
             mark = "ok  " if c.ok else "FAIL"
             extra = "" if c.ok else f"   (observed: {c.observed!r})"

@@ -45,11 +45,13 @@ def user_dirs() -> list[Path]:
 
 def scenario_paths(root: Path | None = None) -> list[Path]:
     """Every scenario file: of `root` alone, or of the user folders then the shipped one.
-    A name (folder/file) found in an earlier folder hides the same name in a later one."""
+    A folder holds lessons as SUB/NAME.toml (named SUB/NAME) or as NAME.toml (named
+    FOLDER/NAME, FOLDER its own name).  A name found in an earlier folder hides the same
+    name in a later one."""
     roots = [root] if root else [*user_dirs(), shipped_dir()]
     seen: dict[str, Path] = {}
     for r in roots:
-        for path in sorted(r.glob("*/*.toml")):
+        for path in sorted([*r.glob("*.toml"), *r.glob("*/*.toml")]):
             seen.setdefault(scenario_name(path), path)
     return sorted(seen.values(), key=lambda p: (p.parent.name, p.stem))
 
@@ -99,7 +101,8 @@ def scan_cached(needs: Callable[[Scenario], set[str]]
     for p in scenario_paths():
         try:
             st = p.stat()
-        except OSError:
+        except OSError as err:  # a dangling link, a file gone since: said, not skipped
+            bad.append(ScenarioError(p, None, f"cannot read: {err.strerror}"))
             continue
         key = str(p)
         hit = files.get(key)

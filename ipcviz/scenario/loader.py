@@ -6,18 +6,19 @@ TOML text lets us find it, the line.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .actions import (
     ACTIONS,
-    Action,
     END_NAMES,
     OBJECT_ATTRS,
     OPS,
@@ -49,7 +50,12 @@ CHOICE_KEYS = {"text", "text_zh", "when"}
 
 
 class ScenarioError(Exception):
-    """A scenario file is not valid.  str() is one line: file:line: field: problem."""
+    """A scenario file is not valid.  str() is one line: file:line: field: problem.
+
+    `errors` holds every problem the file has (this one first), each a ScenarioError of
+    its own: `ipcviz check` prints them all; one-line reports name the first and the count."""
+
+    errors: tuple[ScenarioError, ...]
 
     def __init__(self, path: Path | str | None, field: str | None, message: str,
                  line: int | None = None, hint: str | None = None) -> None:
@@ -65,6 +71,36 @@ class ScenarioError(Exception):
             parts.append(field)
         # One line, whatever the file held: a name with a newline in it is shown escaped.
         super().__init__(_one_line(": ".join([*parts, message])))
+        self.errors = (self,)
+
+    @classmethod
+    def of(cls, errors: list[ScenarioError]) -> ScenarioError:
+        """One error standing for all of a file's: the first, carrying the others."""
+        if len(errors) == 1:
+            return errors[0]
+        first = errors[0]
+        more = len(errors) - 1
+        err = cls(first.path, first.field, f"{first.message} (and {more} more error"
+                  f"{'s' if more > 1 else ''}: `ipcviz check` lists them)", first.line,
+                  first.hint)
+        err.errors = tuple(errors)
+        return err
+
+
+def did_you_mean(word: object, known: Collection[str]) -> str:
+    """" (did you mean 'fork'?)" for a near miss, else "" (the caller lists what is known)."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _unknown(what: str, word: object, known: Collection[str]) -> str:
+    """"unknown WHAT 'x' (did you mean 'y'?)", or with the list of known ones."""
+    hint = did_you_mean(word, known)
+    if not hint and known:
+        hint = f" (known: {', '.join(sorted(known))})"
+    return f"unknown {what} {word!r}{hint}"
 
 
 def _one_line(text: str) -> str:
@@ -77,7 +113,8 @@ _FIXES = [
      'check the quotes and brackets on that line: key = "text", numbers bare, '
      "tables as [[step]]"),
     (r"missing field '(\w+)'", r"add a line  \1 = ...  to this table"),
-    (r"unknown action", "use one of the known actions listed (README: 'Writing a scenario')"),
+    (r"unknown action", "use one of the known actions (docs/lessons.md lists each, with "
+     "its arguments)"),
     (r"unknown process '([^']*)'",
      r'declare it in a [[process]] table (name = "\1"), or fix the spelling'),
     (r"unknown object '([^']*)'",
@@ -88,7 +125,7 @@ _FIXES = [
      'add a step of the parent with action = "fork" and child = this process, '
      "or remove its `parent`"),
     (r"cannot read", 'write an expect as NAME.ATTR OP VALUE, e.g. "reader.state == blocked"'),
-    (r"has no '", "use one of the attributes listed in the message"),
+    (r"has no '", "use the attribute suggested or listed (docs/lessons.md lists them per kind)"),
     (r"unknown name '", "use a process name, an object name, or `step`"),
     (r"duplicate", "give each process and object its own name"),
     (r"unknown field", "remove it, or correct its spelling to one of the known fields"),
@@ -206,6 +243,35 @@ def loads(text: str, path: Path | str | None = None, name: str = "custom/scenari
     return replace(scenario, source=text)
 
 
+class _Skip(Exception):
+    """Raised by a check whose part of the file is already reported broken."""
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+_ESCAPE_RE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.?)", re.DOTALL)
+
+
+def unescape(text: str) -> tuple[str, str | None]:
+    """A quoted expect value as the text it stands for: "one\\ntwo" is one, newline, two.
+
+    Returns (text, None), or (text, why) for an escape that is not one of \\n \\t \\r \\0
+    \\\\ \\" \\' \\xHH \\uHHHH (so a typo is named, not compared as written)."""
+    why: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        code = m.group(1)
+        if code[:1] in ("x", "u") and len(code) > 1:
+            return chr(int(code[1:], 16))
+        if code in _ESCAPES:
+            return _ESCAPES[code]
+        why.append(f"unknown escape '\\{code}' in a quoted value (known: \\n \\t \\r \\0 "
+                   "\\\\ \\\" \\' \\xHH \\uHHHH)")
+        return m.group(0)
+
+    out = _ESCAPE_RE.sub(one, text)
+    return out, (why[0] if why else None)
+
+
 def _signal_text(value: str) -> str:
     value = value.strip().upper()
     return value if value.startswith("SIG") else "SIG" + value
@@ -223,6 +289,17 @@ class _Validator:
         self.path = Path(path) if path is not None else None
         self.name = name
         self.lines = lines
+        self.errors: list[ScenarioError] = []  # every problem found, in file order
+
+    @contextmanager
+    def collect(self) -> Iterator[None]:
+        """Check one part of the file: a problem there is noted, and checking goes on."""
+        try:
+            yield
+        except ScenarioError as err:
+            self.errors.append(err)
+        except _Skip:
+            pass
 
     def fail(self, field: str, message: str, kind: str | None = None, index: int = 0,
              key: str | None = None) -> None:
@@ -258,18 +335,31 @@ class _Validator:
                      kind: str | None, index: int) -> None:
         for key in table:
             if key not in allowed:
-                hint = ", ".join(sorted(allowed))
-                self.fail(f"{field}.{key}", f"unknown field (known: {hint})", kind, index, key)
+                hint = did_you_mean(key, allowed) or f" (known: {', '.join(sorted(allowed))})"
+                with self.collect():
+                    self.fail(f"{field}.{key}", f"unknown field{hint}", kind, index, key)
 
     def scenario(self) -> Scenario:
+        """The scenario, or one ScenarioError carrying every problem of the file."""
         self.unknown_keys(self.data, TOP_KEYS | {"mechanism", "name"}, "scenario", None, 0)
-        title = self.text(self.data, "title", "title", None, 0)
-        summary = self.text(self.data, "summary", "summary", None, 0, required=False) or ""
-        title_zh = self.text(self.data, "title_zh", "title_zh", None, 0, required=False)
-        summary_zh = self.text(self.data, "summary_zh", "summary_zh", None, 0, required=False)
-        processes = self.processes()
-        objects = self.objects({p.name for p in processes})
-        steps = self.steps(processes, objects)
+        texts: dict[str, str | None] = {}
+        for key in ("title", "summary", "title_zh", "summary_zh"):
+            texts[key] = None
+            with self.collect():
+                texts[key] = self.text(self.data, key, key, None, 0, required=key == "title")
+        title, title_zh, summary_zh = texts["title"], texts["title_zh"], texts["summary_zh"]
+        summary = texts["summary"] or ""
+        processes: list[ProcessSpec] = []
+        objects: list[ObjectSpec] = []
+        steps: list[Step] = []
+        with self.collect():
+            processes = self.processes()
+        with self.collect():
+            objects = self.objects({p.name for p in processes})
+        with self.collect():
+            steps = self.steps(processes, objects)
+        if self.errors:
+            raise ScenarioError.of(self.errors)  # in the order found: causes first
         mechanism = self.name.split("/", 1)[0]
         return Scenario(self.name, mechanism, title or "", summary, tuple(processes),
                         tuple(objects), tuple(steps), self.path,
@@ -290,25 +380,34 @@ class _Validator:
         for i, t in enumerate(tables):
             field = f"process[{i + 1}]"
             self.unknown_keys(t, PROCESS_KEYS, field, "process", i)
-            name = self.text(t, "name", f"{field}.name", "process", i)
-            if not NAME_RE.match(name):
-                self.fail(f"{field}.name", f"'{name}' is not a valid name (lower case letters, "
-                          "digits, - and _)", "process", i, "name")
-            if name in names:
-                self.fail(f"{field}.name", f"duplicate process name '{name}'", "process", i,
-                          "name")
+            with self.collect():
+                name = self.text(t, "name", f"{field}.name", "process", i)
+                if not NAME_RE.match(name):
+                    self.fail(f"{field}.name", f"'{name}' is not a valid name (lower case "
+                              "letters, digits, - and _)", "process", i, "name")
+                if name in names:
+                    self.fail(f"{field}.name", f"duplicate process name '{name}'", "process",
+                              i, "name")
+            if not isinstance(t.get("name"), str) or not t["name"].strip():
+                continue  # reported above
+            name = t["name"]
             names.add(name)
-            parent = self.text(t, "parent", f"{field}.parent", "process", i, required=False)
-            desc = self.text(t, "description", f"{field}.description", "process", i,
-                             required=False) or ""
-            out.append(ProcessSpec(name, parent, desc))
+            parent = desc = None
+            with self.collect():
+                parent = self.text(t, "parent", f"{field}.parent", "process", i,
+                                   required=False)
+            with self.collect():
+                desc = self.text(t, "description", f"{field}.description", "process", i,
+                                 required=False)
+            out.append(ProcessSpec(name, parent, desc or ""))
         for i, p in enumerate(out):
-            if p.parent is not None and p.parent not in names:
-                self.fail(f"process[{i + 1}].parent", f"unknown process '{p.parent}'",
-                          "process", i, "parent")
-            if p.parent == p.name:
-                self.fail(f"process[{i + 1}].parent", "a process cannot be its own parent",
-                          "process", i, "parent")
+            with self.collect():
+                if p.parent is not None and p.parent not in names:
+                    self.fail(f"process[{i + 1}].parent", _unknown("process", p.parent, names),
+                              "process", i, "parent")
+                if p.parent == p.name:
+                    self.fail(f"process[{i + 1}].parent", "a process cannot be its own parent",
+                              "process", i, "parent")
         return out
 
     def objects(self, process_names: set[str]) -> list[ObjectSpec]:
@@ -317,17 +416,24 @@ class _Validator:
         for i, t in enumerate(self.tables("object")):
             field = f"object[{i + 1}]"
             self.unknown_keys(t, OBJECT_KEYS, field, "object", i)
-            name = self.text(t, "name", f"{field}.name", "object", i)
-            if not NAME_RE.match(name):
-                self.fail(f"{field}.name", f"'{name}' is not a valid name", "object", i, "name")
-            if name in names or name in process_names or name == "step":
-                self.fail(f"{field}.name", f"duplicate name '{name}'", "object", i, "name")
-            names.add(name)
-            kind = self.text(t, "kind", f"{field}.kind", "object", i)
-            if kind not in OBJECT_ATTRS:
-                self.fail(f"{field}.kind", f"unknown kind '{kind}' (known: "
-                          f"{', '.join(sorted(OBJECT_ATTRS))})", "object", i, "kind")
-            out.append(ObjectSpec(name, kind))
+            name = kind = None
+            with self.collect():
+                name = self.text(t, "name", f"{field}.name", "object", i)
+                if not NAME_RE.match(name):
+                    self.fail(f"{field}.name", f"'{name}' is not a valid name", "object", i,
+                              "name")
+                if name in names or name in process_names or name == "step":
+                    self.fail(f"{field}.name", f"duplicate name '{name}'", "object", i, "name")
+            with self.collect():
+                kind = self.text(t, "kind", f"{field}.kind", "object", i)
+                if kind not in OBJECT_ATTRS:
+                    kind = None
+                    self.fail(f"{field}.kind", _unknown("kind", t["kind"], OBJECT_ATTRS),
+                              "object", i, "kind")
+            if isinstance(t.get("name"), str) and t["name"].strip():
+                names.add(t["name"])
+                # an object of a broken kind stays known by name (no "unknown object" later)
+                out.append(ObjectSpec(t["name"], kind or ""))
         return out
 
     # -- steps --------------------------------------------------------------------------
@@ -340,58 +446,85 @@ class _Validator:
         objs = {o.name: o for o in objects}
         alive = {p.name for p in processes if p.parent is None}
         forked: dict[str, int] = {}
-        out = [self.step(t, i, procs, objs, alive, forked) for i, t in enumerate(tables)]
+        out: list[Step] = []
+        for i, t in enumerate(tables):
+            step = self.step(i, t, procs, objs, alive, forked)
+            if step is not None:
+                out.append(step)
         for name, p in procs.items():
-            if p.parent is not None and name not in forked:
-                self.fail(f"process.{name}", f"'{name}' has parent '{p.parent}' but no fork "
-                          "step creates it", "process", list(procs).index(name), "parent")
+            if p.parent is not None and p.parent in procs and name not in forked:
+                with self.collect():
+                    self.fail(f"process.{name}", f"'{name}' has parent '{p.parent}' but no "
+                              "fork step creates it", "process", list(procs).index(name),
+                              "parent")
         return out
 
-    def step(self, t: dict[str, Any], i: int, procs: dict[str, ProcessSpec],
-             objs: dict[str, ObjectSpec], alive: set[str], forked: dict[str, int]) -> Step:
-        """One [[step]] table; a fork step adds its child to ALIVE and FORKED."""
+    def step(self, i: int, t: dict[str, Any], procs: dict[str, ProcessSpec],
+             objs: dict[str, ObjectSpec], alive: set[str], forked: dict[str, int]
+             ) -> Step | None:
+        """Step i (0-based) of the file; None if it is broken (every problem noted)."""
         field = f"step[{i + 1}]"
-        process = self.text(t, "process", f"{field}.process", "step", i)
-        if process not in procs:
-            self.fail(f"{field}.process", f"unknown process '{process}'", "step", i,
-                      "process")
-        action_name = self.text(t, "action", f"{field}.action", "step", i)
-        action = ACTIONS.get(action_name)
-        if action is None:
-            self.fail(f"{field}.action", f"unknown action '{action_name}' (known: "
-                      f"{', '.join(sorted(ACTIONS))})", "step", i, "action")
-        if process not in alive:
-            self.fail(f"{field}.process", f"'{process}' does not exist yet at this step "
-                      "(a fork step of its parent must come first)", "step", i, "process")
-        narration = self.text(t, "narration", f"{field}.narration", "step", i)
-        narration_zh = self.text(t, "narration_zh", f"{field}.narration_zh", "step", i,
-                                 required=False)
-        code = self.text(t, "code", f"{field}.code", "step", i, required=False)
-        allowed = STEP_KEYS | {a.name for a in action.args}
-        self.unknown_keys(t, allowed, field, "step", i)
-        args = self.step_args(t, field, i, action, procs, objs)
-        if action.name == "fork":
-            self.fork(args["child"], process, field, i, procs, alive, forked)
-        expects = self.expects(t.get("expect", []), f"{field}.expect", i, procs, objs)
-        quiz = self.quiz(t.get("quiz"), f"{field}.quiz", i, procs, objs)
-        return Step(i + 1, process, action.name, args, narration, code, expects,
-                    self.lines.table("step", i),
-                    narration_i18n={"zh": narration_zh} if narration_zh else {},
-                    quiz=quiz)
+        before = len(self.errors)
+        process = action_name = action = None
+        with self.collect():
+            process = self.text(t, "process", f"{field}.process", "step", i)
+            if process not in procs:
+                self.fail(f"{field}.process", _unknown("process", process, procs), "step", i,
+                          "process")
+        with self.collect():
+            action_name = self.text(t, "action", f"{field}.action", "step", i)
+            action = ACTIONS.get(action_name)
+            if action is None:
+                self.fail(f"{field}.action", _unknown("action", action_name, ACTIONS), "step",
+                          i, "action")
+        with self.collect():
+            if process in procs and process not in alive:
+                self.fail(f"{field}.process", f"'{process}' does not exist yet at this step "
+                          "(a fork step of its parent must come first)", "step", i, "process")
+        texts: dict[str, str | None] = {}
+        for key in ("narration", "narration_zh", "code"):
+            texts[key] = None
+            with self.collect():
+                texts[key] = self.text(t, key, f"{field}.{key}", "step", i,
+                                       required=key == "narration")
+        args: dict[str, Any] = {}
+        if action is None and isinstance(t.get("child"), str) and t["child"] in procs:
+            forked.setdefault(t["child"], i + 1)  # a misspelt fork: its child is not blamed too
+            alive.add(t["child"])
+        if action is not None:  # an unknown action's arguments cannot be told apart
+            self.unknown_keys(t, STEP_KEYS | {a.name for a in action.args}, field, "step", i)
+            for arg in action.args:
+                with self.collect():
+                    if arg.name not in t:
+                        if arg.required:
+                            self.fail(f"{field}.{arg.name}", f"missing field '{arg.name}' for "
+                                      f"action '{action.name}'", "step", i)
+                        if arg.default is not None:
+                            args[arg.name] = arg.default
+                        continue
+                    self.named(t[arg.name], arg.type, f"{field}.{arg.name}", i, arg.name,
+                               procs, objs)
+                    args[arg.name] = self.arg(t[arg.name], arg.type, f"{field}.{arg.name}", i,
+                                              arg.name, procs, objs, action.name)
+            with self.collect():
+                self.step_rules(action, t, args, field, i, process, procs, alive, forked)
+        expects: tuple[Expect, ...] = ()
+        quiz = None
+        with self.collect():
+            expects = self.expects(t.get("expect", []), f"{field}.expect", i, procs, objs)
+        with self.collect():
+            quiz = self.quiz(t.get("quiz"), f"{field}.quiz", i, procs, objs)
+        if len(self.errors) > before or action is None or process is None:
+            return None
+        narration_zh = texts["narration_zh"]
+        return Step(i + 1, process, action.name, args, texts["narration"] or "", texts["code"],
+                    expects, self.lines.table("step", i),
+                    narration_i18n={"zh": narration_zh} if narration_zh else {}, quiz=quiz)
 
-    def step_args(self, t: dict[str, Any], field: str, i: int, action: Action,
-                  procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> dict[str, Any]:
-        args = {}
-        for arg in action.args:
-            if arg.name not in t:
-                if arg.required:
-                    self.fail(f"{field}.{arg.name}", f"missing field '{arg.name}' for "
-                              f"action '{action.name}'", "step", i)
-                if arg.default is not None:
-                    args[arg.name] = arg.default
-                continue
-            args[arg.name] = self.arg(t[arg.name], arg.type, f"{field}.{arg.name}", i,
-                                      arg.name, procs, objs, action.name)
+    def step_rules(self, action: Any, t: dict[str, Any], args: dict[str, Any], field: str,
+                   i: int, process: str | None, procs: dict[str, ProcessSpec],
+                   alive: set[str], forked: dict[str, int]) -> None:
+        """The checks of a step as a whole: its text, one_of, and what a fork needs."""
         text = sum(len(v.encode()) for v in args.values() if isinstance(v, str))
         if text > MAX_STEP_TEXT:
             self.fail(field, f"{text} bytes of text in one step: at most {MAX_STEP_TEXT} "
@@ -399,18 +532,31 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
-        return args
+        if action.name == "fork" and "child" in args:
+            child = args["child"]
+            if process is not None and procs[child].parent != process:
+                self.fail(f"{field}.child", f"'{child}' is declared with parent "
+                          f"'{procs[child].parent}', not '{process}'", "step", i, "child")
+            if child in forked:
+                self.fail(f"{field}.child", f"'{child}' is already forked at step "
+                          f"{forked[child]}", "step", i, "child")
+            forked[child] = i + 1
+            alive.add(child)
 
-    def fork(self, child: str, process: str, field: str, i: int,
-             procs: dict[str, ProcessSpec], alive: set[str], forked: dict[str, int]) -> None:
-        if procs[child].parent != process:
-            self.fail(f"{field}.child", f"'{child}' is declared with parent "
-                      f"'{procs[child].parent}', not '{process}'", "step", i, "child")
-        if child in forked:
-            self.fail(f"{field}.child", f"'{child}' is already forked at step "
-                      f"{forked[child]}", "step", i, "child")
-        forked[child] = i + 1
-        alive.add(child)
+    def named(self, value: Any, typ: str, field: str, i: int, key: str,
+              procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> None:
+        """A near miss of a process or object name gets a did-you-mean; an object whose
+        own table is broken (unknown kind) is not blamed again here."""
+        if not isinstance(value, str):
+            return
+        if typ == "process" and value not in procs:
+            self.fail(field, _unknown("process", value, procs), "step", i, key)
+        if typ.startswith("object:") or (typ == "fd" and "." in value):
+            name = value.split(".", 1)[0] if typ == "fd" else value
+            if name not in objs:
+                self.fail(field, _unknown("object", name, objs), "step", i, key)
+            if not objs[name].kind:
+                raise _Skip
 
     def arg(self, value: Any, typ: str, field: str, i: int, key: str,
             procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec],
@@ -462,12 +608,13 @@ class _Validator:
         for n, c in enumerate(raw):
             cf = f"{field}.choice[{n + 1}]"
             self.unknown_keys(c, CHOICE_KEYS, cf, "step", i)
-            text = {"en": self.text(c, "text", f"{cf}.text", "step", i)}
-            czh = self.text(c, "text_zh", f"{cf}.text_zh", "step", i, required=False)
-            if czh:
-                text["zh"] = czh
-            when = self.text(c, "when", f"{cf}.when", "step", i)
-            choices.append(Choice(text, self.expect(when, f"{cf}.when", i, procs, objs)))
+            with self.collect():
+                text = {"en": self.text(c, "text", f"{cf}.text", "step", i)}
+                czh = self.text(c, "text_zh", f"{cf}.text_zh", "step", i, required=False)
+                if czh:
+                    text["zh"] = czh
+                when = self.text(c, "when", f"{cf}.when", "step", i)
+                choices.append(Choice(text, self.expect(when, f"{cf}.when", i, procs, objs)))
         return Quiz(question, tuple(choices))
 
     # -- expects ------------------------------------------------------------------------
@@ -482,9 +629,11 @@ class _Validator:
         out = []
         for n, text in enumerate(value):
             f = f"{field}[{n + 1}]"
-            if not isinstance(text, str):
-                self.fail(f, f"must be a string, not {_type_name(text)}", "step", i, "expect")
-            out.append(self.expect(text, f, i, procs, objs))
+            with self.collect():
+                if not isinstance(text, str):
+                    self.fail(f, f"must be a string, not {_type_name(text)}", "step", i,
+                              "expect")
+                out.append(self.expect(text, f, i, procs, objs))
         return tuple(out)
 
     def attr_ok(self, name: str, attr: str, procs: dict[str, ProcessSpec],
@@ -495,17 +644,23 @@ class _Validator:
         elif name in procs:
             known = PROCESS_ATTRS
         elif name in objs:
+            if not objs[name].kind:
+                raise _Skip  # its [[object]] table is reported broken already
             known = OBJECT_ATTRS[objs[name].kind]
         else:
-            return f"unknown name '{name}' (a process, an object or 'step')"
+            hint = did_you_mean(name, [*procs, *objs, "step"]) or \
+                " (a process, an object or 'step')"
+            return f"unknown name '{name}'{hint}"
         if attr not in known:
-            return f"'{name}' has no '{attr}' (known: {', '.join(sorted(known))})"
+            hint = did_you_mean(attr, known) or f" (known: {', '.join(sorted(known))})"
+            return f"'{name}' has no '{attr}'{hint}"
         return None
 
     def expect(self, text: str, field: str, i: int, procs: dict[str, ProcessSpec],
                objs: dict[str, ObjectSpec]) -> Expect:
+        # DOTALL: a quoted value may hold a newline (a TOML basic string decodes "\\n").
         m = re.fullmatch(r"\s*([a-z][a-z0-9_-]*)\.([a-z_]+)\s*(==|!=|<=|>=|<|>|has|lacks)\s*"
-                         r"(.+?)\s*", text)
+                         r"(.+?)\s*", text, re.DOTALL)
         if not m:
             self.fail(field, f"cannot read {text!r}: write NAME.ATTR OP VALUE with OP one of "
                       f"{' '.join(OPS)}", "step", i, "expect")
@@ -527,7 +682,9 @@ class _Validator:
         elif re.fullmatch(r"-?\d+", right_text):
             right = int(right_text)
         elif len(right_text) >= 2 and right_text[0] == right_text[-1] and right_text[0] in "\"'":
-            right = right_text[1:-1]
+            right, why = unescape(right_text[1:-1])
+            if why:
+                self.fail(field, why, "step", i, "expect")
         elif right_text in ("none", "None", "null"):
             right = None
         elif right_text in ("true", "false"):

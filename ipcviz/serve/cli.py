@@ -79,8 +79,9 @@ def main(argv: list[str]) -> int:
 
     def ready(srv: ViewerServer) -> None:
         what = args.scenario or "the lesson picker"
-        sys.stderr.write(f"ipcviz serve: {what} on {srv.bound_url}  (at most "
-                         f"{srv.max_viewers} viewers; Ctrl+C stops and ends every run)\n")
+        n = srv.max_viewers
+        sys.stderr.write(f"ipcviz serve: {what} on {srv.bound_url}  (at most {n} "
+                         f"viewer{'s' if n != 1 else ''}; Ctrl+C stops and ends every run)\n")
         sys.stderr.flush()
 
     try:

@@ -22,6 +22,7 @@ class Arg:
     type: str
     required: bool = True
     default: object = None
+    doc: str = ""  # one line for docs/lessons.md, where the name and type do not say it
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from .base import Action, Arg
 
-_TEXT = (Arg("data", "str", False), Arg("size", "size", False), Arg("fill", "str", False, "x"))
+_TEXT = (Arg("data", "str", False, doc="the message text; {n} is the sender's count: 1, 2, ..."),
+         Arg("size", "size", False, doc="a message of this many bytes of `fill`"),
+         Arg("fill", "str", False, "x", doc="the byte repeated to make `size`"))
+_COUNT = "that many messages, one call each; capacity: as many as fit / as are queued"
 
 ACTIONS = [
     # -- System V ----------------------------------------------------------------------
@@ -25,12 +28,12 @@ ACTIONS = [
            "msgget(key, IPC_CREAT|IPC_EXCL|0600) creates a queue; msgget(key, 0) opens it"),
     Action("msgsnd",
            (Arg("object", "object:sysv_msgq"), *_TEXT, Arg("type", "int", False, 1),
-            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1)),
+            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1, doc=_COUNT)),
            "msgsnd(msqid, &msg, size, flags): add a message of a type (> 0) at the end",
            one_of=("data", "size"), sleeps_in=("msgsnd",)),
     Action("msgrcv",
            (Arg("object", "object:sysv_msgq"), Arg("type", "int", False, 0),
-            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1)),
+            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1, doc=_COUNT)),
            "msgrcv(msqid, &msg, msgmax, type, flags): take the first message of that type "
            "(0: the first; < 0: the lowest type <= |type|)",
            sleeps_in=("msgrcv",)),
@@ -47,11 +50,11 @@ ACTIONS = [
            "mq_open(name, flags, 0600, attr): create or open a POSIX queue"),
     Action("mq_send",
            (Arg("object", "object:posix_mq"), *_TEXT, Arg("priority", "int", False, 0),
-            Arg("count", "size", False, 1)),
+            Arg("count", "size", False, 1, doc=_COUNT)),
            "mq_send(mqd, msg, size, priority)", one_of=("data", "size"),
            sleeps_in=("mq_timedsend",)),
     Action("mq_receive",
-           (Arg("object", "object:posix_mq"), Arg("count", "size", False, 1)),
+           (Arg("object", "object:posix_mq"), Arg("count", "size", False, 1, doc=_COUNT)),
            "mq_receive(mqd, buf, mq_msgsize, &priority): take the oldest of the highest "
            "priority", sleeps_in=("mq_timedreceive",)),
     Action("mq_setattr", (Arg("object", "object:posix_mq"), Arg("nonblock", "bool")),
