@@ -137,6 +137,24 @@ def _take_scenario_dirs(argv: list[str]) -> list[str]:
     return rest
 
 
+def _take_course(argv: list[str]) -> list[str]:
+    """--course FILE (anywhere): the lessons, their order and sections for the picker, n/N
+    and `ipcviz list` (checked where it is used: scenario.course)."""
+    rest = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--course" and i + 1 < len(argv):
+            os.environ["IPCVIZ_COURSE"] = os.path.abspath(argv[i + 1])
+            i += 2
+            continue
+        if argv[i].startswith("--course="):
+            os.environ["IPCVIZ_COURSE"] = os.path.abspath(argv[i].split("=", 1)[1])
+        else:
+            rest.append(argv[i])
+        i += 1
+    return rest
+
+
 def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
     """--lang en|zh and --quiz for the app (`ipcviz [--lang zh] [--quiz] [NAME]`)."""
     if argv and argv[0] in COMMANDS:
@@ -165,6 +183,7 @@ def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
 
 def _main(argv: list[str]) -> int:
     argv = _take_scenario_dirs(argv)
+    argv = _take_course(argv)
     argv, app_options = _take_app_options(argv)
     if argv and argv[0] in DELEGATED:
         from importlib import import_module
@@ -237,14 +256,20 @@ def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
 def cmd_list(as_json: bool, out: TextIO) -> int:
     from ..runtime.availability import unavailable
     from ..scenario.catalog import scan
+    from ..scenario.course import CourseError, ordered
 
     items, broken = scan(check=unavailable)  # each lesson loaded once
+    try:  # in the course's order and sections (--course FILE, or the shipped one)
+        items = ordered(items)
+    except CourseError as err:
+        return _fail(str(err), EXIT_INPUT)
     for err in broken:  # one line each; the good lessons are still listed
         _fail(f"skipped a broken scenario: {err}", EXIT_INPUT)
     why = {e.name: e.unavailable for e in items}
     if as_json:
         out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
                                "summary": e.summary, "steps": e.steps,
+                               "section": e.section or None,
                                "available": why[e.name] is None,
                                "unavailable_reason": why[e.name]} for e in items],
                              indent=2) + "\n")
@@ -252,11 +277,11 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
     from ..textsafe import SafeWriter, printable
 
     out = SafeWriter(out)  # titles from lecturers' files: shown, never obeyed
-    mechanism = None
+    section = None
     for e in items:
-        if e.mechanism != mechanism:
-            mechanism = e.mechanism
-            out.write(f"\n{printable(mechanism)}\n")
+        if e.section != section:
+            section = e.section
+            out.write(f"\n{printable(section) if section else 'Other lessons'}\n")
         out.write(f"  {printable(e.name):<28} {printable(e.title)}\n")
         if why[e.name]:
             out.write(f"  {'':<28} (unavailable here: {printable(why[e.name])})\n")
