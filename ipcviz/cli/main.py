@@ -404,7 +404,8 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             lang: str | None = None, quiz: bool = False) -> int:
     from ..model.timeline import write_trace_header, write_trace_line
     from ..lang import choose
-    from ..report.text import print_answer, print_header, print_question, print_snapshot
+    from ..report.quiz import Answers, tell
+    from ..report.text import print_header, print_question, print_snapshot
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find
 
@@ -431,8 +432,10 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     failed = 0
     unwritten = None
     run = Run(scenario, step_bound=step_timeout)
+    guess = None
     try:
         lang = choose(lang)
+        answers = Answers(getattr(sys.stdin, "buffer", None), out, lang) if quiz and not as_json else None
         if not as_json:
             print_header(scenario, out, lang)
         snap = run.start()
@@ -441,8 +444,8 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
                 write_trace_line(out, snap)
             else:
                 print_snapshot(snap, out, explain=explain, lang=lang, scenario=scenario)
-                if quiz and snap.step and scenario.steps[snap.step - 1].quiz:
-                    print_answer(snap, scenario.steps[snap.step - 1], out, lang)
+                if answers and snap.step and scenario.steps[snap.step - 1].quiz:
+                    tell(snap, guess, out, lang)
             out.flush()
             if trace:
                 write_trace_line(trace, snap)
@@ -450,8 +453,9 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             if run.finished:
                 break
             nxt = run.next_step
-            if quiz and not as_json and nxt is not None and nxt.quiz is not None:
+            if answers and nxt is not None and nxt.quiz is not None:
                 print_question(nxt, out, lang)
+                guess = answers.ask(len(nxt.quiz.choices))  # a/b/c on stdin, or none
             if delay > 0:
                 time.sleep(delay)  # pacing for the reader, not a wait for the kernel
             snap = run.step()
