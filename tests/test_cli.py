@@ -26,10 +26,10 @@ def test_list_json_names_every_lesson():
         assert i["mechanism"] == i["name"].split("/")[0] and i["title"] and i["steps"] > 0
 
 
-def test_list_text_groups_by_mechanism():
+def test_list_text_groups_by_section_of_the_course():
     r = ipcviz("list")
     assert r.returncode == 0
-    assert "\npipe\n" in r.stdout and "pipe/sigpipe" in r.stdout
+    assert "\nPipes\n" in r.stdout and "pipe/sigpipe" in r.stdout  # tests/test_course.py
 
 
 @pytest.mark.kernel

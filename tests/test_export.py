@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from ipcviz.model.timeline import read_trace, read_trace_file, write_trace_header
 from ipcviz.scenario import load, loads
@@ -41,8 +42,11 @@ def svg_lines(path: Path) -> list[str]:
     rows: dict[float, dict[int, str]] = defaultdict(dict)
     for el, text in spans:
         col = round(float(el.get("x")) / width)
-        for i, ch in enumerate(text):
-            rows[float(el.get("y"))][col + i] = ch
+        for i, ch in enumerate(text):  # a wide character takes two columns
+            at = col + cell_len(text[:i])
+            rows[float(el.get("y"))][at] = ch
+            if cell_len(ch) == 2:
+                rows[float(el.get("y"))][at + 1] = ""
     lines = ["".join(row.get(c, " ") for c in range(max(row) + 1)).rstrip()
              for _, row in sorted(rows.items())]
     return title + lines

@@ -24,6 +24,13 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
     # Lessons this system cannot run are listed, marked, with the reason found at start.
     found, broken, needed = scan_cached(needs)
     entries = [replace(e, unavailable=reason(needed[e.name])) for e in found]
+    from ..scenario.course import CourseError, ordered
+
+    try:  # the picker and n/N follow the course (--course FILE, or the shipped one)
+        entries = ordered(entries)
+    except CourseError as err:
+        print(f"ipcviz: {err}", file=sys.stderr)
+        return 2
     problems = [f"skipped a broken scenario: {err}" for err in broken]
     chosen = None
     if scenario is not None:

@@ -147,6 +147,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "n_steps": ("{n} steps", "{n} 步"),
     "unavailable_here": ("\n  unavailable here: {why}", "\n  本机无法运行：{why}"),
     "no_scenarios": ("No scenarios found.", "没有找到场景。"),
+    "other_lessons": ("Other lessons", "其他课程"),
     "mech_pipe": ("Pipes", "管道 pipe"),
     "mech_fifo": ("FIFOs (named pipes)", "有名管道 FIFO"),
     "mech_signal": ("Signals", "信号 signal"),

@@ -31,6 +31,7 @@ from ..command import raise_on_terminating, restore_handlers
 
 if TYPE_CHECKING:
     from ..files import NewFile
+    from ..report.quiz import Answers
     from ..runtime import Run
     from ..scenario import Scenario
 
@@ -143,6 +144,24 @@ def _take_scenario_dirs(argv: list[str]) -> list[str]:
     return rest
 
 
+def _take_course(argv: list[str]) -> list[str]:
+    """--course FILE (anywhere): the lessons, their order and sections for the picker, n/N
+    and `ipcviz list` (checked where it is used: scenario.course)."""
+    rest = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--course" and i + 1 < len(argv):
+            os.environ["IPCVIZ_COURSE"] = os.path.abspath(argv[i + 1])
+            i += 2
+            continue
+        if argv[i].startswith("--course="):
+            os.environ["IPCVIZ_COURSE"] = os.path.abspath(argv[i].split("=", 1)[1])
+        else:
+            rest.append(argv[i])
+        i += 1
+    return rest
+
+
 def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
     """--lang en|zh and --quiz for the app (`ipcviz [--lang zh] [--quiz] [NAME]`)."""
     if argv and argv[0] in COMMANDS:
@@ -185,6 +204,7 @@ def _main(argv: list[str]) -> int:
         sys.stdout.write(_version() + "\n")
         return EXIT_OK
     argv = _take_scenario_dirs(argv)
+    argv = _take_course(argv)
     argv, app_options = _take_app_options(argv)
     if argv and argv[0] in DELEGATED:
         from importlib import import_module
@@ -257,14 +277,20 @@ def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
 def cmd_list(as_json: bool, out: TextIO) -> int:
     from ..runtime.availability import unavailable
     from ..scenario.catalog import scan
+    from ..scenario.course import CourseError, ordered
 
     items, broken = scan(check=unavailable)  # each lesson loaded once
+    try:  # in the course's order and sections (--course FILE, or the shipped one)
+        items = ordered(items)
+    except CourseError as err:
+        return _fail(str(err), EXIT_INPUT)
     for err in broken:  # one line each; the good lessons are still listed
         _fail(f"skipped a broken scenario: {err}", EXIT_INPUT)
     why = {e.name: e.unavailable for e in items}
     if as_json:
         out.write(json.dumps([{"name": e.name, "mechanism": e.mechanism, "title": e.title,
                                "summary": e.summary, "steps": e.steps,
+                               "section": e.section or None,
                                "available": why[e.name] is None,
                                "unavailable_reason": why[e.name]} for e in items],
                              indent=2) + "\n")
@@ -272,11 +298,11 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
     from ..textsafe import SafeWriter, printable
 
     out = SafeWriter(out)  # titles from lecturers' files: shown, never obeyed
-    mechanism = None
+    section = None
     for e in items:
-        if e.mechanism != mechanism:
-            mechanism = e.mechanism
-            out.write(f"\n{printable(mechanism)}\n")
+        if e.section != section:
+            section = e.section
+            out.write(f"\n{printable(section) if section else 'Other lessons'}\n")
         out.write(f"  {printable(e.name):<28} {printable(e.title)}\n")
         if why[e.name]:
             out.write(f"  {'':<28} (unavailable here: {printable(why[e.name])})\n")
@@ -399,6 +425,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
             explain: bool = False, step_timeout: float = 5.0, delay: float = 0.0,
             lang: str | None = None, quiz: bool = False) -> int:
     from ..lang import choose
+    from ..report.quiz import Answers
     from ..report.text import print_header
     from ..runtime import Run, RunError
     from ..scenario import ScenarioError, find
@@ -425,9 +452,11 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
     run = Run(scenario, step_bound=step_timeout)
     try:
         lang = choose(lang)
+        answers = (Answers(getattr(sys.stdin, "buffer", None), out, lang)
+                   if quiz and not as_json else None)
         if not as_json:
             print_header(scenario, out, lang)
-        failed = _play(run, scenario, out, trace, as_json, explain, delay, lang, quiz)
+        failed = _play(run, scenario, out, trace, as_json, explain, delay, lang, answers)
     except RunError as err:
         return _fail(f"{scenario.name}: {err}", getattr(err, "code", EXIT_RUN))
     except WriteError as err:
@@ -452,6 +481,7 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
 def _open_trace(record: str | None, scenario: Scenario) -> NewFile | None:
     """The trace file of `run --record`, its header written; None without --record."""
     from ..files import NewFile
+    from ..report.quiz import Answers
     from ..model.timeline import write_trace_header
 
     trace = NewFile(record) if record else None
@@ -461,20 +491,24 @@ def _open_trace(record: str | None, scenario: Scenario) -> NewFile | None:
 
 
 def _play(run: Run, scenario: Scenario, out: TextIO, trace: NewFile | None, as_json: bool,
-          explain: bool, delay: float, lang: str, quiz: bool) -> int:
-    """Every step of RUN printed (and recorded); the number of expects that failed."""
+          explain: bool, delay: float, lang: str, answers: Answers | None) -> int:
+    """Every step of RUN printed (and recorded); the number of expects that failed.  With
+    ANSWERS (a headless quiz), each question is asked before its step and the class's answer
+    shown beside the kernel's after it."""
     from ..model.timeline import write_trace_line
-    from ..report.text import print_answer, print_question, print_snapshot
+    from ..report.quiz import tell
+    from ..report.text import print_question, print_snapshot
 
     failed = 0
+    guess = None
     snap = run.start()
     while True:
         if as_json:
             write_trace_line(out, snap)
         else:
             print_snapshot(snap, out, explain=explain, lang=lang, scenario=scenario)
-            if quiz and snap.step and scenario.steps[snap.step - 1].quiz:
-                print_answer(snap, scenario.steps[snap.step - 1], out, lang)
+            if answers and snap.step and scenario.steps[snap.step - 1].quiz:
+                tell(snap, guess, out, lang)
         out.flush()
         if trace:
             write_trace_line(trace, snap)
@@ -482,8 +516,9 @@ def _play(run: Run, scenario: Scenario, out: TextIO, trace: NewFile | None, as_j
         if run.finished:
             return failed
         nxt = run.next_step
-        if quiz and not as_json and nxt is not None and nxt.quiz is not None:
+        if answers and nxt is not None and nxt.quiz is not None:
             print_question(nxt, out, lang)
+            guess = answers.ask(len(nxt.quiz.choices))  # a/b/c on stdin, or none
         if delay > 0:
             time.sleep(delay)  # pacing for the reader, not a wait for the kernel
         snap = run.step()

@@ -22,6 +22,7 @@ from ..model.timeline import write_trace_header, write_trace_line
 from ..scenario.model import Scenario
 from ..textsafe import printable
 from .page import index_html
+from .svgfix import fix_wide_text
 
 SLIDE_NAME = "step-{:03d}.svg"
 SLIDE_RE = re.compile(r"^step-\d{3,}\.svg$")
@@ -152,7 +153,8 @@ async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int
             await pilot.pause()
             await pilot.pause()
             progress(f"drawing slide {k}/{len(snapshots) - 1}")
-            svgs.append(app.export_screenshot(title=f"{scenario.name} · step {k}/{total}"))
+            svgs.append(fix_wide_text(
+                app.export_screenshot(title=f"{scenario.name} · step {k}/{total}")))
     return svgs
 
 

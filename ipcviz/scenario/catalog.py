@@ -30,6 +30,9 @@ class Entry:
     steps: int
     path: Path
     unavailable: str | None = None  # why this system cannot run it (see runtime.availability)
+    # the course's section (scenario.course.arrange): its title ("" = not in the course)
+    section: str | None = None
+    section_zh: str | None = None
 
 
 def user_dirs() -> list[Path]:

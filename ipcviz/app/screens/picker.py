@@ -50,16 +50,11 @@ class PickerScreen(Screen):
     def _options(self, lang: str) -> list[Option | None]:
         texts = self.zh_texts if lang == "zh" else None
         options: list[Option | None] = []
-        ordered = sorted(self.entries, key=lambda e: e.mechanism)
-        for mechanism, group in groupby(ordered, key=lambda e: e.mechanism):
-            group = list(group)
+        for key, title, group in _groups(self.entries, lang):
             if options:
                 options.append(None)
-            # i18n's mech_* in every language (a folder of its own: its name)
-            title = (tr(f"mech_{mechanism}", lang) if f"mech_{mechanism}" in TEXTS
-                     else printable(mechanism))
             options.append(Option(Content.styled(f"{title}  ({len(group)})", "b $text-secondary"),
-                                  disabled=True, id=f"group-{mechanism}"))
+                                  disabled=True, id=f"group-{key}"))
             for e in group:
                 title, summary = (texts or {}).get(e.name, (e.title, e.summary))
                 options.append(Option(_entry_prompt(e, lang, title, summary), id=e.name,
@@ -114,6 +109,29 @@ class PickerScreen(Screen):
         picker = self.query_one("#picker", OptionList)
         if picker.highlighted is not None:
             picker.action_select()
+
+
+def _groups(entries: list[Entry], lang: str) -> list[tuple[str, str, list[Entry]]]:
+    """(id key, title, entries) of each group: the course's sections in its order when the
+    entries carry them (scenario.course.arrange), else one group per mechanism."""
+    if any(e.section is not None for e in entries):
+        out = []
+        for n, ((section, zh), group) in enumerate(
+                groupby(entries, key=lambda e: (e.section, e.section_zh))):
+            if not section:
+                title = tr("other_lessons", lang)
+            else:  # a lecturer's course file: shown literally, controls escaped
+                title = printable(zh if lang == "zh" and zh else section)
+            out.append((f"s{n}", title, list(group)))
+        return out
+    out = []
+    ordered = sorted(entries, key=lambda e: e.mechanism)
+    for mechanism, group in groupby(ordered, key=lambda e: e.mechanism):
+        # i18n's mech_* in every language (a folder of its own: its name)
+        title = (tr(f"mech_{mechanism}", lang) if f"mech_{mechanism}" in TEXTS
+                 else printable(mechanism))
+        out.append((mechanism, title, list(group)))
+    return out
 
 
 def zh_texts_of(e: Entry) -> tuple[str, str]:
