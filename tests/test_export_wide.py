@@ -7,6 +7,8 @@ measure the runs of a real zh export: in the file, and as headless Chromium lays
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
@@ -66,7 +68,7 @@ def assert_cells_kept(found) -> int:
         lines[y].append((x, length, text))
     for row in lines.values():
         row.sort()
-        for (x, length, text), (nx, _, ntext) in zip(row, row[1:]):
+        for (x, length, text), (nx, _, ntext) in pairwise(row):
             assert x + length <= nx + 0.01, (text, ntext)
     return wide
 
@@ -154,6 +156,6 @@ def test_zh_slide_in_chromium_puts_characters_on_their_cells(zh_slides, tmp_path
         lines[run["y"]].append(run)
     for row in lines.values():
         row.sort(key=lambda r: r["x"])
-        for a, b in zip(row, row[1:]):
+        for a, b in pairwise(row):
             right = max(left + width for left, width in a["boxes"])
             assert right <= b["x"] + 0.5, (a["text"], b["text"])

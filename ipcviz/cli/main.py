@@ -481,7 +481,6 @@ def cmd_run(name: str, out: TextIO, as_json: bool = False, record: str | None = 
 def _open_trace(record: str | None, scenario: Scenario) -> NewFile | None:
     """The trace file of `run --record`, its header written; None without --record."""
     from ..files import NewFile
-    from ..report.quiz import Answers
     from ..model.timeline import write_trace_header
 
     trace = NewFile(record) if record else None

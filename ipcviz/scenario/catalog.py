@@ -46,6 +46,9 @@ def user_dirs() -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+COURSE_NAME = "course.toml"  # the shipped course (scenario/course.py), not a lesson
+
+
 def scenario_paths(root: Path | None = None) -> list[Path]:
     """Every scenario file: of `root` alone, or of the user folders then the shipped one.
     A folder holds lessons as SUB/NAME.toml (named SUB/NAME) or as NAME.toml (named
@@ -53,9 +56,11 @@ def scenario_paths(root: Path | None = None) -> list[Path]:
     name in a later one."""
     roots = [root] if root else [*user_dirs(), shipped_dir()]
     seen: dict[str, Path] = {}
+    course = shipped_dir() / COURSE_NAME  # the shipped course file sits beside the lessons
     for r in roots:
         for path in sorted([*r.glob("*.toml"), *r.glob("*/*.toml")]):
-            seen.setdefault(scenario_name(path), path)
+            if path != course:
+                seen.setdefault(scenario_name(path), path)
     return sorted(seen.values(), key=lambda p: (p.parent.name, p.stem))
 
 

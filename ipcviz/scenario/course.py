@@ -25,10 +25,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .catalog import Entry, shipped_dir
+from .catalog import COURSE_NAME, Entry, shipped_dir
 from .loader import ScenarioError, _Lines
 
-COURSE_NAME = "course.toml"
 COURSE_ENV = "IPCVIZ_COURSE"  # set by --course FILE
 MAX_COURSE_BYTES = 64 * 1024  # the shipped course is 2 KB
 MAX_SECTIONS = 64
@@ -129,7 +128,7 @@ class _Check:
     def course(self) -> Course:
         extra = sorted(set(self.data) - {"section"})
         if extra:
-            self.fail(extra[0], f"unknown field (known: section)",
+            self.fail(extra[0], "unknown field (known: section)",
                       line=self.lines.key(None, 0, extra[0]))
         tables = self.data.get("section")
         if not isinstance(tables, list) or not tables \
@@ -242,5 +241,15 @@ def ordered(entries: Sequence[Entry]) -> list[Entry]:
     return arrange(entries, course)
 
 
-__all__ = ["COURSE_ENV", "Course", "CourseError", "OTHER", "Section", "arrange",
-           "course_path", "load_course", "loads_course", "ordered"]
+__all__ = [
+    "COURSE_ENV",
+    "OTHER",
+    "Course",
+    "CourseError",
+    "Section",
+    "arrange",
+    "course_path",
+    "load_course",
+    "loads_course",
+    "ordered",
+]

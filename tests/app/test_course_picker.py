@@ -50,7 +50,7 @@ async def test_picker_lists_the_sections_in_teaching_order(monkeypatch):
         app.lang = "zh"
         app.screen.relabel()
         await pilot.pause()
-        assert [t for i, t in options(app) if i and i.startswith("group-")][0] == "管道 pipe"
+        assert next(t for i, t in options(app) if i and i.startswith("group-")) == "管道 pipe"
 
 
 @sync
