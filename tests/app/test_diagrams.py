@@ -13,6 +13,9 @@ import pytest
 
 from ipcviz.app.app import IpcvizApp
 from ipcviz.app.widgets.pipe import PipeView
+from ipcviz.app.widgets.sem import (
+    Hop, SemView, WaitForGraph, cycle_hops, cycle_line, graph_lines, graph_rows,
+)
 from ipcviz.model.pipe import NO_READER, PipeState
 from ipcviz.scenario import load
 
@@ -67,3 +70,104 @@ async def test_pipe_panel_shows_the_bytes_in_the_buffer(runs):
         await step_to(pilot, 6)
         assert runs.made[0].timeline[-1].object_named("p").bytes == 0
         assert "holds" not in text_of(view)
+
+
+# -- the deadlock as a wait-for graph -------------------------------------------------------
+
+
+def hops_of(*procs_and_sems: str) -> list[Hop]:
+    """a, s2, b, s1 -> a waits for s2, held by b, b waits for s1, held by a."""
+    nodes = list(procs_and_sems)
+    out = []
+    for i, src in enumerate(nodes):
+        dst = nodes[(i + 1) % len(nodes)]
+        out.append(Hop(src, "waits for", dst, False) if i % 2 == 0
+                   else Hop(src, "held by", dst, True))
+    return out
+
+
+def test_two_process_cycle_is_drawn_as_boxes_round_a_rectangle():
+    """a → s2 → b → s1 → a: processes and semaphores in boxes, each hop one arrow."""
+    assert graph_lines(hops_of("a", "s2", "b", "s1")) == [
+        "┌────┐ waits for ┌────┐",
+        "│ a  │──────────▶│ s2 │",
+        "└─▲──┘           └──┬─┘",
+        "  ╎ held by         ╎ held by",
+        "┌─┴──┐           ┌──▼─┐",
+        "│ s1 │◀──────────│ b  │",
+        "└────┘ waits for └────┘",
+    ]
+
+
+@pytest.mark.parametrize("names", [("a", "s2", "b", "s1"),
+                                   ("a", "s2", "b", "s3", "c", "s1"),
+                                   ("producer", "mutex", "consumer", "empty"),
+                                   ("p", "m")])
+def test_graph_fits_forty_columns_and_draws_every_hop_once(names):
+    hops = hops_of(*names)
+    lines = graph_lines(hops, width=40)
+    text = "\n".join(lines)
+    # THEN it fits ~40 x 10 with the legend (one or two lines)
+    assert max(len(line) for line in lines) <= 40 and len(lines) + 2 <= 10
+    # AND each name is in exactly one box, each hop is one arrow head
+    for name in names:
+        assert sum(f"│ {name} " in line for line in lines) == 1
+    assert sum(text.count(a) for a in "▶◀▼▲") == len(hops)
+    # AND kernel edges are solid, inferred ones dashed: as many of each as hops
+    assert text.count("waits for") == sum(not h.inferred for h in hops)
+    assert text.count("held by") == sum(h.inferred for h in hops)
+    assert dashed_heads(lines) == sum(h.inferred for h in hops)
+
+
+def dashed_heads(lines: list[str]) -> int:
+    """Arrow heads whose shaft is dashed (╌ beside ▶/◀, ╎ above ▼ or below ▲)."""
+    n = 0
+    padded = ["", *lines, ""]
+    for r, line in enumerate(lines, 1):
+        for c, ch in enumerate(line):
+            shaft = {"▶": line[c - 1:c], "◀": line[c + 1:c + 2],
+                     "▼": padded[r - 1][c:c + 1], "▲": padded[r + 1][c:c + 1]}.get(ch)
+            n += shaft in ("╌", "╎")
+    return n
+
+
+def test_roles_colour_the_cycle_and_the_names_are_literal():
+    """The arrows carry the error colour's roles; a name with markup stays text."""
+    rows = graph_rows(hops_of("[b]x[/b]", "s1", "y", "s2"))
+    cells_ = [(t, r) for row in rows for t, r in row]
+    assert ("[b]x[/b]", "proc") in [(t.strip("│ "), r) for t, r in cells_ if "[b]" in t]
+    roles = {r for _, r in cells_}
+    assert {"kernel", "inferred", "proc", "sem"} <= roles
+
+
+def test_too_narrow_falls_back_to_one_line():
+    """In a narrow panel the boxes give way to one line: a → s2 → b → s1 → a."""
+    hops = hops_of("a", "s2", "b", "s1")
+    graph = WaitForGraph()
+    graph.hops = hops
+    assert graph._rows(40) and not graph._rows(15)
+    assert cycle_line(hops) == "a → s2 → b → s1 → a"
+    assert graph.get_content_height(None, None, 15) >= 2
+
+
+@pytest.mark.kernel
+@sync
+async def test_deadlock_lesson_draws_the_wait_for_graph(runs):
+    """sem/deadlock at the cycle (step 8): s1's panel draws the boxes of the snapshot's cycle."""
+    app = live_app(runs, "sem/deadlock")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_to(pilot, 8, timeout=30)
+        snap = runs.made[0].timeline[-1]
+        s1 = snap.object_named("s1")
+        view = app.screen.query_one("#obj-s1", SemView)
+        graph = view.query_one(WaitForGraph)
+        drawn = graph.render().plain
+        # THEN the drawn lines are the layout of the snapshot's own cycle
+        expected = graph_lines(cycle_hops(snap, s1.deadlock), width=graph.size.width)
+        assert graph.display and expected and drawn.startswith("\n".join(expected))
+        for p in ("a", "b"):
+            assert f"│ {p} " in drawn and f"│ {snap.process_named(p).waits_on} " in drawn
+        assert "inferred from the steps" in drawn
+        # WHEN main kills b (step 9): no cycle, no graph
+        await step_to(pilot, 9)
+        assert not graph.display
