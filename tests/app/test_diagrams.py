@@ -13,6 +13,7 @@ import pytest
 
 from ipcviz.app.app import IpcvizApp
 from ipcviz.app.widgets.pipe import PipeView
+from ipcviz.app.widgets.shm import RegionView, ring_rows
 from ipcviz.app.widgets.sem import (
     Hop, SemView, WaitForGraph, cycle_hops, cycle_line, graph_lines, graph_rows,
 )
@@ -171,3 +172,55 @@ async def test_deadlock_lesson_draws_the_wait_for_graph(runs):
         # WHEN main kills b (step 9): no cycle, no graph
         await step_to(pilot, 9)
         assert not graph.display
+
+
+# -- the bounded buffer's ring --------------------------------------------------------------
+
+
+def plain_rows(rows) -> list[str]:
+    return ["".join(t for t, _ in row) for row in rows]
+
+
+def test_ring_rows_mark_items_free_slots_and_the_indexes():
+    """Items between out and in are drawn with their values; free slots empty; in over the
+    next slot to fill, out under the next to take."""
+    # GIVEN 4 slots, 2 items in slots 0 and 1 (out=0, in=2); slots 2, 3 hold stale values
+    rows = ring_rows((14, 15, 12, 13), (True, True, False, False), 2, 0)
+    assert plain_rows(rows) == [
+        "               ↓ in",
+        "[ 14 ][ 15 ][    ][    ]",
+        "   ↑ out",
+    ]
+    # THEN stale values are never drawn as items
+    assert "12" not in plain_rows(rows)[1] and "13" not in plain_rows(rows)[1]
+    assert [r for _, r in rows[1]] == ["item", "item", "free", "free"]
+    # AND a full ring (in == out) has both markers over/under the same slot
+    full = plain_rows(ring_rows((1, 2, 3, 4), (True,) * 4, 1, 1))
+    assert full[0].index("↓") == full[2].index("↑") == full[1].index("2")
+    assert ring_rows((), (), 0, 0) == [] and ring_rows((1,), (), 0, 0) == []
+
+
+@pytest.mark.kernel
+@sync
+async def test_bounded_buffer_ring_drawn_from_the_regions_bytes(runs):
+    """sem/bounded-buffer: at every step the ring's cells are the snapshot's slots."""
+    app = live_app(runs, "sem/bounded-buffer")
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.screen.query_one("#obj-ring", RegionView)
+        seen = 0
+        for step in range(10, 20):
+            await step_to(pilot, step, timeout=30)
+            ring = runs.made[0].timeline[-1].object_named("ring")
+            if not ring or not ring.live_slots():
+                continue
+            text = text_of(view)
+            # THEN the drawn cells are those of the values and indexes read from memory
+            cells_ = plain_rows(ring_rows(ring.ring[:ring.slots], ring.live_slots(),
+                                          ring.ring_in % ring.slots,
+                                          ring.ring_out % ring.slots))
+            assert cells_[1] in text and cells_[0] + ": the next put" in text
+            for v, live in zip(ring.ring, ring.live_slots()):
+                if live:
+                    assert f"[ {v} ]" in cells_[1] or f"[{v}]" in cells_[1].replace(" ", "")
+            seen += 1
+        assert seen >= 3
