@@ -15,7 +15,7 @@ from ipcviz.app.app import IpcvizApp
 from ipcviz.app.widgets.pipe import PipeView
 from ipcviz.app.widgets.shm import RegionView, ring_rows
 from ipcviz.app.widgets.sem import (
-    Hop, SemView, WaitForGraph, cycle_hops, cycle_line, graph_lines, graph_rows,
+    Hop, SemView, WaitForGraph, cycle_hops, cycle_line, graph_lines, graph_rows, waiter_queue,
 )
 from ipcviz.model.pipe import NO_READER, PipeState
 from ipcviz.scenario import load
@@ -224,3 +224,40 @@ async def test_bounded_buffer_ring_drawn_from_the_regions_bytes(runs):
                     assert f"[ {v} ]" in cells_[1] or f"[{v}]" in cells_[1].replace(" ", "")
             seen += 1
         assert seen >= 3
+
+
+# -- semaphore waiters as an ordered queue -----------------------------------------------------
+
+
+def test_waiter_queue_orders_the_kernels_set_by_the_step_each_began():
+    from ipcviz.model.snapshot import Process, Snapshot
+
+    # GIVEN the kernel's waiters listed in another order than they began waiting
+    procs = (Process("p4", 4, 1, None, "blocked", step=9),
+             Process("p3", 3, 1, None, "blocked", step=8),
+             Process("p5", 5, 1, None, "blocked", step=None))
+    snap = Snapshot(0, 9, 9, 0.0, processes=procs)
+    # THEN the queue follows the steps; an unknown step goes last
+    assert waiter_queue(snap, ("p4", "p5", "p3")) == [("p3", 8), ("p4", 9), ("p5", None)]
+
+
+@pytest.mark.kernel
+@sync
+async def test_semaphore_queue_says_which_part_is_the_kernels(runs):
+    """sem/counting step 9: p3 and p4 asleep in semop; the queue line orders them by the
+    steps, marked inferred; the waiting line stays the kernel's."""
+    app = live_app(runs, "sem/counting")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await step_to(pilot, 9, timeout=30)
+        snap = runs.made[0].timeline[-1]
+        pool = snap.object_named("pool")
+        text = text_of(app.screen.query_one("#obj-pool", SemView))
+        steps = {n: snap.process_named(n).step for n in pool.waiters}
+        first, second = sorted(pool.waiters, key=steps.get)
+        assert (f"queue ≈ 1. {first} (step {steps[first]}) → 2. {second} "
+                f"(step {steps[second]})") in text
+        assert "from the steps" in text and "waiting (kernel)" in text
+        # WHEN one is woken (a post): one waiter left, no queue line
+        await step_to(pilot, 10)
+        assert len(runs.made[0].timeline[-1].object_named("pool").waiters) == 1
+        assert "queue ≈" not in text_of(app.screen.query_one("#obj-pool", SemView))

@@ -62,6 +62,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sem_kernel": ("(kernel) ", "（内核） "),
     "sem_asleep_in": ("asleep in {call}", "睡在 {call} 中"),
     "sem_nobody": ("nobody", "无"),
+    "sem_queue": ("queue ≈ ", "队列 ≈ "),
+    "sem_queue_step": (" (step {step})", "（第 {step} 步）"),
+    "sem_queue_how": (("  the order they began waiting, from the steps: the kernel shows who "
+                       "waits (exact), not in which order it will wake them"),
+                      "  按开始等待的顺序，来自步骤：内核只显示谁在等（精确），不显示唤醒顺序"),
     "sem_held_by_inferred": ("held by ≈ ", "持有者 ≈ "),
     "sem_died_holding": ("(died holding it) ", "（持有时死亡） "),
     "sem_inferred": ("(inferred from the steps)", "（根据步骤推断）"),
@@ -315,6 +320,18 @@ class WaitForGraph(Widget):
         return Content("\n").join([*lines, *self._legend(width)])
 
 
+def waiter_queue(snapshot: Snapshot, waiters: tuple[str, ...]) -> list[tuple[str, int | None]]:
+    """The kernel's waiters (a set) in the order they began their waiting step: (name,
+    step).  The step is the one the process last began, which for a process asleep in the
+    wait is the wait itself.  Inferred from the steps: the kernel exposes no such order."""
+    steps = {}
+    for name in waiters:
+        p = snapshot.process_named(name)
+        steps[name] = p.step if p is not None else None
+    ordered = sorted(waiters, key=lambda n: (steps[n] is None, steps[n] or 0))
+    return [(n, steps[n]) for n in ordered]
+
+
 class SemView(ObjectPanel):
     """Kernel-space box of one semaphore (POSIX named or System V)."""
 
@@ -432,6 +449,8 @@ class SemView(ObjectPanel):
                 parts += [(f"■ {name}", "b $text-error"), "  "]
             parts.append((tr("sem_asleep_in", lang, call=wait_call), "$text-muted"))
             lines.append(Content.assemble(*parts))
+            if len(o.waiters) > 1:
+                lines.append(self._queue(o, snapshot))
         else:
             lines.append(Content.assemble((tr("sem_waiting", lang), "$text-secondary"),
                                           (tr("sem_nobody", lang), "$text-muted")))
@@ -456,6 +475,18 @@ class SemView(ObjectPanel):
                 ("SEM_UNDO ≈ ", "$text-secondary"), (", ".join(o.undo), "b"),
                 (tr("sem_undo_back", lang), "$text-muted")))
         return Content("\n").join(lines)
+
+    def _queue(self, o: SemState, snapshot: Snapshot) -> Content:
+        """The waiters as an ordered queue, marked inferred (the order is the steps')."""
+        lang = self.lang
+        parts: list = [(tr("sem_queue", lang), "$text-secondary")]
+        for i, (name, step) in enumerate(waiter_queue(snapshot, o.waiters)):
+            if i:
+                parts.append((" → ", "$text-muted"))
+            parts += [(f"{i + 1}. ", "$text-muted"), (name, "b i"),
+                      (tr("sem_queue_step", lang, step=step) if step else "", "$text-muted")]
+        parts.append((tr("sem_queue_how", lang), "$text-muted"))
+        return Content.assemble(*parts)
 
     def _gone(self, o: SemState) -> Content:
         lang = self.lang
