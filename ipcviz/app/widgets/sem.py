@@ -252,7 +252,8 @@ def graph_lines(hops: list[Hop], lang: str = "en", width: int = 40) -> list[str]
 
 
 def cycle_line(hops: list[Hop]) -> str:
-    """The cycle on one short line, for a panel too narrow for the boxes: a → s2 → b → s1 → a."""
+    """The cycle on one short line, for a panel too narrow for the boxes:
+    a → s2 → b → s1 → a."""
     if not hops:
         return ""
     return " → ".join([h.src for h in hops] + [hops[0].src])
