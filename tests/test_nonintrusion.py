@@ -52,6 +52,7 @@ def test_probe_never_opens_a_pipe_through_proc_and_keeps_no_end(runtime_dir):
         while snap.outcome != "blocked":
             snap = run.step()
         inode = f"pipe:[{snap.object_named('p').inode}]"
+        mine_before = _pipe_inodes_held_by_me()
         # WHEN the probe samples many times
         _opened.clear()
         _recording.set()
@@ -66,6 +67,10 @@ def test_probe_never_opens_a_pipe_through_proc_and_keeps_no_end(runtime_dir):
         assert not [p for p in _opened if re.fullmatch(r"/proc/\d+/fd/\d+/?.*", p)]
         # AND it holds no end of the pipe afterwards
         assert inode not in _pipe_inodes_held_by_me()
+        # AND it read the bytes in the buffer (tee through the reader's own end), and
+        # closed its own pipe each time: no pipe of ours is left
+        assert snap.object_named("p").contents
+        assert _pipe_inodes_held_by_me() == mine_before
 
 
 @pytest.mark.kernel
@@ -78,6 +83,7 @@ def test_eof_and_sigpipe_still_happen_under_heavy_sampling(lesson, runtime_dir):
         run.start()
         stop = threading.Event()
         samples = []
+        peeked = []
 
         def sampler():
             while not stop.is_set():
@@ -89,7 +95,8 @@ def test_eof_and_sigpipe_still_happen_under_heavy_sampling(lesson, runtime_dir):
             while not run.finished:
                 snap = run.step()
                 for _ in range(10):
-                    run.sample()
+                    peeked += [o.contents for o in run.sample().objects
+                               if getattr(o, "contents", None)]
                 failed += [c for c in snap.checks if not c.ok]
         finally:
             stop.set()
@@ -97,3 +104,6 @@ def test_eof_and_sigpipe_still_happen_under_heavy_sampling(lesson, runtime_dir):
     # THEN the readers still saw EOF and the writer still died of SIGPIPE (the expects)
     assert failed == []
     assert len(samples) > 10
+    # AND that while the probe was copying the bytes in the buffers with tee(2)
+    if lesson == "pipe/eof":  # the others never hold bytes while a reader is there
+        assert peeked

@@ -9,6 +9,9 @@ from .snapshot import EXITED, ZOMBIE, ObjectState, Snapshot
 
 F_GETPIPE_SZ = 1032  # fcntl(2): F_LINUX_SPECIFIC_BASE + 7
 FIONREAD = 0x541B  # ioctl_tty(2) / asm-generic/ioctls.h: bytes available to read
+PEEK = 256  # bytes of the buffer the probe copies with tee(2) (probe/pipe_io.PEEK)
+NO_READER = "no-reader"  # contents unknown: no live process holds a read end to tee from
+UNKNOWN_FILL = "unknown-fill"  # contents unknown: the fill itself could not be asked
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,30 @@ class PipeState(ObjectState):
     writer_fds: tuple[str, ...] = ()
     blocked_readers: tuple[str, ...] = ()  # process names asleep reading it
     blocked_writers: tuple[str, ...] = ()  # process names asleep writing it
+    # The first bytes in the buffer (hex; at most PEEK of them), copied with tee(2) through
+    # a read end a scenario process holds: nothing is consumed.  None: not known, and
+    # `contents_missing` says why (NO_READER, UNKNOWN_FILL, "tee: EINVAL"...).  Traces
+    # recorded before this field load with None and no reason.
+    contents: str | None = None
+    contents_missing: str | None = None
+
+    def contents_bytes(self) -> bytes | None:
+        """`contents` as bytes (None if unknown or not hex, as an edited trace might be)."""
+        if self.contents is None:
+            return None
+        try:
+            return bytes.fromhex(self.contents)
+        except ValueError:
+            return None
+
+    def contents_text(self) -> str | None:
+        """The previewed bytes as one line of ASCII: printable as is, the rest escaped
+        (\\n, \\t, \\xNN), quoted; "…" when the buffer holds more than was copied."""
+        data = self.contents_bytes()
+        if data is None:
+            return None
+        more = " …" if self.bytes is not None and self.bytes > len(data) else ""
+        return f'"{escape_bytes(data)}"{more}'
 
     def describe(self) -> str:
         fill = "?" if self.bytes is None else str(self.bytes)
@@ -37,6 +64,8 @@ class PipeState(ObjectState):
             text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
         if self.blocked_readers:
             text += f"; blocked reading (empty): {', '.join(self.blocked_readers)}"
+        if self.bytes and self.contents_text():
+            text += f"; in the buffer: {self.contents_text()}"
         return text
 
     def holder(self, snapshot: Snapshot) -> tuple[int, int] | None:
@@ -88,6 +117,8 @@ class PipeState(ObjectState):
             "writers", f"{o.writers} ({', '.join(o.writer_fds) or 'none'})",
             "every scenario fd on pipe:[INODE] whose fdinfo flags open it for writing",
             find, "last octal digit of flags 1 = write end"))
+        if o.contents is not None or o.contents_missing is not None:
+            out.append(_contents_source(o))
         for label, names in (("blocked readers", o.blocked_readers),
                              ("blocked writers", o.blocked_writers)):
             known = [pids[n] for n in names if n in pids]
@@ -98,6 +129,29 @@ class PipeState(ObjectState):
                 "/proc/PID/syscall (number and fd) and /proc/PID/wchan",
                 cmd or None, None if cmd else "nobody is asleep on it now"))
         return out
+
+
+def escape_bytes(data: bytes) -> str:
+    """Bytes as ASCII a terminal shows literally: printable characters as they are,
+    backslash and quote escaped, \\n \\t \\r, every other byte as \\xNN."""
+    named = {0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r", 0x5C: "\\\\", 0x22: '\\"'}
+    return "".join(named.get(b) or (chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}")
+                   for b in data)
+
+
+def _contents_source(o: PipeState) -> Source:
+    if o.contents is None:
+        why = {NO_READER: "no live scenario process holds a read end to copy through",
+               UNKNOWN_FILL: "the fill itself could not be asked"}.get(
+                   o.contents_missing or "", o.contents_missing or "not recorded")
+        return Source("contents", "unknown", why, None)
+    shown = o.contents_text() or '""'
+    return Source("contents", shown,
+                  f"tee(2) of the first {PEEK} bytes from a read end borrowed with "
+                  "pidfd_getfd into a pipe of ipcviz's own, then read from that one: tee "
+                  "copies without consuming", None,
+                  "no shell command can look without reading them away (cat would consume "
+                  "them)")
 
 
 def _pipe_python(pid: int, fd: int, what: str) -> str:

@@ -1,11 +1,14 @@
-"""The pipe's probe: fill and capacity through an end a scenario process holds; readers,
+"""The pipe's probe: fill and capacity through an end a scenario process holds; the first
+bytes in the buffer through a read end one holds (tee(2), nothing consumed); readers,
 writers and blocked processes from the fd tables and system calls of all processes."""
 
 from __future__ import annotations
 
-from ..model.pipe import PipeState
+import errno
+
+from ..model.pipe import NO_READER, UNKNOWN_FILL, PipeState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
-from .pipe_io import ProbeUnavailable, read_pipe
+from .pipe_io import ProbeUnavailable, peek_pipe, read_pipe
 from .sampler import READ_CALLS, WRITE_CALLS
 
 
@@ -19,6 +22,37 @@ def ends_of(target: str, processes: tuple[Process, ...]):
                 if holder is None and p.state not in (ZOMBIE, EXITED):
                     holder = (p.pid, f.fd)
     return readers, writers, holder
+
+
+def read_end_of(target: str, processes: tuple[Process, ...]) -> tuple[int, int] | None:
+    """(pid, fd) of a read end of `target` that a live scenario process holds, if any."""
+    for p in processes:
+        if p.state in (ZOMBIE, EXITED):
+            continue
+        for f in p.fds:
+            if f.target == target and f.end == "read":
+                return p.pid, f.fd
+    return None
+
+
+def contents(sampler, reader, nbytes: int | None) -> tuple[str | None, str | None]:
+    """(hex of the first bytes in the buffer, None) or (None, why they are unknown).
+
+    The reason is a code the views translate: "no-reader" (no live process holds a read
+    end to tee from), "unknown-fill", or "tee: <errno name>".
+    """
+    if reader is None:
+        return None, NO_READER
+    if nbytes is None:
+        return None, UNKNOWN_FILL
+    if nbytes == 0:
+        return "", None  # FIONREAD said empty: nothing to copy, no call needed
+    try:
+        return peek_pipe(sampler.pidfds, *reader).hex(), None
+    except ProbeUnavailable:
+        return None, NO_READER
+    except OSError as err:
+        return None, f"tee: {errno.errorcode.get(err.errno, err.errno)}"
 
 
 def blocked_on(oid: str, processes: tuple[Process, ...], calls: frozenset[str]) -> tuple:
@@ -40,9 +74,10 @@ def probe_pipe(sampler, rec: dict, processes: tuple[Process, ...]) -> PipeState:
     oid, inode = rec["id"], rec.get("inode")
     readers, writers, holder = ends_of(f"pipe:[{inode}]", processes)
     nbytes, capacity = fill(sampler, holder)
+    data, missing = contents(sampler, read_end_of(f"pipe:[{inode}]", processes), nbytes)
     return PipeState(oid, "pipe", inode, nbytes, capacity, len(readers), len(writers),
                      tuple(readers), tuple(writers), blocked_on(oid, processes, READ_CALLS),
-                     blocked_on(oid, processes, WRITE_CALLS))
+                     blocked_on(oid, processes, WRITE_CALLS), data, missing)
 
 
 PROBES = {"pipe": probe_pipe}

@@ -7,23 +7,41 @@ from textual.content import Content
 from textual.widgets import Static
 
 from ...model import provenance
-from ...model.pipe import PipeState
+from ...model.pipe import NO_READER, PipeState, escape_bytes
 from ...model.snapshot import Snapshot
 from ...scenario.model import Scenario
 from .. import words
-from ..i18n import lang_of, tr
+from ..i18n import add_texts, lang_of, tr
 from .bar import PipeBar
 from .sources import sources_content
 from .objects import ObjectPanel
+
+SHOWN = 96  # characters of the escaped contents drawn (the model keeps up to PEEK bytes)
+
+# The words of the pipe view's contents line: key -> (English, Chinese), read with tr().
+TEXTS: dict[str, tuple[str, str]] = {
+    "pipe_holds": ("holds ", "内容 "),
+    "pipe_holds_how": ("  (copied with tee(2): nothing read away)",
+                       "  （用 tee(2) 复制：没有读走任何字节）"),
+    "pipe_holds_more": (" … +{n} more bytes", " … 还有 {n} 字节"),
+    "pipe_contents_no_reader": (("contents unknown: no process holds a read end, and "
+                                 "ipcviz looks only through one a process holds"),
+                                "内容未知：没有进程持有读端，而 ipcviz 只通过进程已持有的读端查看"),
+    "pipe_contents_unknown": ("contents unknown ({why})", "内容未知（{why}）"),
+}
+add_texts(TEXTS)
+
 
 class PipeView(ObjectPanel):
     """Kernel-space box of one pipe of the scenario."""
 
     DEFAULT_CSS = """
     PipeView.-full { border: heavy $error; }
-    PipeView.-gone > .pipe--flow, PipeView.-gone > .pipe--numbers { display: none; }
+    PipeView.-gone > .pipe--flow, PipeView.-gone > .pipe--numbers,
+    PipeView.-gone > .pipe--contents { display: none; }
     PipeView.-unborn > .pipe--flow { display: none; }
     PipeView > .pipe--numbers { height: auto; }
+    PipeView > .pipe--contents { height: auto; }
     PipeView > .pipe--flow { height: auto; }
     PipeView .pipe--end { width: auto; max-width: 30%; padding: 0 1; color: $text-secondary; }
     PipeView > .pipe--details { height: auto; }
@@ -43,6 +61,7 @@ class PipeView(ObjectPanel):
             yield PipeBar()
             yield Static(classes="pipe--end -read")
         yield Static(classes="pipe--numbers")
+        yield Static(classes="pipe--contents")
         yield Static(classes="pipe--details")
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
@@ -50,6 +69,7 @@ class PipeView(ObjectPanel):
         self.border_title = tr("pipe_title", lang, oid=self.oid)
         o = snapshot.object_named(self.oid)
         numbers = self.query_one(".pipe--numbers", Static)
+        contents = self.query_one(".pipe--contents", Static)
         details = self.query_one(".pipe--details", Static)
         bar = self.query_one(PipeBar)
         write_end = self.query_one(".pipe--end.-write", Static)
@@ -67,6 +87,8 @@ class PipeView(ObjectPanel):
             write_end.update(tr("write_end_arrow", lang))
             read_end.update(tr("read_end_arrow", lang))
             numbers.update(Content.styled(tr("not_created", lang, when=when), "italic"))
+            contents.update("")
+            contents.display = False
             details.update("")
             return
         self.state = o
@@ -80,6 +102,9 @@ class PipeView(ObjectPanel):
         write_end.update(Content.assemble(" ".join(o.writer_fds) or tr("no_writer", lang), " ▶"))
         read_end.update(Content.assemble("▶ ", " ".join(o.reader_fds) or tr("no_reader", lang)))
         numbers.update(self._numbers(o, known, full))
+        line = self._contents(o)
+        contents.update(line)
+        contents.display = bool(line.plain)
         body = self._details(o, snapshot)
         if sources:
             holder = provenance.pipe_holder(snapshot, o)
@@ -96,6 +121,34 @@ class PipeView(ObjectPanel):
         return Content.assemble(
             tr("buffer_pre", lang), (f"{o.bytes}", "b"), tr("in_buffer", lang, capacity=o.capacity),
             (tag, "b $text-error" if full else "$text-muted"))
+
+    def _contents(self, o: PipeState) -> Content:
+        """The bytes in the buffer, escaped (literal text, never markup); or why unknown.
+        Nothing for an empty pipe, or a trace recorded before ipcviz looked."""
+        lang = self.lang
+        data = o.contents_bytes()
+        if data is None:
+            if o.contents_missing is None or not o.readers + o.writers:
+                return Content("")
+            if o.contents_missing == NO_READER:
+                return Content.styled(tr("pipe_contents_no_reader", lang), "$text-muted")
+            return Content.styled(tr("pipe_contents_unknown", lang, why=o.contents_missing),
+                                  "$text-muted")
+        if not data:
+            return Content("")
+        cut, n = "", 0
+        for b in data:  # whole escapes only: never half of a \x1b
+            piece = escape_bytes(bytes((b,)))
+            if len(cut) + len(piece) > SHOWN:
+                break
+            cut, n = cut + piece, n + 1
+        rest = max(o.bytes or 0, len(data)) - n
+        parts: list = [(tr("pipe_holds", lang), "$text-secondary"), ('"', "$text-muted"),
+                       (cut, "b"), ('"', "$text-muted")]
+        if rest > 0:
+            parts.append((tr("pipe_holds_more", lang, n=rest), "$text-muted"))
+        parts.append((tr("pipe_holds_how", lang), "$text-muted"))
+        return Content.assemble(*parts)
 
     def _details(self, o: PipeState, snapshot: Snapshot) -> Content:
         lang = self.lang

@@ -7,12 +7,18 @@
 The count is the kernel's (sem_getvalue / semctl GETVAL), drawn as a big number and a row
 of tokens; the waiters are the processes the kernel shows asleep on it; the holders are
 inferred from the lesson's steps and say so.  When the model finds a wait-for cycle through
-this semaphore, the first semaphore of the cycle draws the graph
+this semaphore, the first semaphore of the cycle draws the graph as boxes and arrows
 
-    a ──waits for──▶ s2 ╌╌held by╌╌▶ b ──waits for──▶ s1 ╌╌held by╌╌▶ a
+    ┌────┐ waits for ┌────┐
+    │ a  │──────────▶│ s2 │
+    └─▲──┘           └──┬─┘
+      ╎ held by         ╎ held by
+    ┌─┴──┐           ┌──▼─┐
+    │ s1 │◀──────────│ b  │
+    └────┘ waits for └────┘
 
 solid where the kernel says it (a sleeps in semop on s2's id), dashed where it is inferred
-(b holds s2), on one line when it fits and one hop per line when it does not.
+(b holds s2); on one line (a → s2 → b → s1 → a) when the boxes do not fit the panel.
 """
 
 from __future__ import annotations
@@ -47,7 +53,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sem_legend_kernel": ("the kernel: asleep in the call on this semaphore   ",
                           "内核所见：睡在这个信号量的调用中   "),
     "sem_legend_inferred": ("inferred from the steps", "根据步骤推断"),
-    "sem_back_to_start": ("  ↺ back to the start", "  ↺ 回到起点"),
     "sem_value_unknown": ("value unknown", "值未知"),
     "sem_no_unit": ("no unit free: the next wait sleeps", "没有空闲单位：下一次 wait 会睡眠"),
     "sem_units_free": ("{n} unit(s) free: a wait returns at once",
@@ -57,6 +62,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sem_kernel": ("(kernel) ", "（内核） "),
     "sem_asleep_in": ("asleep in {call}", "睡在 {call} 中"),
     "sem_nobody": ("nobody", "无"),
+    "sem_queue": ("queue ≈ ", "队列 ≈ "),
+    "sem_queue_step": (" (step {step})", "（第 {step} 步）"),
+    "sem_queue_how": (("  the order they began waiting, from the steps: the kernel shows who "
+                       "waits (exact), not in which order it will wake them"),
+                      "  按开始等待的顺序，来自步骤：内核只显示谁在等（精确），不显示唤醒顺序"),
     "sem_held_by_inferred": ("held by ≈ ", "持有者 ≈ "),
     "sem_died_holding": ("(died holding it) ", "（持有时死亡） "),
     "sem_inferred": ("(inferred from the steps)", "（根据步骤推断）"),
@@ -122,8 +132,141 @@ def cycle_text(hops: list[Hop], lang: str = "en") -> str:
     return out
 
 
+# Roles of the cells of the drawn graph (the widget gives each a style).
+PROC, SEM, KERNEL, INFERRED, LABEL, KERNEL_LABEL = ("proc", "sem", "kernel", "inferred",
+                                                    "label", "kernel_label")
+Run_ = tuple[str, str]  # (text, role); role "" is blank space
+
+
+def graph_rows(hops: list[Hop], lang: str = "en", width: int = 40) -> list[list[Run_]]:
+    """The wait-for cycle as boxes and arrows, one list of (text, role) runs per row.
+
+    The cycle's nodes go round a rectangle: the first half left to right on the top row,
+    the second half right to left on the bottom row, so every arrow follows the cycle:
+
+        ┌────┐ waits for ┌────┐
+        │ a  │──────────▶│ s2 │
+        └─▲──┘           └──┬─┘
+          ╎ held by         ╎ held by
+        ┌─┴──┐           ┌──▼─┐
+        │ s1 │◀──────────│ b  │
+        └────┘ waits for └────┘
+
+    Kernel edges are solid (─ │), inferred ones dashed (╌ ╎).  The right edge's label goes
+    left of its line when right of it would pass `width`.  Pure: no widget.  [] when the
+    hops are not a process/semaphore cycle (an odd number of nodes).
+    """
+    n = len(hops)
+    if not n or n % 2:
+        return []
+    nodes = [h.src for h in hops]
+    k = n // 2
+    top, bottom = nodes[:k], [nodes[n - 1 - j] for j in range(k)]
+    procs = {h.src for h in hops if h.label == KERNEL_EDGE}
+    least = 6 if k == 1 else 5  # one column holds both vertical lines: keep them apart
+    width_of = [max(cells(top[i]), cells(bottom[i])) + 4 for i in range(k)]
+    width_of = [max(w, least) for w in width_of]
+    gaps = [max(cells(edge_words(hops[i].label, lang)),
+                cells(edge_words(hops[n - 2 - i].label, lang))) + 2 for i in range(k - 1)]
+    xs = [0]
+    for i in range(k - 1):
+        xs.append(xs[-1] + width_of[i] + gaps[i])
+    boxes_end = xs[-1] + width_of[-1]
+    # the two vertical edges: down on the right (hop k-1), up on the left (hop n-1)
+    down, up = hops[k - 1], hops[n - 1]
+    x_down, x_up = boxes_end - 3, 2
+    down_words, up_words = edge_words(down.label, lang), edge_words(up.label, lang)
+    up_end = x_up + 2 + cells(up_words)
+    if x_down + 2 + cells(down_words) <= max(width, boxes_end):
+        down_at = x_down + 2  # right of its line
+        two_mid = up_end >= x_down
+    else:
+        down_at = x_down - 1 - cells(down_words)  # left of its line
+        two_mid = up_end + 2 > down_at  # two labels on one row need a gap
+    total = max(boxes_end, x_down + 2 + cells(down_words) if down_at > x_down else 0)
+    bottom_row = 5 if two_mid else 4
+    grid: list[list[Run_]] = [[(" ", "")] * total for _ in range(bottom_row + 3)]
+
+    def put_text(row: int, x: int, text: str, role: str) -> None:
+        grid[row][x] = (text, role)  # one run per cell: a wide character fills the next
+        for j in range(1, cells(text)):
+            grid[row][x + j] = ("", role)
+
+    def put_chars(row: int, x: int, text: str, role: str) -> None:
+        for j, ch in enumerate(text):
+            grid[row][x + j] = (ch, role)
+
+    def box(row: int, x: int, w: int, name: str) -> None:
+        role = PROC if name in procs else SEM
+        put_chars(row, x, "┌" + "─" * (w - 2) + "┐", role)
+        put_chars(row + 1, x, "│ ", role)
+        put_text(row + 1, x + 2, name, role)
+        put_chars(row + 1, x + 2 + cells(name), " " * (w - 4 - cells(name)) + " │", role)
+        put_chars(row + 2, x, "└" + "─" * (w - 2) + "┘", role)
+
+    def roles(h: Hop) -> tuple[str, str, str, str]:
+        """(edge role, label role, line, arrow shaft) of an edge."""
+        if h.inferred:
+            return INFERRED, LABEL, "╎", "╌"
+        return KERNEL, KERNEL_LABEL, "│", "─"
+
+    for i in range(k):
+        box(0, xs[i], width_of[i], top[i])
+        box(bottom_row, xs[i], width_of[i], bottom[i])
+    for i in range(k - 1):
+        x0, gap = xs[i] + width_of[i], gaps[i]
+        edge, label, _, shaft = roles(hops[i])
+        put_chars(1, x0, shaft * (gap - 1) + "▶", edge)
+        put_text(0, x0 + 1, edge_words(hops[i].label, lang), label)
+        edge, label, _, shaft = roles(hops[n - 2 - i])
+        put_chars(bottom_row + 1, x0, "◀" + shaft * (gap - 1), edge)
+        put_text(bottom_row + 2, x0 + 1, edge_words(hops[n - 2 - i].label, lang), label)
+    up_at = x_down + 2 if k == 1 else x_up + 2  # one column: both labels right of both lines
+    for x, h, at, going_down, mid in ((x_down, down, down_at, True, 3),
+                                      (x_up, up, up_at, False, 4 if two_mid else 3)):
+        edge, label, line, _ = roles(h)
+        put_chars(2, x, "┬" if going_down else "▲", edge)
+        put_chars(bottom_row, x, "▼" if going_down else "┴", edge)
+        for r in range(3, bottom_row):
+            put_chars(r, x, line, edge)
+        put_text(mid, at, edge_words(h.label, lang), label)
+    return [_merge(row) for row in grid]
+
+
+def _merge(row: list[Run_]) -> list[Run_]:
+    """Adjacent cells of one role as one run; trailing blanks dropped."""
+    out: list[Run_] = []
+    for text, role in row:
+        if out and out[-1][1] == role:
+            out[-1] = (out[-1][0] + text, role)
+        else:
+            out.append((text, role))
+    while out and out[-1][1] == "" and not out[-1][0].strip():
+        out.pop()
+    return out
+
+
+def graph_lines(hops: list[Hop], lang: str = "en", width: int = 40) -> list[str]:
+    """graph_rows() as plain text lines (tests, and the width check)."""
+    return ["".join(t for t, _ in row) for row in graph_rows(hops, lang, width)]
+
+
+def cycle_line(hops: list[Hop]) -> str:
+    """The cycle on one short line, for a panel too narrow for the boxes:
+    a → s2 → b → s1 → a."""
+    if not hops:
+        return ""
+    return " → ".join([h.src for h in hops] + [hops[0].src])
+
+
+ROLE_STYLES = {PROC: "b $text-accent", SEM: "b $text-primary", KERNEL: "b $text-error",
+               INFERRED: "$text-error", KERNEL_LABEL: "$text-error", LABEL: "i $text-error",
+               "": ""}
+
+
 class WaitForGraph(Widget):
-    """The deadlock cycle: one line when it fits the width, else one hop per line."""
+    """The deadlock cycle as boxes and arrows (graph_rows) when they fit the width, else
+    on one line (a → s2 → b → s1 → a); a legend says which edges the kernel showed."""
 
     DEFAULT_CSS = """
     WaitForGraph { height: auto; width: 1fr; }
@@ -140,49 +283,54 @@ class WaitForGraph(Widget):
         self.display = bool(self.hops)
         self.refresh(layout=True)
 
-    def _one_line(self, width: int) -> bool:
-        return cells(cycle_text(self.hops, self.lang)) <= width
+    def _rows(self, width: int) -> list[list[Run_]]:
+        """The boxes, or [] when they do not fit `width` (then the one-line cycle)."""
+        rows = graph_rows(self.hops, self.lang, width)
+        if any(sum(cells(t) for t, _ in row) > width for row in rows):
+            return []
+        return rows
+
+    def _legend(self, width: int) -> list[Content]:
+        lang = self.lang
+        kernel = Content.assemble(("── ", ROLE_STYLES[KERNEL]),
+                                  (tr("sem_legend_kernel", lang).rstrip(), "$text-muted"))
+        inferred = Content.assemble(("╌╌ ", ROLE_STYLES[INFERRED]),
+                                    (tr("sem_legend_inferred", lang), "$text-muted"))
+        one = Content.assemble(kernel, "   ", inferred)
+        return [one] if one.cell_length <= width else [kernel, inferred]
 
     def get_content_height(self, container, viewport, width: int) -> int:
         if not self.hops:
             return 0
-        return 2 if self._one_line(width) else len(self.hops) + 1
-
-    def _edge(self, h: Hop, pad: int = 0) -> Content:
-        d = "╌" if h.inferred else "─"
-        style = "i $text-warning" if h.inferred else "b $text-error"
-        return Content.styled(f" {d * 2}{edge_words(h.label, self.lang)}{d * (2 + pad)}▶ ",
-                              style)
-
-    def _node(self, name: str, width: int = 0) -> Content:
-        is_proc = not any(h.src == name and h.label == INFERRED_EDGE for h in self.hops)
-        style = "b reverse $text-accent" if is_proc else "b $text-primary"
-        return Content.styled(f"{name:<{width}}" if width else name, style)
+        rows = self._rows(width)
+        legend = len(self._legend(width))
+        if rows:
+            return len(rows) + legend
+        line = Content(cycle_line(self.hops))
+        return max(1, -(-line.cell_length // max(width, 1))) + legend
 
     def render(self) -> Content:
         if not self.hops:
             return Content("")
         width = self.content_region.width or self.size.width
-        lang = self.lang
-        legend = Content.assemble(
-            ("── ", "b $text-error"), (tr("sem_legend_kernel", lang), "$text-muted"),
-            ("╌╌ ", "i $text-warning"), (tr("sem_legend_inferred", lang), "$text-muted"))
-        if self._one_line(width):
-            parts = [self._node(self.hops[0].src)]
-            for h in self.hops:
-                parts += [self._edge(h), self._node(h.dst)]
-            return Content("\n").join([Content.assemble(*parts), legend])
-        w = max(len(h.src) for h in self.hops)
-        rows = []
-        longest = max(cells(edge_words(h.label, lang)) for h in self.hops)
-        for k, h in enumerate(self.hops):
-            pad = longest - cells(edge_words(h.label, lang))
-            row = Content.assemble(self._node(h.src, w), self._edge(h, pad),
-                                   self._node(h.dst))
-            if k == len(self.hops) - 1:
-                row = Content.assemble(row, (tr("sem_back_to_start", lang), "$text-muted"))
-            rows.append(row)
-        return Content("\n").join([*rows, legend])
+        rows = self._rows(width)
+        if rows:
+            lines = [Content.assemble(*((t, ROLE_STYLES[r]) for t, r in row)) for row in rows]
+        else:
+            lines = [Content.styled(cycle_line(self.hops), ROLE_STYLES[KERNEL])]
+        return Content("\n").join([*lines, *self._legend(width)])
+
+
+def waiter_queue(snapshot: Snapshot, waiters: tuple[str, ...]) -> list[tuple[str, int | None]]:
+    """The kernel's waiters (a set) in the order they began their waiting step: (name,
+    step).  The step is the one the process last began, which for a process asleep in the
+    wait is the wait itself.  Inferred from the steps: the kernel exposes no such order."""
+    steps = {}
+    for name in waiters:
+        p = snapshot.process_named(name)
+        steps[name] = p.step if p is not None else None
+    ordered = sorted(waiters, key=lambda n: (steps[n] is None, steps[n] or 0))
+    return [(n, steps[n]) for n in ordered]
 
 
 class SemView(ObjectPanel):
@@ -303,6 +451,8 @@ class SemView(ObjectPanel):
                 parts += [(f"■ {name}", "b $text-error"), "  "]
             parts.append((tr("sem_asleep_in", lang, call=wait_call), "$text-muted"))
             lines.append(Content.assemble(*parts))
+            if len(o.waiters) > 1:
+                lines.append(self._queue(o, snapshot))
         else:
             lines.append(Content.assemble((tr("sem_waiting", lang), "$text-secondary"),
                                           (tr("sem_nobody", lang), "$text-muted")))
@@ -328,6 +478,18 @@ class SemView(ObjectPanel):
                 ("SEM_UNDO ≈ ", "$text-secondary"), (", ".join(o.undo), "b"),
                 (tr("sem_undo_back", lang), "$text-muted")))
         return Content("\n").join(lines)
+
+    def _queue(self, o: SemState, snapshot: Snapshot) -> Content:
+        """The waiters as an ordered queue, marked inferred (the order is the steps')."""
+        lang = self.lang
+        parts: list = [(tr("sem_queue", lang), "$text-secondary")]
+        for i, (name, step) in enumerate(waiter_queue(snapshot, o.waiters)):
+            if i:
+                parts.append((" → ", "$text-muted"))
+            parts += [(f"{i + 1}. ", "$text-muted"), (name, "b i"),
+                      (tr("sem_queue_step", lang, step=step) if step else "", "$text-muted")]
+        parts.append((tr("sem_queue_how", lang), "$text-muted"))
+        return Content.assemble(*parts)
 
     def _gone(self, o: SemState) -> Content:
         lang = self.lang

@@ -96,6 +96,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shm_during_step": ((" during step {step} (written by a process that maps it, not by this "
                         "step's call)"),
                         "，在第 {step} 步期间（由映射它的进程写入，不是这一步的调用）"),
+    "shm_ring_in": (": the next put fills this slot", "：下一次放入这个槽"),
+    "shm_ring_out": (": the next get takes this one", "：下一次从这个槽取出"),
+    "shm_ring_legend": ("[   ] free: its old value stays in memory",
+                        "[   ] 空闲：旧值仍留在内存中"),
     "shm_note_put": ("items ever put", "累计放入"),
     "shm_note_taken": ("items ever taken", "累计取出"),
     "shm_note_free": ("free", "空闲"),
@@ -303,6 +307,36 @@ class ByteGrid(Widget):
         return " ".join(f"{b:02x}" for b in data[:self._rows(WIDE) * WIDE])
 
 
+MAX_RING_DRAWN = 16  # slots drawn as cells; a longer ring keeps its one-line summary
+
+
+def ring_rows(values: tuple[int, ...], live: tuple[bool, ...], slot_in: int,
+              slot_out: int) -> list[list[tuple[str, str]]]:
+    """The ring as cells, one list of (text, role) runs per row: the `in` marker over the
+    slot the next put fills, the cells, the `out` marker under the slot the next get
+    takes.  Roles: "item", "free", "in", "out", "".  Pure: values and indexes as read
+    from the region's bytes; a free slot is drawn empty (its stale value is in the grid).
+
+        [ 14 ][ 15 ][    ][    ]
+                      ↓ in        (over the cells, in the first row)
+          ↑ out
+    """
+    if not values or len(values) != len(live):
+        return []
+    inner = max(max(len(str(v)) for v in values), 1) + 2
+    cells_row: list[tuple[str, str]] = []
+    for v, full in zip(values, live):
+        text = f"{v}".center(inner) if full else " " * inner
+        cells_row.append((f"[{text}]", "item" if full else "free"))
+    width = inner + 2
+
+    def marker(slot: int, arrow: str, word: str, role: str) -> list[tuple[str, str]]:
+        at = slot * width + width // 2
+        return [(" " * at, ""), (f"{arrow} {word}", role)]
+
+    return [marker(slot_in, "↓", "in", "in"), cells_row, marker(slot_out, "↑", "out", "out")]
+
+
 class RegionView(ObjectPanel):
     """Kernel-space box of one shared memory region (POSIX shm_open or System V shmget)."""
 
@@ -311,6 +345,7 @@ class RegionView(ObjectPanel):
     RegionView.-changed { border: round $warning; }
     RegionView.-gone > ByteGrid, RegionView.-unborn > ByteGrid,
     RegionView.-gone > .shm--fields, RegionView.-unborn > .shm--fields,
+    RegionView.-gone > .shm--ring, RegionView.-unborn > .shm--ring,
     RegionView.-unborn > .shm--maps { display: none; }
     RegionView > Static { height: auto; }
     RegionView > ByteGrid { margin: 0 0; }
@@ -336,6 +371,7 @@ class RegionView(ObjectPanel):
         yield Static(classes="shm--summary")
         yield Static(classes="shm--maps")
         yield Static(classes="shm--fields")
+        yield Static(classes="shm--ring")
         yield ByteGrid()
         yield Static(classes="shm--change")
         yield Static(classes="shm--details")
@@ -348,6 +384,7 @@ class RegionView(ObjectPanel):
         summary = self.query_one(".shm--summary", Static)
         maps = self.query_one(".shm--maps", Static)
         fields = self.query_one(".shm--fields", Static)
+        ring = self.query_one(".shm--ring", Static)
         grid = self.query_one(ByteGrid)
         change = self.query_one(".shm--change", Static)
         details = self.query_one(".shm--details", Static)
@@ -364,7 +401,7 @@ class RegionView(ObjectPanel):
                     else "")
             self.border_subtitle = ""
             put(summary, Content.styled(tr("not_created", lang, when=when), "italic"))
-            for w in (maps, fields, change, details):
+            for w in (maps, fields, ring, change, details):
                 put(w, Content(""))
             grid.set_bytes(None, set(), [], None, tr("shm_bytes_unknown", lang), lang)
             return
@@ -377,12 +414,14 @@ class RegionView(ObjectPanel):
         put(summary, self._summary(o))
         if not o.exists:
             put(maps, Content(""))
+            put(ring, Content(""))
             put(change, Content(""))
             grid.set_bytes(None, set(), [], None, tr("shm_bytes_unknown", lang), lang)
         else:
             put(maps, self._maps(o, snapshot))
             flds = fields_of(o, self.scenario, snapshot.step)
             put(fields, self._fields(o, flds))
+            put(ring, self._ring(o))
             unknown = tr("shm_unknown_unmapped" if o.bytes_source is None
                          else "shm_no_bytes_read", lang)
             grid.set_bytes(data, self.changed, flds, o.size, unknown, lang)
@@ -490,6 +529,21 @@ class RegionView(ObjectPanel):
                        "b $text-error" if lost else "$text-success"),
                       (tr("shm_inferred_counts", lang), "$text-muted")]
         return Content.assemble(*parts).rstrip()
+
+    def _ring(self, o: RegionState) -> Content:
+        """The ring buffer as slots with in/out markers (from the bytes the probe read)."""
+        live = o.live_slots()
+        if not live or o.slots > MAX_RING_DRAWN or o.ring_in is None or o.ring_out is None:
+            return Content("")
+        rows = ring_rows(o.ring[:o.slots], live, o.ring_in % o.slots, o.ring_out % o.slots)
+        styles = {"item": f"b {FIELD_STYLES[2]}", "free": "$text-muted",
+                  "in": f"b {FIELD_STYLES[0]}", "out": f"b {FIELD_STYLES[1]}", "": ""}
+        lang = self.lang
+        lines = [Content.assemble(*((t, styles[r]) for t, r in row)) for row in rows]
+        lines[0] = Content.assemble(lines[0], (tr("shm_ring_in", lang), "$text-muted"))
+        lines[2] = Content.assemble(lines[2], (tr("shm_ring_out", lang), "$text-muted"))
+        lines.append(Content.styled(tr("shm_ring_legend", lang), "$text-muted"))
+        return Content("\n").join(lines)
 
     def _change(self, snapshot: Snapshot, known: bool) -> Content:
         lang = self.lang
