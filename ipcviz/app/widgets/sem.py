@@ -159,78 +159,106 @@ def graph_rows(hops: list[Hop], lang: str = "en", width: int = 40) -> list[list[
     n = len(hops)
     if not n or n % 2:
         return []
-    nodes = [h.src for h in hops]
-    k = n // 2
-    top, bottom = nodes[:k], [nodes[n - 1 - j] for j in range(k)]
+    g = _GraphShape(hops, lang, width)
+    canvas = _Canvas(g.bottom_row + 3, g.total)
     procs = {h.src for h in hops if h.label == KERNEL_EDGE}
-    least = 6 if k == 1 else 5  # one column holds both vertical lines: keep them apart
-    width_of = [max(cells(top[i]), cells(bottom[i])) + 4 for i in range(k)]
-    width_of = [max(w, least) for w in width_of]
-    gaps = [max(cells(edge_words(hops[i].label, lang)),
-                cells(edge_words(hops[n - 2 - i].label, lang))) + 2 for i in range(k - 1)]
-    xs = [0]
-    for i in range(k - 1):
-        xs.append(xs[-1] + width_of[i] + gaps[i])
-    boxes_end = xs[-1] + width_of[-1]
-    # the two vertical edges: down on the right (hop k-1), up on the left (hop n-1)
-    down, up = hops[k - 1], hops[n - 1]
-    x_down, x_up = boxes_end - 3, 2
-    down_words, up_words = edge_words(down.label, lang), edge_words(up.label, lang)
-    up_end = x_up + 2 + cells(up_words)
-    if x_down + 2 + cells(down_words) <= max(width, boxes_end):
-        down_at = x_down + 2  # right of its line
-        two_mid = up_end >= x_down
-    else:
-        down_at = x_down - 1 - cells(down_words)  # left of its line
-        two_mid = up_end + 2 > down_at  # two labels on one row need a gap
-    total = max(boxes_end, x_down + 2 + cells(down_words) if down_at > x_down else 0)
-    bottom_row = 5 if two_mid else 4
-    grid: list[list[Run_]] = [[(" ", "")] * total for _ in range(bottom_row + 3)]
+    for i in range(g.k):
+        for row, name in ((0, g.top[i]), (g.bottom_row, g.bottom[i])):
+            canvas.box(row, g.xs[i], g.width_of[i], name, PROC if name in procs else SEM)
+    for i in range(g.k - 1):
+        _horizontal_edges(canvas, g, i, lang)
+    for x, h, at, going_down, mid in g.verticals():
+        edge, label, line, _ = _edge_roles(h)
+        canvas.put_chars(2, x, "┬" if going_down else "▲", edge)
+        canvas.put_chars(g.bottom_row, x, "▼" if going_down else "┴", edge)
+        for r in range(3, g.bottom_row):
+            canvas.put_chars(r, x, line, edge)
+        canvas.put_text(mid, at, edge_words(h.label, lang), label)
+    return [_merge(row) for row in canvas.grid]
 
-    def put_text(row: int, x: int, text: str, role: str) -> None:
-        grid[row][x] = (text, role)  # one run per cell: a wide character fills the next
+
+class _GraphShape:
+    """Where graph_rows puts things: boxes on two rows, the gaps between them (wide enough
+    for their labels), and the two vertical edges with their labels."""
+
+    def __init__(self, hops: list[Hop], lang: str, width: int) -> None:
+        n = len(hops)
+        nodes = [h.src for h in hops]
+        self.hops, self.n, self.k = hops, n, n // 2
+        k = self.k
+        self.top, self.bottom = nodes[:k], [nodes[n - 1 - j] for j in range(k)]
+        least = 6 if k == 1 else 5  # one column holds both vertical lines: keep them apart
+        self.width_of = [max(max(cells(self.top[i]), cells(self.bottom[i])) + 4, least)
+                         for i in range(k)]
+        self.gaps = [max(cells(edge_words(hops[i].label, lang)),
+                         cells(edge_words(hops[n - 2 - i].label, lang))) + 2
+                     for i in range(k - 1)]
+        self.xs = [0]
+        for i in range(k - 1):
+            self.xs.append(self.xs[-1] + self.width_of[i] + self.gaps[i])
+        boxes_end = self.xs[-1] + self.width_of[-1]
+        # the two vertical edges: down on the right (hop k-1), up on the left (hop n-1)
+        self.down, self.up = hops[k - 1], hops[n - 1]
+        self.x_down, self.x_up = boxes_end - 3, 2
+        down_words = edge_words(self.down.label, lang)
+        up_end = self.x_up + 2 + cells(edge_words(self.up.label, lang))
+        if self.x_down + 2 + cells(down_words) <= max(width, boxes_end):
+            self.down_at = self.x_down + 2  # right of its line
+            self.two_mid = up_end >= self.x_down
+        else:
+            self.down_at = self.x_down - 1 - cells(down_words)  # left of its line
+            self.two_mid = up_end + 2 > self.down_at  # two labels on one row need a gap
+        right_label = self.x_down + 2 + cells(down_words) if self.down_at > self.x_down else 0
+        self.total = max(boxes_end, right_label)
+        self.bottom_row = 5 if self.two_mid else 4
+
+    def verticals(self) -> tuple[tuple[int, Hop, int, bool, int], ...]:
+        """(x, hop, label x, going down, label row) of the right and the left edge."""
+        up_at = self.x_down + 2 if self.k == 1 else self.x_up + 2  # one column: both right
+        return ((self.x_down, self.down, self.down_at, True, 3),
+                (self.x_up, self.up, up_at, False, 4 if self.two_mid else 3))
+
+
+class _Canvas:
+    """A grid of one (text, role) run per cell."""
+
+    def __init__(self, rows: int, cols: int) -> None:
+        self.grid: list[list[Run_]] = [[(" ", "")] * cols for _ in range(rows)]
+
+    def put_text(self, row: int, x: int, text: str, role: str) -> None:
+        self.grid[row][x] = (text, role)  # one run per cell: a wide character fills the next
         for j in range(1, cells(text)):
-            grid[row][x + j] = ("", role)
+            self.grid[row][x + j] = ("", role)
 
-    def put_chars(row: int, x: int, text: str, role: str) -> None:
+    def put_chars(self, row: int, x: int, text: str, role: str) -> None:
         for j, ch in enumerate(text):
-            grid[row][x + j] = (ch, role)
+            self.grid[row][x + j] = (ch, role)
 
-    def box(row: int, x: int, w: int, name: str) -> None:
-        role = PROC if name in procs else SEM
-        put_chars(row, x, "┌" + "─" * (w - 2) + "┐", role)
-        put_chars(row + 1, x, "│ ", role)
-        put_text(row + 1, x + 2, name, role)
-        put_chars(row + 1, x + 2 + cells(name), " " * (w - 4 - cells(name)) + " │", role)
-        put_chars(row + 2, x, "└" + "─" * (w - 2) + "┘", role)
+    def box(self, row: int, x: int, w: int, name: str, role: str) -> None:
+        self.put_chars(row, x, "┌" + "─" * (w - 2) + "┐", role)
+        self.put_chars(row + 1, x, "│ ", role)
+        self.put_text(row + 1, x + 2, name, role)
+        self.put_chars(row + 1, x + 2 + cells(name), " " * (w - 4 - cells(name)) + " │", role)
+        self.put_chars(row + 2, x, "└" + "─" * (w - 2) + "┘", role)
 
-    def roles(h: Hop) -> tuple[str, str, str, str]:
-        """(edge role, label role, line, arrow shaft) of an edge."""
-        if h.inferred:
-            return INFERRED, LABEL, "╎", "╌"
-        return KERNEL, KERNEL_LABEL, "│", "─"
 
-    for i in range(k):
-        box(0, xs[i], width_of[i], top[i])
-        box(bottom_row, xs[i], width_of[i], bottom[i])
-    for i in range(k - 1):
-        x0, gap = xs[i] + width_of[i], gaps[i]
-        edge, label, _, shaft = roles(hops[i])
-        put_chars(1, x0, shaft * (gap - 1) + "▶", edge)
-        put_text(0, x0 + 1, edge_words(hops[i].label, lang), label)
-        edge, label, _, shaft = roles(hops[n - 2 - i])
-        put_chars(bottom_row + 1, x0, "◀" + shaft * (gap - 1), edge)
-        put_text(bottom_row + 2, x0 + 1, edge_words(hops[n - 2 - i].label, lang), label)
-    up_at = x_down + 2 if k == 1 else x_up + 2  # one column: both labels right of both lines
-    for x, h, at, going_down, mid in ((x_down, down, down_at, True, 3),
-                                      (x_up, up, up_at, False, 4 if two_mid else 3)):
-        edge, label, line, _ = roles(h)
-        put_chars(2, x, "┬" if going_down else "▲", edge)
-        put_chars(bottom_row, x, "▼" if going_down else "┴", edge)
-        for r in range(3, bottom_row):
-            put_chars(r, x, line, edge)
-        put_text(mid, at, edge_words(h.label, lang), label)
-    return [_merge(row) for row in grid]
+def _edge_roles(h: Hop) -> tuple[str, str, str, str]:
+    """(edge role, label role, line, arrow shaft) of an edge."""
+    if h.inferred:
+        return INFERRED, LABEL, "╎", "╌"
+    return KERNEL, KERNEL_LABEL, "│", "─"
+
+
+def _horizontal_edges(canvas: _Canvas, g: _GraphShape, i: int, lang: str) -> None:
+    """The arrows between box i and box i+1: rightwards on the top, leftwards below."""
+    x0, gap = g.xs[i] + g.width_of[i], g.gaps[i]
+    edge, label, _, shaft = _edge_roles(g.hops[i])
+    canvas.put_chars(1, x0, shaft * (gap - 1) + "▶", edge)
+    canvas.put_text(0, x0 + 1, edge_words(g.hops[i].label, lang), label)
+    back = g.hops[g.n - 2 - i]
+    edge, label, _, shaft = _edge_roles(back)
+    canvas.put_chars(g.bottom_row + 1, x0, "◀" + shaft * (gap - 1), edge)
+    canvas.put_text(g.bottom_row + 2, x0 + 1, edge_words(back.label, lang), label)
 
 
 def _merge(row: list[Run_]) -> list[Run_]:
