@@ -76,3 +76,21 @@ def test_ring_indexes_of_an_edited_trace_do_not_make_a_huge_range():
     assert r.live_slots() == ()
     assert RegionState(id="r", kind="shm", slots=2, ring=(7, 8), ring_in=5,
                        ring_out=4).live_slots() == (True, False)
+
+
+@pytest.mark.parametrize("row", [[1, 5, "low A"], [1, 5, "low A", "p", 9], ["1", 5, "x", "p"],
+                                 [1, 5, ["x"], "p"]])
+def test_a_queue_message_that_is_not_type_size_text_sender_is_refused(tmp_path, row):
+    # GIVEN a recorded queue trace whose first message row is cut, grown or mistyped
+    # (found by the fuzzer: a 3-cell row crashed replay with a ValueError in model/msgq)
+    src = Path(__file__).parent / "app" / "traces" / "msgq-sysv-by-type.jsonl"
+    lines = src.read_text().splitlines()
+    snaps = [json.loads(x) for x in lines[1:]]
+    k = next(i for i, s in enumerate(snaps) if any(o.get("contents") for o in s["objects"]))
+    obj = next(o for o in snaps[k]["objects"] if o.get("contents"))
+    obj["contents"][0] = row
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([lines[0], *(json.dumps(s) for s in snaps)]) + "\n")
+    # WHEN replayed  THEN one line naming the field, exit 2, no traceback
+    code, err = _replay(bad)
+    assert code == 2 and err.count("\n") == 1 and "contents[0]" in err, err

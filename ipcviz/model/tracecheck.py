@@ -167,12 +167,18 @@ def _check_optional(where: str, spec: str, options: list[str], value: Any) -> No
     raise TraceSchemaError(f"{where}: unsupported type {spec}")  # not in the model
 
 
+# A queue's message row: (type or priority, size in bytes, preview text, sender or None).
+_MESSAGE_ROW = ("int", "int", "str", "str | None")
+
+
 def _check_rows(where: str, value: Any) -> None:
     for i, row in enumerate(_list(where, value, MAX_ITEMS)):
-        for j, cell in enumerate(_list(f"{where}[{i}]", row, 16)):
-            if isinstance(cell, (list, dict)):
-                raise _bad(f"{where}[{i}][{j}]", "a number or a text", cell)
-            _free(f"{where}[{i}][{j}]", cell)
+        cells = _list(f"{where}[{i}]", row, len(_MESSAGE_ROW))
+        if len(cells) != len(_MESSAGE_ROW):
+            raise TraceSchemaError(f"{where}[{i}]: {len(cells)} values, a message has "
+                                   f"{len(_MESSAGE_ROW)} (type, size, text, sender)")
+        for j, (spec, cell) in enumerate(zip(_MESSAGE_ROW, cells)):
+            _check(f"{where}[{i}][{j}]", spec, cell)
 
 
 def check_record(where: str, cls: type, value: Any) -> None:
