@@ -54,6 +54,17 @@ def exit_from_status(status: int) -> Exit:
     return Exit(None)
 
 
+def _paths_unchanged(pd: procfs.ProcDir, fds: tuple[Fd, ...]) -> bool:
+    """Every fd that names a path still reads the same through readlink.
+
+    Once *another* process unlinks a name, the holder's link reads "PATH (deleted)"; after a
+    rename, the new path.  A pipe's or socket's link ("pipe:[INODE]") never changes while
+    the fd stays open, so only the links to paths are read again.
+    """
+    return all(procfs.read_fd_link(pd, f.fd) == f.target
+               for f in fds if f.target.startswith("/"))
+
+
 @dataclass
 class Sampler:
     pidfds: PidFds = field(default_factory=PidFds)
@@ -93,12 +104,13 @@ class Sampler:
             # A process's fd table changes only through its own calls, i.e. its own steps:
             # it is read again whenever the process began another step, went idle again
             # (a blocked open() that returned later), or the scenario's objects changed --
-            # not at every sample.
+            # not at every sample.  But the text of a link to a path changes with no call
+            # of the holder (another process unlinks or renames it): those are re-read.
             idle = (not sc.running and sc.args[:1] == (CONTROL_FD,)
                     and syscalls.name(sc.number, self.machine) in READ_CALLS)
             key = (t.step, idle, len(targets))
             cached = self.fd_cache.get(t.pid)
-            if cached is not None and cached[0] == key:
+            if cached is not None and cached[0] == key and _paths_unchanged(pd, cached[1]):
                 fds = cached[1]
             else:
                 fds = self.fds(pd, targets)
