@@ -47,7 +47,7 @@ def do_signal(w, args, pids, k):
     else:  # handler / reap: every kernel delivery is reported (see ops/signals.py)
         from .signals import install_handler
 
-        install_handler(w, signum, disp)
+        install_handler(w, signum, disp, bool(args.get("restart")))
     if disp in ("ignore", "default"):
         from .signals import forget_handler
 
@@ -89,7 +89,9 @@ CALLS = {
     "exit": lambda w, a, p: f"_exit({a.get('status', 0)})",
     "wait": lambda w, a, p: f"waitpid({p.get(a['child'], -1) if a.get('child') else -1}, "
                             "&status, 0)",
-    "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})",
+    "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})"
+              if not a.get("restart") else
+              f"sigaction({a['signal']}, {{{_DISP[a['disposition']]}, SA_RESTART}})",
     "kill": lambda w, a, p: f"kill({p.get(a['target'], '?')}, {a['signal']})",
 }
 

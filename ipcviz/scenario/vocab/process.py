@@ -11,7 +11,9 @@ ACTIONS = [
            sleeps_in=("wait4", "waitid")),
     Action(
         "signal",
-        (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap")),
+        (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap"),
+         Arg("restart", "bool", False, False)),  # SA_RESTART: a handler's interrupted
+                                                 # read() starts again instead of EINTR
         "sigaction(sig, ...)",
     ),
     Action("kill", (Arg("target", "process"), Arg("signal", "signal")), "kill(pid, sig)"),
