@@ -81,7 +81,8 @@ def note_read(facts: dict, runs: list, data: bytes) -> dict:
 def read_as_in_c(fd: int, size: int) -> bytes:
     """read(2) as the C program shown would see it (see _as_in_c)."""
     buf = ctypes.create_string_buffer(size)
-    return buf.raw[:_as_in_c(lambda: _libc.read(fd, buf, size))]
+    n = _as_in_c(lambda: _libc.read(fd, buf, size))
+    return buf.raw[:n]
 
 
 def write_as_in_c(fd: int, data: bytes) -> int:
