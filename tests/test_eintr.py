@@ -172,3 +172,62 @@ def test_handler_without_sa_restart_ends_an_empty_write_with_eintr(runtime_dir):
     assert [(e.result, e.errno) for e in late] == [(None, "EINTR")], late
     p = snap.object_named("p")
     assert p.bytes == p.capacity  # the 9 bytes were never written
+
+
+_WAITER = """
+title = "a handler interrupts a blocked waitpid"
+[[process]]
+name = "parent"
+[[process]]
+name = "child"
+parent = "parent"
+[[step]]
+process = "parent"
+action = "fork"
+child = "child"
+narration = "x"
+[[step]]
+process = "parent"
+action = "signal"
+signal = "SIGUSR1"
+disposition = "handler"
+narration = "x"
+[[step]]
+process = "parent"
+action = "wait"
+child = "child"
+narration = "x"
+expect = ["step.outcome == blocked"]
+[[step]]
+process = "child"
+action = "kill"
+target = "parent"
+signal = "SIGUSR1"
+narration = "x"
+expect = ["parent.errno == EINTR", "parent.state == sleeping", "child.state == sleeping"]
+[[step]]
+process = "child"
+action = "exit"
+narration = "x"
+[[step]]
+process = "parent"
+action = "wait"
+child = "child"
+narration = "x"
+expect = ["child.state == exited"]
+"""
+
+
+@pytest.mark.kernel
+def test_handler_without_sa_restart_ends_a_waitpid_with_eintr(runtime_dir):
+    """waitpid() asleep for a live child: -1 / EINTR after the handler, as in C."""
+    scenario = loads(_WAITER, "eintr.toml", "custom/eintr-wait")
+    with Run(scenario) as run:
+        run.start()
+        while not run.finished:
+            snap = run.step()
+            assert snap.ok, (snap.step, [(c.expect, c.observed) for c in snap.checks if not c.ok])
+    waits = [e for e in snap.log if e.process == "parent" and e.call.startswith("waitpid")
+             and e.outcome in ("returned", "failed")]
+    assert [(e.result, e.errno) for e in waits] == [(None, "EINTR"),
+                                                     (snap.process_named("child").pid, None)]

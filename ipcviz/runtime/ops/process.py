@@ -8,6 +8,7 @@ import signal
 from typing import Any
 
 from ...scenario.actions import signal_name, signal_number
+from .fds import waitpid_as_in_c
 
 
 def do_fork(w, args, pids, k):
@@ -27,7 +28,7 @@ def do_exit(w, args, pids, k):
 
 def do_wait(w, args, pids, k):
     target = pids.get(args["child"], -1) if args.get("child") else -1
-    pid, status = os.waitpid(target, 0)
+    pid, status = waitpid_as_in_c(target, 0)
     out: dict[str, Any] = {"result": pid, "status": status}
     if os.WIFEXITED(status):
         out["exit_code"] = os.WEXITSTATUS(status)
