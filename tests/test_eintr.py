@@ -231,3 +231,57 @@ def test_handler_without_sa_restart_ends_a_waitpid_with_eintr(runtime_dir):
              and e.outcome in ("returned", "failed")]
     assert [(e.result, e.errno) for e in waits] == [(None, "EINTR"),
                                                      (snap.process_named("child").pid, None)]
+
+
+_OPENER = """
+title = "a handler interrupts a FIFO's open"
+[[process]]
+name = "opener"
+[[process]]
+name = "sender"
+parent = "opener"
+[[object]]
+name = "f"
+kind = "fifo"
+[[step]]
+process = "opener"
+action = "mkfifo"
+object = "f"
+narration = "x"
+[[step]]
+process = "opener"
+action = "fork"
+child = "sender"
+narration = "x"
+[[step]]
+process = "opener"
+action = "signal"
+signal = "SIGUSR1"
+disposition = "handler"
+narration = "x"
+[[step]]
+process = "opener"
+action = "open"
+object = "f"
+mode = "read"
+narration = "x"
+expect = ["step.outcome == blocked", "f.opening_readers has opener"]
+[[step]]
+process = "sender"
+action = "kill"
+target = "opener"
+signal = "SIGUSR1"
+narration = "x"
+expect = ["opener.errno == EINTR", "opener.state == sleeping", "opener.ends lacks f.read"]
+"""
+
+
+@pytest.mark.kernel
+def test_handler_without_sa_restart_ends_a_fifo_open_with_eintr(runtime_dir):
+    """open() of a FIFO asleep for a writer: -1 / EINTR after the handler, as in C."""
+    scenario = loads(_OPENER, "eintr.toml", "custom/eintr-open")
+    with Run(scenario) as run:
+        run.start()
+        while not run.finished:
+            snap = run.step()
+            assert snap.ok, (snap.step, [(c.expect, c.observed) for c in snap.checks if not c.ok])

@@ -24,6 +24,8 @@ _libc.read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
 _libc.write.restype = ctypes.c_ssize_t
 _libc.write.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
 _libc.waitpid.restype = ctypes.c_int
+_libc.open.restype = ctypes.c_int
+_libc.open.argtypes = (ctypes.c_char_p, ctypes.c_int)
 _libc.waitpid.argtypes = (ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int)
 
 # Signals whose handler the lesson installed with SA_RESTART, and the signals whose handler
@@ -92,6 +94,12 @@ def write_as_in_c(fd: int, data: bytes) -> int:
     return _as_in_c(lambda: _libc.write(fd, data, len(data)))
 
 
+def open_as_in_c(path: str, flags: int) -> int:
+    """open(2) as the C program shown would see it (see _as_in_c): a FIFO's open sleeps.
+    O_CLOEXEC, as os.open adds it: a lesson's fds are never inherited across an exec."""
+    return _as_in_c(lambda: _libc.open(os.fsencode(path), flags | os.O_CLOEXEC))
+
+
 def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
     """waitpid(2) as the C program shown would see it (see _as_in_c): (pid, status)."""
     status = ctypes.c_int(0)
@@ -105,8 +113,8 @@ def _as_in_c(call) -> int:
 
     Handlers are installed without SA_RESTART (Python's signal.signal, like a C sigaction
     without that flag), so the kernel ends a call that a caught signal interrupts with
-    EINTR (or, for a write, the count written so far); but os.read, os.write and
-    os.waitpid would make the call again (PEP 475) and the step would show a result C
+    EINTR (or, for a write, the count written so far); but os.read, os.write, os.open
+    and os.waitpid would make the call again (PEP 475) and the step would show a result C
     never gets.  The libc call returns -1/EINTR instead.  If every handler that ran has
     SA_RESTART in the lesson, the call starts again, as the kernel would restart it.
     """
