@@ -122,7 +122,7 @@ def test_provenance_is_pure():
 # What a suggested command must never do: open a pipe, FIFO or queue, attach or map memory,
 # or change the system.  Each would change what it claims to show (DESIGN.md).
 _DISTURBING = [
-    (re.compile(r"(?<!\w)open\("), "opens a file (a pipe end through /proc/PID/fd/N adds a reader)"),
+    (re.compile(r"(?<!\w)open\("), "opens a file (a pipe end via /proc/PID/fd/N adds a reader)"),
     (re.compile(r"mq_open|sem_open|shm_open"), "opens an IPC object"),
     (re.compile(r"shmat|mmap"), "attaches or maps memory"),
     (re.compile(r"posix_ipc|sysv_ipc"), "opens or attaches through a Python IPC module"),
