@@ -148,3 +148,18 @@ def test_every_shipped_lesson_speaks_both_languages_and_asks_a_question():
         assert quizzes, f"{s.name} asks no question"
         for q in quizzes:
             assert q.question.get("zh") and all(c.text.get("zh") for c in q.choices), s.name
+
+
+@pytest.mark.parametrize("disposition, restart, ok", [
+    ("handler", "true", True), ("reap", "true", True), ("handler", "false", True),
+    ("ignore", "true", False), ("default", "true", False), ("handler", '"yes"', False),
+])
+def test_sigaction_restart_is_a_flag_of_a_handler(disposition, restart, ok):
+    """restart = true (SA_RESTART) is a bool, and only for a handler: one line otherwise."""
+    step = ('[[step]]\nprocess = "child"\naction = "signal"\nsignal = "SIGCHLD"\n'
+            f'disposition = "{disposition}"\nrestart = {restart}\nnarration = "x"\n')
+    if ok:
+        assert loads(GOOD + step, "x.toml").steps[-1].args["restart"] is (restart == "true")
+        return
+    err = error_of(GOOD + step)
+    assert err.field == "step[3].restart" and "\n" not in str(err)

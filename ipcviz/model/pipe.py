@@ -12,6 +12,7 @@ FIONREAD = 0x541B  # ioctl_tty(2) / asm-generic/ioctls.h: bytes available to rea
 PEEK = 256  # bytes of the buffer the probe copies with tee(2) (probe/pipe_io.PEEK)
 NO_READER = "no-reader"  # contents unknown: no live process holds a read end to tee from
 UNKNOWN_FILL = "unknown-fill"  # contents unknown: the fill itself could not be asked
+SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,11 @@ class PipeState(ObjectState):
             out.append(Source(
                 "bytes", "?" if o.bytes is None else str(o.bytes),
                 f"ioctl(FIONREAD) through pidfd_getfd on {pid}'s fd {fd}",
-                _pipe_python(pid, fd, "bytes"), _OPEN_NOTE))
+                _pipe_python(pid, fd, "bytes"), _BORROW_NOTE))
             out.append(Source(
                 "capacity", "?" if o.capacity is None else str(o.capacity),
                 f"fcntl(F_GETPIPE_SZ) through pidfd_getfd on {pid}'s fd {fd}",
-                _pipe_python(pid, fd, "capacity"), _OPEN_NOTE))
+                _pipe_python(pid, fd, "capacity"), _BORROW_NOTE))
         find = (f"find /proc/[0-9]*/fd -lname 'pipe:\\[{o.inode}\\]' -printf '%p\\n' 2>/dev/null"
                 if o.inode is not None else None)
         out.append(Source(
@@ -155,18 +156,23 @@ def _contents_source(o: PipeState) -> Source:
 
 
 def _pipe_python(pid: int, fd: int, what: str) -> str:
-    """A one-line python3 command asking FIONREAD or F_GETPIPE_SZ through /proc/PID/fd/N."""
-    open_ = f'os.open("/proc/{pid}/fd/{fd}", os.O_RDONLY|os.O_NONBLOCK)'
+    """A one-line python3 command asking FIONREAD or F_GETPIPE_SZ through PID's own fd N.
+
+    It borrows the end with pidfd_getfd(2), as the probe does, and never opens
+    /proc/PID/fd/N: an open would make a new open file, one more reader or writer.
+    """
+    borrow = (f"p=os.pidfd_open({pid}); "
+              f"fd=ctypes.CDLL(None).syscall({SYS_PIDFD_GETFD}, p, {fd}, 0); ")
     if what == "bytes":
-        return ("python3 -c 'import fcntl,os,struct; "
-                f"fd={open_}; "
-                f"print(struct.unpack(\"i\", fcntl.ioctl(fd, {FIONREAD:#x}, bytes(4)))[0])'")
-    return f"python3 -c 'import fcntl,os; print(fcntl.fcntl({open_}, {F_GETPIPE_SZ}))'"
+        ask = f'print(struct.unpack("i", fcntl.ioctl(fd, {FIONREAD:#x}, bytes(4)))[0])'
+    else:
+        ask = f"print(fcntl.fcntl(fd, {F_GETPIPE_SZ}))"
+    return f"python3 -c 'import ctypes,fcntl,os,struct; {borrow}{ask}'"
 
 
-_OPEN_NOTE = ("opening /proc/PID/fd/N makes a new open file: for that moment the pipe has one "
-              "more reader (ipcviz itself borrows the process's own end with pidfd_getfd, "
-              "which adds none)")
+_BORROW_NOTE = ("no shell command shows this without opening the pipe, which would add a "
+                "reader; this one borrows the process's own end with pidfd_getfd(2), as "
+                "ipcviz does (Linux 5.6 or later; needs the right to trace the process)")
 
 
 OBJECT_KINDS = {"pipe": PipeState}

@@ -211,6 +211,14 @@ def read_fds_at(pd: ProcDir) -> dict[int, str]:
         os.close(dfd)
 
 
+def read_fd_link(pd: ProcDir, num: int) -> str | None:
+    """readlink of /proc/PID/fd/N, or None once that fd (or the process) is gone."""
+    try:
+        return os.readlink(f"fd/{num}", dir_fd=pd.fd)
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
 def parse_fdinfo_flags(text: str) -> int | None:
     """The octal `flags:` field of /proc/PID/fdinfo/N (open(2) flags of the file description)."""
     for line in text.splitlines():

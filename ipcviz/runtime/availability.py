@@ -86,7 +86,13 @@ def _sysv(kind: str) -> None:
            "shm": sysv_ipc.SharedMemory}[kind]
     kw = {"size": 4096} if kind == "shm" else {}
     obj = cls(sysv_ipc.IPC_PRIVATE, sysv_ipc.IPC_CREX, mode=0o600, **kw)
-    obj.remove()
+    try:
+        if kind == "shm":
+            # sysv_ipc attaches a new segment; IPC_RMID alone leaves it listed in `ipcs -m`
+            # ("dest", nattch 1) for as long as this process lives, where students look.
+            obj.detach()
+    finally:
+        obj.remove()
 
 
 def _pty() -> None:

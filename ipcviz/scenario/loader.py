@@ -532,6 +532,10 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
+        if action.name == "signal" and args.get("restart") \
+                and args.get("disposition") not in ("handler", "reap"):
+            self.fail(f"{field}.restart", "SA_RESTART is for a handler, not for "
+                      f"disposition '{args.get('disposition')}'", "step", i, "restart")
         if action.name == "fork" and "child" in args:
             child = args["child"]
             if process is not None and procs[child].parent != process:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import shlex
 import subprocess
 import sys
@@ -57,7 +59,7 @@ def test_pipe_sources_ask_through_the_holder(trace):
     src = by_field(pv.for_object(pipe, holder, {p.name: p.pid for p in snap.processes}))
     assert src["bytes"].value == str(pipe.bytes)
     assert f"ioctl(FIONREAD) through pidfd_getfd on {pid}'s fd {fd}" == src["bytes"].interface
-    assert f"/proc/{pid}/fd/{fd}" in src["bytes"].command
+    assert f"os.pidfd_open({pid})" in src["bytes"].command and f", {fd}, 0)" in src["bytes"].command
     assert "1032" in src["capacity"].command and src["capacity"].value == str(pipe.capacity)
     assert "reader" in src["capacity"].note  # opening it adds a reader: the student is told
     assert f"pipe:\\[{pipe.inode}\\]" in src["readers"].command
@@ -115,6 +117,91 @@ def test_provenance_is_pure():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=30, check=True, cwd=HERE.parents[1])
     assert out.stdout.strip() == "[]"
+
+
+# What a suggested command must never do: open a pipe, FIFO or queue, attach or map memory,
+# or change the system.  Each would change what it claims to show (DESIGN.md).
+_DISTURBING = [
+    (re.compile(r"(?<!\w)open\("), "opens a file (a pipe end via /proc/PID/fd/N adds a reader)"),
+    (re.compile(r"mq_open|sem_open|shm_open"), "opens an IPC object"),
+    (re.compile(r"shmat|mmap"), "attaches or maps memory"),
+    (re.compile(r"posix_ipc|sysv_ipc"), "opens or attaches through a Python IPC module"),
+    (re.compile(r"<\s*/"), "reads a path through a shell redirection"),
+    (re.compile(r"\b(ipcrm|kill|rm|mount|mkfifo)\b"), "changes the system"),
+]
+
+
+def _states():
+    """Objects of every kind, through the branches their sources() take."""
+    from ipcviz.model.fifo import FifoState
+    from ipcviz.model.msgq import KERNEL, PosixQueueState, SysvQueueState
+    from ipcviz.model.sem import SemState
+    from ipcviz.model.shm import FileState, RegionState
+    from ipcviz.model.signals import PtyState
+    from ipcviz.model.snapshot import OBJECT_KINDS
+
+    some = ((), ("a",))
+    variants = {
+        PipeState: dict(inode=[None, 77], blocked_readers=some, blocked_writers=some),
+        FifoState: dict(path=["/tmp/ipcviz-x/fifo"], bytes=[None, 5], capacity=[65536],
+                        opening_readers=some, opening_writers=some),
+        SysvQueueState: dict(msqid=[7], present=[True, False], contents_source=[KERNEL, "steps"]),
+        PosixQueueState: dict(name=["/ipcviz.r.q"], read_through=[None, "name", "a:3"]),
+        RegionState: dict(flavor=["posix", "sysv"], name=["/ipcviz.r.m"], shmid=[9],
+                          exists=[True, False], removed=[False, True],
+                          bytes_source=[None, "/dev/shm/ipcviz.r.m", "/proc/10/mem"],
+                          mappings=[(), ("a@0x1000",)], mapped_by=some, data=["00" * 24],
+                          slots=[0, 2], layout=["counter", "ring"], counter=[None, 3],
+                          increments=[0, 4]),
+        FileState: dict(path=["/tmp/ipcviz-x/f"], size=[None, 5], content=[None, "ab"],
+                        copies=[0, 2]),
+        SemState: dict(flavor=["posix", "sysv"], name=["/ipcviz.r.s"], semid=[4],
+                       exists=[True, False], waiters=some, undo=some, deadlock=[(), ("a", "b")]),
+        PtyState: dict(slave=["/dev/pts/9"], foreground=some),
+    }
+    assert set(OBJECT_KINDS.values()) <= set(variants), "a new kind: add its variants here"
+    kinds = {cls: kind for kind, cls in OBJECT_KINDS.items()}
+    for cls, fields in variants.items():
+        for values in itertools.product(*fields.values()):
+            yield cls("o", kinds[cls], **dict(zip(fields, values)))
+
+
+def _all_sources():
+    pids = {"a": 10, "b": 11}
+    for o in _states():
+        for holder in (None, (10, 3)):
+            yield o, pv.for_object(o, holder, pids)
+    recorded = [snap for path in sorted(TRACE_PATH.parent.glob("*.jsonl"))
+                for snap in read_trace(path)]
+    for snap in recorded:
+        names = {p.name: p.pid for p in snap.processes}
+        for o in snap.objects:
+            yield o, pv.for_object(o, pv.holder_of(snap, o), names)
+        for p in snap.processes:
+            yield p, pv.for_process(p)
+            for f in p.fds:
+                yield p, pv.for_fd(p, f)
+
+
+def test_no_suggested_command_disturbs_what_it_shows():
+    """Every command --explain can suggest only observes: no open of a pipe end, FIFO or
+    queue, no attach, nothing that changes the system."""
+    seen = 0
+    for thing, sources in _all_sources():
+        for s in sources:
+            if not s.command:
+                continue
+            seen += 1
+            for pattern, why in _DISTURBING:
+                assert not pattern.search(s.command), f"{s.field}: {why}: {s.command}"
+            # /proc/PID/fd/N names the object itself: only its link may be read
+            for word in s.command.split():
+                if re.search(r"/proc/[^/]+/fd/\d", word):
+                    assert s.command.startswith("readlink "), s.command
+            path = getattr(thing, "path", None)
+            if getattr(thing, "kind", None) == "fifo" and path in s.command:
+                assert s.command.startswith(("ls -l ", "stat ")), s.command
+    assert seen > 100  # the walk did reach the commands
 
 
 @pytest.mark.kernel

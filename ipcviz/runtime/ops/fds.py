@@ -3,10 +3,13 @@ knows of all it has read.  Not a mechanism: it names none."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
+import os
 import re
 import select
+import signal
 from typing import Any
 
 from ...scenario.actions import SIZE_RE
@@ -15,6 +18,20 @@ from ...scenario.limits import MAX_SIZE, reserved_fd
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 PREVIEW = 120  # bytes of read data sent back as text
 _RUN_RE = re.compile(rb"(.)\1*", re.S)
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.read.restype = ctypes.c_ssize_t
+_libc.read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+_libc.write.restype = ctypes.c_ssize_t
+_libc.write.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t)
+_libc.waitpid.restype = ctypes.c_int
+_libc.open.restype = ctypes.c_int
+_libc.open.argtypes = (ctypes.c_char_p, ctypes.c_int)
+_libc.waitpid.argtypes = (ctypes.c_int, ctypes.POINTER(ctypes.c_int), ctypes.c_int)
+
+# Signals whose handler the lesson installed with SA_RESTART, and the signals whose handler
+# ran during the call in progress (ops/signals.py keeps both).
+SA_RESTART_SIGNALS: set[int] = set()
+HANDLED_DURING_CALL: list[int] = []
 
 
 def fd_of(w, ref: Any) -> int:
@@ -63,3 +80,54 @@ def note_read(facts: dict, runs: list, data: bytes) -> dict:
     facts["runs"] = len(runs)
     facts["min_run"] = min((n for _, n in runs), default=0)
     return dict(facts)
+
+
+def read_as_in_c(fd: int, size: int) -> bytes:
+    """read(2) as the C program shown would see it (see _as_in_c)."""
+    buf = ctypes.create_string_buffer(size)
+    n = _as_in_c(lambda: _libc.read(fd, buf, size))
+    return buf.raw[:n]
+
+
+def write_as_in_c(fd: int, data: bytes) -> int:
+    """write(2) as the C program shown would see it (see _as_in_c)."""
+    return _as_in_c(lambda: _libc.write(fd, data, len(data)))
+
+
+def open_as_in_c(path: str, flags: int) -> int:
+    """open(2) as the C program shown would see it (see _as_in_c): a FIFO's open sleeps.
+    O_CLOEXEC, as os.open adds it: a lesson's fds are never inherited across an exec."""
+    return _as_in_c(lambda: _libc.open(os.fsencode(path), flags | os.O_CLOEXEC))
+
+
+def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
+    """waitpid(2) as the C program shown would see it (see _as_in_c): (pid, status)."""
+    status = ctypes.c_int(0)
+    got = _as_in_c(lambda: _libc.waitpid(pid, ctypes.byref(status), options))
+    return got, status.value
+
+
+def _as_in_c(call) -> int:
+    """A blocking system call as the C program shown would see it, not as Python's os
+    functions do.
+
+    Handlers are installed without SA_RESTART (Python's signal.signal, like a C sigaction
+    without that flag), so the kernel ends a call that a caught signal interrupts with
+    EINTR (or, for a write, the count written so far); but os.read, os.write, os.open
+    and os.waitpid would make the call again (PEP 475) and the step would show a result C
+    never gets.  The libc call returns -1/EINTR instead.  If every handler that ran has
+    SA_RESTART in the lesson, the call starts again, as the kernel would restart it.
+    """
+    while True:
+        HANDLED_DURING_CALL.clear()
+        n = call()
+        err = ctypes.get_errno() if n < 0 else 0
+        # Python's part of a handler runs now, before the call's result is reported: in C
+        # it ran before the call returned.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        if n >= 0:
+            return n
+        if err == errno.EINTR and HANDLED_DURING_CALL and \
+                all(s in SA_RESTART_SIGNALS for s in HANDLED_DURING_CALL):
+            continue
+        raise OSError(err, os.strerror(err))

@@ -10,7 +10,7 @@ import os
 import stat
 
 from ..rundir import RunDir, ours
-from .fds import fd_of
+from .fds import fd_of, open_as_in_c
 
 AT_FDCWD = -100
 
@@ -39,7 +39,7 @@ def do_open(w, args, pids, k):
     flags = os.O_RDONLY if args["mode"] == "read" else os.O_WRONLY
     if args.get("nonblock"):
         flags |= os.O_NONBLOCK
-    fd = os.open(path, flags)  # openat(AT_FDCWD, path, flags): may sleep for a partner
+    fd = open_as_in_c(path, flags)  # openat(AT_FDCWD, path, flags): may sleep for a partner
     w.ends[f"{obj}.{args['mode']}"] = fd
     return {"result": fd, "objects": [_record(obj, path)]}
 

@@ -6,7 +6,7 @@ import errno
 import os
 
 from ...scenario.limits import reserved_fd
-from .fds import PREVIEW, fd_of, size_of
+from .fds import PREVIEW, fd_of, read_as_in_c, size_of, write_as_in_c
 
 
 def payload_of(args: dict, fd: int) -> bytes:
@@ -56,20 +56,20 @@ def do_dup2(w, args, pids, k):
 
 def do_write(w, args, pids, k):
     fd = fd_of(w, args["fd"])
-    return {"result": os.write(fd, payload_of(args, fd))}
+    return {"result": write_as_in_c(fd, payload_of(args, fd))}
 
 
 def _read_framed(fd: int) -> bytes:
     header = b""
     while not header.endswith(b":"):
-        b = os.read(fd, 1)
+        b = read_as_in_c(fd, 1)
         if not b:
             break
         header += b
     want = int(header[:-1] or b"0") if header.endswith(b":") else 0
     body = b""
     while len(body) < want:
-        b = os.read(fd, want - len(body))
+        b = read_as_in_c(fd, want - len(body))
         if not b:
             break
         body += b
@@ -84,14 +84,14 @@ def do_read(w, args, pids, k):
     elif args.get("all"):
         chunks, total = [], 0
         while total < size:
-            b = os.read(fd, min(65536, size - total))
+            b = read_as_in_c(fd, min(65536, size - total))
             if not b:
                 break
             chunks.append(b)
             total += len(b)
         data = b"".join(chunks)
     else:
-        data = os.read(fd, size)
+        data = read_as_in_c(fd, size)
     return {"result": len(data), "data": data[:PREVIEW].decode("utf-8", "replace"),
             "facts": w.note_read(data)}
 

@@ -8,6 +8,7 @@ import signal
 from typing import Any
 
 from ...scenario.actions import signal_name, signal_number
+from .fds import waitpid_as_in_c
 
 
 def do_fork(w, args, pids, k):
@@ -27,7 +28,7 @@ def do_exit(w, args, pids, k):
 
 def do_wait(w, args, pids, k):
     target = pids.get(args["child"], -1) if args.get("child") else -1
-    pid, status = os.waitpid(target, 0)
+    pid, status = waitpid_as_in_c(target, 0)
     out: dict[str, Any] = {"result": pid, "status": status}
     if os.WIFEXITED(status):
         out["exit_code"] = os.WEXITSTATUS(status)
@@ -47,7 +48,7 @@ def do_signal(w, args, pids, k):
     else:  # handler / reap: every kernel delivery is reported (see ops/signals.py)
         from .signals import install_handler
 
-        install_handler(w, signum, disp)
+        install_handler(w, signum, disp, bool(args.get("restart")))
     if disp in ("ignore", "default"):
         from .signals import forget_handler
 
@@ -89,7 +90,9 @@ CALLS = {
     "exit": lambda w, a, p: f"_exit({a.get('status', 0)})",
     "wait": lambda w, a, p: f"waitpid({p.get(a['child'], -1) if a.get('child') else -1}, "
                             "&status, 0)",
-    "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})",
+    "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})"
+              if not a.get("restart") else
+              f"sigaction({a['signal']}, {{{_DISP[a['disposition']]}, SA_RESTART}})",
     "kill": lambda w, a, p: f"kill({p.get(a['target'], '?')}, {a['signal']})",
 }
 

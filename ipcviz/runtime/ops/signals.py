@@ -28,6 +28,8 @@ from typing import Any
 
 from ...scenario.actions import signal_name, signal_number
 from ...scenario.limits import WAKE_R, WAKE_W
+from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS
+
 TIOCGSID = getattr(termios, "TIOCGSID", 0x5429)  # asm-generic/ioctls.h (x86, arm64)
 PR_SET_DUMPABLE = 4
 CORE_PATTERN = "/proc/sys/kernel/core_pattern"
@@ -57,17 +59,27 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def install_handler(w, signum: int, disposition: str) -> None:
-    """sigaction(signum, handler): the real call (EINVAL for SIGKILL / SIGSTOP)."""
+def install_handler(w, signum: int, disposition: str, restart: bool = False) -> None:
+    """sigaction(signum, handler): the real call (EINVAL for SIGKILL / SIGSTOP).
+
+    Python installs it without SA_RESTART, so a blocked call ends with EINTR and the
+    handler's report is sent at once; with `restart` (the lesson's SA_RESTART) the worker
+    makes the call again after the handler ran (fds.read_as_in_c), as the kernel would.
+    """
     if _state["owner"] != os.getpid():
         _new_wakeup_pipe()
     _state["worker"] = w
     signal.signal(signum, _on_signal)
     DISPOSITIONS[signum] = disposition
+    if restart:
+        SA_RESTART_SIGNALS.add(signum)
+    else:
+        SA_RESTART_SIGNALS.discard(signum)
 
 
 def forget_handler(signum: int) -> None:
     DISPOSITIONS.pop(signum, None)
+    SA_RESTART_SIGNALS.discard(signum)
 
 
 def _on_signal(signum, frame) -> None:
@@ -83,6 +95,7 @@ def _on_signal(signum, frame) -> None:
             break
         data += chunk
     for num in data:
+        HANDLED_DURING_CALL.append(num)
         w.send({"t": "handled", "signal": signal_name(num), "pid": os.getpid()})
         if DISPOSITIONS.get(num) == "reap":
             _reap(w)

@@ -11,7 +11,10 @@ ACTIONS = [
            sleeps_in=("wait4", "waitid")),
     Action(
         "signal",
-        (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap")),
+        (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap"),
+         Arg("restart", "bool", False, False,
+             doc="SA_RESTART: a call the handler interrupts starts again instead of "
+                 "failing with EINTR")),
         "sigaction(sig, ...)",
     ),
     Action("kill", (Arg("target", "process"), Arg("signal", "signal")), "kill(pid, sig)"),
