@@ -15,6 +15,9 @@ UNKNOWN_FILL = "unknown-fill"  # contents unknown: the fill itself could not be 
 SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture
 
 
+_Bytes = bytes  # the builtin, for use inside PipeState, whose field `bytes` hides it
+
+
 @dataclass(frozen=True)
 class PipeState(ObjectState):
     """A pipe (or the buffer behind a FIFO): fill read with FIONREAD, size with F_GETPIPE_SZ."""
@@ -35,12 +38,12 @@ class PipeState(ObjectState):
     contents: str | None = None
     contents_missing: str | None = None
 
-    def contents_bytes(self) -> bytes | None:
+    def contents_bytes(self) -> _Bytes | None:
         """`contents` as bytes (None if unknown or not hex, as an edited trace might be)."""
         if self.contents is None:
             return None
         try:
-            return bytes.fromhex(self.contents)
+            return _Bytes.fromhex(self.contents)
         except ValueError:
             return None
 
