@@ -44,3 +44,20 @@ def runtime_dir(tmp_path, monkeypatch):
     d = tmp_path / "rt"
     monkeypatch.setenv("IPCVIZ_RUNTIME_DIR", str(d))
     return d
+
+
+def run_cli_in_process(argv: list[str]) -> tuple[int, str, str]:
+    """`ipcviz ARGV` through main() in this process (fast, for many runs): (exit code,
+    stdout, stderr)."""
+    import contextlib
+    import io
+
+    from ipcviz.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as stop:
+            code = stop.code
+    return code, out.getvalue(), err.getvalue()

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from ipcviz.cli.main import main
 from ipcviz.files import NewFile, WriteError, write_file
+
+from .conftest import run_cli_in_process
 
 TRACE = Path(__file__).parent / "app" / "traces" / "signal-blocked-pending.jsonl"
 SECRET = "the victim's own text\n"
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli_in_process
 
 
 def _victim(path: Path) -> Path:

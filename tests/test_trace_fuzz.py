@@ -8,8 +8,6 @@ Each must end with 0 or 2, without a traceback, and write no ESC byte.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import tempfile
 from pathlib import Path
@@ -17,7 +15,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ipcviz.cli.main import main
+
+from .conftest import run_cli_in_process
 
 TRACES = Path(__file__).parent / "app" / "traces"
 RECORDED = sorted(p for p in TRACES.glob("*.jsonl")
@@ -105,14 +104,7 @@ def _mutate(data, lines: list[str], texts_only: bool = False) -> list[str]:
     return lines
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli_in_process
 
 
 def _assert_clean(code, out: str, err: str) -> None:

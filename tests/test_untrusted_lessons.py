@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 
-from ipcviz.cli.main import main
 from ipcviz.scenario.limits import MAX_DEPTH, MAX_FILE_BYTES
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, run_cli_in_process
 
 DEEP = "title = 'deep'\nx = " + "[" * 1000 + "]" * 1000 + "\n"
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli_in_process
 
 
 def _folder(tmp_path):

@@ -5,13 +5,13 @@ clear-screen sequence; every headless path prints it as visible text (`\\x1b`)."
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 from pathlib import Path
 
-from ipcviz.cli.main import main
 from ipcviz.textsafe import SafeWriter, printable
+
+from .conftest import run_cli_in_process
 
 TRACES = Path(__file__).parent / "app" / "traces"
 OSC52 = "\x1b]52;c;aGVsbG8=\x07"
@@ -45,14 +45,7 @@ def _toml_text(text: str) -> str:
                    else c for c in text)
 
 
-def _run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as stop:
-            code = stop.code
-    return code, out.getvalue(), err.getvalue()
+_run = run_cli_in_process
 
 
 def _no_control(text: str) -> None:
