@@ -24,6 +24,39 @@ class WriteError(Exception):
     """A file cannot be written; str() is one line naming the file."""
 
 
+class ReadError(Exception):
+    """An input file cannot be read as text; str() is the reason alone, in a few words."""
+
+
+def read_text(path: Path, cap: int, what: str) -> str:
+    """A whole input file (a lesson, a course: untrusted) as UTF-8 text, at most `cap` bytes.
+
+    Opened with O_NONBLOCK (a FIFO named like the file must not hang us) and checked to be
+    a regular file before anything is read (a folder, a FIFO, a device are refused); never
+    more than cap + 1 bytes are read.  `what` names the kind of file in the size message."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ReadError("no such file") from None
+    except OSError as err:
+        raise ReadError(f"cannot read: {err.strerror}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ReadError("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(cap + 1)
+    except OSError as err:
+        raise ReadError(f"cannot read: {err.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > cap:
+        raise ReadError(f"larger than {cap // 1024} KB, the most {what} may be")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ReadError(f"cannot read: not UTF-8 text (byte {err.start})") from None
+
+
 def _refuse_special(path: Path) -> None:
     try:
         st = os.lstat(path)

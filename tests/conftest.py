@@ -6,6 +6,7 @@ subprocess helpers, and checks afterwards that its run left no process behind.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -55,9 +56,14 @@ def run_cli_in_process(argv: list[str]) -> tuple[int, str, str]:
     from ipcviz.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as stop:
-            code = stop.code
+    saved = dict(os.environ)  # main() passes --scenarios/--course on through the environment
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as stop:
+                code = stop.code
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     return code, out.getvalue(), err.getvalue()

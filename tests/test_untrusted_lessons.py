@@ -68,3 +68,12 @@ def test_an_oversized_or_special_lesson_file_is_refused(tmp_path):
     assert code == 2
     assert "larger than" in err and "not a regular file" in err
     assert len([x for x in err.splitlines() if not x.startswith("  fix:")]) == 2
+
+
+def test_a_folder_named_like_a_lesson_is_one_line(tmp_path):
+    # GIVEN a directory whose name ends in .toml (a lesson path that is not a file)
+    folder = tmp_path / "lesson.toml"
+    folder.mkdir()
+    # WHEN checked  THEN one line naming it, exit 2, no traceback
+    code, out, err = _run(["check", str(folder)])
+    assert code == 2 and "not a regular file" in out + err and "Traceback" not in out + err

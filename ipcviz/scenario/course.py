@@ -18,13 +18,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from ..files import ReadError, read_text
 from .catalog import COURSE_NAME, Entry, shipped_dir
 from .loader import ScenarioError, _Lines
 
@@ -71,32 +71,10 @@ def course_path() -> Path:
 def load_course(path: Path | str, known: Iterable[str]) -> Course:
     """The course in `path`, every lesson name checked against `known` (lesson names)."""
     path = Path(path)
-    try:  # O_NONBLOCK: a FIFO given as a course must not hang us before the check
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise CourseError(path, None, "no such file") from None
-    except OSError as err:
-        raise CourseError(path, None, f"cannot read: {err.strerror}") from None
     try:
-        regular = stat.S_ISREG(os.fstat(fd).st_mode)
-    except OSError:
-        regular = False
-    if not regular:  # a folder, a FIFO, a device: checked before fdopen() refuses a folder
-        os.close(fd)
-        raise CourseError(path, None, "not a regular file")
-    with os.fdopen(fd, "rb") as f:
-        try:
-            data = f.read(MAX_COURSE_BYTES + 1)
-        except OSError as err:
-            raise CourseError(path, None, f"cannot read: {err.strerror}") from None
-    if len(data) > MAX_COURSE_BYTES:
-        raise CourseError(path, None, f"larger than {MAX_COURSE_BYTES // 1024} KB, the most "
-                          "a course file may be")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise CourseError(path, None, f"cannot read: not UTF-8 text (byte {err.start})") \
-            from None
+        text = read_text(path, MAX_COURSE_BYTES, "a course file")
+    except ReadError as err:
+        raise CourseError(path, None, str(err)) from None
     return loads_course(text, path, known)
 
 

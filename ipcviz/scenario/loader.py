@@ -7,9 +7,7 @@ TOML text lets us find it, the line.
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import stat
 import tomllib
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -17,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..files import ReadError, read_text
 from .actions import (
     ACTIONS,
     END_NAMES,
@@ -187,27 +186,10 @@ def scenario_name(path: Path) -> str:
 
 def load(path: Path | str, name: str | None = None) -> Scenario:
     path = Path(path)
-    try:  # O_NONBLOCK: a FIFO named like a lesson must not hang the reader before the check
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise ScenarioError(path, None, "no such file") from None
-    except OSError as err:
-        raise ScenarioError(path, None, f"cannot read: {err.strerror}") from None
-    with os.fdopen(fd, "rb") as f:
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ScenarioError(path, None, "not a regular file")
-            data = f.read(MAX_FILE_BYTES + 1)
-        except OSError as err:
-            raise ScenarioError(path, None, f"cannot read: {err.strerror}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(path, None, f"larger than {MAX_FILE_BYTES // 1024} KB, the most a "
-                            "lesson file may be")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ScenarioError(path, None, f"cannot read: not UTF-8 text (byte {err.start})") \
-            from None
+        text = read_text(path, MAX_FILE_BYTES, "a lesson file")
+    except ReadError as err:
+        raise ScenarioError(path, None, str(err)) from None
     return loads(text, path, name or scenario_name(path))
 
 
