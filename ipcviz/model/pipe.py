@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from .provenance import Source
@@ -34,7 +35,8 @@ class PipeState(ObjectState):
     contents: str | None = None
     contents_missing: str | None = None
 
-    def contents_bytes(self) -> bytes | None:
+    # builtins.bytes: within the class, `bytes` names the field above
+    def contents_bytes(self) -> builtins.bytes | None:
         """`contents` as bytes (None if unknown or not hex, as an edited trace might be)."""
         if self.contents is None:
             return None
