@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, NoReturn
 
 EXIT_OK, EXIT_EXPECT, EXIT_INPUT, EXIT_RUN = 0, 1, 2, 3
 
@@ -18,7 +21,7 @@ TERMINATING = (signal.SIGTERM, signal.SIGHUP)
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
         sys.stderr.write(f"{self.prog}: {message}\n")
         sys.exit(EXIT_INPUT)
 
@@ -27,17 +30,22 @@ class Terminated(Exception):
     """A terminating signal arrived; str() is its name ("SIGTERM")."""
 
 
-def _on_signal(signum, frame):
+# What signal.signal() takes and returns: a function, SIG_DFL / SIG_IGN, or None (a handler
+# not installed from Python).
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> NoReturn:
     raise Terminated(signal.Signals(signum).name)
 
 
-def raise_on_terminating() -> dict:
+def raise_on_terminating() -> dict[signal.Signals, Handler]:
     """From now on SIGTERM and SIGHUP raise Terminated; returns the handlers they had,
     for restore_handlers()."""
     return {s: signal.signal(s, _on_signal) for s in TERMINATING}
 
 
-def restore_handlers(old: dict) -> None:
+def restore_handlers(old: dict[signal.Signals, Handler]) -> None:
     for s, h in old.items():
         signal.signal(s, h)
 

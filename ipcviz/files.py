@@ -17,7 +17,7 @@ import secrets
 import stat
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 
 class WriteError(Exception):
@@ -85,11 +85,11 @@ class NewFile:
             fd = os.open(self._tmp, flags, mode)
         except OSError as err:
             raise WriteError(f"{self.path}: cannot write: {err.strerror}") from None
-        self.file: IO = (os.fdopen(fd, "w", encoding="utf-8") if text
+        self.file: IO[Any] = (os.fdopen(fd, "w", encoding="utf-8") if text
                          else os.fdopen(fd, "wb"))
         self._done = False
 
-    def write(self, data) -> int:
+    def write(self, data: str | bytes) -> int:
         try:
             return self.file.write(data)
         except OSError as err:

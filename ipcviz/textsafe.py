@@ -9,6 +9,9 @@ control character is shown as what it is (`\\x1b`), never obeyed.
 from __future__ import annotations
 
 import dataclasses
+from typing import Protocol, TypeVar, cast
+
+_T = TypeVar("_T")
 
 # C0 controls, DEL, C1 controls (0x80-0x9f: 0x9b is a one-byte CSI on some terminals), the
 # line and paragraph separators, and the bidirectional overrides and isolates that reorder
@@ -37,27 +40,32 @@ def printable(text: object, multiline: bool = False) -> str:
 MULTILINE_FIELDS = frozenset({"narration", "code"})  # texts whose newlines are their own
 
 
-def printable_data(value, multiline: bool = False):
+def printable_data(value: _T, multiline: bool = False) -> _T:
     """`value` (a frozen dataclass such as a Snapshot, a tuple, a text) with every text
     made printable; the parts that needed nothing are the same objects (views compare log
     entries by identity), so a clean snapshot costs one isprintable() per text."""
+    # of the same type: a text stays a str, a tuple a tuple, a dataclass its own class
+    return cast(_T, _printable_data(value, multiline))
+
+
+def _printable_data(value: object, multiline: bool) -> object:
     if isinstance(value, str):
         if value.isprintable():
             return value
         return printable(value, multiline)
     if isinstance(value, tuple):
-        new = tuple(printable_data(v) for v in value)
+        new = tuple(_printable_data(v, False) for v in value)
         return value if all(a is b for a, b in zip(new, value)) else new
     if isinstance(value, list):
-        new_list = [printable_data(v) for v in value]
+        new_list = [_printable_data(v, False) for v in value]
         return value if all(a is b for a, b in zip(new_list, value)) else new_list
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
+        changes: dict[str, object] = {}
         for f in dataclasses.fields(value):
             if not f.init:
                 continue
             old = getattr(value, f.name)
-            new_value = printable_data(old, f.name in MULTILINE_FIELDS)
+            new_value = _printable_data(old, f.name in MULTILINE_FIELDS)
             if new_value is not old:
                 changes[f.name] = new_value
         return dataclasses.replace(value, **changes) if changes else value
@@ -72,16 +80,21 @@ def is_printable(text: str, multiline: bool = False) -> bool:
 __all__ = ["SafeWriter", "is_printable", "printable", "printable_data"]
 
 
+class _Stream(Protocol):
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
+
+
 class SafeWriter:
     """A text stream whose every write passes through printable(multiline=True): wrap a
     terminal's stream with it where text from a file is printed, so no escape sequence can
     reach the terminal whatever a caller forgot."""
 
-    def __init__(self, out) -> None:
-        self._out = out.raw if isinstance(out, SafeWriter) else out
+    def __init__(self, out: _Stream) -> None:
+        self._out: _Stream = out.raw if isinstance(out, SafeWriter) else out
 
     @property
-    def raw(self):
+    def raw(self) -> _Stream:
         return self._out
 
     def write(self, text: str) -> int:

@@ -64,12 +64,12 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     if isinstance(left, (list, tuple)) and isinstance(right, str) and op in ("==", "!="):
         left = ",".join(str(x) for x in left)  # a list is written "SIGINT,SIGQUIT" ('' if empty)
     if op == "==":
-        return left == right
+        return bool(left == right)
     if op == "!=":
-        return left != right
+        return bool(left != right)
     try:
-        return {"<": left < right, "<=": left <= right, ">": left > right,
-                ">=": left >= right}[op]
+        return bool({"<": left < right, "<=": left <= right, ">": left > right,
+                     ">=": left >= right}[op])
     except TypeError:
         return False
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .snapshot import ObjectState
+
+if TYPE_CHECKING:
+    from .provenance import Source
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ class FifoState(ObjectState):
             text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
         return text
 
-    def sources(self, pids: dict[str, int], holder: tuple[int, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int], holder: tuple[int, int] | None = None) -> list[Source]:
         """Where each value came from, and a command that shows it (for --explain)."""
         from .provenance import Source
 

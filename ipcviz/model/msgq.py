@@ -15,15 +15,22 @@ receives and checked against the kernel's count (mq_getattr): `contents_source` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .snapshot import ObjectState
+
+if TYPE_CHECKING:
+    from .provenance import Source
+
+# One message: (type or priority, size in bytes, text preview, sender).
+Message = tuple[int, int, str, str | None]
 
 KERNEL = "kernel"  # read from the kernel (System V: msgrcv MSG_COPY)
 INFERRED = "inferred"  # rebuilt from the lesson's sends and receives (POSIX)
 SHOWN = 6  # messages a one-line description lists
 
 
-def _freeze(value):
+def _freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
     return value
@@ -33,7 +40,7 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def _list(contents, label: str, shown: int = SHOWN) -> str:
+def _list(contents: tuple[Message, ...], label: str, shown: int = SHOWN) -> str:
     parts = []
     for key, size, text, by in contents[:shown]:
         t = text if len(text) <= 24 else text[:24] + "…"
@@ -50,7 +57,10 @@ class QueueState(ObjectState):
     present: bool = True  # the kernel still has it (listed / openable by name)
     mode: str | None = None  # "0600"
     messages: int | None = None  # the kernel's count; None: cannot be asked any more
-    contents: tuple = ()  # ((key, size, preview, sender), ...) in the order the kernel keeps
+    # Messages ((key, size, preview, sender), ...) in the order the kernel keeps.  A bare
+    # `tuple`: the trace schema (model/tracecheck.py) reads this annotation's text, and
+    # "tuple" there means rows of plain values.
+    contents: tuple = ()  # type: ignore[type-arg]
     contents_source: str = KERNEL
     complete: bool = True  # contents lists every message the kernel counts
     sent: int = 0  # messages the lesson's processes sent (calls that returned)
@@ -110,7 +120,7 @@ class SysvQueueState(QueueState):
         return tuple(m[0] for m in self.contents)
 
     def sources(self, pids: dict[str, int] | None = None,
-                holder: tuple[int, int] | None = None) -> list:
+                holder: tuple[int, int] | None = None) -> list[Source]:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -188,7 +198,7 @@ class PosixQueueState(QueueState):
         return tuple(m[0] for m in self.contents)
 
     def sources(self, pids: dict[str, int] | None = None,
-                holder: tuple[int, int] | None = None) -> list:
+                holder: tuple[int, int] | None = None) -> list[Source]:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 

@@ -158,7 +158,8 @@ def for_object(o: ObjectState, holder: tuple[int, int] | None,
     """
     own = getattr(o, "sources", None)
     if callable(own):
-        return own(pids or {}, holder)  # a mechanism's model names its own sources
+        sources: list[Source] = own(pids or {}, holder)  # a mechanism's model names its own
+        return sources
     return [Source(o.id, o.kind, "not probed yet for this kind of object", None)]
 
 

@@ -44,7 +44,7 @@ class SemState(ObjectState):
         return len(self.waiters)
 
     def sources(self, pids: dict[str, int] | None = None,
-                holder: tuple[int, int] | None = None) -> list:
+                holder: tuple[int, int] | None = None) -> list[Source]:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 

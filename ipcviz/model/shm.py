@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .snapshot import ObjectState
+
+if TYPE_CHECKING:
+    from .provenance import Source as _Source
 
 PREVIEW = 32  # bytes of the region shown in a one-line description
 
 
-def _q(value) -> str:
+def _q(value: object) -> str:
     return "?" if value is None else str(value)
 
 
@@ -72,7 +77,7 @@ class RegionState(ObjectState):
         return len(self.mapped_by)
 
     def sources(self, pids: dict[str, int] | None = None,
-                holder: tuple[int, int] | None = None) -> list:
+                holder: tuple[int, int] | None = None) -> list[_Source]:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 
@@ -84,9 +89,9 @@ class RegionState(ObjectState):
     def _dev_shm(self) -> str:
         return f"/dev/shm{self.name}" if self.name else "/dev/shm/NAME"
 
-    def _posix_sources(self, pids: dict[str, int], Source) -> list:
+    def _posix_sources(self, pids: dict[str, int], Source: type[_Source]) -> list[_Source]:
         path = self._dev_shm()
-        out = []
+        out: list[_Source] = []
         if self.removed:
             out.append(Source("name", f"{self.name} (unlinked)",
                               f"{path} is gone, but /proc/PID/maps still lists the mapping",
@@ -106,7 +111,7 @@ class RegionState(ObjectState):
         out.append(self._mapped_source(pids, Source, path.rsplit("/", 1)[-1]))
         return out
 
-    def _sysv_sources(self, pids: dict[str, int], Source) -> list:
+    def _sysv_sources(self, pids: dict[str, int], Source: type[_Source]) -> list[_Source]:
         i = self.shmid
         if not self.exists:
             return [Source("exists", "no", f"shmid {i} is no longer in /proc/sysvipc/shm "
@@ -128,7 +133,8 @@ class RegionState(ObjectState):
         out.append(self._mapped_source(pids, Source, "SYSV"))
         return out
 
-    def _bytes_sources(self, pids: dict[str, int], Source, path: str | None) -> list:
+    def _bytes_sources(self, pids: dict[str, int], Source: type[_Source], path: str | None
+                       ) -> list[_Source]:
         src = self.bytes_source
         n = len(self.data) // 2
         if src is None:
@@ -167,7 +173,8 @@ class RegionState(ObjectState):
                               "no kernel interface counts stores into memory"))
         return out
 
-    def _mapped_source(self, pids: dict[str, int], Source, pattern: str):
+    def _mapped_source(self, pids: dict[str, int], Source: type[_Source], pattern: str
+                       ) -> _Source:
         known = [(n, pids[n]) for n in self.mapped_by if n in pids]
         cmd = "; ".join(f"grep {pattern} /proc/{pid}/maps" for _, pid in known)
         return Source("mapped by", ", ".join(self.mappings) or "nobody",
@@ -221,7 +228,7 @@ class FileState(ObjectState):
     route: tuple[str, ...] = ()  # "read(data → buffer) by sender: 4194304 B in 812 µs"
 
     def sources(self, pids: dict[str, int] | None = None,
-                holder: tuple[int, int] | None = None) -> list:
+                holder: tuple[int, int] | None = None) -> list[_Source]:
         """Where each value came from, and a command that shows it (see model/provenance)."""
         from .provenance import Source
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from .snapshot import ObjectState
+
+if TYPE_CHECKING:
+    from .provenance import Source
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class PtyState(ObjectState):
                      f"{', '.join(self.foreground)}")
         return text
 
-    def sources(self, pids: dict[str, int], holder: tuple[int, int] | None = None) -> list:
+    def sources(self, pids: dict[str, int], holder: tuple[int, int] | None = None) -> list[Source]:
         """Where each value came from, and a command that shows it (for --explain)."""
         from .provenance import Source
 

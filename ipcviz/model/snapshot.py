@@ -10,7 +10,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")
 
 # Process states, as shown to the user and written in the JSON trace.
 RUNNING = "running"  # on a CPU or runnable (/proc/PID/stat state R)
@@ -179,7 +184,7 @@ class Snapshot:
 OBJECT_KINDS: dict[str, type[ObjectState]] = {}
 
 
-def _build(cls: type, data: dict[str, Any]) -> Any:
+def _build(cls: type[_D], data: dict[str, Any]) -> _D:
     """Rebuild a frozen dataclass from asdict() output (lists become tuples)."""
     kwargs = {}
     for f in fields(cls):

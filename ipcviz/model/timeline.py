@@ -7,11 +7,14 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from ..textsafe import printable
 from .snapshot import Snapshot, snapshot_from_dict
 from .tracecheck import MAX_SNAPSHOTS, MAX_TRACE_BYTES, TraceSchemaError, check_snapshot
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 TRACE_FORMAT = 1  # bumped when the JSON lines of a trace change incompatibly
 
@@ -79,7 +82,7 @@ def _read_text(path: Path) -> str:
         raise TraceError(f"{path}: cannot read: not UTF-8 text (byte {err.start})") from None
 
 
-def _check_header(path: Path, n: int, data: dict) -> None:
+def _check_header(path: Path, n: int, data: dict[str, Any]) -> None:
     if data.get("version") != TRACE_FORMAT:
         version = data.get("version")
         shown = repr(version) if isinstance(version, (int, float, str)) else "of another kind"
@@ -93,7 +96,7 @@ def _check_header(path: Path, n: int, data: dict) -> None:
         raise TraceError(f"{path}:{n}: source: the scenario's text expected")
 
 
-def read_trace_file(path: Path | str) -> tuple[dict | None, list[Snapshot]]:
+def read_trace_file(path: Path | str) -> tuple[dict[str, Any] | None, list[Snapshot]]:
     """(header or None, snapshots) of a trace: a recorded one, or the lines of --json.
 
     Every line is checked against the format (ipcviz.model.tracecheck) before it becomes a
@@ -141,7 +144,7 @@ def read_trace(path: Path | str) -> list[Snapshot]:
     return read_trace_file(path)[1]
 
 
-def load_recording(path: Path | str):
+def load_recording(path: Path | str) -> tuple[Scenario, list[Snapshot]]:
     """(scenario, snapshots) of a recorded trace, whose header carries its scenario.
 
     Raises TraceError (one line) for a damaged or old trace, one without a scenario, or

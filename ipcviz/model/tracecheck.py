@@ -76,15 +76,16 @@ def _number(where: str, value: Any, integer: bool) -> None:
                                f"a trace may hold (2**64)")
 
 
-def _text(where: str, value: Any) -> None:
+def _text(where: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _bad(where, "a text", value)
     if len(value) > MAX_TEXT:
         raise TraceSchemaError(f"{where}: a text of {len(value)} characters (at most "
                                f"{MAX_TEXT})")
+    return value
 
 
-def _list(where: str, value: Any, cap: int) -> list:
+def _list(where: str, value: Any, cap: int) -> list[Any]:
     if not isinstance(value, list):
         raise _bad(where, "a list", value)
     if len(value) > cap:
@@ -187,8 +188,7 @@ def check_record(where: str, cls: type, value: Any) -> None:
     if not isinstance(value, dict):
         raise _bad(where or "the line", "an object", value)
     if cls is ObjectState:
-        kind = value.get("kind")
-        _text(f"{where}.kind", kind)
+        kind = _text(f"{where}.kind", value.get("kind"))
         cls = OBJECT_KINDS.get(kind, ObjectState)
     assert is_dataclass(cls)
     for f in fields(cls):

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..model.fifo import FifoState
 from ..model.snapshot import BLOCKED, Process
 from .pipe import blocked_on, ends_of, fill
 from .sampler import READ_CALLS, WRITE_CALLS
+
+if TYPE_CHECKING:
+    from ..model.snapshot import Fd
+    from .kinds import Record
+    from .sampler import Sampler
 
 OPEN_CALLS = frozenset({"openat", "open"})
 # AT_FDCWD (-100) as /proc/PID/syscall prints it: an int, so 0xffffff9c (the low 32 bits
@@ -76,7 +83,8 @@ def open_path_of(pid: int, syscall_name: str, args: tuple[int, ...]) -> str | No
     return os.path.normpath(path)
 
 
-def fifo_waits_on(syscall_name, args, fds, records, pid) -> str | None:
+def fifo_waits_on(syscall_name: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+                  records: Sequence[Record], pid: int) -> str | None:
     if syscall_name not in OPEN_CALLS or pid is None:
         return None
     fifos = [r for r in records if r.get("kind") == "fifo"]
@@ -97,7 +105,7 @@ def open_mode(p: Process) -> str | None:
     return {os.O_RDONLY: "read", os.O_WRONLY: "write"}.get(acc, "read-write")
 
 
-def probe_fifo(sampler, rec: dict, processes: tuple[Process, ...]) -> FifoState:
+def probe_fifo(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> FifoState:
     oid, path = rec["id"], rec.get("path", "")
     try:
         st = os.lstat(path)

@@ -12,13 +12,24 @@ a futex address in its /proc/PID/maps, ...).  load_all() collects them here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..mechanisms import load
 
+if TYPE_CHECKING:
+    from ..model.snapshot import Fd
+
+# What a worker reported when it created an object (a JSON object, merged by the conductor
+# over the run): "id", "kind", the kind's identifiers ("inode", "key", "path"...) and the
+# "events" the lesson's steps did to it.
+Record = dict[str, Any]
+
 PROBES: dict[str, Callable[..., Any]] = {}
-WAITS_ON: list[Callable[..., str | None]] = []
+# (syscall name, its arguments, the process's fds, every record, pid) -> object id or None
+WaitsOn = Callable[[str | None, tuple[int, ...], "tuple[Fd, ...]", Sequence[Record], int],
+                   str | None]
+WAITS_ON: list[WaitsOn] = []
 
 
 def load_all() -> None:

@@ -24,11 +24,18 @@ import ctypes
 import errno as errno_mod
 import os
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..model.msgq import INFERRED, KERNEL, PosixQueueState, SysvQueueState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
 from .pipe_io import ProbeUnavailable, pidfd_getfd
+
+if TYPE_CHECKING:
+    from ..model.msgq import Message
+    from ..model.snapshot import Fd
+    from .kinds import Record
+    from .sampler import Sampler
 
 # -- kernel constants (linux/ipc.h, linux/msg.h) -------------------------------------------
 
@@ -107,8 +114,8 @@ _DS_SIZE = 256  # larger than struct msqid_ds (120 bytes on 64-bit Linux)
 
 
 def _parse_ds(raw: bytes) -> MsqidDs:
-    i32 = lambda off: int.from_bytes(raw[off:off + 4], "little", signed=True)  # noqa: E731
-    u64 = lambda off: int.from_bytes(raw[off:off + 8], "little")  # noqa: E731
+    i32: Callable[[int], int] = lambda off: int.from_bytes(raw[off:off + 4], "little", signed=True)  # noqa: E731
+    u64: Callable[[int], int] = lambda off: int.from_bytes(raw[off:off + 8], "little")  # noqa: E731
     return MsqidDs(
         key=i32(0) & 0xFFFFFFFF, uid=i32(4), gid=i32(8), cuid=i32(12), cgid=i32(16),
         mode=int.from_bytes(raw[20:22], "little") & 0o777,  # ushort or uint: low bytes first
@@ -117,7 +124,7 @@ def _parse_ds(raw: bytes) -> MsqidDs:
 
 
 def msgget(key: int, flags: int) -> int:
-    r = _libc.msgget(ctypes.c_int(key if key < 2**31 else key - 2**32), flags)
+    r: int = _libc.msgget(ctypes.c_int(key if key < 2**31 else key - 2**32), flags)
     if r < 0:
         raise _fail("msgget")
     return r
@@ -252,7 +259,7 @@ def mq_open(name: str, flags: int, mode: int = 0o600,
     a = None
     if attr is not None:
         a = ctypes.byref(MqAttr(0, attr[0], attr[1], 0))
-    fd = _libc.mq_open(ctypes.c_char_p(name.encode()), ctypes.c_int(flags),
+    fd: int = _libc.mq_open(ctypes.c_char_p(name.encode()), ctypes.c_int(flags),
                        ctypes.c_uint(mode), a)
     if fd < 0:
         raise _fail("mq_open")
@@ -306,7 +313,8 @@ def mq_limits() -> dict[str, int | None]:
 # -- what the lesson did to a queue (its record's events) ----------------------------------
 
 
-def rebuild(events: list[dict[str, Any]], by_priority: bool) -> tuple[list[list], int, int, int]:
+def rebuild(events: list[dict[str, Any]], by_priority: bool
+            ) -> tuple[list[list[Any]], int, int, int]:
     """The queue as the lesson's own sends and receives leave it, in the kernel's order.
 
     System V keeps one FIFO list; msgrcv takes the first message of the type it asked for,
@@ -316,10 +324,10 @@ def rebuild(events: list[dict[str, Any]], by_priority: bool) -> tuple[list[list]
     duplicates): a receive is a duplicate when more copies of that message were received
     than were ever sent.
     """
-    msgs: list[list] = []
+    msgs: list[list[Any]] = []  # rows of a Message, as lists
     sent = received = duplicates = 0
-    sent_of: dict[tuple, int] = {}
-    received_of: dict[tuple, int] = {}
+    sent_of: dict[tuple[Any, Any, Any], int] = {}
+    received_of: dict[tuple[Any, Any, Any], int] = {}
     for ev in events:
         op = ev.get("op")
         if op not in ("send", "receive", "remove"):
@@ -342,9 +350,9 @@ def rebuild(events: list[dict[str, Any]], by_priority: bool) -> tuple[list[list]
         if received_of.get(ident, 0) >= sent_of.get(ident, 0):
             duplicates += 1  # more copies of it received than were ever sent
         received_of[ident] = received_of.get(ident, 0) + 1
-        i = next((i for i, x in enumerate(msgs) if (x[0], x[1], x[2]) == ident), None)
-        if i is not None:
-            del msgs[i]
+        at = next((i for i, x in enumerate(msgs) if (x[0], x[1], x[2]) == ident), None)
+        if at is not None:
+            del msgs[at]
     return msgs, sent, received, duplicates
 
 
@@ -355,7 +363,8 @@ def _name_of(pid: int, processes: tuple[Process, ...]) -> str | None:
     return p.name if p else f"pid {pid}"
 
 
-def _blocked(oid: str, processes: tuple[Process, ...], calls: tuple[str, ...]) -> tuple:
+def _blocked(oid: str, processes: tuple[Process, ...], calls: tuple[str, ...]
+             ) -> tuple[str, ...]:
     return tuple(p.name for p in processes
                  if p.state == BLOCKED and p.waits_on == oid and p.syscall in calls)
 
@@ -363,16 +372,17 @@ def _blocked(oid: str, processes: tuple[Process, ...], calls: tuple[str, ...]) -
 # -- System V probe ------------------------------------------------------------------------
 
 
-def probe_sysv(sampler, rec: dict, processes: tuple[Process, ...]) -> SysvQueueState:
+def probe_sysv(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> SysvQueueState:
     oid, key, msqid = rec["id"], rec.get("key"), rec.get("msqid")
     events = rec.get("events", [])
     rebuilt, sent, received, dups = rebuild(events, by_priority=False)
-    common = dict(key=key, msqid=msqid, sent=sent, received=received, duplicates=dups,
+    common: dict[str, Any] = dict(
+                  key=key, msqid=msqid, sent=sent, received=received, duplicates=dups,
                   system_max_bytes=read_int(MSGMNB), max_message_size=read_int(MSGMAX),
                   blocked_senders=_blocked(oid, processes, ("msgsnd",)),
                   blocked_receivers=_blocked(oid, processes, ("msgrcv",)))
     line = read_proc_msg().get(msqid) if msqid is not None else None
-    if line is None or line.key != key:
+    if line is None or msqid is None or line.key != key:
         return SysvQueueState(oid, "sysv_msgq", present=False, complete=True, **common)
     try:
         qbytes = msgctl_stat(msqid).qbytes
@@ -394,7 +404,8 @@ def probe_sysv(sampler, rec: dict, processes: tuple[Process, ...]) -> SysvQueueS
         **common)
 
 
-def _attribute(copied: list[tuple[int, bytes]], rebuilt: list[list]) -> tuple:
+def _attribute(copied: list[tuple[int, bytes]], rebuilt: list[list[Any]]
+               ) -> tuple[Message, ...]:
     """The kernel's messages, each with the lesson process whose send matches it."""
     pool = [list(m) for m in rebuilt]
     out = []
@@ -407,14 +418,15 @@ def _attribute(copied: list[tuple[int, bytes]], rebuilt: list[list]) -> tuple:
     return tuple(out)
 
 
-def waits_on_sysv(syscall: str | None, args: tuple[int, ...], fds, records,
-                  pid: int) -> str | None:
+def waits_on_sysv(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+                  records: Sequence[Record], pid: int) -> str | None:
     """msgsnd/msgrcv take the msqid as first argument: name the queue it belongs to."""
     if syscall not in ("msgsnd", "msgrcv") or not args:
         return None
     for rec in records:
         if rec.get("kind") == "sysv_msgq" and rec.get("msqid") == args[0]:
-            return rec["id"]
+            oid: str = rec["id"]
+            return oid
     return None
 
 
@@ -426,7 +438,7 @@ def _holders(oid: str, processes: tuple[Process, ...]) -> list[tuple[Process, An
             for f in p.fds if f.object == oid]
 
 
-def _attr_via_holder(sampler, pid: int, fd: int) -> tuple[MqAttr, int]:
+def _attr_via_holder(sampler: Sampler, pid: int, fd: int) -> tuple[MqAttr, int]:
     try:
         mine = pidfd_getfd(sampler.pidfds.get(pid), fd)
     except OSError as err:
@@ -442,7 +454,7 @@ def _ours(fd: int) -> bool:
     return st.st_uid == os.geteuid() and not st.st_mode & 0o077
 
 
-def probe_posix(sampler, rec: dict, processes: tuple[Process, ...]) -> PosixQueueState:
+def probe_posix(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> PosixQueueState:
     oid, name = rec["id"], rec.get("name")
     rebuilt, sent, received, dups = rebuild(rec.get("events", []), by_priority=True)
     limits = mq_limits()

@@ -5,16 +5,25 @@ writers and blocked processes from the fd tables and system calls of all process
 from __future__ import annotations
 
 import errno
+from typing import TYPE_CHECKING
 
 from ..model.pipe import NO_READER, UNKNOWN_FILL, PipeState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
 from .pipe_io import ProbeUnavailable, peek_pipe, read_pipe
 from .sampler import READ_CALLS, WRITE_CALLS
 
+if TYPE_CHECKING:
+    from .kinds import Record
+    from .kinds import WaitsOn
+    from .sampler import Sampler
 
-def ends_of(target: str, processes: tuple[Process, ...]):
+
+def ends_of(target: str, processes: tuple[Process, ...]
+            ) -> tuple[list[str], list[str], tuple[int, int] | None]:
     """(reader fds, writer fds, a live holder (pid, fd)) of the object behind `target`."""
-    readers, writers, holder = [], [], None
+    readers: list[str] = []
+    writers: list[str] = []
+    holder = None
     for p in processes:
         for f in p.fds:
             if f.target == target:
@@ -35,7 +44,8 @@ def read_end_of(target: str, processes: tuple[Process, ...]) -> tuple[int, int] 
     return None
 
 
-def contents(sampler, reader, nbytes: int | None) -> tuple[str | None, str | None]:
+def contents(sampler: Sampler, reader: tuple[int, int] | None, nbytes: int | None
+             ) -> tuple[str | None, str | None]:
     """(hex of the first bytes in the buffer, None) or (None, why they are unknown).
 
     The reason is a code the views translate: "no-reader" (no live process holds a read
@@ -52,15 +62,15 @@ def contents(sampler, reader, nbytes: int | None) -> tuple[str | None, str | Non
     except ProbeUnavailable:
         return None, NO_READER
     except OSError as err:
-        return None, f"tee: {errno.errorcode.get(err.errno, err.errno)}"
+        return None, f"tee: {errno.errorcode.get(err.errno or 0, err.errno)}"  # 0: no code
 
 
-def blocked_on(oid: str, processes: tuple[Process, ...], calls: frozenset[str]) -> tuple:
+def blocked_on(oid: str, processes: tuple[Process, ...], calls: frozenset[str]) -> tuple[str, ...]:
     return tuple(p.name for p in processes
                  if p.state == BLOCKED and p.waits_on == oid and p.syscall in calls)
 
 
-def fill(sampler, holder) -> tuple[int | None, int | None]:
+def fill(sampler: Sampler, holder: tuple[int, int] | None) -> tuple[int | None, int | None]:
     """FIONREAD and F_GETPIPE_SZ through the holder's own file description (or unknown)."""
     if holder is None:
         return None, None
@@ -70,7 +80,7 @@ def fill(sampler, holder) -> tuple[int | None, int | None]:
         return None, None
 
 
-def probe_pipe(sampler, rec: dict, processes: tuple[Process, ...]) -> PipeState:
+def probe_pipe(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> PipeState:
     oid, inode = rec["id"], rec.get("inode")
     readers, writers, holder = ends_of(f"pipe:[{inode}]", processes)
     nbytes, capacity = fill(sampler, holder)
@@ -81,4 +91,5 @@ def probe_pipe(sampler, rec: dict, processes: tuple[Process, ...]) -> PipeState:
 
 
 PROBES = {"pipe": probe_pipe}
-WAITS_ON: list = []  # a pipe call takes the fd: the sampler finds the object from it
+# a pipe call takes the fd: the sampler finds the object from it
+WAITS_ON: list[WaitsOn] = []

@@ -40,7 +40,7 @@ class ProbeUnavailable(Exception):
 
 
 def pidfd_getfd(pidfd: int, targetfd: int) -> int:
-    fd = _libc.syscall(SYS_PIDFD_GETFD, pidfd, targetfd, 0)
+    fd: int = _libc.syscall(SYS_PIDFD_GETFD, pidfd, targetfd, 0)
     if fd < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

@@ -73,7 +73,7 @@ class Sampler:
     pidfds: PidFds = field(default_factory=PidFds)
     machine: str | None = None
     procdirs: dict[int, procfs.ProcDir] = field(default_factory=dict)
-    fd_cache: dict[int, tuple[tuple, tuple[Fd, ...]]] = field(default_factory=dict)
+    fd_cache: dict[int, tuple[tuple[object, ...], tuple[Fd, ...]]] = field(default_factory=dict)
     signal_cache: dict[str, Signals] = field(default_factory=dict)
     fd_ends: dict[str, str] = field(default_factory=dict)  # fd target -> end, if an object says
     records: list[dict[str, Any]] = field(default_factory=list)  # of the sample in progress
@@ -86,7 +86,7 @@ class Sampler:
     # -- processes ----------------------------------------------------------------------
 
     def process(self, t: Tracked, targets: dict[str, str],
-                records: list[dict[str, Any]] = ()) -> Process:
+                records: Sequence[dict[str, Any]] = ()) -> Process:
         if t.reaped:
             self._forget(t.pid)
             return Process(t.name, t.pid, t.ppid, t.parent, EXITED, exit=t.exit, step=t.step)

@@ -20,7 +20,8 @@ import ctypes
 import errno
 import os
 import stat
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any
 
 import posix_ipc
 
@@ -28,13 +29,18 @@ from ..model.sem import SemState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
 from .shm import dev_text, parse_maps
 
+if TYPE_CHECKING:
+    from ..model.snapshot import Fd
+    from .kinds import Record
+    from .sampler import Sampler
+
 GETPID, GETVAL, GETNCNT, GETZCNT = 11, 12, 14, 15
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.semctl.restype = ctypes.c_int
 
 
 def semctl_read(semid: int, cmd: int) -> int:
-    r = _libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
+    r: int = _libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
     if r < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -71,7 +77,7 @@ def posix_value(name: str) -> int | None:
 
 # -- who holds a unit: inferred from the steps --------------------------------------------
 
-def holdings(events: list[dict[str, Any]], gone: set[str] = frozenset()
+def holdings(events: list[dict[str, Any]], gone: Collection[str] = frozenset()
              ) -> tuple[dict[str, int], dict[str, int]]:
     """(units held, semadj) per process name, from the lesson's waits and posts.
 
@@ -105,7 +111,8 @@ def _gone(p: Process | None) -> bool:
     return p is None or p.state in (ZOMBIE, EXITED)
 
 
-def _holders(rec: dict, by_name: dict[str, Process]) -> tuple[tuple, tuple, tuple]:
+def _holders(rec: Record, by_name: dict[str, Process]
+             ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     gone = {e.get("by") for e in rec.get("events", []) if _gone(by_name.get(e.get("by")))}
     held, adj = holdings(rec.get("events", []), gone)
     alive, dead, undo = [], [], []
@@ -127,7 +134,7 @@ def waiters_of(oid: str, processes: tuple[Process, ...]) -> tuple[str, ...]:
     return tuple(p.name for p in processes if p.state == BLOCKED and p.waits_on == oid)
 
 
-def deadlock_through(oid: str, records: list[dict], processes: tuple[Process, ...]
+def deadlock_through(oid: str, records: Sequence[Record], processes: tuple[Process, ...]
                      ) -> tuple[str, ...]:
     """The processes of a wait-for cycle that passes through semaphore `oid`, in cycle
     order (P waits on a semaphore that Q holds → edge P → Q), or ()."""
@@ -169,7 +176,7 @@ def _name_of(pid: int, processes: tuple[Process, ...]) -> str | None:
     return p.name if p else f"pid {pid}"
 
 
-def probe_posix_sem(sampler, rec: dict, processes: tuple[Process, ...]) -> SemState:
+def probe_posix_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> SemState:
     oid, name = rec["id"], rec.get("name")
     value = posix_value(name) if name else None
     by_name = {p.name: p for p in processes}
@@ -181,11 +188,11 @@ def probe_posix_sem(sampler, rec: dict, processes: tuple[Process, ...]) -> SemSt
                                               processes))
 
 
-def probe_sysv_sem(sampler, rec: dict, processes: tuple[Process, ...]) -> SemState:
-    oid, key, semid = rec["id"], rec.get("key"), rec.get("semid")
+def probe_sysv_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> SemState:
+    oid, key, semid = rec["id"], rec.get("key"), rec["semid"]  # do_semget writes the id
     by_name = {p.name: p for p in processes}
     holders, dead, undo = _holders(rec, by_name)
-    common = dict(flavor="sysv", key=f"0x{key or 0:08x}", semid=semid,
+    common: dict[str, Any] = dict(flavor="sysv", key=f"0x{key or 0:08x}", semid=semid,
                   waiters=waiters_of(oid, processes), holders=holders, dead_holders=dead,
                   undo=undo)
     try:
@@ -205,17 +212,20 @@ def probe_sysv_sem(sampler, rec: dict, processes: tuple[Process, ...]) -> SemSta
 
 # -- which semaphore a sleeping process waits on -------------------------------------------
 
-def waits_on_sysv_sem(syscall, args, fds, records, pid: int) -> str | None:
+def waits_on_sysv_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+                      records: Sequence[Record], pid: int) -> str | None:
     """semop/semtimedop take the semid as first argument."""
     if syscall not in ("semop", "semtimedop") or not args:
         return None
     for rec in records:
         if rec.get("kind") == "sysv_sem" and rec.get("semid") == args[0]:
-            return rec["id"]
+            oid: str = rec["id"]
+            return oid
     return None
 
 
-def waits_on_posix_sem(syscall, args, fds, records, pid: int) -> str | None:
+def waits_on_posix_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+                       records: Sequence[Record], pid: int) -> str | None:
     """futex(addr, ...): the semaphore whose file this process maps around addr."""
     if syscall != "futex" or not args or pid is None:
         return None
@@ -232,7 +242,8 @@ def waits_on_posix_sem(syscall, args, fds, records, pid: int) -> str | None:
         if start <= addr < end:
             for rec in sems:
                 if rec["inode"] == inode and dev_text(rec["dev"]) == dev:
-                    return rec["id"]
+                    oid: str = rec["id"]
+                    return oid
             return None
     return None
 

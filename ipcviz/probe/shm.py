@@ -17,10 +17,17 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..model.shm import FileState, RegionState
 from ..model.snapshot import EXITED, ZOMBIE, Process
+
+if TYPE_CHECKING:
+    from .kinds import Record, WaitsOn
+    from .sampler import Sampler
+
+Mapping = tuple[int, int, str, int, str]  # start, end, device, inode, path of /proc/PID/maps
 
 READ = 256  # bytes of a region the probe reads (the counter, a short text, a ring)
 RING_HEADER = 16
@@ -45,10 +52,11 @@ def parse_maps(text: str) -> list[tuple[int, int, str, int, str]]:
     return out
 
 
-def maps_of(sampler, p: Process) -> list[tuple[int, int, str, int, str]]:
+def maps_of(sampler: Sampler, p: Process) -> list[Mapping]:
     """The mappings of a live process, re-read when it began another step (a process's
     mappings change only through its own calls: mmap, munmap, shmat, shmdt, exit)."""
-    cache = sampler.__dict__.setdefault("_maps_cache", {})
+    cache: dict[int, tuple[tuple[int, int | None], list[Mapping]]] = \
+        sampler.__dict__.setdefault("_maps_cache", {})
     key = (p.pid, p.step)
     hit = cache.get(p.pid)
     if hit is not None and hit[0] == key:
@@ -66,11 +74,12 @@ def dev_text(dev: int) -> str:
     return f"{os.major(dev):02x}:{os.minor(dev):02x}"
 
 
-def live(processes: tuple[Process, ...]):
+def live(processes: tuple[Process, ...]) -> list[Process]:
     return [p for p in processes if p.state not in (ZOMBIE, EXITED)]
 
 
-def mappers(sampler, processes, match) -> list[tuple[Process, int, int]]:
+def mappers(sampler: Sampler, processes: tuple[Process, ...],
+            match: Callable[[str, int, str], bool]) -> list[tuple[Process, int, int]]:
     """(process, start, end) of every live process mapping that matches."""
     out = []
     for p in live(processes):
@@ -150,8 +159,8 @@ def layout_fields(data: bytes | None, events: list[dict[str, Any]]) -> dict[str,
 
 # -- POSIX shared memory -------------------------------------------------------------------
 
-def probe_posix_shm(sampler, rec: dict, processes: tuple[Process, ...]) -> RegionState:
-    oid, name, path = rec["id"], rec.get("name"), rec.get("path")
+def probe_posix_shm(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> RegionState:
+    oid, name, path = rec["id"], rec.get("name"), rec["path"]  # do_shm_open writes a path
     inode, dev = rec.get("inode"), rec.get("dev")
     want_dev = dev_text(dev) if dev is not None else None
     maps = mappers(sampler, processes,
@@ -195,8 +204,8 @@ def sysv_shm_rows() -> dict[int, dict[str, int]]:
     return out
 
 
-def probe_sysv_shm(sampler, rec: dict, processes: tuple[Process, ...]) -> RegionState:
-    oid, key, shmid = rec["id"], rec.get("key"), rec.get("shmid")
+def probe_sysv_shm(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> RegionState:
+    oid, key, shmid = rec["id"], rec.get("key"), rec["shmid"]  # do_shmget writes the id
     row = sysv_shm_rows().get(shmid)
     if row is not None and row["key"] not in (key, 0):
         row = None  # the id was reused by someone else's segment
@@ -219,7 +228,7 @@ def probe_sysv_shm(sampler, rec: dict, processes: tuple[Process, ...]) -> Region
 
 # -- files of the copy lesson ----------------------------------------------------------------
 
-_HASHES: dict[tuple, str] = {}
+_HASHES: dict[tuple[str, int, int, int], str] = {}
 
 
 def content_hash(path: str, st: os.stat_result) -> str | None:
@@ -251,13 +260,16 @@ def union_us(intervals: list[tuple[int, int]]) -> int:
     return total // 1000
 
 
-def probe_file(sampler, rec: dict, processes: tuple[Process, ...]) -> FileState:
+def probe_file(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> FileState:
     path = rec.get("path")
-    try:
-        st = os.stat(path)
-        size, content = st.st_size, content_hash(path, st)
-    except (OSError, TypeError):
-        size = content = None
+    size: int | None = None
+    content: str | None = None
+    if path is not None:
+        try:
+            st = os.stat(path)
+            size, content = st.st_size, content_hash(path, st)
+        except OSError:
+            pass
     copies = [ev for ev in rec.get("events", []) if "copy" in ev]
     route = tuple(f"{ev['copy']} by {ev.get('by', '?')}: {ev['bytes']} B in "
                   f"{(ev['t1'] - ev['t0']) // 1000} µs" for ev in copies)
@@ -268,4 +280,5 @@ def probe_file(sampler, rec: dict, processes: tuple[Process, ...]) -> FileState:
 
 
 PROBES = {"shm": probe_posix_shm, "sysv_shm": probe_sysv_shm, "file": probe_file}
-WAITS_ON: list = []  # nobody sleeps on a region: a load or a store is no system call
+# nobody sleeps on a region: a load or a store is no system call
+WAITS_ON: list[WaitsOn] = []

@@ -41,6 +41,8 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from types import FrameType
+from typing import Any
 
 from . import procfs
 
@@ -274,7 +276,7 @@ def to_json(rows: list[SignalInfo]) -> str:
     return json.dumps({"signals": [asdict(r) for r in rows]})
 
 
-def from_json(data: dict) -> list[SignalInfo]:
+def from_json(data: dict[str, Any]) -> list[SignalInfo]:
     """The rows of to_json()'s object; ValueError if it is not one."""
     try:
         return [SignalInfo(**row) for row in data["signals"]]
@@ -288,7 +290,7 @@ def main() -> int:
     ended = False
     parent = os.getppid()
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal ended
         ended = True
 

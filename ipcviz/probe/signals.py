@@ -10,10 +10,15 @@ controlling terminal it is, its foreground process group and the session from
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from ..model.signals import PtyState
 from ..model.snapshot import EXITED, ZOMBIE, Process
 from . import procfs
+
+if TYPE_CHECKING:
+    from .kinds import Record, WaitsOn
+    from .sampler import Sampler
 
 # The kernel's default action for signals, where a settled signal leaves no trace to read:
 # "ignore" for these (SIG_KERNEL_IGNORE_MASK in include/linux/signal.h), and SIGCONT's
@@ -50,7 +55,7 @@ def _tty_index(pid: int, fd: int) -> int | None:
     return None
 
 
-def probe_pty(sampler, rec: dict, processes: tuple[Process, ...]) -> PtyState:
+def probe_pty(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> PtyState:
     oid, slave = rec["id"], rec.get("slave", "")
     master_target, index = rec.get("master_target", "/dev/ptmx"), rec.get("tty_index")
     masters, slaves = [], []
@@ -70,10 +75,10 @@ def probe_pty(sampler, rec: dict, processes: tuple[Process, ...]) -> PtyState:
     controlling, fg_pgid, leader = [], None, None
     info = {}
     for p in live:
-        f = stat_fields(p.pid)
-        if f is None:
+        sf = stat_fields(p.pid)
+        if sf is None:
             continue
-        pgrp, session, tty_nr, tpgid = int(f[2]), int(f[3]), int(f[4]), int(f[5])
+        pgrp, session, tty_nr, tpgid = int(sf[2]), int(sf[3]), int(sf[4]), int(sf[5])
         info[p.name] = pgrp
         if dev is not None and tty_nr and decode_dev(tty_nr) == dev:
             controlling.append(p.name)
@@ -87,4 +92,4 @@ def probe_pty(sampler, rec: dict, processes: tuple[Process, ...]) -> PtyState:
 
 
 PROBES = {"pty": probe_pty}
-WAITS_ON: list = []
+WAITS_ON: list[WaitsOn] = []

@@ -4,10 +4,17 @@
 small modules (errors, availability) without loading the conductor, probe and models.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .errors import RunError
 
+if TYPE_CHECKING:
+    from .conductor import Run
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> type[Run]:
     if name == "Run":
         from .conductor import Run
 

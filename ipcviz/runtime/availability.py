@@ -13,7 +13,7 @@ import errno
 import functools
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ..scenario.model import Scenario
 
@@ -158,7 +158,7 @@ def _match(table: dict[str, tuple[str, ...]], name: str) -> tuple[str, ...]:
     return tuple(f for key, feats in table.items() if name.startswith(key) for f in feats)
 
 
-def needs_of(kinds, actions) -> set[str]:
+def needs_of(kinds: Iterable[str], actions: Iterable[str]) -> set[str]:
     """The features a lesson with these object kinds and step actions needs."""
     out = {"proc"}
     for kind in kinds:
@@ -174,10 +174,10 @@ def needs(scenario: Scenario) -> set[str]:
     return needs_of({o.kind for o in scenario.objects}, {s.action for s in scenario.steps})
 
 
-def reason(needed) -> str | None:
+def reason(needed: Iterable[str]) -> str | None:
     """Why a lesson needing these features cannot run here, or None."""
     have = features()
-    missing = [have[f] for f in sorted(needed) if have.get(f)]
+    missing = [m for f in sorted(needed) if (m := have.get(f))]
     return "; ".join(missing) if missing else None
 
 

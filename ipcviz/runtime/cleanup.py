@@ -28,7 +28,8 @@ def is_ours(pid: int) -> bool:
     return uids is not None and set(uids) == {os.geteuid()}
 
 
-def marked_processes(mark: str, exclude: tuple[int, ...] = ()) -> Iterator[tuple[int, dict]]:
+def marked_processes(mark: str, exclude: tuple[int, ...] = ()
+                     ) -> Iterator[tuple[int, dict[str, str]]]:
     """(pid, environment) of this user's processes whose environment names `mark` (every
     uid ours: another user's process is never looked into, even as root).  psutil walks
     /proc; a process that ends meanwhile, or is not ours to read, is passed over."""

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,7 @@ class Run:
         self._lock = threading.RLock()
         self._sel = selectors.DefaultSelector()
         self._listener: socket.socket | None = None
-        self._runner: subprocess.Popen | None = None
+        self._runner: subprocess.Popen[bytes] | None = None
         self._runner_peer: Peer | None = None
         self._peers: dict[str, Peer] = {}  # by process name
         self._tracked: dict[str, Tracked] = {}
@@ -181,7 +182,7 @@ class Run:
                 self._send(self._runner_peer, {"t": "spawn", "name": proc.name})
                 self._wait(lambda p=proc.name: p in self._peers, deadline,
                            f"process '{proc.name}' to start")
-                self._tracked[proc.name] = Tracked(proc.name, self._peers[proc.name].pid, None)
+                self._tracked[proc.name] = Tracked(proc.name, self._pid(proc.name), None)
             self._wait_idle(list(self._tracked), deadline)
             return self._snapshot(None, None, None)
 
@@ -272,9 +273,16 @@ class Run:
                                    f"step within {self.step_bound:g} s")
                 select.select([], [peer.conn], [], POLL * 10)
 
+    def _pid(self, name: str) -> int:
+        """The pid a worker said hello with (it is in _peers only after its hello)."""
+        pid = self._peers[name].pid
+        assert pid is not None
+        return pid
+
     def _pump(self, timeout: float) -> None:
         for key, _ in self._sel.select(timeout):
-            if key.data is None:
+            if key.data is None:  # the listener's key (registered without data)
+                assert self._listener is not None
                 try:
                     conn, _ = self._listener.accept()
                 except BlockingIOError:
@@ -352,7 +360,7 @@ class Run:
                                   f"--- {msg['signal']} handler ran ---", "handled",
                                   signal=msg["signal"]))
 
-    def _wait(self, cond, deadline: Deadline, what: str) -> None:
+    def _wait(self, cond: Callable[..., object], deadline: Deadline, what: str) -> None:
         while not cond():
             if self._runner is not None and self._runner.poll() is not None:
                 raise RunError(f"ipcviz's runner process ended (status {self._runner.returncode})"
@@ -462,7 +470,7 @@ class Run:
         if st.action == "fork" and outcome == RETURNED:
             child = st.args["child"]
             self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
-            self._tracked[child] = Tracked(child, self._peers[child].pid, name)
+            self._tracked[child] = Tracked(child, self._pid(child), name)
             self._wait_idle([child], deadline)
         if outcome == RETURNED:
             for target, sig in self._signals_sent(st, res or {}):

@@ -19,6 +19,7 @@ import socket
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 
 from .cleanup import kill_run_processes
 from .protocol import LineReader, encode
@@ -46,7 +47,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGCHLD, lambda *_: None)
     stop = {"now": False}
 
-    def on_term(signum, frame):
+    def on_term(signum: int, frame: FrameType | None) -> None:
         stop["now"] = True
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
@@ -60,7 +61,8 @@ def main(argv: list[str]) -> int:
     try:
         while not stop["now"]:
             try:
-                ready, _, _ = select.select([conn, wake_r], [], [], 1.0)
+                watched: list[socket.socket | int] = [conn, wake_r]
+                ready, _, _ = select.select(watched, [], [], 1.0)
             except InterruptedError:
                 continue
             if wake_r in ready:

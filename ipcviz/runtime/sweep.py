@@ -15,6 +15,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from .cleanup import kill_run_processes, marked_processes, run_processes
@@ -33,7 +34,7 @@ from .rundir import (
 # kind -> function(entry, rundir) that removes one manifest object of that run; returns a
 # description or None if it was already gone or is not the run's own.  Each mechanism's
 # ops module names its own in a module-level REMOVERS, collected here.
-REMOVERS: dict[str, Callable[[dict, RunDir], str | None]] = {}
+REMOVERS: dict[str, Callable[[dict[str, Any], RunDir], str | None]] = {}
 
 
 def _load_removers() -> None:
@@ -96,12 +97,12 @@ def _is_runner(pid: int) -> bool:
     kernel objects, which only it can find."""
     try:
         with open(f"/proc/{pid}/cwd/run.json") as f:
-            return json.load(f).get("runner_pid") == pid
+            return bool(json.load(f).get("runner_pid") == pid)
     except (OSError, ValueError, AttributeError):
         return False
 
 
-def _conductor_mark(info: dict) -> str | None:
+def _conductor_mark(info: dict[str, Any]) -> str | None:
     pid, start = info.get("conductor_pid"), info.get("conductor_start")
     if isinstance(pid, int) and isinstance(start, int):
         return f"{pid}:{start}"

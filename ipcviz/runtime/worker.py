@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ class Worker:
     def send(self, msg: dict[str, Any]) -> None:
         send_fd(CONTROL_FD, msg)
 
-    def commands(self):
+    def commands(self) -> Iterator[dict[str, Any]]:
         while True:
             try:
                 data = os.read(CONTROL_FD, 65536)
@@ -134,7 +135,7 @@ class Worker:
 
     def _failed(self, k: int, err: OSError) -> None:
         self.send({"t": "failed", "step": k,
-                   "errno": errno_mod.errorcode.get(err.errno, str(err.errno)),
+                   "errno": errno_mod.errorcode.get(err.errno or 0, str(err.errno)),  # 0: none
                    "errno_num": err.errno, "message": err.strerror})
 
     def _error(self, k: int, err: Exception) -> None:

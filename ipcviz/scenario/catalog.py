@@ -143,7 +143,8 @@ def scan_cached(needs: Callable[[Scenario], set[str]]
     return good, bad, needed
 
 
-def scan(root: Path | None = None, check=None) -> tuple[list[Entry], list[ScenarioError]]:
+def scan(root: Path | None = None, check: Callable[[Scenario], str | None] | None = None
+         ) -> tuple[list[Entry], list[ScenarioError]]:
     """Every valid scenario of the folder, and the errors of the broken ones.
 
     check(scenario) -> reason or None, if given, marks entries this system cannot run."""

@@ -22,7 +22,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn, overload
 
 from ..files import ReadError, read_text
 from .catalog import COURSE_NAME, Entry, shipped_dir
@@ -97,7 +97,7 @@ class _Check:
         self.text_lines = text.splitlines()
 
     def fail(self, field: str, message: str, index: int | None = None,
-             key: str | None = None, line: int | None = None) -> None:
+             key: str | None = None, line: int | None = None) -> NoReturn:
         if line is None and index is not None:
             line = (self.lines.key("section", index, key) if key
                     else self.lines.table("section", index))
@@ -154,6 +154,13 @@ class _Check:
                 self.fail(where, f"unknown lesson '{name}'.{hint}", line=line)
             seen[name] = i
         return Section(title, title_zh, tuple(lessons))
+
+    @overload
+    def title(self, table: dict[str, Any], key: str, field: str, i: int,
+              required: Literal[True]) -> str: ...
+    @overload
+    def title(self, table: dict[str, Any], key: str, field: str, i: int,
+              required: Literal[False]) -> str | None: ...
 
     def title(self, table: dict[str, Any], key: str, field: str, i: int,
               required: bool) -> str | None:

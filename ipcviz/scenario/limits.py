@@ -12,7 +12,10 @@ from __future__ import annotations
 # fds from RESERVED_FD_FLOOR up belong to ipcviz, not to the lesson: the control socket
 # (900, runtime/protocol.py CONTROL_FD) and a handler's signal wake-up pipe (901 / 902,
 # runtime/ops/signals.py).  The probe hides them.  A lesson names fds 0 .. MAX_FD only.
-from ..reserved import CONTROL_FD, RESERVED_FD_FLOOR, WAKE_R, WAKE_W  # noqa: F401
+from ..reserved import CONTROL_FD as CONTROL_FD
+from ..reserved import RESERVED_FD_FLOOR as RESERVED_FD_FLOOR
+from ..reserved import WAKE_R as WAKE_R
+from ..reserved import WAKE_W as WAKE_W
 
 MAX_FD = RESERVED_FD_FLOOR - 1
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn, overload
 
 from ..files import ReadError, read_text
 from .actions import (
@@ -284,7 +284,7 @@ class _Validator:
             pass
 
     def fail(self, field: str, message: str, kind: str | None = None, index: int = 0,
-             key: str | None = None) -> None:
+             key: str | None = None) -> NoReturn:
         line = None
         if kind and key:
             line = self.lines.key(kind, index, key)
@@ -294,8 +294,16 @@ class _Validator:
             line = self.lines.key(None, 0, key)
         raise ScenarioError(self.path, field, message, line)
 
+    @overload
+    def text(self, table: dict[str, Any], key: str, field: str, kind: str | None, index: int,
+             required: Literal[True] = ...) -> str: ...
+    @overload
+    def text(self, table: dict[str, Any], key: str, field: str, kind: str | None, index: int,
+             required: bool) -> str | None: ...
+
     def text(self, table: dict[str, Any], key: str, field: str, kind: str | None, index: int,
              required: bool = True) -> str | None:
+        """The string at table[key]; a required one is never missing nor blank."""
         if key not in table:
             if required:
                 self.fail(field, f"missing field '{key}'", kind, index)
@@ -547,7 +555,7 @@ class _Validator:
     def arg(self, value: Any, typ: str, field: str, i: int, key: str,
             procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec],
             action: str = "") -> Any:
-        def bad(msg: str) -> None:
+        def bad(msg: str) -> NoReturn:
             self.fail(field, msg, "step", i, key)
 
         if typ == "process":
@@ -625,6 +633,7 @@ class _Validator:
     def attr_ok(self, name: str, attr: str, procs: dict[str, ProcessSpec],
                 objs: dict[str, ObjectSpec]) -> str | None:
         """None if NAME.ATTR may be observed, else the reason why not."""
+        known: Collection[str]
         if name == "step":
             known = STEP_ATTRS
         elif name in procs:
@@ -656,7 +665,7 @@ class _Validator:
             self.fail(field, why, "step", i, "expect")
         right: Any
         ref = re.fullmatch(r"([a-z][a-z0-9_-]*)\.([a-z_]+)(?:\s*([-+])\s*(\d+))?", right_text)
-        is_end = bool(ref) and ref.group(1) in objs and ref.group(2) in END_NAMES
+        is_end = ref is not None and ref.group(1) in objs and ref.group(2) in END_NAMES
         if is_end:
             right = right_text  # an object end such as "p.write", compared as text
         elif ref and (ref.group(1) in procs or ref.group(1) in objs or ref.group(1) == "step"):
@@ -682,7 +691,7 @@ class _Validator:
 
 # -- step arguments, one checker per argument type (bad() reports and does not return) --
 
-_Bad = Callable[[str], None]
+_Bad = Callable[[str], NoReturn]
 
 
 def _arg_object(value: Any, typ: str, objs: dict[str, ObjectSpec], bad: _Bad) -> Any:
