@@ -154,3 +154,18 @@ def test_a_socketpair_end_is_a_or_b():
     with pytest.raises(ScenarioError) as err:
         loads(BLOCKING.replace('fd = "s.b"', 'fd = "s.c"'))
     assert "unknown end 'c'" in str(err.value)
+
+
+def test_explain_names_a_socket_end_without_the_access_mode():
+    """A socketpair's end is the object's name for the fd's target, not an O_RDONLY /
+    O_WRONLY access mode (both ends of a socketpair are O_RDWR): --explain must not say so."""
+    from ipcviz.model import provenance
+    from ipcviz.model.snapshot import Fd, Process
+
+    # GIVEN a process holding end a of a socketpair on fd 3
+    p = Process("w", 10, 1, None, "sleeping", fds=(Fd(3, "socket:[5]", "s", "a"),))
+    # WHEN --explain says where its end came from
+    end = next(s for s in provenance.for_fd(p, p.fds[0]) if s.field == "fd 3 end")
+    # THEN it names the object's end and the link, not the fdinfo access mode
+    assert end.value == "a end" and "fdinfo" not in end.interface + (end.command or "")
+    assert end.command == "readlink /proc/10/fd/3"

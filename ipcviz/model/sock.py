@@ -89,24 +89,32 @@ class SocketPairState(ObjectState):
                       f"grep -E ' ({grep})( |$)' /proc/net/unix" if inodes else None,
                       "the Type column: 0001 stream, 0002 dgram")]
         for name in ENDS:
-            inode, inq, outq, fds = self.end(name)
-            out.append(Source(f"end {name}", f"socket:[{inode}] held by {', '.join(fds) or 'none'}",
-                              "readlink /proc/PID/fd/N of every scenario process",
-                              "ls -l /proc/PID/fd"))
-            out.append(Source(
-                f"end {name} queued", "?" if inq is None else f"{inq} in, {outq} out",
-                "ioctl(SIOCINQ) and ioctl(SIOCOUTQ) through pidfd_getfd on a holder's fd",
-                "ss -xp", f"Recv-Q is SIOCINQ ({self.inq_meaning()}); Send-Q is SIOCOUTQ, "
-                          "kernel memory with its overhead, not bytes of payload"))
-        for label, names in (("blocked readers", self.blocked_readers),
-                             ("blocked writers", self.blocked_writers)):
-            known = [pids[n] for n in names if n in pids]
-            cmd = "; ".join(f"cat /proc/{pid}/syscall /proc/{pid}/wchan; echo" for pid in known)
-            out.append(Source(label, ", ".join(names) or "none",
-                              "processes asleep in read()/write() on an fd of this pair: "
-                              "/proc/PID/syscall (number and fd) and /proc/PID/wchan",
-                              cmd or None, None if cmd else "nobody is asleep on it now"))
+            out += self._end_sources(name, pids)
+        out.append(_sleepers("blocked readers", self.blocked_readers, pids))
+        out.append(_sleepers("blocked writers", self.blocked_writers, pids))
         return out
+
+    def _end_sources(self, name: str, pids: dict[str, int]) -> list[Source]:
+        inode, inq, outq, fds = self.end(name)
+        held = sorted({pids[f.split(":")[0]] for f in fds if f.split(":")[0] in pids})
+        return [
+            Source(f"end {name}", f"socket:[{inode}] held by {', '.join(fds) or 'none'}",
+                   "readlink /proc/PID/fd/N of every scenario process",
+                   "; ".join(f"ls -l /proc/{pid}/fd" for pid in held) or None),
+            Source(f"end {name} queued", "?" if inq is None else f"{inq} in, {outq} out",
+                   "ioctl(SIOCINQ) and ioctl(SIOCOUTQ) through pidfd_getfd on a holder's fd",
+                   "ss -xp", f"Recv-Q is SIOCINQ ({self.inq_meaning()}); Send-Q is SIOCOUTQ, "
+                             "kernel memory with its overhead, not bytes of payload"),
+        ]
+
+
+def _sleepers(label: str, names: tuple[str, ...], pids: dict[str, int]) -> Source:
+    known = [pids[n] for n in names if n in pids]
+    cmd = "; ".join(f"cat /proc/{pid}/syscall /proc/{pid}/wchan; echo" for pid in known)
+    return Source(label, ", ".join(names) or "none",
+                  "processes asleep in read()/write() on an fd of this pair: "
+                  "/proc/PID/syscall (number and fd) and /proc/PID/wchan",
+                  cmd or None, None if cmd else "nobody is asleep on it now")
 
 
 OBJECT_KINDS = {"socketpair": SocketPairState}
