@@ -23,7 +23,7 @@ from __future__ import annotations
 from importlib import import_module
 from types import ModuleType
 
-MECHANISMS: tuple[str, ...] = ("pipe", "fifo", "signals", "msgq", "shm", "sem")
+MECHANISMS: tuple[str, ...] = ("pipe", "fifo", "signals", "msgq", "shm", "sem", "sock")
 
 # What every lesson may use whatever its mechanism: a layer module of this name, where the
 # layer has one, is loaded before the mechanisms.

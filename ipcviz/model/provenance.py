@@ -139,7 +139,13 @@ def for_fd(p: Process, f: Fd) -> list[Source]:
     pid = p.pid
     out = [Source(f"fd {f.fd}", f.target, f"readlink /proc/{pid}/fd/{f.fd}",
                   f"readlink /proc/{pid}/fd/{f.fd}")]
-    if f.end is not None:
+    if f.end is not None and f.end not in ("read", "write"):
+        # An end the object names by its fd target (a socketpair's a / b, a pty's master):
+        # the access mode says nothing of it.
+        out.append(Source(f"fd {f.fd} end", f"{f.end} end",
+                          f"the object's own name for {f.target} (which end it is)",
+                          f"readlink /proc/{pid}/fd/{f.fd}"))
+    elif f.end is not None:
         out.append(Source(
             f"fd {f.fd} end", f"{f.end} end",
             f"/proc/{pid}/fdinfo/{f.fd} flags (access mode: 0 O_RDONLY = read end, "

@@ -18,7 +18,7 @@ STEP_ATTRS = frozenset({"outcome", "result", "errno", "process"})
 OPS = ("==", "!=", "<=", ">=", "<", ">", "has", "lacks")
 
 SIZE_RE = re.compile(r"^\s*(\d+|capacity|PIPE_BUF)\s*(?:([-+*])\s*(\d+))?\s*$")
-END_NAMES = ("read", "write")
+END_NAMES = ("read", "write", "a", "b")  # a pipe's or FIFO's; a socketpair's two ends
 
 
 def signal_number(name: str) -> int | None:

@@ -132,7 +132,7 @@ _FIXES = [
     (r"must be an integer", "write a whole number without quotes"),
     (r"must be true or false", "write true or false without quotes"),
     (r"unknown fd", 'use a number (0, 1, 3, ...) or an object end like "p.read" / "p.write"'),
-    (r"unknown end", "an end is .read or .write"),
+    (r"unknown end", "an end is .read or .write (a socketpair's: .a or .b)"),
     (r"unknown signal",
      "use a signal name of this system, e.g. SIGUSR1, SIGTERM, SIGRTMIN+1 (see `kill -l`)"),
     (r"not a size", "write a number of bytes, or capacity / PIPE_BUF with + - * N"),
@@ -718,7 +718,7 @@ def _arg_fd(value: Any, objs: dict[str, ObjectSpec], bad: _Bad) -> Any:
         if obj not in objs:
             bad(f"unknown object '{obj}'")
         if end not in END_NAMES:
-            bad(f"unknown end '{end}' (known: read, write)")
+            bad(f"unknown end '{end}' (known: {', '.join(END_NAMES)})")
         return value
     bad(f"unknown fd {value!r}: use a number or an end like 'p.read'")
     return None

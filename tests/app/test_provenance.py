@@ -139,6 +139,7 @@ def _states():
     from ipcviz.model.shm import FileState, RegionState
     from ipcviz.model.signals import PtyState
     from ipcviz.model.snapshot import OBJECT_KINDS
+    from ipcviz.model.sock import SocketPairState
 
     some = ((), ("a",))
     variants = {
@@ -158,6 +159,8 @@ def _states():
         SemState: dict(flavor=["posix", "sysv"], name=["/ipcviz.r.s"], semid=[4],
                        exists=[True, False], waiters=some, undo=some, deadlock=[(), ("a", "b")]),
         PtyState: dict(slave=["/dev/pts/9"], foreground=some),
+        SocketPairState: dict(type=[None, "stream", "dgram"], inode_a=[None, 5], inode_b=[6],
+                              inq_b=[None, 3], fds_a=[(), ("a:3",)], blocked_readers=some),
     }
     assert set(OBJECT_KINDS.values()) <= set(variants), "a new kind: add its variants here"
     kinds = {cls: kind for kind, cls in OBJECT_KINDS.items()}
