@@ -14,11 +14,17 @@ import os
 import socket
 import struct
 
+from typing import TYPE_CHECKING
+
 from ..model.snapshot import EXITED, ZOMBIE, Process
 from ..model.sock import SIOCINQ, SIOCOUTQ, TYPE_NAMES, SocketPairState
 from .pipe import blocked_on
 from .pipe_io import PidFds, ProbeUnavailable, pidfd_getfd
 from .sampler import READ_CALLS, WRITE_CALLS
+
+if TYPE_CHECKING:
+    from .kinds import Record, WaitsOn
+    from .sampler import Sampler
 
 
 def holders_of(target: str, processes: tuple[Process, ...]
@@ -54,7 +60,8 @@ def read_end(pidfds: PidFds, pid: int, fd: int) -> tuple[str | None, int, int]:
         os.close(mine)
 
 
-def _ask(sampler, holder) -> tuple[str | None, int | None, int | None]:
+def _ask(sampler: Sampler, holder: tuple[int, int] | None
+         ) -> tuple[str | None, int | None, int | None]:
     if holder is None:
         return None, None, None
     try:
@@ -63,7 +70,8 @@ def _ask(sampler, holder) -> tuple[str | None, int | None, int | None]:
         return None, None, None
 
 
-def probe_socketpair(sampler, rec: dict, processes: tuple[Process, ...]) -> SocketPairState:
+def probe_socketpair(sampler: Sampler, rec: Record, processes: tuple[Process, ...]
+                     ) -> SocketPairState:
     oid, ino_a, ino_b = rec["id"], rec.get("inode_a"), rec.get("inode_b")
     holders_a, live_a = holders_of(f"socket:[{ino_a}]", processes)
     holders_b, live_b = holders_of(f"socket:[{ino_b}]", processes)
@@ -79,4 +87,4 @@ def probe_socketpair(sampler, rec: dict, processes: tuple[Process, ...]) -> Sock
 
 
 PROBES = {"socketpair": probe_socketpair}
-WAITS_ON: list = []  # read / write take the fd: the sampler finds the object from it
+WAITS_ON: list[WaitsOn] = []  # read / write take the fd: the sampler finds the object from it
