@@ -156,6 +156,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mech_msgq": ("Message queues", "消息队列 message queue"),
     "mech_shm": ("Shared memory", "共享内存 shared memory"),
     "mech_sem": ("Semaphores", "信号量 semaphore"),
+    "mech_sock": ("Unix sockets", "Unix 域套接字 socket"),
     # -- quiz -----------------------------------------------------------------------------
     "quiz_title": ("Quiz · ask the class before step {step}",
                    "测验 · 第 {step} 步之前，先问问全班"),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .actions import ACTIONS, OBJECT_ATTRS
+from .actions import ACTIONS, END_NAMES, OBJECT_ATTRS
 
 _TYPES: dict[str, dict[str, Any]] = {
     "process": {"type": "string"},
     "fd": {"oneOf": [{"type": "integer", "minimum": 0},
-                     {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*\.(read|write)$"}]},
+                     {"type": "string",
+                      "pattern": r"^[a-z][a-z0-9_-]*\.(" + "|".join(END_NAMES) + ")$"}]},
     "size": {"oneOf": [{"type": "integer", "minimum": 0},
                        {"type": "string",
                         "pattern": r"^\s*(\d+|capacity|PIPE_BUF)\s*([-+*]\s*\d+)?\s*$"}]},

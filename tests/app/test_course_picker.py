@@ -39,7 +39,7 @@ async def test_picker_lists_the_sections_in_teaching_order(monkeypatch):
         got = options(app)
         groups = [title for ident, title in got if ident and ident.startswith("group-")]
         assert groups == ["Pipes", "FIFOs (named pipes)", "Signals", "Message queues",
-                          "Shared memory", "Semaphores"]
+                          "Shared memory", "Semaphores", "Unix sockets"]
         lessons = [ident for ident, _ in got if ident and not ident.startswith("group-")]
         course = load_course(shipped_dir() / "course.toml", names())
         assert lessons == course.names()
@@ -82,7 +82,7 @@ async def test_n_and_N_follow_the_course(monkeypatch):
         await pilot.press("N")
         assert await now_on(5) == "pipe/fork-and-close"
         await pilot.press("N")
-        assert await now_on(6) == "sem/sysv-undo"  # wraps to the last of the course
+        assert await now_on(6) == "sock/stream-vs-datagram"  # wraps to the last of the course
         await pilot.press("n")
         assert await now_on(7) == "pipe/fork-and-close"
         await pilot.press("q")
