@@ -74,7 +74,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unborn": ("not forked yet", "尚未 fork"),
     "forks_it": ("{parent} forks it at step {step}", "{parent} 在第 {step} 步 fork 它"),
     "started_by_ipcviz": ("started by ipcviz", "由 ipcviz 启动"),
-    "parent_is": ("parent {parent}", "父进程 {parent}"),
+    "parent_is": ("child of {parent}", "父进程 {parent}"),
     "ppid_is": ("ppid {ppid} ({parent})", "ppid {ppid}（{parent}）"),
     "plumbing": ("fd {nums} → /dev/null, ipcviz log", "fd {nums} → /dev/null、ipcviz 日志"),
     "asleep_here": (" ◀ asleep here", " ◀ 睡在这里"),
