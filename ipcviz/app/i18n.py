@@ -32,8 +32,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "starting": ("{title}: starting…", "{title}：正在启动…"),
     # -- status line ----------------------------------------------------------------------
     "step_of": ("step {step}/{total}", "第 {step}/{total} 步"),
-    "history": ("HISTORY {viewing}/{head}", "历史 {viewing}/{head}"),
-    "live_waits": (" live waits at the head  ", " 实时进程停在最新一步  "),
+    "history": ("HISTORY step {step}/{total}", "历史 第 {step}/{total} 步"),
+    "live_waits": ("  live waits at step {head}  ", "  实时进程停在第 {head} 步  "),
     "live": ("LIVE", "实时"),
     "replay": ("REPLAY", "回放"),
     "finished": ("  finished", "  已结束"),

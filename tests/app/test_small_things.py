@@ -47,3 +47,20 @@ async def test_dead_process_card_names_its_parent_once():
         card = app.screen.query_one("#proc-job", ProcessCard)
         assert card.process is not None and card.process.state == "exited"
         assert str(card.border_subtitle) == "child of shell"
+
+
+def test_history_label_says_step_of_total_and_where_live_waits():
+    """Back in history the status line said 'HISTORY 5/6' in an 8-step lesson (indices into
+    history): it says the step shown of the lesson's total, and the step live waits at."""
+    from ipcviz.app.widgets.status import status_line
+    from ipcviz.model.player import Player
+    from ipcviz.model.snapshot import Snapshot
+
+    # GIVEN a run of an 8-step lesson at step 6, viewed two snapshots back
+    history = tuple(Snapshot(i, i, 8, float(i)) for i in range(7))
+    player = Player(total=8, history=history, viewing=4)
+    # WHEN the status line is drawn, THEN it names step 4 of 8 and the live step 6
+    text = status_line("pipe/full", player, "en").plain
+    assert "HISTORY step 4/8" in text and "live waits at step 6" in text
+    zh = status_line("pipe/full", player, "zh").plain
+    assert "历史 第 4/8 步" in zh and "第 6 步" in zh
