@@ -64,3 +64,22 @@ def test_history_label_says_step_of_total_and_where_live_waits():
     assert "HISTORY step 4/8" in text and "live waits at step 6" in text
     zh = status_line("pipe/full", player, "zh").plain
     assert "历史 第 4/8 步" in zh and "第 6 步" in zh
+
+
+@sync
+async def test_semaphore_held_by_nobody_reads_as_words():
+    """The semaphore panel said 'held by ≈ nobody(inferred': the words are apart."""
+    from ipcviz.app.widgets.sem import SemView
+
+    from .helpers import text_of
+
+    app = trace_app("sem-counting")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_step(pilot, 2)
+        line = next(ln for ln in text_of(app.screen.query_one("#obj-pool", SemView)).split("\n")
+                    if "held by" in ln)
+        assert "held by ≈ nobody (inferred from the steps)" in line
+        await at_step(pilot, 7)
+        line = next(ln for ln in text_of(app.screen.query_one("#obj-pool", SemView)).split("\n")
+                    if "held by" in ln)
+        assert "held by ≈ p1 p2 (inferred from the steps)" in " ".join(line.split())
