@@ -85,6 +85,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "end_read": ("read end", "读端"),
     "end_write": ("write end", "写端"),
     "fd_end": ("{what} ({end})", "{what}（{end}）"),
+    "fd_mode": ("{what} ({mode})", "{what}（{mode}）"),
+    "fd_kind_mode": ("{what} ({kind}, {mode})", "{what}（{kind}，{mode}）"),
     # -- why a process sleeps on a pipe --------------------------------------------------
     "buffer_full": ("buffer full: {bytes}/{capacity} bytes", "缓冲区满：{bytes}/{capacity} 字节"),
     "no_room": ("no room for it: {free} of {capacity} bytes free",

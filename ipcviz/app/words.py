@@ -99,9 +99,29 @@ def short_target(target: str, lang: str = "en") -> str:
     return target
 
 
-def fd_words(f: Fd, lang: str = "en") -> str:
-    """'p (read end)', 'pipe:[5748] (write end)', '/dev/null'."""
+# A pipe's or FIFO's fd is one of its ends; the fd of any other object (a shared memory
+# region, a queue) has no end, only the access mode it was opened with.
+ENDED_KINDS = ("pipe", "fifo")
+ACCESS_MODES = {"read": "O_RDONLY", "write": "O_WRONLY", "read-write": "O_RDWR"}
+
+
+def kind_of(snapshot: Snapshot, oid: str | None) -> str | None:
+    """The kind of the snapshot's object `oid` ('pipe', 'shm'...), None if it has none."""
+    o = snapshot.object_named(oid) if oid else None
+    return o.kind if o is not None else None
+
+
+def fd_words(f: Fd, lang: str = "en", kind: str | None = None) -> str:
+    """'p (read end)', 'pipe:[5748] (write end)', 'region (shm, O_RDWR)', '/dev/null'.
+
+    `kind`: the kind of the fd's object, when the snapshot knows it."""
     what = f.object or short_target(f.target, lang)
+    if f.end in ACCESS_MODES and (f.end == "read-write" or
+                                  (kind is not None and kind not in ENDED_KINDS)):
+        mode = ACCESS_MODES[f.end]
+        if kind is None or kind in ENDED_KINDS:
+            return tr("fd_mode", lang, what=what, mode=mode)
+        return tr("fd_kind_mode", lang, what=what, kind=kind_words(kind, lang), mode=mode)
     if f.end:
         if lang == "en":
             return what + f" ({f.end} end)"

@@ -83,3 +83,29 @@ async def test_semaphore_held_by_nobody_reads_as_words():
         line = next(ln for ln in text_of(app.screen.query_one("#obj-pool", SemView)).split("\n")
                     if "held by" in ln)
         assert "held by ≈ p1 p2 (inferred from the steps)" in " ".join(line.split())
+
+
+def test_fd_of_a_region_has_no_end():
+    """A shared memory fd is not an 'end': 'region (shm, O_RDWR)'; a pipe's fd still is."""
+    from ipcviz.app import words
+    from ipcviz.model.snapshot import Fd
+
+    shm = Fd(3, "/dev/shm/ipcviz.1.region", "region", "read-write")
+    assert words.fd_words(shm, "en", "shm") == "region (shm, O_RDWR)"
+    assert words.fd_words(shm, "zh", "shm") == "region（共享内存，O_RDWR）"
+    mq = Fd(4, "/ipcviz.1.q", "q", "read")
+    assert words.fd_words(mq, "en", "posix_mq") == "q (posix_mq, O_RDONLY)"
+    pipe = Fd(5, "pipe:[9]", "p", "write")
+    assert words.fd_words(pipe, "en", "pipe") == "p (write end)"
+    assert words.fd_words(pipe, "zh", "pipe") == "p（写端）"
+
+
+@sync
+async def test_card_shows_a_regions_fd_with_its_access_mode():
+    """The card said 'fd 3 → ring (read-write end)' for a shm_open()ed region."""
+    app = trace_app("sem-bounded-buffer")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_step(pilot, 3)
+        text = str(app.screen.query_one("#proc-main", ProcessCard).content)
+        assert "fd 3 → ring (shm, O_RDWR)" in text
+        assert "end" not in text.split("fd 3 → ", 1)[1].split("\n", 1)[0]

@@ -148,7 +148,7 @@ class ProcessCard(Static):
                          if self.signal_mode.startswith("grid")
                          else signal_summary(p.signals, hot, lang=lang))
         if p.state not in (EXITED, ZOMBIE):
-            lines.append(self._fds(p))
+            lines.append(self._fds(p, snapshot))
         elif p.state == ZOMBIE:
             lines.append(Content.styled(tr("fds_closed", lang), "$text-muted"))
         last = self._last_call(snapshot)
@@ -168,7 +168,7 @@ class ProcessCard(Static):
             return "grid"
         return "grid16" if sources else "summary"
 
-    def _fds(self, p: Process) -> Content:
+    def _fds(self, p: Process, snapshot: Snapshot) -> Content:
         plumbing = [f for f in p.fds if words.is_plumbing(f)]
         rest = [f for f in p.fds if not words.is_plumbing(f)]
         waiting_fd = p.syscall_args[0] if p.state == BLOCKED and p.syscall_args else None
@@ -178,8 +178,8 @@ class ProcessCard(Static):
             rows.append(Content.styled(tr("plumbing", self.lang, nums=nums), "$text-muted"))
         for f in rest:
             style = "b" if f.object else ""
-            row = Content.assemble(("fd ", "$text-muted"), f"{f.fd} → ",
-                                   (words.fd_words(f, self.lang), style))
+            what = words.fd_words(f, self.lang, words.kind_of(snapshot, f.object))
+            row = Content.assemble(("fd ", "$text-muted"), f"{f.fd} → ", (what, style))
             if f.fd == waiting_fd:
                 row = Content.assemble(row, (tr("asleep_here", self.lang), "b $text-error"))
             rows.append(row)

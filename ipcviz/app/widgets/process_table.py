@@ -86,7 +86,8 @@ class ProcessTable(LineBlock):
         state = Content.styled(f"{STATE_MARK.get(p.state, ' ')} "
                                f"{words.state_words(p, snapshot, lang)}",
                                STATE_STYLE.get(p.state, ""))
-        fds = " ".join(words.fd_words(f, lang) for f in p.fds if not words.is_plumbing(f))
+        fds = " ".join(words.fd_words(f, lang, words.kind_of(snapshot, f.object))
+                       for f in p.fds if not words.is_plumbing(f))
         parts = [label, f"  {p.pid:>7}  ", state]
         if fds:
             parts += [(tr("pt_fds", lang), "$text-muted"), fds]
