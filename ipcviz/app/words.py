@@ -49,10 +49,22 @@ def exit_words(p: Process, lang: str = "en") -> str:
     return tr("exited_code", lang, code=p.exit.code)
 
 
-def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en") -> str:
-    """The process state in words: 'blocked in write() on pipe p', 'exited with code 0'."""
+def c_call_of(p: Process, scenario: Scenario | None) -> str | None:
+    """The C function of the call P sleeps in, as the lesson's code names it: its step's
+    action knows it ('semop' for the semtimedop system call, 'sem_wait' for a futex)."""
+    if not p.syscall or scenario is None or not p.step or p.step > len(scenario.steps):
+        return p.syscall
+    action = ACTIONS.get(scenario.steps[p.step - 1].action)
+    return action.c_call(p.syscall) if action is not None else p.syscall
+
+
+def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en",
+                scenario: Scenario | None = None) -> str:
+    """The process state in words: 'blocked in write() on pipe p', 'exited with code 0'.
+
+    With the scenario, the call is named as the lesson's C code names it (see c_call_of)."""
     if p.state == BLOCKED:
-        call = call_name(p.syscall, lang)
+        call = call_name(c_call_of(p, scenario), lang)
         if p.waits_on:
             obj = snapshot.object_named(p.waits_on) if snapshot else None
             return tr("blocked_in_on", lang, call=call,
@@ -64,7 +76,7 @@ def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en") 
         return tr("running", lang)
     if p.state == STOPPED:
         if p.syscall:
-            return tr("stopped_in", lang, call=call_name(p.syscall, lang))
+            return tr("stopped_in", lang, call=call_name(c_call_of(p, scenario), lang))
         return tr("stopped", lang)
     if p.state == ZOMBIE:
         return tr("zombie", lang, ended=exit_words(p, lang))

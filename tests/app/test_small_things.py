@@ -109,3 +109,60 @@ async def test_card_shows_a_regions_fd_with_its_access_mode():
         text = str(app.screen.query_one("#proc-main", ProcessCard).content)
         assert "fd 3 → ring (shm, O_RDWR)" in text
         assert "end" not in text.split("fd 3 → ", 1)[1].split("\n", 1)[0]
+
+
+@sync
+async def test_blocked_card_names_the_c_call_and_strace_the_syscall():
+    """semop() in the code, 'blocked in semtimedop()' on the card: the card names the C call
+    of the step's action; its 'syscall' line and the strace log keep the kernel's name."""
+    app = trace_app("sem-counting")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_step(pilot, 8)
+        card = app.screen.query_one("#proc-p3", ProcessCard)
+        assert card.process is not None and card.process.syscall == "semtimedop"
+        text = str(card.content)
+        assert text.splitlines()[0] == "■ blocked in semop() on sysv_sem pool"
+        assert "syscall semtimedop(" in text  # the kernel's fact, as /proc says it
+
+
+def test_c_call_of_each_mechanism_from_the_steps_action():
+    """futex -> sem_wait, mq_timedreceive -> mq_receive, wait4 -> waitpid, rt_sigtimedwait
+    -> sigwait: named by the action of the step the process is in."""
+    from ipcviz.app import words
+    from ipcviz.model.snapshot import Process
+    from ipcviz.scenario import loads
+
+    src = """
+name = "t"
+title = "t"
+mechanism = "semaphore"
+[[process]]
+name = "a"
+[[object]]
+name = "s"
+kind = "sem"
+[[step]]
+process = "a"
+action = "sem_open"
+object = "s"
+narration = "."
+[[step]]
+process = "a"
+action = "sem_wait"
+object = "s"
+narration = "."
+"""
+    sc = loads(src, "t.toml", "t")
+
+    def blocked(call: str, step: int) -> Process:
+        return Process("a", 5, 4, None, "blocked", syscall=call, step=step)
+
+    assert words.c_call_of(blocked("futex", 2), sc) == "sem_wait"
+    assert words.state_words(blocked("futex", 2), None, "en", sc) == "blocked in sem_wait()"
+    assert words.c_call_of(blocked("futex", 2), None) == "futex"  # no lesson: the kernel's
+    from ipcviz.scenario.actions import ACTIONS
+    assert ACTIONS["mq_receive"].c_call("mq_timedreceive") == "mq_receive"
+    assert ACTIONS["mq_send"].c_call("mq_timedsend") == "mq_send"
+    assert ACTIONS["wait"].c_call("wait4") == "waitpid"
+    assert ACTIONS["sigwait"].c_call("rt_sigtimedwait") == "sigwait"
+    assert ACTIONS["read"].c_call("read") == "read"

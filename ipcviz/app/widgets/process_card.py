@@ -132,7 +132,7 @@ class ProcessCard(Static):
         lang = self.lang
         style = STATE_STYLE.get(p.state, "")
         lines.append(Content.assemble((f"{STATE_MARK.get(p.state, '?')} ", style),
-                                      (words.state_words(p, snapshot, lang), style)))
+                                      (words.state_words(p, snapshot, lang, self.scenario), style)))
         reason = words.blocked_reason(p, snapshot, lang)
         if reason:
             lines.append(Content.styled(f"  {reason}", "$text-error"))
