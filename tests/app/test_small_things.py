@@ -166,3 +166,22 @@ narration = "."
     assert ACTIONS["wait"].c_call("wait4") == "waitpid"
     assert ACTIONS["sigwait"].c_call("rt_sigtimedwait") == "sigwait"
     assert ACTIONS["read"].c_call("read") == "read"
+
+
+@sync
+async def test_semid_in_the_syscall_line_is_the_boxs_decimal():
+    """The card's syscall line said semtimedop(0xc002f, ...) beside 'semid 786479' in the
+    semaphore's box: an IPC id is printed in decimal, as ipcs prints it; addresses stay hex."""
+    from ipcviz.model import provenance
+
+    app = trace_app("sem-counting")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_step(pilot, 8)
+        card = app.screen.query_one("#proc-p3", ProcessCard)
+        assert card.process is not None
+        semid = card.process.syscall_args[0]  # what /proc/PID/syscall said: the pool's id
+        line = next(ln for ln in str(card.content).splitlines() if ln.startswith("syscall"))
+        assert line.startswith(f"syscall semtimedop({semid}, 0x7f")
+        assert f"semid {semid}" in str(app.screen.query_one("#obj-pool").border_subtitle)
+    assert provenance.arg_text("msgrcv", 0, 950313) == "950313"
+    assert provenance.arg_text("read", 1, 0x7F0000001000) == "0x7f0000001000"

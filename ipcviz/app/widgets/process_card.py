@@ -137,7 +137,7 @@ class ProcessCard(Static):
         if reason:
             lines.append(Content.styled(f"  {reason}", "$text-error"))
         if p.state in (BLOCKED, STOPPED) and p.syscall:
-            args = ", ".join(_arg(a) for a in p.syscall_args[:3])
+            args = ", ".join(_arg(p.syscall, i, a) for i, a in enumerate(p.syscall_args[:3]))
             lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
         if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
             lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
@@ -205,9 +205,8 @@ def _last_calls(snapshot: Snapshot) -> dict[str, str]:
     return _LAST[1]
 
 
-def _arg(a: int) -> str:
-    """A syscall argument: small numbers as they are, addresses shortened (0x7ff4…0080)."""
-    if a <= 0xFFFF:
-        return str(a)
-    h = f"{a:x}"
-    return f"0x{h[:4]}…{h[-4:]}" if len(h) > 10 else f"0x{h}"
+def _arg(syscall: str, i: int, a: int) -> str:
+    """A syscall argument: small numbers and IPC ids in decimal, addresses shortened
+    (0x7ff4…0080)."""
+    text = provenance.arg_text(syscall, i, a)
+    return f"{text[:6]}…{text[-4:]}" if text.startswith("0x") and len(text) > 12 else text

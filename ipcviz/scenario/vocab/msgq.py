@@ -79,6 +79,8 @@ PROCESS_ATTRS = frozenset(
 _QUEUE = {"exists", "mode", "messages", "texts", "complete", "all_known", "sent", "received",
           "duplicates", "lost", "blocked_senders", "blocked_receivers", "contents_source"}
 
+ID_ARGS = {"msgsnd": (0,), "msgrcv": (0,), "msgctl": (0,)}  # the msqid
+
 OBJECT_ATTRS = {
     "sysv_msgq": frozenset(_QUEUE | {
         "key", "msqid", "bytes", "max_bytes", "system_max_bytes", "max_message_size",

@@ -53,3 +53,5 @@ _SEM_ATTRS = frozenset(
 )
 
 OBJECT_ATTRS = {"sem": _SEM_ATTRS, "sysv_sem": _SEM_ATTRS}
+
+ID_ARGS = {"semop": (0,), "semtimedop": (0,), "semctl": (0,)}  # the semid

@@ -80,6 +80,8 @@ _REGION_ATTRS = frozenset(
      "increments", "lost", "slots", "items", "free_slots", "ring", "name", "key", "shmid"}
 )
 
+ID_ARGS = {"shmat": (0,), "shmctl": (0,)}  # the shmid
+
 OBJECT_ATTRS = {
     "shm": _REGION_ATTRS,
     "sysv_shm": _REGION_ATTRS,
