@@ -185,3 +185,18 @@ async def test_semid_in_the_syscall_line_is_the_boxs_decimal():
         assert f"semid {semid}" in str(app.screen.query_one("#obj-pool").border_subtitle)
     assert provenance.arg_text("msgrcv", 0, 950313) == "950313"
     assert provenance.arg_text("read", 1, 0x7F0000001000) == "0x7f0000001000"
+
+
+@sync
+async def test_queue_panel_names_mq_receive_not_mq_timedreceive():
+    """The POSIX queue's panel said 'sleeps in mq_timedreceive()' under code that calls
+    mq_receive(): it names the C call; the card's syscall line keeps the kernel's name."""
+    from .helpers import text_of
+
+    app = trace_app("msgq-posix-priority")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await at_step(pilot, 12)
+        text = text_of(app.screen.query_one("#obj-q"))
+        assert "sleeps in mq_receive()" in text and "mq_timedreceive" not in text
+        card = str(app.screen.query_one("#proc-receiver", ProcessCard).content)
+        assert "blocked in mq_receive()" in card and "syscall mq_timedreceive(" in card
