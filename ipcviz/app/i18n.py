@@ -32,8 +32,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "starting": ("{title}: starting…", "{title}：正在启动…"),
     # -- status line ----------------------------------------------------------------------
     "step_of": ("step {step}/{total}", "第 {step}/{total} 步"),
-    "history": ("HISTORY {viewing}/{head}", "历史 {viewing}/{head}"),
-    "live_waits": (" live waits at the head  ", " 实时进程停在最新一步  "),
+    "history": ("HISTORY step {step}/{total}", "历史 第 {step}/{total} 步"),
+    "live_waits": ("  live waits at step {head}  ", "  实时进程停在第 {head} 步  "),
     "live": ("LIVE", "实时"),
     "replay": ("REPLAY", "回放"),
     "finished": ("  finished", "  已结束"),
@@ -74,7 +74,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "unborn": ("not forked yet", "尚未 fork"),
     "forks_it": ("{parent} forks it at step {step}", "{parent} 在第 {step} 步 fork 它"),
     "started_by_ipcviz": ("started by ipcviz", "由 ipcviz 启动"),
-    "parent_is": ("parent {parent}", "父进程 {parent}"),
+    "parent_is": ("child of {parent}", "父进程 {parent}"),
     "ppid_is": ("ppid {ppid} ({parent})", "ppid {ppid}（{parent}）"),
     "plumbing": ("fd {nums} → /dev/null, ipcviz log", "fd {nums} → /dev/null、ipcviz 日志"),
     "asleep_here": (" ◀ asleep here", " ◀ 睡在这里"),
@@ -85,6 +85,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "end_read": ("read end", "读端"),
     "end_write": ("write end", "写端"),
     "fd_end": ("{what} ({end})", "{what}（{end}）"),
+    "fd_mode": ("{what} ({mode})", "{what}（{mode}）"),
+    "fd_kind_mode": ("{what} ({kind}, {mode})", "{what}（{kind}，{mode}）"),
     # -- why a process sleeps on a pipe --------------------------------------------------
     "buffer_full": ("buffer full: {bytes}/{capacity} bytes", "缓冲区满：{bytes}/{capacity} 字节"),
     "no_room": ("no room for it: {free} of {capacity} bytes free",

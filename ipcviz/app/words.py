@@ -49,10 +49,22 @@ def exit_words(p: Process, lang: str = "en") -> str:
     return tr("exited_code", lang, code=p.exit.code)
 
 
-def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en") -> str:
-    """The process state in words: 'blocked in write() on pipe p', 'exited with code 0'."""
+def c_call_of(p: Process, scenario: Scenario | None) -> str | None:
+    """The C function of the call P sleeps in, as the lesson's code names it: its step's
+    action knows it ('semop' for the semtimedop system call, 'sem_wait' for a futex)."""
+    if not p.syscall or scenario is None or not p.step or p.step > len(scenario.steps):
+        return p.syscall
+    action = ACTIONS.get(scenario.steps[p.step - 1].action)
+    return action.c_call(p.syscall) if action is not None else p.syscall
+
+
+def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en",
+                scenario: Scenario | None = None) -> str:
+    """The process state in words: 'blocked in write() on pipe p', 'exited with code 0'.
+
+    With the scenario, the call is named as the lesson's C code names it (see c_call_of)."""
     if p.state == BLOCKED:
-        call = call_name(p.syscall, lang)
+        call = call_name(c_call_of(p, scenario), lang)
         if p.waits_on:
             obj = snapshot.object_named(p.waits_on) if snapshot else None
             return tr("blocked_in_on", lang, call=call,
@@ -64,7 +76,7 @@ def state_words(p: Process, snapshot: Snapshot | None = None, lang: str = "en") 
         return tr("running", lang)
     if p.state == STOPPED:
         if p.syscall:
-            return tr("stopped_in", lang, call=call_name(p.syscall, lang))
+            return tr("stopped_in", lang, call=call_name(c_call_of(p, scenario), lang))
         return tr("stopped", lang)
     if p.state == ZOMBIE:
         return tr("zombie", lang, ended=exit_words(p, lang))
@@ -99,9 +111,29 @@ def short_target(target: str, lang: str = "en") -> str:
     return target
 
 
-def fd_words(f: Fd, lang: str = "en") -> str:
-    """'p (read end)', 'pipe:[5748] (write end)', '/dev/null'."""
+# A pipe's or FIFO's fd is one of its ends; the fd of any other object (a shared memory
+# region, a queue) has no end, only the access mode it was opened with.
+ENDED_KINDS = ("pipe", "fifo")
+ACCESS_MODES = {"read": "O_RDONLY", "write": "O_WRONLY", "read-write": "O_RDWR"}
+
+
+def kind_of(snapshot: Snapshot, oid: str | None) -> str | None:
+    """The kind of the snapshot's object `oid` ('pipe', 'shm'...), None if it has none."""
+    o = snapshot.object_named(oid) if oid else None
+    return o.kind if o is not None else None
+
+
+def fd_words(f: Fd, lang: str = "en", kind: str | None = None) -> str:
+    """'p (read end)', 'pipe:[5748] (write end)', 'region (shm, O_RDWR)', '/dev/null'.
+
+    `kind`: the kind of the fd's object, when the snapshot knows it."""
     what = f.object or short_target(f.target, lang)
+    if f.end in ACCESS_MODES and (f.end == "read-write" or
+                                  (kind is not None and kind not in ENDED_KINDS)):
+        mode = ACCESS_MODES[f.end]
+        if kind is None or kind in ENDED_KINDS:
+            return tr("fd_mode", lang, what=what, mode=mode)
+        return tr("fd_kind_mode", lang, what=what, kind=kind_words(kind, lang), mode=mode)
     if f.end:
         if lang == "en":
             return what + f" ({f.end} end)"

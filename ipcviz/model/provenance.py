@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..scenario.actions import ID_ARGS
+
 from .snapshot import (
     BLOCKED,
     EXITED,
@@ -102,12 +104,20 @@ def _state(p: Process) -> Source:
                   f"ps -o stat= -p {pid}")
 
 
+def arg_text(syscall: str | None, i: int, a: int) -> str:
+    """Argument `i` of SYSCALL as a number: small ones and IPC ids (a semid, as ipcs and the
+    object's panel print it) in decimal, the rest (addresses) in hex."""
+    if a <= 0xFFFF or i in ID_ARGS.get(syscall or "", ()):
+        return str(a)
+    return hex(a)
+
+
 def _alive(p: Process) -> list[Source]:
     """Sources of what a card shows of a process that has not ended."""
     pid = p.pid
     out: list[Source] = []
     if p.syscall or p.state in (BLOCKED, STOPPED):
-        args = ", ".join(str(a) if a <= 0xFFFF else hex(a) for a in p.syscall_args[:3])
+        args = ", ".join(arg_text(p.syscall, i, a) for i, a in enumerate(p.syscall_args[:3]))
         out.append(Source(
             "syscall", f"{p.syscall}({args})" if p.syscall else "?",
             f"/proc/{pid}/syscall (number, then the arguments in hex)",

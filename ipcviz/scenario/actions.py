@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 import signal
 
-from .vocab import ACTIONS, OBJECT_ATTRS, PROCESS_ATTRS, Action, Arg
+from .vocab import ACTIONS, ID_ARGS, OBJECT_ATTRS, PROCESS_ATTRS, Action, Arg
 
 # Re-exported: the loader, the schema and the runtime read the vocabulary from here.
-__all__ = ["ACTIONS", "END_NAMES", "OBJECT_ATTRS", "OPS", "PROCESS_ATTRS", "SIZE_RE",
+__all__ = ["ACTIONS", "END_NAMES", "ID_ARGS", "OBJECT_ATTRS", "OPS", "PROCESS_ATTRS", "SIZE_RE",
            "STEP_ATTRS", "Action", "Arg", "signal_name", "signal_number"]
 
 STEP_ATTRS = frozenset({"outcome", "result", "errno", "process"})

@@ -104,7 +104,7 @@ def test_real_app_in_tmux(size, tmp_path):
         assert len(during) >= 3, "the runner and the scenario's processes should be running"
         # back in history and forward again
         tmux("send-keys", "-t", session, "Left")
-        wait_screen(session, "HISTORY 5/6")
+        wait_screen(session, "HISTORY step 5/8")
         tmux("send-keys", "-t", session, "Right")
         wait_screen(session, "step 6/8")
         tmux("send-keys", "-t", session, "q")

@@ -551,7 +551,9 @@ class QueueView(ObjectPanel):
         call = p.syscall if p and p.syscall else "?"
         args = p.syscall_args if p else ()
         lang = self.lang
-        text = tr("mq_sleeps_in", lang, call=call)
+        # named as the lesson's code calls it (mq_receive), not the syscall (mq_timedreceive)
+        named = (words.c_call_of(p, self.scenario) if p else None) or call
+        text = tr("mq_sleeps_in", lang, call=named)
         if isinstance(o, SysvQueueState):
             if call == "msgsnd":
                 free = (o.max_bytes - o.bytes) if o.max_bytes is not None and \

@@ -132,12 +132,12 @@ class ProcessCard(Static):
         lang = self.lang
         style = STATE_STYLE.get(p.state, "")
         lines.append(Content.assemble((f"{STATE_MARK.get(p.state, '?')} ", style),
-                                      (words.state_words(p, snapshot, lang), style)))
+                                      (words.state_words(p, snapshot, lang, self.scenario), style)))
         reason = words.blocked_reason(p, snapshot, lang)
         if reason:
             lines.append(Content.styled(f"  {reason}", "$text-error"))
         if p.state in (BLOCKED, STOPPED) and p.syscall:
-            args = ", ".join(_arg(a) for a in p.syscall_args[:3])
+            args = ", ".join(_arg(p.syscall, i, a) for i, a in enumerate(p.syscall_args[:3]))
             lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
         if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
             lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
@@ -148,7 +148,7 @@ class ProcessCard(Static):
                          if self.signal_mode.startswith("grid")
                          else signal_summary(p.signals, hot, lang=lang))
         if p.state not in (EXITED, ZOMBIE):
-            lines.append(self._fds(p))
+            lines.append(self._fds(p, snapshot))
         elif p.state == ZOMBIE:
             lines.append(Content.styled(tr("fds_closed", lang), "$text-muted"))
         last = self._last_call(snapshot)
@@ -168,7 +168,7 @@ class ProcessCard(Static):
             return "grid"
         return "grid16" if sources else "summary"
 
-    def _fds(self, p: Process) -> Content:
+    def _fds(self, p: Process, snapshot: Snapshot) -> Content:
         plumbing = [f for f in p.fds if words.is_plumbing(f)]
         rest = [f for f in p.fds if not words.is_plumbing(f)]
         waiting_fd = p.syscall_args[0] if p.state == BLOCKED and p.syscall_args else None
@@ -178,8 +178,8 @@ class ProcessCard(Static):
             rows.append(Content.styled(tr("plumbing", self.lang, nums=nums), "$text-muted"))
         for f in rest:
             style = "b" if f.object else ""
-            row = Content.assemble(("fd ", "$text-muted"), f"{f.fd} → ",
-                                   (words.fd_words(f, self.lang), style))
+            what = words.fd_words(f, self.lang, words.kind_of(snapshot, f.object))
+            row = Content.assemble(("fd ", "$text-muted"), f"{f.fd} → ", (what, style))
             if f.fd == waiting_fd:
                 row = Content.assemble(row, (tr("asleep_here", self.lang), "b $text-error"))
             rows.append(row)
@@ -205,9 +205,8 @@ def _last_calls(snapshot: Snapshot) -> dict[str, str]:
     return _LAST[1]
 
 
-def _arg(a: int) -> str:
-    """A syscall argument: small numbers as they are, addresses shortened (0x7ff4…0080)."""
-    if a <= 0xFFFF:
-        return str(a)
-    h = f"{a:x}"
-    return f"0x{h[:4]}…{h[-4:]}" if len(h) > 10 else f"0x{h}"
+def _arg(syscall: str, i: int, a: int) -> str:
+    """A syscall argument: small numbers and IPC ids in decimal, addresses shortened
+    (0x7ff4…0080)."""
+    text = provenance.arg_text(syscall, i, a)
+    return f"{text[:6]}…{text[-4:]}" if text.startswith("0x") and len(text) > 12 else text

@@ -77,16 +77,16 @@ class ProcessTable(LineBlock):
         # after the first draw, so the screen need not be laid out again (the costly part).
         self.set_lines([head, *lines])
 
-    @staticmethod
-    def _line(name: str, width: int, p, current: bool, snapshot: Snapshot,
+    def _line(self, name: str, width: int, p, current: bool, snapshot: Snapshot,
               lang: str) -> Content:
         label = Content.styled(f"{name:<{width}}", "b reverse" if current else "b")
         if p is None:
             return Content.assemble(label, (tr("pt_not_forked", lang), "$text-muted"))
         state = Content.styled(f"{STATE_MARK.get(p.state, ' ')} "
-                               f"{words.state_words(p, snapshot, lang)}",
+                               f"{words.state_words(p, snapshot, lang, self.scenario)}",
                                STATE_STYLE.get(p.state, ""))
-        fds = " ".join(words.fd_words(f, lang) for f in p.fds if not words.is_plumbing(f))
+        fds = " ".join(words.fd_words(f, lang, words.kind_of(snapshot, f.object))
+                       for f in p.fds if not words.is_plumbing(f))
         parts = [label, f"  {p.pid:>7}  ", state]
         if fds:
             parts += [(tr("pt_fds", lang), "$text-muted"), fds]

@@ -488,10 +488,10 @@ class SemView(ObjectPanel):
         for name in o.holders:
             held += [(name, "b i"), "  "]
         for name in o.dead_holders:
-            held += [(f"☠ {name}", "b i $text-warning"),
+            held += [(f"☠ {name} ", "b i $text-warning"),
                      (tr("sem_died_holding", lang), "$text-warning")]
         if not o.holders and not o.dead_holders:
-            held.append((tr("sem_nobody", lang), "i $text-muted"))
+            held += [(tr("sem_nobody", lang), "i $text-muted"), " "]
         held.append((tr("sem_inferred", lang), "$text-muted"))
         lines.append(Content.assemble(*held))
         if o.flavor == "sysv":

@@ -36,8 +36,8 @@ def status_line(name: str, player: Player, lang: str) -> Content:
     """The status line of `player` watching the scenario `name`, in `lang`."""
     parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
     if player.in_history:
-        parts += [(tr("history", lang, viewing=player.viewing, head=player.head), "b reverse"),
-                  tr("live_waits", lang)]
+        parts += [(tr("history", lang, step=player.step, total=player.total), "b reverse"),
+                  tr("live_waits", lang, head=player.head_step)]
     else:
         parts += [(tr("step_of", lang, step=player.step, total=player.total), "b"), "  "]
         # A replay draws recorded snapshots: nothing on screen is live, say so.

@@ -35,3 +35,11 @@ class Action:
     # this action is "blocked" when the kernel shows its process asleep in one of them,
     # with the first argument the worker announced in its "began" message (if any).
     sleeps_in: tuple[str, ...] = ()
+    # The C function the lesson's code calls, by the system call the kernel shows, where the
+    # two differ: glibc's semop() is the semtimedop system call, sem_wait() sleeps in futex.
+    # The card says the C name ('blocked in semop()'); the strace log keeps the kernel's.
+    c_calls: tuple[tuple[str, str], ...] = ()
+
+    def c_call(self, syscall: str) -> str:
+        """The C name of `syscall` as this action makes it ('semtimedop' -> 'semop')."""
+        return dict(self.c_calls).get(syscall, syscall)

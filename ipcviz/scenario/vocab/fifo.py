@@ -14,6 +14,7 @@ ACTIONS: list[Action] = [
          Arg("nonblock", "bool", False, False)),
         "open(path, O_RDONLY | O_WRONLY [| O_NONBLOCK])",
         sleeps_in=("openat", "open"),
+        c_calls=(("openat", "open"),),
     ),
     Action("lseek", (Arg("fd", "fd"), Arg("offset", "int", False, 0),
                      Arg("whence", "choice:set|cur|end", False, "set")),

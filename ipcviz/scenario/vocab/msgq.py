@@ -52,11 +52,12 @@ ACTIONS = [
            (Arg("object", "object:posix_mq"), *_TEXT, Arg("priority", "int", False, 0),
             Arg("count", "size", False, 1, doc=_COUNT)),
            "mq_send(mqd, msg, size, priority)", one_of=("data", "size"),
-           sleeps_in=("mq_timedsend",)),
+           sleeps_in=("mq_timedsend",), c_calls=(("mq_timedsend", "mq_send"),)),
     Action("mq_receive",
            (Arg("object", "object:posix_mq"), Arg("count", "size", False, 1, doc=_COUNT)),
            "mq_receive(mqd, buf, mq_msgsize, &priority): take the oldest of the highest "
-           "priority", sleeps_in=("mq_timedreceive",)),
+           "priority", sleeps_in=("mq_timedreceive",),
+           c_calls=(("mq_timedreceive", "mq_receive"),)),
     Action("mq_setattr", (Arg("object", "object:posix_mq"), Arg("nonblock", "bool")),
            "mq_setattr(mqd, &attr, &old): set or clear O_NONBLOCK on this descriptor"),
     Action("mq_close", (Arg("object", "object:posix_mq"),), "mq_close(mqd)"),
@@ -77,6 +78,8 @@ PROCESS_ATTRS = frozenset(
 
 _QUEUE = {"exists", "mode", "messages", "texts", "complete", "all_known", "sent", "received",
           "duplicates", "lost", "blocked_senders", "blocked_receivers", "contents_source"}
+
+ID_ARGS = {"msgsnd": (0,), "msgrcv": (0,), "msgctl": (0,)}  # the msqid
 
 OBJECT_ATTRS = {
     "sysv_msgq": frozenset(_QUEUE | {

@@ -8,7 +8,8 @@ ACTIONS = [
     Action("fork", (Arg("child", "process"),), "fork(): create a child process"),
     Action("exit", (Arg("status", "int", False, 0),), "_exit(status)"),
     Action("wait", (Arg("child", "process", False),), "waitpid(pid, &status, 0)",
-           sleeps_in=("wait4", "waitid")),
+           sleeps_in=("wait4", "waitid"),
+           c_calls=(("wait4", "waitpid"), ("waitid", "waitpid"))),
     Action(
         "signal",
         (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap"),

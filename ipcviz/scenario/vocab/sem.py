@@ -8,12 +8,15 @@ from .base import Action, Arg
 
 SEMAPHORE = "object:sem|sysv_sem"
 REGION = "object:shm|sysv_shm"
+# wait(s) of a POSIX or a System V semaphore, as the lesson's C code calls it
+SEM_WAIT_CALLS = (("futex", "sem_wait"), ("semtimedop", "semop"))
 
 ACTIONS = [
     Action("sem_open", (Arg("object", "object:sem"), Arg("value", "int", False, 0),
                         Arg("create", "bool", False, True)),
            "sem_open(name, O_CREAT|O_EXCL, 0600, value); create = false opens the name"),
-    Action("sem_wait", (Arg("object", "object:sem"),), "sem_wait(sem)", sleeps_in=("futex",)),
+    Action("sem_wait", (Arg("object", "object:sem"),), "sem_wait(sem)", sleeps_in=("futex",),
+           c_calls=(("futex", "sem_wait"),)),
     Action("sem_trywait", (Arg("object", "object:sem"),), "sem_trywait(sem)"),
     Action("sem_post", (Arg("object", "object:sem"), Arg("count", "int", False, 1)),
            "sem_post(sem), `count` times"),
@@ -25,7 +28,7 @@ ACTIONS = [
     Action("semop", (Arg("object", "object:sysv_sem"), Arg("op", "int"),
                      Arg("undo", "bool", False, False), Arg("nowait", "bool", False, False)),
            "semop(semid, {0, op, SEM_UNDO?|IPC_NOWAIT?}, 1)",
-           sleeps_in=("semop", "semtimedop")),
+           sleeps_in=("semop", "semtimedop"), c_calls=(("semtimedop", "semop"),)),
     Action("semctl", (Arg("object", "object:sysv_sem"),
                       Arg("cmd", "choice:IPC_RMID|SETVAL|GETVAL|GETNCNT|GETZCNT|GETPID"),
                       Arg("value", "int", False)),
@@ -34,12 +37,12 @@ ACTIONS = [
                        Arg("empty", SEMAPHORE), Arg("full", SEMAPHORE),
                        Arg("mutex", SEMAPHORE)),
            "wait(empty); wait(mutex); ring[in++] = value; post(mutex); post(full)",
-           sleeps_in=("futex", "semop", "semtimedop")),
+           sleeps_in=("futex", "semop", "semtimedop"), c_calls=SEM_WAIT_CALLS),
     Action("consume", (Arg("object", REGION), Arg("slots", "int"),
                        Arg("empty", SEMAPHORE), Arg("full", SEMAPHORE),
                        Arg("mutex", SEMAPHORE)),
            "wait(full); wait(mutex); item = ring[out++]; post(mutex); post(empty)",
-           sleeps_in=("futex", "semop", "semtimedop")),
+           sleeps_in=("futex", "semop", "semtimedop"), c_calls=SEM_WAIT_CALLS),
 ]
 
 PROCESS_ATTRS = frozenset({"waits_on"})  # the object a blocked call is about (from /proc)
@@ -50,3 +53,5 @@ _SEM_ATTRS = frozenset(
 )
 
 OBJECT_ATTRS = {"sem": _SEM_ATTRS, "sysv_sem": _SEM_ATTRS}
+
+ID_ARGS = {"semop": (0,), "semtimedop": (0,), "semctl": (0,)}  # the semid

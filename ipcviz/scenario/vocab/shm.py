@@ -4,6 +4,7 @@ stores into them (plain memory: no system call); the copies of the copy-count le
 from __future__ import annotations
 
 from .base import Action, Arg
+from .sem import SEM_WAIT_CALLS
 
 REGION = "object:shm|sysv_shm"
 SEMAPHORE = "object:sem|sysv_sem"
@@ -40,7 +41,7 @@ ACTIONS = [
                          Arg("after", SEMAPHORE, False)),
            "for (i = 0; i < times; i++) (*counter)++;  after waiting on `after`, each "
            "++ inside sem_wait/sem_post of `lock` if given",
-           sleeps_in=("futex", "semop", "semtimedop")),
+           sleeps_in=("futex", "semop", "semtimedop"), c_calls=SEM_WAIT_CALLS),
     Action("put", (Arg("object", REGION), Arg("slots", "int"), Arg("value", "int")),
            "ring->slot[ring->in++ % slots] = value: no system call"),
     Action("get", (Arg("object", REGION), Arg("slots", "int")),
@@ -78,6 +79,8 @@ _REGION_ATTRS = frozenset(
     {"size", "exists", "removed", "nattch", "mapped", "mapped_by", "counter", "text",
      "increments", "lost", "slots", "items", "free_slots", "ring", "name", "key", "shmid"}
 )
+
+ID_ARGS = {"shmat": (0,), "shmctl": (0,)}  # the shmid
 
 OBJECT_ATTRS = {
     "shm": _REGION_ATTRS,

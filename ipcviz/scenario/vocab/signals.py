@@ -12,9 +12,10 @@ ACTIONS: list[Action] = [
            (Arg("how", "choice:block|unblock|setmask"), Arg("signals", "signals")),
            "sigprocmask(how, &set, NULL)"),
     Action("pause", (), "pause(): sleep until a handler has run",
-           sleeps_in=("pause", "rt_sigsuspend", "ppoll")),
+           sleeps_in=("pause", "rt_sigsuspend", "ppoll"),
+           c_calls=(("rt_sigsuspend", "pause"), ("ppoll", "pause"))),
     Action("sigwait", (Arg("signals", "signals"),), "sigwait(&set, &sig)",
-           sleeps_in=("rt_sigtimedwait",)),
+           sleeps_in=("rt_sigtimedwait",), c_calls=(("rt_sigtimedwait", "sigwait"),)),
     Action("alarm", (Arg("seconds", "int"),), "alarm(seconds): SIGALRM later"),
     # A step that lasts until the call returns (it is never "blocked"): seconds must stay
     # below the step bound (5 s by default).
