@@ -7,18 +7,20 @@ print it (sent in the "began" message, before the call is made), and ARG0 (see b
 An op returns the "done" message's fields: "result", optionally "facts" (what the process
 now knows: merged into its expect attributes), "objects" (kernel objects it created, to be
 probed), and "began_arg0" is not used here (see Worker.began_fields).  Raising OSError reports the
-step as failed with that errno.
+step as failed with that errno.  The types of these tables, and of the worker an op is
+given, are in types.py.
 """
 
 from __future__ import annotations
 
 from ...mechanisms import COMMON, MECHANISMS, load
+from .types import Arg0, Call, Op
 
 MODULES = [COMMON, *MECHANISMS]  # the modules load_all() reads (sweep loads their removers)
 
-OPS: dict = {}
-CALLS: dict = {}
-ARG0: dict = {}  # action -> function(worker, args, pids) -> first syscall argument, if known
+OPS: dict[str, Op] = {}
+CALLS: dict[str, Call] = {}
+ARG0: dict[str, Arg0] = {}  # action -> function(worker, args, pids) -> first syscall arg
 
 
 def load_all() -> None:

@@ -10,10 +10,12 @@ import os
 import re
 import select
 import signal
+from collections.abc import Callable
 from typing import Any
 
-from ...scenario.actions import SIZE_RE
+from ...scenario.actions import SIZE_RE, signal_number
 from ...scenario.limits import MAX_SIZE, reserved_fd
+from .types import OpWorker
 
 F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 PREVIEW = 120  # bytes of read data sent back as text
@@ -34,7 +36,7 @@ SA_RESTART_SIGNALS: set[int] = set()
 HANDLED_DURING_CALL: list[int] = []
 
 
-def fd_of(w, ref: Any) -> int:
+def fd_of(w: OpWorker, ref: Any) -> int:
     """An fd number from a step's fd argument: a number, or an end like "p.read"."""
     if isinstance(ref, int):
         if reserved_fd(ref):  # ipcviz's own (control socket, wake-up pipe): never the lesson's
@@ -45,11 +47,22 @@ def fd_of(w, ref: Any) -> int:
     return w.ends[ref]
 
 
+def signum_of(name: str) -> int:
+    """A signal's number from a step's signal argument (the loader refuses unknown names)."""
+    signum = signal_number(name)
+    if signum is None:  # a step that should never have been sent
+        raise ValueError(f"unknown signal {name!r}")
+    return signum
+
+
 def size_of(expr: Any, fd: int) -> int:
     """A byte count: a number, or capacity / PIPE_BUF (+ - * N), read on this machine."""
     if isinstance(expr, int):
         return expr
-    base_txt, op, n = SIZE_RE.match(expr).groups()
+    m = SIZE_RE.match(expr)
+    if m is None:  # the loader refuses it: a step that should never have been sent
+        raise ValueError(f"size {expr!r} is not a byte count")
+    base_txt, op, n = m.groups()
     if base_txt == "capacity":
         base = fcntl.fcntl(fd, F_GETPIPE_SZ)
     elif base_txt == "PIPE_BUF":
@@ -67,7 +80,7 @@ def size_of(expr: Any, fd: int) -> int:
     return base
 
 
-def note_read(facts: dict, runs: list, data: bytes) -> dict:
+def note_read(facts: dict[str, Any], runs: list[list[int]], data: bytes) -> dict[str, Any]:
     """Update what a process knows of all it has read: total, runs of one repeated byte."""
     for m in _RUN_RE.finditer(data):
         b, n = m.group()[0], len(m.group())
@@ -107,7 +120,7 @@ def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
     return got, status.value
 
 
-def _as_in_c(call) -> int:
+def _as_in_c(call: Callable[[], int]) -> int:
     """A blocking system call as the C program shown would see it, not as Python's os
     functions do.
 

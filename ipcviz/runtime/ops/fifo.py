@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
 from ..rundir import RunDir, ours
 from .fds import fd_of, open_as_in_c
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 AT_FDCWD = -100
 
 
-def fifo_path(w, obj: str) -> str:
+def fifo_path(w: OpWorker, obj: str) -> str:
     return str(w.rundir.fifo_dir / obj)
 
 
-def _record(obj: str, path: str) -> dict:
+def _record(obj: str, path: str) -> dict[str, Any]:
     # A FIFO's fds readlink to its path ("... (deleted)" once unlinked).
     return {"id": obj, "kind": "fifo", "path": path,
             "fd_targets": [path, f"{path} (deleted)"]}
 
 
-def do_mkfifo(w, args, pids, k):
+def do_mkfifo(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     path = fifo_path(w, obj)
     w.rundir.record("fifo", path)  # in the manifest before it exists
@@ -33,7 +35,7 @@ def do_mkfifo(w, args, pids, k):
     return {"result": 0, "objects": [_record(obj, path)]}
 
 
-def do_open(w, args, pids, k):
+def do_open(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     path = fifo_path(w, obj)
     flags = os.O_RDONLY if args["mode"] == "read" else os.O_WRONLY
@@ -47,28 +49,28 @@ def do_open(w, args, pids, k):
 _WHENCE = {"set": os.SEEK_SET, "cur": os.SEEK_CUR, "end": os.SEEK_END}
 
 
-def do_lseek(w, args, pids, k):
+def do_lseek(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, args["fd"])
     return {"result": os.lseek(fd, int(args.get("offset", 0)), _WHENCE[args.get("whence",
                                                                                "set")])}
 
 
-def do_unlink(w, args, pids, k):
+def do_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     os.unlink(fifo_path(w, args["object"]))
     return {"result": 0}
 
 
-OPS = {"mkfifo": do_mkfifo, "open": do_open, "lseek": do_lseek, "unlink": do_unlink}
+OPS: dict[str, Op] = {"mkfifo": do_mkfifo, "open": do_open, "lseek": do_lseek, "unlink": do_unlink}
 
 
-def _call_open(w, a, p):
+def _call_open(w: OpWorker, a: Args, p: Pids) -> str:
     flags = "O_RDONLY" if a["mode"] == "read" else "O_WRONLY"
     if a.get("nonblock"):
         flags += " | O_NONBLOCK"
     return f'open("{fifo_path(w, a["object"])}", {flags})'
 
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "mkfifo": lambda w, a, p: f'mkfifo("{fifo_path(w, a["object"])}", 0600)',
     "open": _call_open,
     "lseek": lambda w, a, p: f"lseek({fd_of(w, a['fd'])}, {a.get('offset', 0)}, "
@@ -79,11 +81,11 @@ CALLS = {
 # open() of a FIFO sleeps in openat(AT_FDCWD, path, ...) (glibc's open).  The dirfd is an
 # int: it travels in the low 32 bits of the register, and /proc/PID/syscall shows
 # 0xffffff9c, not -100 sign-extended to 64 bits.  lseek takes the fd.
-ARG0 = {"open": lambda w, a, p: AT_FDCWD % (1 << 32),
+ARG0: dict[str, Arg0] = {"open": lambda w, a, p: AT_FDCWD % (1 << 32),
         "lseek": lambda w, a, p: fd_of(w, a["fd"])}
 
 
-def remove_fifo(entry: dict, rd: RunDir) -> str | None:
+def remove_fifo(entry: dict[str, Any], rd: RunDir) -> str | None:
     """Remove a FIFO of the manifest: only inside the run's own fifo/ directory (reached
     through the run directory without following a symbolic link), only a FIFO of ours.
     A line naming any other path removes nothing."""
@@ -121,4 +123,4 @@ def remove_fifo(entry: dict, rd: RunDir) -> str | None:
 
 
 # kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
-REMOVERS = {"fifo": remove_fifo}
+REMOVERS: dict[str, Remover] = {"fifo": remove_fifo}

@@ -12,9 +12,11 @@ import secrets
 import stat
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..rundir import ours
+from .types import OpWorker
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
@@ -41,7 +43,7 @@ NO_ARG0 = -1  # an arg0 that no sleeping call can have: "never count this step a
 _LONG = struct.Struct("<q")  # the C long at a byte offset of a region (x86_64/aarch64)
 RING_HEADER = 16  # ring buffer: in (long), out (long), then `slots` longs
 
-def check(ret: int, what: str) -> int:
+def check(ret: int | None, what: str) -> int:
     if ret == -1 or ret is None:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
@@ -51,7 +53,8 @@ def random_key() -> int:
     """A System V key: random, never IPC_PRIVATE (0), positive as a C int."""
     return secrets.randbelow(0x7FFFFFFE) + 1
 
-def sysv_get(w, kind: str, obj: str, get, what: str, id_field: str,
+def sysv_get(w: OpWorker, kind: str, obj: str, get: Callable[[int, int], int], what: str,
+             id_field: str,
              create: bool) -> tuple[int, int]:
     """(key, id) of a System V object of the lesson, made by get(key, flags) -> id | -1.
 
@@ -82,11 +85,12 @@ def sysv_get(w, kind: str, obj: str, get, what: str, id_field: str,
     raise OSError(errno.EEXIST, f"{what}: no free key after {KEY_TRIES} tries")
 
 
-def manifest_entry(w, kind: str, obj: str, id_field: str | None = None
+def manifest_entry(w: OpWorker, kind: str, obj: str, id_field: str | None = None
                    ) -> dict[str, Any] | None:
     """The newest manifest line of `obj` (how an unrelated process learns a System V key:
     the lesson's processes agree on it the way C programs agree on an ftok() file); with
     id_field, the newest line written after a successful creation (it has the id)."""
+    entry: dict[str, Any]  # (mypy sees reversed() of a list as Any)
     for entry in reversed(w.rundir.objects()):
         if entry.get("kind") == kind and entry.get("obj") == obj and \
                 isinstance(entry.get("key"), int) and \
@@ -124,25 +128,26 @@ class Region:
         self.view = memoryview((ctypes.c_char * size).from_address(addr)).cast("B")
 
     def load(self, at: int) -> int:
-        return _LONG.unpack_from(self.view, at)[0]
+        value: int = _LONG.unpack_from(self.view, at)[0]
+        return value
 
     def store(self, at: int, value: int) -> None:
         _LONG.pack_into(self.view, at, value)
 
-def remember(w, **facts: Any) -> dict[str, Any]:
+def remember(w: OpWorker, **facts: Any) -> dict[str, Any]:
     """What the process now knows (its register, its counts): kept in the worker, and sent
     to the conductor as the step's facts."""
     w.facts.update(facts)
     return facts
 
-def handle(w, obj: str) -> dict[str, Any]:
-    h = w.handles.get(obj)
+def handle(w: OpWorker, obj: str) -> dict[str, Any]:
+    h: dict[str, Any] | None = w.handles.get(obj)
     if h is None:
         raise OSError(errno.EBADF, f"{w.name} has not opened {obj}")
     return h
 
-def region_of(w, obj: str) -> Region:
-    r = w.handles.get(obj, {}).get("region")
+def region_of(w: OpWorker, obj: str) -> Region:
+    r: Region | None = w.handles.get(obj, {}).get("region")
     if r is None:
         # Touching memory that is not mapped is a segfault in C; here, a clear error.
         raise OSError(errno.EFAULT, f"{obj} is not mapped in {w.name}")
@@ -176,10 +181,13 @@ libc.semctl.restype = ctypes.c_int  # variadic: (semid, semnum, cmd, ...)
 
 
 def semctl(semid: int, cmd: int, value: int | None = None) -> int:
+    ret: int  # restype c_int
     if value is None:
-        return libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
-    return libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd),
-                       ctypes.c_int(value))
+        ret = libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
+    else:
+        ret = libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd),
+                          ctypes.c_int(value))
+    return ret
 
 
 def semop(semid: int, op: int, flags: int = 0) -> int:
@@ -200,18 +208,19 @@ def mapping_start(inode: int, dev: int, maps: str | None = None) -> int | None:
     return None
 
 
-def wait_arg0(w, obj: str) -> int:
+def wait_arg0(w: OpWorker, obj: str) -> int:
     """The first argument of the call a wait on `obj` sleeps in: a futex address or a semid."""
-    h = w.handles.get(obj)
+    h: dict[str, Any] | None = w.handles.get(obj)
     if h is None:
         return NO_ARG0
     if "semid" in h:
-        return h["semid"]
+        semid: int = h["semid"]
+        return semid
     start = mapping_start(h["inode"], h["dev"])
     return start if start is not None else NO_ARG0
 
 
-def sem_acquire(w, obj: str) -> None:
+def sem_acquire(w: OpWorker, obj: str) -> None:
     h = handle(w, obj)
     if "semid" in h:
         semop(h["semid"], -1)
@@ -219,7 +228,7 @@ def sem_acquire(w, obj: str) -> None:
         h["sem"].acquire()
 
 
-def sem_release(w, obj: str, n: int = 1) -> None:
+def sem_release(w: OpWorker, obj: str, n: int = 1) -> None:
     h = handle(w, obj)
     if "semid" in h:
         semop(h["semid"], n)

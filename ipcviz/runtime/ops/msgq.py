@@ -16,12 +16,14 @@ import os
 import secrets
 import select
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
 from ...scenario.limits import MAX_SIZE
 from ..rundir import RunDir, check_posix_ours, ours
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 KEY_TRIES = 16
 
@@ -31,19 +33,22 @@ def _q(text: str, limit: int = 24) -> str:
     return '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _handle(w, obj: str, family: str) -> dict[str, Any]:
-    h = w.handles.get(obj)
+def _handle(w: OpWorker, obj: str, family: str) -> dict[str, Any]:
+    h: dict[str, Any] | None = w.handles.get(obj)
     if not h or h.get("family") != family:
         call = "msgget" if family == "sysv" else "mq_open"
         raise OSError(errno.EBADF, f"{w.name} has not opened {obj} ({call} first)")
     return h
 
 
-def _resolve(expr: Any, base) -> int:
+def _resolve(expr: Any, base: Callable[[], int]) -> int:
     """A number, or "capacity" (± N, * N) with base() giving capacity; PIPE_BUF as for pipes."""
     if isinstance(expr, int):
         return expr
-    base_txt, op, n = SIZE_RE.match(expr).groups()
+    m = SIZE_RE.match(expr)
+    if m is None:  # the loader refuses it: a step that should never have been sent
+        raise ValueError(f"count {expr!r} is not a number")
+    base_txt, op, n = m.groups()
     if base_txt == "capacity":
         value = base()
     elif base_txt == "PIPE_BUF":
@@ -61,10 +66,11 @@ def _resolve(expr: Any, base) -> int:
     return value
 
 
-def _payload(w, args: dict, obj: str, n: int, capacity) -> bytes:
+def _payload(w: OpWorker, args: Args, obj: str, n: int, capacity: Callable[[], int]
+             ) -> bytes:
     """The bytes of the n-th message this process sends on obj ({n} in data becomes n)."""
     if "data" in args:
-        data = args["data"].replace("{n}", str(n)).encode()
+        data: bytes = args["data"].replace("{n}", str(n)).encode()
         if "size" in args:
             size = _resolve(args["size"], capacity)
             data = (data * (size // max(1, len(data)) + 1))[:size]
@@ -72,23 +78,24 @@ def _payload(w, args: dict, obj: str, n: int, capacity) -> bytes:
     return (args.get("fill") or "x").encode()[:1] * _resolve(args["size"], capacity)
 
 
-def _next_n(w, obj: str) -> int:
-    return w.handles.get(f"{obj}#sent", 0) + 1
+def _next_n(w: OpWorker, obj: str) -> int:
+    sent: int = w.handles.get(f"{obj}#sent", 0)
+    return sent + 1
 
 
-def _note_sent(w, obj: str, n: int) -> None:
+def _note_sent(w: OpWorker, obj: str, n: int) -> None:
     w.handles[f"{obj}#sent"] = n
     w.facts["sent_count"] = w.facts.get("sent_count", 0) + 1
 
 
-def _note_received(w, text: str, key_name: str, key: int) -> None:
+def _note_received(w: OpWorker, text: str, key_name: str, key: int) -> None:
     w.facts["message"] = text
     w.facts[key_name] = key
     w.facts["received_count"] = w.facts.get("received_count", 0) + 1
     w.facts.setdefault("received_messages", []).append(text)
 
 
-def _facts(w) -> dict[str, Any]:
+def _facts(w: OpWorker) -> dict[str, Any]:
     out = dict(w.facts)
     if "received_messages" in out:
         out["received_messages"] = list(out["received_messages"])
@@ -102,16 +109,16 @@ def _event(obj: str, op: str, key: int, data: bytes) -> dict[str, Any]:
 # -- System V ----------------------------------------------------------------------------
 
 
-def _new_key(w, obj: str) -> int:
+def _new_key(w: OpWorker, obj: str) -> int:
     """A random key for a new queue (never IPC_PRIVATE), kept until msgget uses it."""
-    key = w.handles.get(f"{obj}#key")
+    key: int | None = w.handles.get(f"{obj}#key")
     if key is None:
         key = 1 + secrets.randbelow(0x7FFFFFFE)
         w.handles[f"{obj}#key"] = key
     return key
 
 
-def _agreed_key(w, obj: str) -> int:
+def _agreed_key(w: OpWorker, obj: str) -> int:
     """The key of the lesson's queue: the one its creator wrote in the run's manifest.
 
     In C two unrelated programs agree on a key (a constant, or ftok() of a path they both
@@ -119,14 +126,15 @@ def _agreed_key(w, obj: str) -> int:
     """
     h = w.handles.get(obj)
     if h and h.get("family") == "sysv":
-        return h["key"]
+        key: int = h["key"]
+        return key
     found = _created_queues(w, obj)
     if not found:
         raise OSError(errno.ENOENT, f"no queue {obj} has been created in this run")
     return found[-1][0]
 
 
-def _created_queues(w, obj: str) -> list[tuple[int, int]]:
+def _created_queues(w: OpWorker, obj: str) -> list[tuple[int, int]]:
     """(key, msqid) of each queue `obj` this run created (the line written after msgget)."""
     return [(e["key"], e["msqid"]) for e in w.rundir.objects()
             if e.get("kind") == "sysv_msgq" and e.get("name") == obj
@@ -134,7 +142,7 @@ def _created_queues(w, obj: str) -> list[tuple[int, int]]:
             and not e.get("foreign")]
 
 
-def _check_sysv_ours(w, obj: str, key: int, msqid: int) -> None:
+def _check_sysv_ours(w: OpWorker, obj: str, key: int, msqid: int) -> None:
     """The queue msgget found is the one this run created (same id, created by our uid):
     a queue another user made after ours was removed is never used."""
     ds = k.msgctl_stat(msqid)
@@ -143,7 +151,7 @@ def _check_sysv_ours(w, obj: str, key: int, msqid: int) -> None:
                       f"uid {ds.cuid}) is not the one this run created: not used")
 
 
-def do_msgget(w, args, pids, step):
+def do_msgget(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     if not args.get("create"):
         key = _agreed_key(w, obj)
@@ -185,11 +193,11 @@ def _explain_msgget(err: OSError) -> OSError:
     return err
 
 
-def _qbytes(msqid: int):
+def _qbytes(msqid: int) -> Callable[[], int]:
     return lambda: k.msgctl_stat(msqid).qbytes
 
 
-def _send_count(args: dict, msqid: int, size_hint: int) -> int:
+def _send_count(args: Args, msqid: int, size_hint: int) -> int:
     def room() -> int:
         ds = k.msgctl_stat(msqid)
         return max(0, (ds.qbytes - ds.cbytes) // max(1, size_hint))
@@ -197,7 +205,7 @@ def _send_count(args: dict, msqid: int, size_hint: int) -> int:
     return _resolve(args.get("count", 1), room)
 
 
-def do_msgsnd(w, args, pids, step):
+def do_msgsnd(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "sysv")
     msqid, mtype = h["msqid"], args.get("type", 1)
@@ -241,7 +249,7 @@ def _msgmax() -> int:
     return k.read_int(k.MSGMAX) or 8192
 
 
-def do_msgrcv(w, args, pids, step):
+def do_msgrcv(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "sysv")
     msqid, mtype = h["msqid"], args.get("type", 0)
@@ -274,7 +282,7 @@ def _explain_msgrcv(err: OSError, mtype: int) -> OSError:
     return err
 
 
-def do_msgctl(w, args, pids, step):
+def do_msgctl(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "sysv")
     if args["command"] == "IPC_RMID":
@@ -298,7 +306,7 @@ _ACCESS = {"read": os.O_RDONLY, "write": os.O_WRONLY, "read-write": os.O_RDWR}
 _ACCESS_TEXT = {"read": "O_RDONLY", "write": "O_WRONLY", "read-write": "O_RDWR"}
 
 
-def _mq_attr(args: dict) -> tuple[int, int] | None:
+def _mq_attr(args: Args) -> tuple[int, int] | None:
     if "max_messages" not in args and "max_message_size" not in args:
         return None  # NULL: the system's defaults
     lim = k.mq_limits()
@@ -306,7 +314,7 @@ def _mq_attr(args: dict) -> tuple[int, int] | None:
             args.get("max_message_size", lim["msgsize_default"] or 8192))
 
 
-def do_mq_open(w, args, pids, step):
+def do_mq_open(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     name = w.rundir.object_name(obj)
     flags = _ACCESS[args.get("access", "read-write")]
@@ -338,7 +346,7 @@ def do_mq_open(w, args, pids, step):
                          "fd_targets": [name, f"{name} (deleted)"]}]}
 
 
-def _explain_mq_open(err: OSError, attr, name: str) -> OSError:
+def _explain_mq_open(err: OSError, attr: tuple[int, int] | None, name: str) -> OSError:
     lim = k.mq_limits()
     if err.errno == errno.EINVAL and attr is not None:
         parts = []
@@ -369,10 +377,11 @@ def _explain_mq_open(err: OSError, attr, name: str) -> OSError:
 
 def _mq_room(fd: int) -> int:
     a = k.mq_getattr(fd)
-    return max(0, a.mq_maxmsg - a.mq_curmsgs)
+    room: int = a.mq_maxmsg - a.mq_curmsgs  # c_long fields of struct mq_attr
+    return max(0, room)
 
 
-def do_mq_send(w, args, pids, step):
+def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "posix")
     fd, prio = h["fd"], args.get("priority", 0)
@@ -409,7 +418,7 @@ def _explain_mq(err: OSError, fd: int, size: int | None = None) -> OSError:
     return err
 
 
-def do_mq_receive(w, args, pids, step):
+def do_mq_receive(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "posix")
     fd = h["fd"]
@@ -431,13 +440,13 @@ def do_mq_receive(w, args, pids, step):
     return out
 
 
-def do_mq_setattr(w, args, pids, step):
+def do_mq_setattr(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     h = _handle(w, args["object"], "posix")
     k.mq_setattr(h["fd"], os.O_NONBLOCK if args["nonblock"] else 0)
     return {"result": 0}
 
 
-def do_mq_close(w, args, pids, step):
+def do_mq_close(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "posix")
     k.mq_close(h["fd"])
@@ -445,7 +454,7 @@ def do_mq_close(w, args, pids, step):
     return {"result": 0}
 
 
-def do_mq_unlink(w, args, pids, step):
+def do_mq_unlink(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     name = w.rundir.object_name(obj)
     try:
@@ -457,15 +466,17 @@ def do_mq_unlink(w, args, pids, step):
     return {"result": 0, "object_events": [{"id": obj, "op": "unlink"}]}
 
 
-OPS = {"msgget": do_msgget, "msgsnd": do_msgsnd, "msgrcv": do_msgrcv, "msgctl": do_msgctl,
-       "mq_open": do_mq_open, "mq_send": do_mq_send, "mq_receive": do_mq_receive,
-       "mq_setattr": do_mq_setattr, "mq_close": do_mq_close, "mq_unlink": do_mq_unlink}
+OPS: dict[str, Op] = {
+    "msgget": do_msgget, "msgsnd": do_msgsnd, "msgrcv": do_msgrcv, "msgctl": do_msgctl,
+    "mq_open": do_mq_open, "mq_send": do_mq_send, "mq_receive": do_mq_receive,
+    "mq_setattr": do_mq_setattr, "mq_close": do_mq_close, "mq_unlink": do_mq_unlink,
+}
 
 
 # -- the calls as strace would print them (sent before the call) --------------------------
 
 
-def _times(count: Any, text: str, capacity=None) -> str:
+def _times(count: Any, text: str, capacity: Callable[[], int] | None = None) -> str:
     """The call, with "×N" when a step makes it N times (N resolved as the op will)."""
     if count == 1:
         return text
@@ -477,7 +488,7 @@ def _times(count: Any, text: str, capacity=None) -> str:
     return f"{text}  ×{count}"
 
 
-def _call_msgget(w, a, p):
+def _call_msgget(w: OpWorker, a: Args, p: Pids) -> str:
     obj = a["object"]
     if a.get("create"):
         return f"msgget(0x{_new_key(w, obj):08x}, IPC_CREAT|IPC_EXCL|0600)"
@@ -487,7 +498,7 @@ def _call_msgget(w, a, p):
         return "msgget(key, 0)"
 
 
-def _call_msgsnd(w, a, p):
+def _call_msgsnd(w: OpWorker, a: Args, p: Pids) -> str:
     obj = a["object"]
     h = _handle(w, obj, "sysv")
     data = _payload(w, a, obj, _next_n(w, obj), _qbytes(h["msqid"]))
@@ -497,7 +508,7 @@ def _call_msgsnd(w, a, p):
                   lambda: _send_count({"count": a.get("count")}, h["msqid"], len(data)))
 
 
-def _call_msgrcv(w, a, p):
+def _call_msgrcv(w: OpWorker, a: Args, p: Pids) -> str:
     h = _handle(w, a["object"], "sysv")
     flags = "IPC_NOWAIT" if a.get("nowait") else "0"
     return _times(a.get("count", 1),
@@ -505,14 +516,14 @@ def _call_msgrcv(w, a, p):
                   lambda: k.msgctl_stat(h["msqid"]).qnum)
 
 
-def _call_msgctl(w, a, p):
+def _call_msgctl(w: OpWorker, a: Args, p: Pids) -> str:
     h = _handle(w, a["object"], "sysv")
     if a["command"] == "IPC_RMID":
         return f"msgctl({h['msqid']}, IPC_RMID, NULL)"
     return f"msgctl({h['msqid']}, IPC_SET, {{msg_qbytes={a.get('max_bytes')}}})"
 
 
-def _call_mq_open(w, a, p):
+def _call_mq_open(w: OpWorker, a: Args, p: Pids) -> str:
     name = w.rundir.object_name(a["object"])
     flags = ["O_CREAT", "O_EXCL"] if a.get("create") else []
     flags.append(_ACCESS_TEXT[a.get("access", "read-write")])
@@ -524,7 +535,7 @@ def _call_mq_open(w, a, p):
     return f'mq_open("{name}", {"|".join(flags)}{mode})'
 
 
-def _call_mq_send(w, a, p):
+def _call_mq_send(w: OpWorker, a: Args, p: Pids) -> str:
     obj = a["object"]
     h = _handle(w, obj, "posix")
     data = _payload(w, a, obj, _next_n(w, obj), lambda: k.mq_getattr(h["fd"]).mq_msgsize)
@@ -533,14 +544,14 @@ def _call_mq_send(w, a, p):
                   lambda: _mq_room(h["fd"]))
 
 
-def _call_mq_receive(w, a, p):
+def _call_mq_receive(w: OpWorker, a: Args, p: Pids) -> str:
     h = _handle(w, a["object"], "posix")
     size = k.mq_getattr(h["fd"]).mq_msgsize
     return _times(a.get("count", 1), f"mq_receive({h['fd']}, buf, {size}, &prio)",
                   lambda: k.mq_getattr(h["fd"]).mq_curmsgs)
 
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "msgget": _call_msgget,
     "msgsnd": _call_msgsnd,
     "msgrcv": _call_msgrcv,
@@ -556,7 +567,7 @@ CALLS = {
 }
 
 # The first argument of the call that may sleep: the msqid (System V) or the mqd (POSIX).
-ARG0 = {
+ARG0: dict[str, Arg0] = {
     "msgsnd": lambda w, a, p: _handle(w, a["object"], "sysv")["msqid"],
     "msgrcv": lambda w, a, p: _handle(w, a["object"], "sysv")["msqid"],
     "mq_send": lambda w, a, p: _handle(w, a["object"], "posix")["fd"],
@@ -567,7 +578,7 @@ ARG0 = {
 # -- removers: what `ipcviz clean` and the end of a run do -------------------------------
 
 
-def remove_sysv_queue(entry: dict, rd: RunDir) -> str | None:
+def remove_sysv_queue(entry: dict[str, Any], rd: RunDir) -> str | None:
     """Remove a System V queue of a manifest, if it still exists and is really ours."""
     key, msqid = entry.get("key"), entry.get("msqid")
     if not isinstance(key, int) or entry.get("foreign"):
@@ -599,11 +610,11 @@ def remove_sysv_queue(entry: dict, rd: RunDir) -> str | None:
     return f"System V message queue key 0x{key:08x} msqid {msqid} ({ds.qnum} messages)"
 
 
-def remove_posix_queue(entry: dict, rd: RunDir) -> str | None:
+def remove_posix_queue(entry: dict[str, Any], rd: RunDir) -> str | None:
     """Unlink a POSIX queue of the run's manifest: only a name of this very run, and only
     if the queue with that name is ours (another user's queue under a squatted name stays)."""
     name = entry.get("name")
-    if not rd.owns_name(name):
+    if not isinstance(name, str) or not rd.owns_name(name):
         return None
     try:
         fd = k.mq_open(name, os.O_RDONLY | os.O_NONBLOCK)
@@ -622,4 +633,4 @@ def remove_posix_queue(entry: dict, rd: RunDir) -> str | None:
 
 
 # kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
-REMOVERS = {"sysv_msgq": remove_sysv_queue, "posix_mq": remove_posix_queue}
+REMOVERS: dict[str, Remover] = {"sysv_msgq": remove_sysv_queue, "posix_mq": remove_posix_queue}

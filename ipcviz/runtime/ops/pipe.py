@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Any
 
 from ...scenario.limits import reserved_fd
 from .fds import PREVIEW, fd_of, read_as_in_c, size_of, write_as_in_c
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
 
-def payload_of(args: dict, fd: int) -> bytes:
+def payload_of(args: dict[str, Any], fd: int) -> bytes:
     if "data" in args:
-        payload = args["data"].encode()
+        payload: bytes = args["data"].encode()
         if "size" in args:
             n = size_of(args["size"], fd)
             payload = (payload * (n // max(1, len(payload)) + 1))[:n]
@@ -22,7 +24,7 @@ def payload_of(args: dict, fd: int) -> bytes:
     return payload
 
 
-def do_pipe(w, args, pids, k):
+def do_pipe(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     r, wr = os.pipe()
     obj = args["object"]
     w.ends[f"{obj}.read"] = r
@@ -33,7 +35,7 @@ def do_pipe(w, args, pids, k):
                          "fd_targets": [f"pipe:[{ino}]"]}]}
 
 
-def do_close(w, args, pids, k):
+def do_close(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, args["fd"])
     os.close(fd)
     for key, value in list(w.ends.items()):
@@ -42,7 +44,7 @@ def do_close(w, args, pids, k):
     return {"result": 0}
 
 
-def do_dup2(w, args, pids, k):
+def do_dup2(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, args["fd"])
     to = args["to"]
     if reserved_fd(to):
@@ -54,7 +56,7 @@ def do_dup2(w, args, pids, k):
     return {"result": r}
 
 
-def do_write(w, args, pids, k):
+def do_write(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, args["fd"])
     return {"result": write_as_in_c(fd, payload_of(args, fd))}
 
@@ -76,7 +78,7 @@ def _read_framed(fd: int) -> bytes:
     return body
 
 
-def do_read(w, args, pids, k):
+def do_read(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, args["fd"])
     size = size_of(args.get("size", 4096), fd)
     if args.get("frame") == "length":
@@ -96,7 +98,7 @@ def do_read(w, args, pids, k):
             "facts": w.note_read(data)}
 
 
-OPS = {"pipe": do_pipe, "close": do_close, "dup2": do_dup2, "write": do_write,
+OPS: dict[str, Op] = {"pipe": do_pipe, "close": do_close, "dup2": do_dup2, "write": do_write,
        "read": do_read}
 
 
@@ -105,7 +107,7 @@ def _q(text: str, limit: int = 24) -> str:
     return '"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _call_write(w, a, p):
+def _call_write(w: OpWorker, a: Args, p: Pids) -> str:
     fd = fd_of(w, a["fd"])
     payload = payload_of(a, fd)
     text = payload.decode("utf-8", "replace")
@@ -114,7 +116,7 @@ def _call_write(w, a, p):
     return f"write({fd}, {_q(text)}, {len(payload)})"
 
 
-def _call_read(w, a, p):
+def _call_read(w: OpWorker, a: Args, p: Pids) -> str:
     fd = fd_of(w, a["fd"])
     if a.get("frame") == "length":
         return f"read_message({fd})"
@@ -122,7 +124,7 @@ def _call_read(w, a, p):
     return f"read({fd}, buf, {size})" + (" until EOF or full" if a.get("all") else "")
 
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "pipe": lambda w, a, p: "pipe(fd)",
     "close": lambda w, a, p: f"close({fd_of(w, a['fd'])})",
     "dup2": lambda w, a, p: f"dup2({fd_of(w, a['fd'])}, {a['to']})",
@@ -131,4 +133,5 @@ CALLS = {
 }
 
 # The first argument of the call, for matching /proc/PID/syscall while it sleeps.
-ARG0 = {"write": lambda w, a, p: fd_of(w, a["fd"]), "read": lambda w, a, p: fd_of(w, a["fd"])}
+ARG0: dict[str, Arg0] = {"write": lambda w, a, p: fd_of(w, a["fd"]),
+                         "read": lambda w, a, p: fd_of(w, a["fd"])}

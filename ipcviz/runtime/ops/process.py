@@ -5,13 +5,14 @@ from __future__ import annotations
 import errno
 import os
 import signal
-from typing import Any
+from typing import Any, NoReturn
 
-from ...scenario.actions import signal_name, signal_number
-from .fds import waitpid_as_in_c
+from ...scenario.actions import signal_name
+from .fds import signum_of, waitpid_as_in_c
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
 
-def do_fork(w, args, pids, k):
+def do_fork(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome | None:
     child = args["child"]
     pid = os.fork()
     if pid == 0:
@@ -22,11 +23,11 @@ def do_fork(w, args, pids, k):
     return {"result": pid}
 
 
-def do_exit(w, args, pids, k):
+def do_exit(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
     os._exit(int(args.get("status", 0)))
 
 
-def do_wait(w, args, pids, k):
+def do_wait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     target = pids.get(args["child"], -1) if args.get("child") else -1
     pid, status = waitpid_as_in_c(target, 0)
     out: dict[str, Any] = {"result": pid, "status": status}
@@ -38,8 +39,8 @@ def do_wait(w, args, pids, k):
     return out
 
 
-def do_signal(w, args, pids, k):
-    signum = signal_number(args["signal"])
+def do_signal(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    signum = signum_of(args["signal"])
     disp = args["disposition"]
     if disp == "ignore":
         signal.signal(signum, signal.SIG_IGN)
@@ -56,13 +57,13 @@ def do_signal(w, args, pids, k):
     return {"result": 0}
 
 
-def do_kill(w, args, pids, k):
+def do_kill(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     pid = pids[args["target"]]
     # Only a process of this run: a positive pid (never 0, -1 or -pgid: a whole group), and
     # still carrying this run's mark (a reaped target's pid may belong to anyone by now).
     if not isinstance(pid, int) or pid <= 0 or not _of_this_run(pid, w.rundir.run_id):
         raise OSError(errno.ESRCH, f"{args['target']} is no process of this run")
-    os.kill(pid, signal_number(args["signal"]))
+    os.kill(pid, signum_of(args["signal"]))
     return {"result": 0}
 
 
@@ -79,13 +80,13 @@ def _of_this_run(pid: int, run_id: str) -> bool:
         return False  # gone
 
 
-OPS = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,
+OPS: dict[str, Op] = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,
        "kill": do_kill}
 
 _DISP = {"ignore": "SIG_IGN", "default": "SIG_DFL", "handler": "handler",
          "reap": "reap_children"}
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "fork": lambda w, a, p: "fork()",
     "exit": lambda w, a, p: f"_exit({a.get('status', 0)})",
     "wait": lambda w, a, p: f"waitpid({p.get(a['child'], -1) if a.get('child') else -1}, "
@@ -96,4 +97,4 @@ CALLS = {
     "kill": lambda w, a, p: f"kill({p.get(a['target'], '?')}, {a['signal']})",
 }
 
-ARG0: dict = {}  # no action here blocks on an fd the conductor must check
+ARG0: dict[str, Arg0] = {}  # no action here blocks on an fd the conductor must check

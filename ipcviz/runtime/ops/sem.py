@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Any
 
 import posix_ipc
 
@@ -37,6 +38,7 @@ from .ipc import (
     sysv_get,
     wait_arg0,
 )
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 SEM_UNDO = 0x1000
 GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL = 11, 12, 14, 15, 16
@@ -51,7 +53,7 @@ def sem_file(name: str) -> str:
 
 # -- POSIX named semaphores ----------------------------------------------------------
 
-def do_sem_open(w, args, pids, k):
+def do_sem_open(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     name = w.rundir.object_name(obj)
     if args.get("create", True):
@@ -95,13 +97,13 @@ def do_sem_open(w, args, pids, k):
                          "inode": st.st_ino, "dev": st.st_dev}]}
 
 
-def do_sem_wait(w, args, pids, k):
+def do_sem_wait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     handle(w, obj)["sem"].acquire()
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
 
 
-def do_sem_trywait(w, args, pids, k):
+def do_sem_trywait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     try:
         handle(w, obj)["sem"].acquire(0)
@@ -110,7 +112,7 @@ def do_sem_trywait(w, args, pids, k):
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
 
 
-def do_sem_post(w, args, pids, k):
+def do_sem_post(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     n = int(args.get("count", 1))
     for _ in range(n):
@@ -118,7 +120,7 @@ def do_sem_post(w, args, pids, k):
     return {"result": 0, "object_events": [{"id": obj, "op": "post", "n": n}]}
 
 
-def do_sem_unlink(w, args, pids, k):
+def do_sem_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     name = w.rundir.object_name(args["object"])
     try:
         posix_ipc.unlink_semaphore(name)
@@ -129,7 +131,7 @@ def do_sem_unlink(w, args, pids, k):
 
 # -- System V semaphore sets (of one semaphore) ----------------------------------------
 
-def do_semget(w, args, pids, k):
+def do_semget(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     create = args.get("create", True)
     key, semid = sysv_get(w, "sysv_sem", obj, lambda key, flags: libc.semget(key, 1, flags),
@@ -141,7 +143,7 @@ def do_semget(w, args, pids, k):
             "objects": [{"id": obj, "kind": "sysv_sem", "key": key, "semid": semid}]}
 
 
-def do_semop(w, args, pids, k):
+def do_semop(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     op = int(args["op"])
     undo = bool(args.get("undo", False))
@@ -152,7 +154,7 @@ def do_semop(w, args, pids, k):
             "object_events": [{"id": obj, "op": kind, "n": abs(op), "undo": undo}]}
 
 
-def do_semctl(w, args, pids, k):
+def do_semctl(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     cmd = args["cmd"]
     semid = handle(w, obj)["semid"]
@@ -163,7 +165,7 @@ def do_semctl(w, args, pids, k):
 
 # -- the bounded buffer: producer and consumer over a ring in shared memory --------------
 
-def do_produce(w, args, pids, k):
+def do_produce(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     region = region_of(w, args["object"])
     slots = int(args["slots"])
     sem_acquire(w, args["empty"])
@@ -175,7 +177,7 @@ def do_produce(w, args, pids, k):
             "object_events": [{"id": args["object"], "ring_slots": slots}]}
 
 
-def do_consume(w, args, pids, k):
+def do_consume(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     region = region_of(w, args["object"])
     slots = int(args["slots"])
     sem_acquire(w, args["full"])
@@ -188,28 +190,29 @@ def do_consume(w, args, pids, k):
             "object_events": [{"id": args["object"], "ring_slots": slots}]}
 
 
-OPS = {
+OPS: dict[str, Op] = {
     "sem_open": do_sem_open, "sem_wait": do_sem_wait, "sem_trywait": do_sem_trywait,
     "sem_post": do_sem_post, "sem_unlink": do_sem_unlink, "semget": do_semget,
     "semop": do_semop, "semctl": do_semctl, "produce": do_produce, "consume": do_consume,
 }
 
 
-def _sname(w, a) -> str:
+def _sname(w: OpWorker, a: Args) -> str:
     return w.rundir.object_name(a["object"])
 
 
-def _semid(w, a):
-    return w.handles.get(a["object"], {}).get("semid", "?")
+def _semid(w: OpWorker, a: Args) -> int | str:
+    semid: int | str = w.handles.get(a["object"], {}).get("semid", "?")
+    return semid
 
 
-def _call_sem_open(w, a, p):
+def _call_sem_open(w: OpWorker, a: Args, p: Pids) -> str:
     if a.get("create", True):
         return f'sem_open("{_sname(w, a)}", O_CREAT|O_EXCL, 0600, {a.get("value", 0)})'
     return f'sem_open("{_sname(w, a)}", 0)'
 
 
-def _call_semget(w, a, p):
+def _call_semget(w: OpWorker, a: Args, p: Pids) -> str:
     if a.get("create", True):
         return (f"semget(<random key>, 1, IPC_CREAT|IPC_EXCL|0600); "
                 f"semctl(id, 0, SETVAL, {a.get('value', 0)})")
@@ -217,40 +220,40 @@ def _call_semget(w, a, p):
     return f"semget({'0x' + format(entry['key'], '08x') if entry else '?'}, 0, 0)"
 
 
-def _call_semop(w, a, p):
+def _call_semop(w: OpWorker, a: Args, p: Pids) -> str:
     flags = [f for f, on in (("SEM_UNDO", a.get("undo")), ("IPC_NOWAIT", a.get("nowait")))
              if on]
     return f"semop({_semid(w, a)}, {{0, {a['op']:+d}, {'|'.join(flags) or 0}}}, 1)"
 
 
-def _call_semctl(w, a, p):
+def _call_semctl(w: OpWorker, a: Args, p: Pids) -> str:
     tail = f", {a.get('value', 0)}" if a["cmd"] == "SETVAL" else ""
     return f"semctl({_semid(w, a)}, 0, {a['cmd']}{tail})"
 
 
-def _wait_call(w, obj: str) -> str:
+def _wait_call(w: OpWorker, obj: str) -> str:
     h = w.handles.get(obj, {})
     return f"semop({h['semid']}, {{0, -1, 0}}, 1)" if "semid" in h else f"sem_wait({obj})"
 
 
-def _post_call(w, obj: str) -> str:
+def _post_call(w: OpWorker, obj: str) -> str:
     h = w.handles.get(obj, {})
     return f"semop({h['semid']}, {{0, +1, 0}}, 1)" if "semid" in h else f"sem_post({obj})"
 
 
-def _call_produce(w, a, p):
+def _call_produce(w: OpWorker, a: Args, p: Pids) -> str:
     return (f"{_wait_call(w, a['empty'])}; {_wait_call(w, a['mutex'])}; "
             f"ring[in++ % {a['slots']}] = {a['value']}; "
             f"{_post_call(w, a['mutex'])}; {_post_call(w, a['full'])}")
 
 
-def _call_consume(w, a, p):
+def _call_consume(w: OpWorker, a: Args, p: Pids) -> str:
     return (f"{_wait_call(w, a['full'])}; {_wait_call(w, a['mutex'])}; "
             f"item = ring[out++ % {a['slots']}]; "
             f"{_post_call(w, a['mutex'])}; {_post_call(w, a['empty'])}")
 
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "sem_open": _call_sem_open,
     "sem_wait": lambda w, a, p: f"sem_wait({a['object']})",
     "sem_trywait": lambda w, a, p: f"sem_trywait({a['object']})",
@@ -263,7 +266,7 @@ CALLS = {
     "consume": _call_consume,
 }
 
-ARG0 = {
+ARG0: dict[str, Arg0] = {
     "sem_wait": lambda w, a, p: wait_arg0(w, a["object"]),
     "semop": lambda w, a, p: wait_arg0(w, a["object"]),
     "produce": lambda w, a, p: wait_arg0(w, a["empty"]),
@@ -273,7 +276,7 @@ ARG0 = {
 
 # -- removers -----------------------------------------------------------------------------
 
-def remove_posix_sem(entry: dict, rd: RunDir) -> str | None:
+def remove_posix_sem(entry: dict[str, Any], rd: RunDir) -> str | None:
     name = entry.get("name", "")
     if not rd.owns_name(name) or not posix_file_ours(sem_file(name)):
         return None  # another run's name, or another user's semaphore under our name
@@ -297,7 +300,7 @@ def sysv_sem_table() -> list[dict[str, int]]:
             for line in lines[1:]]
 
 
-def remove_sysv_sem(entry: dict, rd: RunDir) -> str | None:
+def remove_sysv_sem(entry: dict[str, Any], rd: RunDir) -> str | None:
     key, semid = entry.get("key"), entry.get("semid")
     me = os.geteuid()
     for row in sysv_sem_table():
@@ -314,4 +317,4 @@ def remove_sysv_sem(entry: dict, rd: RunDir) -> str | None:
 
 
 # kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
-REMOVERS = {"sem": remove_posix_sem, "sysv_sem": remove_sysv_sem}
+REMOVERS: dict[str, Remover] = {"sem": remove_posix_sem, "sysv_sem": remove_sysv_sem}

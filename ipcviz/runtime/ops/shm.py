@@ -17,6 +17,7 @@ import errno
 import mmap
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import posix_ipc
@@ -45,6 +46,7 @@ from .ipc import (
     sysv_get,
     wait_arg0,
 )
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 
 def posix_path(name: str) -> str:
@@ -54,7 +56,7 @@ def posix_path(name: str) -> str:
 
 # -- POSIX shared memory -------------------------------------------------------------
 
-def do_shm_open(w, args, pids, k):
+def do_shm_open(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     name = w.rundir.object_name(obj)
     create = args.get("create", True)
@@ -90,7 +92,7 @@ def do_shm_open(w, args, pids, k):
                          "fd_targets": [path, path + " (deleted)"]}]}
 
 
-def do_mmap(w, args, pids, k):
+def do_mmap(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     h = handle(w, obj)
     size = os.fstat(h["fd"]).st_size
@@ -104,7 +106,7 @@ def do_mmap(w, args, pids, k):
     return {"result": hex(addr)}
 
 
-def do_munmap(w, args, pids, k):
+def do_munmap(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     h = handle(w, obj)
     r = region_of(w, obj)
@@ -113,7 +115,7 @@ def do_munmap(w, args, pids, k):
     return {"result": 0}
 
 
-def do_shm_unlink(w, args, pids, k):
+def do_shm_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     name = w.rundir.object_name(args["object"])
     try:
         posix_ipc.unlink_shared_memory(name)
@@ -124,7 +126,7 @@ def do_shm_unlink(w, args, pids, k):
 
 # -- System V shared memory ----------------------------------------------------------
 
-def do_shmget(w, args, pids, k):
+def do_shmget(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     create = args.get("create", True)
     size = int(size_of(args["size"], -1)) if create else 0
@@ -135,7 +137,7 @@ def do_shmget(w, args, pids, k):
             "objects": [{"id": obj, "kind": "sysv_shm", "key": key, "shmid": shmid}]}
 
 
-def do_shmat(w, args, pids, k):
+def do_shmat(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     h = handle(w, obj)
     addr = libc.shmat(h["shmid"], None, 0)
@@ -155,7 +157,7 @@ def _sysv_size(shmid: int) -> int:
     raise OSError(errno.EINVAL, f"no segment {shmid}")
 
 
-def do_shmdt(w, args, pids, k):
+def do_shmdt(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     h = handle(w, obj)
     r = region_of(w, obj)
@@ -164,7 +166,7 @@ def do_shmdt(w, args, pids, k):
     return {"result": 0}
 
 
-def do_shmctl(w, args, pids, k):
+def do_shmctl(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     h = handle(w, obj)
     cmd = args["cmd"]
@@ -178,7 +180,7 @@ def do_shmctl(w, args, pids, k):
 
 # -- loads and stores: plain memory, no system call ------------------------------------
 
-def do_store(w, args, pids, k):
+def do_store(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     r = region_of(w, obj)
     at = int(args.get("at", 0))
@@ -203,7 +205,7 @@ def do_store(w, args, pids, k):
     return {"result": value, "facts": remember(w, stored=value), "object_events": events}
 
 
-def do_load(w, args, pids, k):
+def do_load(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     r = region_of(w, args["object"])
     at = int(args.get("at", 0))
     if "size" in args:
@@ -214,7 +216,7 @@ def do_load(w, args, pids, k):
     return {"result": value, "facts": remember(w, register=value)}
 
 
-def do_increment(w, args, pids, k):
+def do_increment(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     """counter++ `times` times (a load and a store each: not atomic), optionally after
     waiting on a start semaphore and inside a lock (sem_wait/sem_post around each)."""
     obj = args["object"]
@@ -247,14 +249,14 @@ def _ring_event(obj: str, slots: int) -> dict[str, Any]:
     return {"id": obj, "ring_slots": slots}
 
 
-def do_put(w, args, pids, k):
+def do_put(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj, slots = args["object"], int(args["slots"])
     slot = ring_put(region_of(w, obj), slots, int(args["value"]))
     return {"result": slot, "facts": remember(w, stored=int(args["value"])),
             "object_events": [_ring_event(obj, slots)]}
 
 
-def do_get(w, args, pids, k):
+def do_get(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj, slots = args["object"], int(args["slots"])
     slot, value = ring_get(region_of(w, obj), slots)
     got = [*w.facts.get("got", []), value]
@@ -264,16 +266,16 @@ def do_get(w, args, pids, k):
 
 # -- files, and copies between files, pipes, a process's buffer and a region ------------
 
-def file_path(w, obj: str) -> str:
+def file_path(w: OpWorker, obj: str) -> str:
     return str(w.rundir.path / f"{obj}.dat")
 
 
-def _file_record(w, obj: str) -> dict[str, Any]:
+def _file_record(w: OpWorker, obj: str) -> dict[str, Any]:
     path = file_path(w, obj)
     return {"id": obj, "kind": "file", "path": path, "fd_targets": [path]}
 
 
-def do_create_file(w, args, pids, k):
+def do_create_file(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     size = int(size_of(args["size"], -1))
     path = file_path(w, obj)
@@ -288,7 +290,8 @@ def do_create_file(w, args, pids, k):
     return {"result": size, "objects": [_file_record(w, obj)]}
 
 
-def _copy_event(args, what: str, nbytes: int, t0: int, t1: int, waited: int = 0):
+def _copy_event(args: Args, what: str, nbytes: int, t0: int, t1: int, waited: int = 0
+                ) -> list[dict[str, Any]]:
     route = args.get("route")
     if not route:
         return []
@@ -296,17 +299,17 @@ def _copy_event(args, what: str, nbytes: int, t0: int, t1: int, waited: int = 0)
              "waited_ns": max(0, waited)}]
 
 
-def _route_record(w, args) -> list[dict[str, Any]]:
+def _route_record(w: OpWorker, args: Args) -> list[dict[str, Any]]:
     """The route's file, so that the conductor knows it before the copy's event arrives."""
     return [_file_record(w, args["route"])] if args.get("route") else []
 
 
-def _note_copy(w, nbytes: int, t0: int, t1: int) -> dict[str, Any]:
+def _note_copy(w: OpWorker, nbytes: int, t0: int, t1: int) -> dict[str, Any]:
     return remember(w, copies=w.facts.get("copies", 0) + 1, copied=nbytes,
                     elapsed_us=(t1 - t0) // 1000)
 
 
-def do_read_into(w, args, pids, k):
+def do_read_into(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     """read(): a copy from the kernel (a file's pages, a pipe's buffer) into the process's
     own buffer or straight into a mapped region.  Reads until `size` bytes or EOF."""
     region = region_of(w, args["region"]) if args.get("region") else None
@@ -332,6 +335,7 @@ def do_read_into(w, args, pids, k):
         t0 = time.monotonic_ns()
         while want is None or got < want:
             if region is not None:
+                assert want is not None  # a region's size when no size is given
                 n = os.readv(fd, [region.view[at + got:at + want]])
             else:
                 piece = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - got))
@@ -360,7 +364,7 @@ def do_read_into(w, args, pids, k):
             "object_events": _copy_event(args, what, got, start, t1, start - t0)}
 
 
-def do_write_from(w, args, pids, k):
+def do_write_from(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     """write(): a copy from the process's buffer (or a mapped region) into the kernel
     (a pipe's buffer, a file's pages).  One write() call; a pipe takes it piece by piece
     as its reader drains it."""
@@ -398,7 +402,7 @@ def do_write_from(w, args, pids, k):
             "object_events": _copy_event(args, what, done, t0, t1)}
 
 
-OPS = {
+OPS: dict[str, Op] = {
     "shm_open": do_shm_open, "mmap": do_mmap, "munmap": do_munmap,
     "shm_unlink": do_shm_unlink, "shmget": do_shmget, "shmat": do_shmat, "shmdt": do_shmdt,
     "shmctl": do_shmctl, "store": do_store, "load": do_load, "increment": do_increment,
@@ -409,11 +413,11 @@ OPS = {
 
 # -- the calls as strace would print them ------------------------------------------------
 
-def _name(w, a) -> str:
+def _name(w: OpWorker, a: Args) -> str:
     return w.rundir.object_name(a["object"])
 
 
-def _call_shm_open(w, a, p):
+def _call_shm_open(w: OpWorker, a: Args, p: Pids) -> str:
     if a.get("create", True):
         size = size_of(a["size"], -1) if "size" in a else 0
         return (f'shm_open("{_name(w, a)}", O_RDWR|O_CREAT|O_EXCL, 0600); '
@@ -421,18 +425,18 @@ def _call_shm_open(w, a, p):
     return f'shm_open("{_name(w, a)}", O_RDWR, 0)'
 
 
-def _call_mmap(w, a, p):
+def _call_mmap(w: OpWorker, a: Args, p: Pids) -> str:
     h = w.handles.get(a["object"], {})
     size = os.fstat(h["fd"]).st_size if "fd" in h else "?"
     return f"mmap(NULL, {size}, PROT_READ|PROT_WRITE, MAP_SHARED, {h.get('fd', '?')}, 0)"
 
 
-def _call_region(w, a, call):
-    r = w.handles.get(a["object"], {}).get("region")
+def _call_region(w: OpWorker, a: Args, call: Callable[[str, int | str], str]) -> str:
+    r: Region | None = w.handles.get(a["object"], {}).get("region")
     return call(hex(r.addr) if r else "?", r.size if r else "?")
 
 
-def _call_shmget(w, a, p):
+def _call_shmget(w: OpWorker, a: Args, p: Pids) -> str:
     if a.get("create", True):
         return f"shmget(<random key>, {size_of(a['size'], -1)}, IPC_CREAT|IPC_EXCL|0600)"
     entry = manifest_entry(w, "sysv_shm", a["object"])
@@ -440,11 +444,12 @@ def _call_shmget(w, a, p):
     return f"shmget({key}, 0, 0)"
 
 
-def _hid(w, a):
-    return w.handles.get(a["object"], {}).get("shmid", "?")
+def _hid(w: OpWorker, a: Args) -> int | str:
+    shmid: int | str = w.handles.get(a["object"], {}).get("shmid", "?")
+    return shmid
 
 
-def _store_call(w, a, p):
+def _store_call(w: OpWorker, a: Args, p: Pids) -> str:
     obj, at = a["object"], int(a.get("at", 0))
     where = f"{obj}[{at}]" if at else f"*{obj}"
     if "data" in a:
@@ -454,7 +459,7 @@ def _store_call(w, a, p):
     return f"{where} = {a['value']}   /* a store, no system call */"
 
 
-def _load_call(w, a, p):
+def _load_call(w: OpWorker, a: Args, p: Pids) -> str:
     obj, at = a["object"], int(a.get("at", 0))
     if "size" in a:
         return f"printf(\"%s\", {obj} + {at})   /* loads, no system call */"
@@ -462,7 +467,7 @@ def _load_call(w, a, p):
     return f"reg = {where}   /* a load, no system call */"
 
 
-def _increment_call(w, a, p):
+def _increment_call(w: OpWorker, a: Args, p: Pids) -> str:
     obj = a["object"]
     body = f"(*{obj})++;"
     if a.get("lock"):
@@ -472,7 +477,7 @@ def _increment_call(w, a, p):
             "   /* the ++ is a load and a store: no system call */")
 
 
-def _copy_target(w, a) -> str:
+def _copy_target(w: OpWorker, a: Args) -> str:
     if a.get("file"):
         return f"fd /* {a['file']}.dat */"
     try:
@@ -481,7 +486,7 @@ def _copy_target(w, a) -> str:
         return "?"
 
 
-def _read_into_call(w, a, p):
+def _read_into_call(w: OpWorker, a: Args, p: Pids) -> str:
     dest = a["region"] if a.get("region") else "buf"
     size = a.get("size")
     if size is None:
@@ -490,7 +495,7 @@ def _read_into_call(w, a, p):
     return f"read({_copy_target(w, a)}, {dest}, {size}){loop}"
 
 
-def _write_from_call(w, a, p):
+def _write_from_call(w: OpWorker, a: Args, p: Pids) -> str:
     src = a["region"] if a.get("region") else "buf"
     if "size" in a:
         n = a["size"]
@@ -502,7 +507,7 @@ def _write_from_call(w, a, p):
     return f"write({_copy_target(w, a)}, {src}, {n})"
 
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "shm_open": _call_shm_open,
     "mmap": _call_mmap,
     "munmap": lambda w, a, p: _call_region(w, a, lambda addr, n: f"munmap({addr}, {n})"),
@@ -526,23 +531,23 @@ CALLS = {
 }
 
 
-def _increment_arg0(w, a, p) -> int:
+def _increment_arg0(w: OpWorker, a: Args, p: Pids) -> int:
     return wait_arg0(w, a["after"]) if a.get("after") else NO_ARG0
 
 
-def _read_into_arg0(w, a, p) -> int:
+def _read_into_arg0(w: OpWorker, a: Args, p: Pids) -> int:
     # Only a read from a pipe end can sleep for data; a file read is never "blocked".
     if a.get("file"):
         return NO_ARG0
     return fd_of(w, a["fd"])
 
 
-ARG0 = {"increment": _increment_arg0, "read_into": _read_into_arg0}
+ARG0: dict[str, Arg0] = {"increment": _increment_arg0, "read_into": _read_into_arg0}
 
 
 # -- removers: what `ipcviz clean` and the end of a run call for each manifest line ------
 
-def remove_posix_shm(entry: dict, rd: RunDir) -> str | None:
+def remove_posix_shm(entry: dict[str, Any], rd: RunDir) -> str | None:
     name = entry.get("name", "")
     if not rd.owns_name(name) or not posix_file_ours(posix_path(name)):
         return None  # another run's name, or another user's object under our name
@@ -571,7 +576,7 @@ def sysv_shm_table() -> list[dict[str, int]]:
     return out
 
 
-def remove_sysv_shm(entry: dict, rd: RunDir) -> str | None:
+def remove_sysv_shm(entry: dict[str, Any], rd: RunDir) -> str | None:
     key, shmid = entry.get("key"), entry.get("shmid")
     me = os.geteuid()
     for row in sysv_shm_table():
@@ -589,4 +594,4 @@ def remove_sysv_shm(entry: dict, rd: RunDir) -> str | None:
 
 
 # kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind
-REMOVERS = {"shm": remove_posix_shm, "sysv_shm": remove_sysv_shm}
+REMOVERS: dict[str, Remover] = {"shm": remove_posix_shm, "sysv_shm": remove_sysv_shm}

@@ -24,11 +24,13 @@ import signal
 import struct
 import termios
 import time
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
-from ...scenario.actions import signal_name, signal_number
+from ...scenario.actions import signal_name
 from ...scenario.limits import WAKE_R, WAKE_W
-from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS
+from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS, signum_of
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
 TIOCGSID = getattr(termios, "TIOCGSID", 0x5429)  # asm-generic/ioctls.h (x86, arm64)
 PR_SET_DUMPABLE = 4
@@ -59,7 +61,7 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def install_handler(w, signum: int, disposition: str, restart: bool = False) -> None:
+def install_handler(w: OpWorker, signum: int, disposition: str, restart: bool = False) -> None:
     """sigaction(signum, handler): the real call (EINVAL for SIGKILL / SIGSTOP).
 
     Python installs it without SA_RESTART, so a blocked call ends with EINTR and the
@@ -82,7 +84,7 @@ def forget_handler(signum: int) -> None:
     SA_RESTART_SIGNALS.discard(signum)
 
 
-def _on_signal(signum, frame) -> None:
+def _on_signal(signum: int, frame: FrameType | None) -> None:
     """Python's part of a handler: report each kernel delivery the C part recorded."""
     w = _state["worker"]
     data = b""
@@ -101,7 +103,7 @@ def _on_signal(signum, frame) -> None:
             _reap(w)
 
 
-def _reap(w) -> None:
+def _reap(w: OpWorker) -> None:
     """A SIGCHLD handler's loop: waitpid(-1, &status, WNOHANG) until no zombie is left."""
     while True:
         try:
@@ -124,33 +126,33 @@ _HOW = {"block": signal.SIG_BLOCK, "unblock": signal.SIG_UNBLOCK,
         "setmask": signal.SIG_SETMASK}
 
 
-def _nums(names) -> list[int]:
-    return [signal_number(n) for n in names]
+def _nums(names: list[str]) -> list[int]:
+    return [signum_of(n) for n in names]
 
 
-def do_sigprocmask(w, args, pids, k):
+def do_sigprocmask(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     # Unblocking delivers what was pending before the call returns; Python's
     # pthread_sigmask runs the handlers right after it, so their reports come first.
     signal.pthread_sigmask(_HOW[args["how"]], _nums(args["signals"]))
     return {"result": 0}
 
 
-def do_pause(w, args, pids, k):
+def do_pause(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
     _libc.pause()  # the real pause(2): returns -1 / EINTR once a handler has run
     err = ctypes.get_errno()
     run_handlers()
     raise OSError(err, os.strerror(err))
 
 
-def do_sigwait(w, args, pids, k):
+def do_sigwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": signal_name(signal.sigwait(_nums(args["signals"])))}
 
 
-def do_alarm(w, args, pids, k):
+def do_alarm(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": signal.alarm(int(args["seconds"]))}  # seconds left of an earlier one
 
 
-def do_sleep(w, args, pids, k):
+def do_sleep(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     time.sleep(int(args["seconds"]))
     return {"result": 0}
 
@@ -177,7 +179,7 @@ def _cores_off() -> str:
     return pattern
 
 
-def do_setrlimit(w, args, pids, k):
+def do_setrlimit(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     if int(args["limit"]) != 0:
         # A core could land outside the run's directory (or in a crash reporter).
         raise OSError(errno.EPERM, "ipcviz only lowers RLIMIT_CORE to 0")
@@ -193,7 +195,7 @@ def traps_on_division_by_zero() -> bool:
     return platform.machine() in ("x86_64", "i386", "i686", "AMD64")
 
 
-def do_raise_fault(w, args, pids, k):
+def do_raise_fault(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
     kind = args["kind"]
     sig = _FAULT_SIGNAL[kind]
     _cores_off()
@@ -220,7 +222,7 @@ def do_raise_fault(w, args, pids, k):
     raise OSError(errno.EFAULT, "the fault did not happen")
 
 
-def _call_fault(w, a, p):
+def _call_fault(w: OpWorker, a: Args, p: Pids) -> str:
     kind = a["kind"]
     if kind == "segv":
         return "*(volatile char *)0   /* read address 0 */"
@@ -233,21 +235,21 @@ def _call_fault(w, a, p):
 
 # -- a pseudo-terminal ------------------------------------------------------------------
 
-def _master(w, obj: str) -> int:
+def _master(w: OpWorker, obj: str) -> int:
     fd = w.ends.get(f"{obj}.master")
     if fd is None:
         raise OSError(errno.EBADF, f"{w.name} holds no master of {obj}")
     return fd
 
 
-def _slave(w, obj: str) -> int:
+def _slave(w: OpWorker, obj: str) -> int:
     fd = w.ends.get(f"{obj}.slave")
     if fd is None:
         raise OSError(errno.EBADF, f"{w.name} holds no slave of {obj}")
     return fd
 
 
-def do_openpty(w, args, pids, k):
+def do_openpty(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     master, slave = os.openpty()
     os.set_inheritable(master, True)
@@ -263,12 +265,12 @@ def do_openpty(w, args, pids, k):
                          "fd_ends": {master_target: "master", slave_path: "slave"}}]}
 
 
-def do_setsid(w, args, pids, k):
+def do_setsid(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     os.setsid()
     return {"result": os.getsid(0)}  # setsid() returns the new session id
 
 
-def do_set_ctty(w, args, pids, k):
+def do_set_ctty(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fcntl.ioctl(_slave(w, args["object"]), termios.TIOCSCTTY, 0)
     return {"result": 0}
 
@@ -314,7 +316,7 @@ def _signals_of_keys(master: int, data: bytes) -> list[str]:
     return out
 
 
-def do_type(w, args, pids, k):
+def do_type(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     master = _master(w, args["object"])
     data = keys_bytes(args["keys"])
     sigs = _signals_of_keys(master, data)
@@ -345,7 +347,7 @@ def _tty_index(fd: int, pid: int | str = "self") -> int | None:
     return None
 
 
-def _others_hold_master(pids: dict, target: str, index: int | None) -> bool:
+def _others_hold_master(pids: Pids, target: str, index: int | None) -> bool:
     me = os.getpid()
     for pid in pids.values():
         if pid == me:
@@ -365,7 +367,7 @@ def _others_hold_master(pids: dict, target: str, index: int | None) -> bool:
     return False
 
 
-def do_close_pty(w, args, pids, k):
+def do_close_pty(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj, end = args["object"], args["end"]
     if end == "slave":
         fd = _slave(w, obj)
@@ -390,7 +392,7 @@ def do_close_pty(w, args, pids, k):
     return {"result": 0, "signalled": signalled}
 
 
-OPS = {
+OPS: dict[str, Op] = {
     "sigprocmask": do_sigprocmask, "pause": do_pause, "sigwait": do_sigwait,
     "alarm": do_alarm, "sleep": do_sleep, "raise_fault": do_raise_fault,
     "setrlimit": do_setrlimit, "openpty": do_openpty, "setsid": do_setsid,
@@ -400,17 +402,17 @@ OPS = {
 _HOW_C = {"block": "SIG_BLOCK", "unblock": "SIG_UNBLOCK", "setmask": "SIG_SETMASK"}
 
 
-def _set(names) -> str:
+def _set(names: list[str]) -> str:
     return "{" + ", ".join(names) + "}"
 
 
-def _call_type(w, a, p):
+def _call_type(w: OpWorker, a: Args, p: Pids) -> str:
     data = keys_bytes(a["keys"])
     text = "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in data)
     return f'write({_master(w, a["object"])}, "{text}", {len(data)})   /* typed: {a["keys"]} */'
 
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "sigprocmask": lambda w, a, p: f"sigprocmask({_HOW_C[a['how']]}, {_set(a['signals'])}, "
                                    "NULL)",
     "pause": lambda w, a, p: "pause()",
@@ -427,4 +429,4 @@ CALLS = {
     "close_pty": lambda w, a, p: f"close({w.ends.get(a['object'] + '.' + a['end'], '?')})",
 }
 
-ARG0: dict = {}
+ARG0: dict[str, Arg0] = {}
