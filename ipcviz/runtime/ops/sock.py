@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
+
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 TYPES = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM}
 C_TYPES = {"stream": "SOCK_STREAM", "dgram": "SOCK_DGRAM"}
 
 
-def record(obj: str, ino_a: int, ino_b: int) -> dict:
+def record(obj: str, ino_a: int, ino_b: int) -> dict[str, Any]:
     """The object as the probe finds it: each end is its own socket, with its own inode."""
     ta, tb = f"socket:[{ino_a}]", f"socket:[{ino_b}]"
     return {"id": obj, "kind": "socketpair", "inode_a": ino_a, "inode_b": ino_b,
             "fd_targets": [ta, tb], "fd_ends": {ta: "a", tb: "b"}}
 
 
-def do_socketpair(w, args, pids, k):
+def do_socketpair(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     a, b = socket.socketpair(socket.AF_UNIX, TYPES[args.get("type", "stream")])
     fa, fb = a.detach(), b.detach()  # plain fds from now on, as the lesson's C has them
@@ -32,13 +35,13 @@ def do_socketpair(w, args, pids, k):
             "objects": [record(obj, os.fstat(fa).st_ino, os.fstat(fb).st_ino)]}
 
 
-OPS = {"socketpair": do_socketpair}
+OPS: dict[str, Op] = {"socketpair": do_socketpair}
 
-CALLS = {
+CALLS: dict[str, Call] = {
     "socketpair": lambda w, a, p:
         f"socketpair(AF_UNIX, {C_TYPES[a.get('type', 'stream')]}, 0, sv)",
 }
 
-ARG0: dict = {}  # socketpair never sleeps
+ARG0: dict[str, Arg0] = {}  # socketpair never sleeps
 
-REMOVERS: dict = {}  # nothing outlives its last fd
+REMOVERS: dict[str, Remover] = {}  # nothing outlives its last fd
