@@ -183,3 +183,24 @@ def test_a_run_directory_appears_whole_and_a_half_made_one_is_swept(runtime_dir)
     assert (runtime_dir / f".new-{os.getpid()}bbbbbb").exists()
     assert rd.path.exists()
     rd.remove()
+
+
+def test_a_stale_pid_of_the_scan_is_not_killed_when_it_is_no_process_of_the_run(monkeypatch):
+    """The pid a scan found may have died and been reused before the kill: by one of our
+    own processes that is no process of the run.  The kill checks the mark again through
+    the pidfd and leaves it alone."""
+    from ipcviz.runtime import cleanup
+
+    # GIVEN one of our processes that carries no run mark, and a scan that (stale) names it
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                                 stdin=subprocess.DEVNULL)
+    try:
+        monkeypatch.setattr(cleanup, "run_processes",
+                            lambda run_id, exclude=(), conductor=None: [bystander.pid])
+        # WHEN the run's processes are killed
+        cleanup.kill_run_processes("deadbeef01", timeout=0.3)
+        # THEN the bystander lives on
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait()

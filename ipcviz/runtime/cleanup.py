@@ -71,14 +71,16 @@ def kill_run_processes(run_id: str, exclude: tuple[int, ...] = (), timeout: floa
         if not alive or time.monotonic() > deadline:
             return len(killed)
         for pid in alive:
-            # Through a pidfd, checked once more after it is open: a pid that died and was
-            # reused by another user's process since the scan is never signalled.
+            # Through a pidfd, checked once more after it is open (the pidfd pins the
+            # process: the pid cannot name another one while it is held): a pid that died
+            # and was reused since the scan -- by another user's process, or by one of ours
+            # that is no process of this run -- is never signalled.
             try:
                 pidfd = os.pidfd_open(pid)
             except OSError:
                 continue
             try:
-                if is_ours(pid):
+                if is_ours(pid) and _marked(pid, run_id, conductor):
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                     killed.add(pid)
             except ProcessLookupError:
@@ -87,6 +89,16 @@ def kill_run_processes(run_id: str, exclude: tuple[int, ...] = (), timeout: floa
                 os.close(pidfd)
         _reap_children()
         time.sleep(0.01)
+
+
+def _marked(pid: int, run_id: str, conductor: str | None) -> bool:
+    """The process's environment still carries this run's mark (and its conductor's)."""
+    try:
+        env = psutil.Process(pid).environ()
+    except psutil.Error:
+        return False
+    return env.get(ENV_RUN) == run_id and (conductor is None
+                                           or env.get(ENV_CONDUCTOR) == conductor)
 
 
 def _is_zombie(pid: int) -> bool:
