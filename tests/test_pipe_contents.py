@@ -189,3 +189,26 @@ def test_contents_round_trip_through_a_trace_and_are_checked(tmp_path):
         read_trace(path)
     # AND text that is not hex (an edited trace) is shown as unknown, never raises
     assert PipeState("p", "pipe", contents="zz").contents_bytes() is None
+
+
+def test_a_read_end_that_cannot_be_borrowed_says_what_the_kernel_said():
+    """A holder whose fd cannot be borrowed (here: closed since the fd table was read) is
+    not 'no reader': the reason names the call and the errno the kernel gave."""
+    from ipcviz.probe.pipe import contents
+    from ipcviz.probe.sampler import Sampler
+
+    # GIVEN a read end that existed and is closed now (moved to a number nothing reuses)
+    r, w = os.pipe()
+    gone = 850
+    os.dup2(r, gone)
+    for fd in (r, w, gone):
+        os.close(fd)
+    r = gone
+    sampler = Sampler()
+    try:
+        # WHEN the probe asks for the bytes through it
+        hexed, why = contents(sampler, (os.getpid(), r), 5)
+    finally:
+        sampler.close()
+    # THEN nothing is shown, and the reason is the kernel's
+    assert hexed is None and why == "pidfd_getfd: EBADF"

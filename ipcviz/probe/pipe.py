@@ -59,10 +59,11 @@ def contents(sampler: Sampler, reader: tuple[int, int] | None, nbytes: int | Non
         return "", None  # FIONREAD said empty: nothing to copy, no call needed
     try:
         return peek_pipe(sampler.pidfds, *reader).hex(), None
-    except ProbeUnavailable:
-        return None, NO_READER
-    except OSError as err:
-        return None, f"tee: {errno.errorcode.get(err.errno or 0, err.errno)}"  # 0: no code
+    except OSError as err:  # what the kernel said, not a guess at why
+        said = str(err.strerror or "")
+        call = said.split(":", 1)[0] if said.startswith(("pidfd_open:", "pidfd_getfd:")) \
+            else "tee"
+        return None, f"{call}: {errno.errorcode.get(err.errno or 0, err.errno)}"  # 0: no code
 
 
 def blocked_on(oid: str, processes: tuple[Process, ...], calls: frozenset[str]) -> tuple[str, ...]:

@@ -121,11 +121,17 @@ def tee_preview(fd: int, limit: int = PEEK) -> bytes:
 
 
 def peek_pipe(pidfds: PidFds, pid: int, fd: int, limit: int = PEEK) -> bytes:
-    """The first bytes in the pipe behind read-end `fd` of process `pid`, not consumed."""
+    """The first bytes in the pipe behind read-end `fd` of process `pid`, not consumed.
+    OSError as the kernel gave it; its strerror starts with the call that failed
+    ("pidfd_open: ", "pidfd_getfd: ", "tee: ")."""
     try:
-        mine = pidfd_getfd(pidfds.get(pid), fd)
+        pidfd = pidfds.get(pid)
     except OSError as err:
-        raise ProbeUnavailable(f"pidfd_getfd({pid}, {fd}): {err.strerror}") from None
+        raise OSError(err.errno, f"pidfd_open: {err.strerror}") from None
+    try:
+        mine = pidfd_getfd(pidfd, fd)
+    except OSError as err:
+        raise OSError(err.errno, f"pidfd_getfd: {err.strerror}") from None
     try:
         return tee_preview(mine, limit)
     finally:
