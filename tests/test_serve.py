@@ -293,3 +293,12 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def test_a_server_mark_without_a_start_time_is_still_a_mark():
+    """If the server's start time cannot be read, its apps must still die with it and be
+    found by clean: the mark parses (it once read 'PID:None' and turned both off)."""
+    from ipcviz.serve import parse_mark, server_mark
+
+    assert parse_mark(server_mark(4242, None)) == (4242, None)
+    assert parse_mark(server_mark(4242, 99)) == (4242, 99)

@@ -117,7 +117,10 @@ class JsonChild:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            self.proc.wait()
+            try:
+                self.proc.wait(grace)  # bounded too: a child stuck in the kernel is left
+            except subprocess.TimeoutExpired:
+                pass
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 
@@ -126,6 +129,9 @@ def _describe(code: int | None) -> str:
     if code is None:
         return "no exit (still running)"
     if code < 0:
-        return f"signal {signal.Signals(-code).name}"
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:  # a real-time signal has no name of its own
+            return f"signal {-code}"
     return f"exit status {code}"
 

@@ -52,9 +52,13 @@ def read_end(pidfds: PidFds, pid: int, fd: int) -> tuple[str | None, int, int]:
     except OSError as err:
         raise ProbeUnavailable(f"pidfd_getfd({pid}, {fd}): {err.strerror}") from None
     try:
-        raw = os.dup(mine)  # getsockopt needs a socket object; it owns this duplicate
-        with socket.socket(fileno=raw) as s:
+        # getsockopt needs a socket object: one over the borrowed fd, detached (not closed)
+        # at once, so that the one close below is the only one
+        s = socket.socket(fileno=mine)
+        try:
             kind = TYPE_NAMES.get(s.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE))
+        finally:
+            s.detach()
         return kind, _int_ioctl(mine, SIOCINQ), _int_ioctl(mine, SIOCOUTQ)
     finally:
         os.close(mine)

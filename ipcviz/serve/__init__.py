@@ -17,7 +17,8 @@ QUIT_BOUND = 8.0  # seconds an orphaned app may take to close its run after SIGT
 
 def server_mark(pid: int, start: int | None) -> str:
     """The value of IPCVIZ_SERVE for the apps of the server (pid, start time in ticks)."""
-    return f"{pid}:{start}"
+    # an unknown start is left empty (still a mark parse_mark reads), never "None"
+    return f"{pid}:{'' if start is None else start}"
 
 
 def parse_mark(mark: str | bytes) -> tuple[int, int | None] | None:

@@ -70,3 +70,14 @@ async def test_quitting_mid_measurement_leaves_no_process(monkeypatch):
     # THEN the measuring process ends, reaped, with every process of its session
     assert child.wait(15) is not None
     assert in_session(child.pid) == []
+
+
+def test_a_child_ended_by_a_real_time_signal_is_described_not_raised():
+    """signal.Signals has no member for SIGRTMIN+1: the description falls back to the
+    number instead of raising ValueError where callers expect a ChildError."""
+    import signal as _signal
+
+    from ipcviz.app.child import _describe
+
+    assert _describe(-(_signal.SIGRTMIN + 1)) == f"signal {_signal.SIGRTMIN + 1}"
+    assert _describe(-_signal.SIGTERM) == "signal SIGTERM"
