@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..kernel import F_GETPIPE_SZ, FIONREAD, SYS_PIDFD_GETFD
 from .provenance import Source
 from .snapshot import EXITED, ZOMBIE, ObjectState, Snapshot
 
-F_GETPIPE_SZ = 1032  # fcntl(2): F_LINUX_SPECIFIC_BASE + 7
-FIONREAD = 0x541B  # ioctl_tty(2) / asm-generic/ioctls.h: bytes available to read
 PEEK = 256  # bytes of the buffer the probe copies with tee(2) (probe/pipe_io.PEEK)
 NO_READER = "no-reader"  # contents unknown: no live process holds a read end to tee from
 UNKNOWN_FILL = "unknown-fill"  # contents unknown: the fill itself could not be asked
-SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture
 
 
 _Bytes = bytes  # the builtin, for use inside PipeState, whose field `bytes` hides it

@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from .provenance import Source
 from .snapshot import EXITED, ZOMBIE, ObjectState, Snapshot
 
-SIOCINQ = 0x541B  # = FIONREAD (linux/sockios.h): stream, bytes queued; dgram, the next one's size
-SIOCOUTQ = 0x5411  # = TIOCOUTQ: kernel memory still charged to this end's unread sends
-SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture
 TYPE_NAMES = {1: "stream", 2: "dgram", 5: "seqpacket"}  # SOCK_* of getsockopt(SO_TYPE)
 ENDS = ("a", "b")
 

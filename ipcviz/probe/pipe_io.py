@@ -22,10 +22,9 @@ import os
 import struct
 import termios
 
+from ..kernel import F_GETPIPE_SZ, SYS_PIDFD_GETFD
 from ..model.pipe import PEEK  # bytes shown: a preview (tee copies at most our pipe's size)
 
-SYS_PIDFD_GETFD = 438  # the same number on every architecture (new-style syscall table)
-F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long

@@ -17,7 +17,8 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..model.snapshot import EXITED, ZOMBIE, Process
-from ..model.sock import SIOCINQ, SIOCOUTQ, TYPE_NAMES, SocketPairState
+from ..kernel import SIOCINQ, SIOCOUTQ
+from ..model.sock import TYPE_NAMES, SocketPairState
 from .pipe import blocked_on
 from .pipe_io import PidFds, ProbeUnavailable, pidfd_getfd
 from .sampler import READ_CALLS, WRITE_CALLS

@@ -13,11 +13,11 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from ...kernel import F_GETPIPE_SZ
 from ...scenario.actions import SIZE_RE, signal_number
 from ...scenario.limits import MAX_SIZE, reserved_fd
 from .types import OpWorker
 
-F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)
 PREVIEW = 120  # bytes of read data sent back as text
 _RUN_RE = re.compile(rb"(.)\1*", re.S)
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -1,0 +1,18 @@
+"""Numbers of the Linux interface that Python's modules do not all name, defined once.
+
+Neutral (imports nothing of ipcviz): the probe uses them to ask the kernel, the model to
+write the command a student can type to ask it too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import termios
+
+SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture (new-style table)
+F_GETPIPE_SZ: int = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # fcntl(2): F_LINUX_SPECIFIC_BASE + 7
+FIONREAD: int = termios.FIONREAD  # ioctl(2): bytes available to read (0x541B)
+SIOCINQ = FIONREAD  # linux/sockios.h: stream, bytes queued; datagram, the next one's size
+SIOCOUTQ: int = termios.TIOCOUTQ  # kernel memory still charged to an end's unread sends
+
+__all__ = ["FIONREAD", "F_GETPIPE_SZ", "SIOCINQ", "SIOCOUTQ", "SYS_PIDFD_GETFD"]
