@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 
 import pytest
 
@@ -63,9 +65,17 @@ async def test_quitting_mid_measurement_leaves_no_process(monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         screen = SignalTableScreen()
         app.push_screen(screen)
-        await wait_for(pilot, lambda: screen.child is not None, 10, "the measuring process")
+        deadline = time.monotonic() + 10
+        while screen.child is None:  # (not wait_for: its last pause lets the child run on)
+            assert time.monotonic() < deadline, "no measuring process"
+            await pilot.pause(0.002)
         child = screen.child
-        assert screen.rows is None  # still measuring
+        # hold it mid-measurement while we look (on a quiet machine it is done in moments)
+        os.kill(child.pid, signal.SIGSTOP)
+        try:
+            assert screen.rows is None  # still measuring
+        finally:
+            os.kill(child.pid, signal.SIGCONT)
         app.exit()
     # THEN the measuring process ends, reaped, with every process of its session
     assert child.wait(15) is not None
@@ -75,9 +85,7 @@ async def test_quitting_mid_measurement_leaves_no_process(monkeypatch):
 def test_a_child_ended_by_a_real_time_signal_is_described_not_raised():
     """signal.Signals has no member for SIGRTMIN+1: the description falls back to the
     number instead of raising ValueError where callers expect a ChildError."""
-    import signal as _signal
-
     from ipcviz.app.child import _describe
 
-    assert _describe(-(_signal.SIGRTMIN + 1)) == f"signal {_signal.SIGRTMIN + 1}"
-    assert _describe(-_signal.SIGTERM) == "signal SIGTERM"
+    assert _describe(-(signal.SIGRTMIN + 1)) == f"signal {signal.SIGRTMIN + 1}"
+    assert _describe(-signal.SIGTERM) == "signal SIGTERM"
