@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..kernel import F_GETPIPE_SZ, FIONREAD, SYS_PIDFD_GETFD
 from .provenance import Source
-from .snapshot import EXITED, ZOMBIE, ObjectState, Snapshot
+from .snapshot import ObjectState, Snapshot
 
 PEEK = 256  # bytes of the buffer the probe copies with tee(2) (probe/pipe_io.PEEK)
 NO_READER = "no-reader"  # contents unknown: no live process holds a read end to tee from
@@ -77,14 +77,7 @@ class PipeState(ObjectState):
         """
         if self.inode is None:
             return None
-        target = f"pipe:[{self.inode}]"
-        for p in snapshot.processes:
-            if p.state in (ZOMBIE, EXITED):
-                continue
-            for f in p.fds:
-                if f.target == target:
-                    return (p.pid, f.fd)
-        return None
+        return snapshot.live_holder(f"pipe:[{self.inode}]")
 
     def sources(self, pids: dict[str, int] | None = None,
                 holder: tuple[int, int] | None = None) -> list[Source]:

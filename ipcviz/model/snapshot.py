@@ -155,6 +155,17 @@ class Snapshot:
     def object_named(self, oid: str) -> ObjectState | None:
         return self._objects_by_id.get(oid)
 
+    def live_holder(self, target: str) -> tuple[int, int] | None:
+        """(pid, fd) of the first live process with an fd whose link reads `target`
+        ("pipe:[INO]", "socket:[INO]"): the end a probe asks through."""
+        for p in self.processes:
+            if p.state in (ZOMBIE, EXITED):
+                continue
+            for f in p.fds:
+                if f.target == target:
+                    return (p.pid, f.fd)
+        return None
+
     # Looked up by name for every line of a 64-process table: built once per snapshot (a
     # cached_property writes the instance's __dict__, which a frozen dataclass allows).
     @functools.cached_property

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .provenance import Source
-from .snapshot import EXITED, ZOMBIE, ObjectState, Snapshot
+from .snapshot import ObjectState, Snapshot
 
 TYPE_NAMES = {1: "stream", 2: "dgram", 5: "seqpacket"}  # SOCK_* of getsockopt(SO_TYPE)
 ENDS = ("a", "b")
@@ -66,14 +66,7 @@ class SocketPairState(ObjectState):
     def holder(self, snapshot: Snapshot, name: str = "a") -> tuple[int, int] | None:
         """(pid, fd) of the first live scenario process holding end `name`: the probe's choice."""
         inode = self.inode_a if name == "a" else self.inode_b
-        target = f"socket:[{inode}]"
-        for p in snapshot.processes:
-            if p.state in (ZOMBIE, EXITED):
-                continue
-            for f in p.fds:
-                if f.target == target:
-                    return (p.pid, f.fd)
-        return None
+        return snapshot.live_holder(f"socket:[{inode}]")
 
     def sources(self, pids: dict[str, int] | None = None,
                 holder: tuple[int, int] | None = None) -> list[Source]:

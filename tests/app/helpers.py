@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ipcviz.app.app import IpcvizApp
 from ipcviz.app.source import TraceRun
-from ipcviz.model.timeline import read_trace
-from ipcviz.scenario import load
+from ipcviz.model.timeline import read_trace, read_trace_file
+from ipcviz.scenario import load, loads
 from ipcviz.scenario.catalog import Entry
 
 HERE = Path(__file__).resolve().parent
@@ -136,3 +136,18 @@ class RecordingRuns:
         for run in self.made:
             run.close()
 
+
+def recorded_app(name: str) -> IpcvizApp:
+    """The app replaying tests/app/traces/<name>.jsonl with the scenario it carries, drawn
+    as live (like the other snapshot tests)."""
+    header, snaps = read_trace_file(HERE / "traces" / f"{name}.jsonl")
+    scenario = loads(header["source"], f"{name}.jsonl", header["scenario"])
+
+    def factory(sc):
+        run = TraceRun(sc, snaps)
+        run.replay = False
+        return run
+
+    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario)
+    app.animation_level = "none"
+    return app

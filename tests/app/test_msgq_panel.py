@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from ipcviz.app.app import IpcvizApp
-from ipcviz.app.source import TraceRun
 from ipcviz.app.widgets.msgq import (
     KEPT,
     NEW,
@@ -25,10 +24,9 @@ from ipcviz.app.widgets.msgq import (
     chain_boxes,
 )
 from ipcviz.app.widgets.pipe import PipeBar
-from ipcviz.model.timeline import read_trace_file
-from ipcviz.scenario import load, loads
+from ipcviz.scenario import load
 
-from .helpers import RecordingRuns, step_to, sync, text_of, wait_for
+from .helpers import recorded_app, RecordingRuns, step_to, sync, text_of, wait_for
 
 HERE = Path(__file__).resolve().parent
 LESSONS = HERE.parents[1] / "scenarios" / "msgq"
@@ -43,17 +41,7 @@ def live_app(runs: RecordingRuns, lesson: str) -> IpcvizApp:
 
 def trace_app(name: str) -> IpcvizApp:
     """The app replaying tests/app/traces/msgq-<name>.jsonl with the scenario it carries."""
-    header, snaps = read_trace_file(TRACES / f"msgq-{name}.jsonl")
-    scenario = loads(header["source"], f"msgq-{name}.jsonl", header["scenario"])
-
-    def factory(sc):
-        run = TraceRun(sc, snaps)
-        run.replay = False  # drawn as live, like the other snapshot tests
-        return run
-
-    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario)
-    app.animation_level = "none"
-    return app
+    return recorded_app(f"msgq-{name}")
 
 
 def shown(chain: MessageChain) -> list[tuple[int, int, str]]:

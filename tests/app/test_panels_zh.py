@@ -10,8 +10,6 @@ from pathlib import Path
 
 from textual.app import App
 
-from ipcviz.app.app import IpcvizApp
-from ipcviz.app.source import TraceRun
 from ipcviz.app.widgets.fifo import FifoView
 from ipcviz.app.widgets.msgq import QueueView
 from ipcviz.app.widgets.process_table import ProcessTable
@@ -21,24 +19,12 @@ from ipcviz.app.widgets.signals import PtyView
 from ipcviz.model.timeline import read_trace_file
 from ipcviz.scenario import loads
 
-from .helpers import step_to, sync, text_of, wait_for
+from .helpers import recorded_app, step_to, sync, text_of, wait_for
 
 TRACES = Path(__file__).resolve().parent / "traces"
 
 
-def trace_app(name: str) -> IpcvizApp:
-    """The app replaying tests/app/traces/<name>.jsonl with the scenario it carries."""
-    header, snaps = read_trace_file(TRACES / f"{name}.jsonl")
-    scenario = loads(header["source"], f"{name}.jsonl", header["scenario"])
-
-    def factory(sc):
-        run = TraceRun(sc, snaps)
-        run.replay = False
-        return run
-
-    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario)
-    app.animation_level = "none"
-    return app
+trace_app = recorded_app
 
 
 async def at_step_in_zh(pilot, step: int) -> None:

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ipcviz.app.app import IpcvizApp
-from ipcviz.app.source import TraceRun
 from ipcviz.app.widgets.process_card import ProcessCard
-from ipcviz.model.timeline import read_trace_file
 from ipcviz.scenario import loads
 
-from .helpers import step_to, sync, wait_for
+from .helpers import recorded_app, step_to, sync, wait_for
 
 TRACES = Path(__file__).resolve().parent / "traces"
 
 
-def trace_app(name: str) -> IpcvizApp:
-    """The app replaying tests/app/traces/<name>.jsonl with the scenario it carries."""
-    header, snaps = read_trace_file(TRACES / f"{name}.jsonl")
-    scenario = loads(header["source"], f"{name}.jsonl", header["scenario"])
-
-    def factory(sc):
-        run = TraceRun(sc, snaps)
-        run.replay = False
-        return run
-
-    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario)
-    app.animation_level = "none"
-    return app
+trace_app = recorded_app
 
 
 async def at_step(pilot, n: int) -> None:
@@ -130,7 +115,6 @@ def test_c_call_of_each_mechanism_from_the_steps_action():
     -> sigwait: named by the action of the step the process is in."""
     from ipcviz.app import words
     from ipcviz.model.snapshot import Process
-    from ipcviz.scenario import loads
 
     src = """
 name = "t"

@@ -8,17 +8,9 @@ The count is the kernel's (sem_getvalue / semctl GETVAL), drawn as a big number 
 of tokens; the waiters are the processes the kernel shows asleep on it; the holders are
 inferred from the lesson's steps and say so.  When the model finds a wait-for cycle through
 this semaphore, the first semaphore of the cycle draws the graph as boxes and arrows
-
-    ┌────┐ waits for ┌────┐
-    │ a  │──────────▶│ s2 │
-    └─▲──┘           └──┬─┘
-      ╎ held by         ╎ held by
-    ┌─┴──┐           ┌──▼─┐
-    │ s1 │◀──────────│ b  │
-    └────┘ waits for └────┘
-
-solid where the kernel says it (a sleeps in semop on s2's id), dashed where it is inferred
-(b holds s2); on one line (a → s2 → b → s1 → a) when the boxes do not fit the panel.
+(`graph_rows`, drawn in its docstring): solid where the kernel says it (a sleeps in semop on
+s2's id), dashed where it is inferred (b holds s2); on one line (a → s2 → b → s1 → a) when
+the boxes do not fit the panel.
 """
 
 from __future__ import annotations
