@@ -1,4 +1,5 @@
-"""A run killed at a random step leaves nothing: for every mechanism, several seeds."""
+"""A run killed at a random step leaves nothing: for every mechanism, two seeds (one SIGKILL of
+the conductor, one of conductor and runner). tests/bench/stress_kills.py does a hundred."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def pick(mechanism: str, seed: int) -> tuple[str, int]:
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 3])
 @pytest.mark.parametrize("mechanism", MECHANISMS)
 def test_sigkill_at_a_random_step_then_clean(mechanism, seed, runtime_dir):
     lesson, step = pick(mechanism, seed)
