@@ -125,12 +125,6 @@ def print_question(step, out: TextIO, lang: str = "en") -> None:
         out.write(f"    ({LETTERS[n]}) {printable(c.text.get(lang) or c.text['en'])}\n")
 
 
-def print_answer(snap: Snapshot, step, out: TextIO, lang: str = "en") -> None:
-    right = [LETTERS[n] for n, ok in enumerate(snap.answers[:len(LETTERS)]) if ok]
-    said = ", ".join(f"({x})" for x in right) if right else "none of the choices"
-    out.write(f"  → the kernel's answer: {said}\n")
-
-
 def print_snapshot(snap: Snapshot, out: TextIO, explain: bool = False, lang: str = "en",
                    scenario: Scenario | None = None) -> None:
     out = SafeWriter(out)  # text from a lesson or a trace: shown, never obeyed
