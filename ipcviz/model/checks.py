@@ -33,6 +33,13 @@ def observe(snapshot: Snapshot, facts: Mapping[str, Mapping[str, Any]], name: st
     return _process_attr(proc, attr)
 
 
+# expect attribute -> field of Signals ("pending" is the union of the thread's and the
+# process's sets, SigPnd and ShdPnd).
+_SIGNAL_SETS = {"pending": "pending", "blocked": "blocked", "caught": "caught",
+                "ignored": "ignored", "thread_pending": "pending",
+                "process_pending": "shared_pending"}
+
+
 def _process_attr(proc: Process, attr: str) -> Any:
     """ATTR of a process that was started, from its kernel readings."""
     if attr == "exit_code":
@@ -43,12 +50,12 @@ def _process_attr(proc: Process, attr: str) -> Any:
         return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end})
     if attr == "fds":
         return len(proc.fds)
-    if attr in ("pending", "blocked", "caught", "ignored"):
+    if attr in _SIGNAL_SETS:
         if proc.signals is None:
             return []
         if attr == "pending":
             return sorted(set(proc.signals.pending) | set(proc.signals.shared_pending))
-        return list(getattr(proc.signals, attr))
+        return list(getattr(proc.signals, _SIGNAL_SETS[attr]))
     if not hasattr(proc, attr) and proc.signals is not None and hasattr(proc.signals, attr):
         return getattr(proc.signals, attr)  # queued, queue_limit (SigQ)
     if attr == "core":

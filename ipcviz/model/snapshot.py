@@ -86,6 +86,8 @@ class Process:
     exit: Exit | None = None
     step: int | None = None  # number of the last step this process began (1-based)
     kernel_state: str | None = None  # raw state letter of /proc/PID/stat
+    pgid: int = 0  # process group (/proc/PID/stat field 5); 0: not read (gone)
+    sid: int = 0  # session (/proc/PID/stat field 6); 0: not read (gone)
 
 
 @dataclass(frozen=True)

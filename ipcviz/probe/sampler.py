@@ -101,7 +101,7 @@ class Sampler:
         if letter == "Z":
             ex = exit_from_status(stat.exit_code) if stat.exit_code is not None else t.exit
             return Process(t.name, t.pid, stat.ppid, t.parent, ZOMBIE, exit=ex, step=t.step,
-                           kernel_state=letter)
+                           kernel_state=letter, pgid=stat.pgid, sid=stat.sid)
         try:
             sc = procfs.parse_syscall(pd.read("syscall"))
             fds = self._fds_cached(t, pd, sc, targets)
@@ -127,7 +127,7 @@ class Sampler:
             syscall=syscall_name if state in (BLOCKED, STOPPED) else None,
             syscall_args=sc.args if state in (BLOCKED, STOPPED) else (),
             wchan=wchan, waits_on=waits_on, fds=fds, signals=signals, exit=None, step=t.step,
-            kernel_state=letter,
+            kernel_state=letter, pgid=stat.pgid, sid=stat.sid,
         )
 
     def _fds_cached(self, t: Tracked, pd: procfs.ProcDir, sc: procfs.SyscallState,

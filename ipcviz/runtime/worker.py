@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scenario.actions import ACTIONS
-from ..scenario.limits import int_range, reserved_fd
+from ..scenario.limits import int_range, reserved_fd, seconds_ok
 from .ops import ARG0, CALLS, OPS, load_all
 from .ops.fds import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
@@ -37,6 +37,8 @@ def refused(action: str, args: dict[str, Any]) -> OSError | None:
         if arg.type == "fd" or (action, arg.name) == ("dup2", "to"):
             if reserved_fd(value):
                 return OSError(errno_mod.EBADF, f"fd {value} is not the lesson's")
+        elif arg.type == "seconds" and not seconds_ok(action, arg.name, value):
+            return OSError(errno_mod.EINVAL, f"{arg.name} = {value!r} is out of range")
         elif arg.type == "int":
             low, high = int_range(action, arg.name)
             if isinstance(value, bool) or not isinstance(value, int) \

@@ -33,8 +33,11 @@ from .limits import (
     MAX_PROCESSES,
     MAX_SIZE,
     MAX_STEP_TEXT,
+    MIN_SECONDS,
     RESERVED_FD_FLOOR,
     int_range,
+    seconds_ok,
+    seconds_range,
 )
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
@@ -570,6 +573,8 @@ class _Validator:
             return _arg_size(value, bad)
         if typ == "int":
             return _arg_int(value, action, key, bad)
+        if typ == "seconds":
+            return _arg_seconds(value, action, key, bad)
         if typ in _SIMPLE_ARGS:
             return _SIMPLE_ARGS[typ](value, bad)
         if typ.startswith("choice:"):
@@ -750,6 +755,15 @@ def _arg_int(value: Any, action: str, key: str, bad: _Bad) -> Any:
             bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
                 f"ipcviz (a lesson uses 0 to {MAX_FD})")
         bad(f"{value} is out of range: from {low} to {high}")
+    return value
+
+
+def _arg_seconds(value: Any, action: str, key: str, bad: _Bad) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        bad(f"must be a number of seconds (2, or 0.2), not {_type_name(value)}")
+    if not seconds_ok(action, key, value):
+        low, high = seconds_range(action, key)
+        bad(f"{value} is out of range: 0, or from {MIN_SECONDS} to {high:g} seconds")
     return value
 
 

@@ -27,15 +27,39 @@ def do_exit(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
     os._exit(int(args.get("status", 0)))
 
 
+_WAIT_FLAGS = (("nohang", os.WNOHANG, "WNOHANG"), ("untraced", os.WUNTRACED, "WUNTRACED"),
+               ("continued", os.WCONTINUED, "WCONTINUED"))
+
+
+def _wait_options(args: Args) -> tuple[int, str]:
+    """The options of a wait step: (bits, their C text "WNOHANG | WUNTRACED" or "0")."""
+    chosen = [(bit, text) for key, bit, text in _WAIT_FLAGS if args.get(key)]
+    bits = 0
+    for bit, _ in chosen:
+        bits |= bit
+    return bits, " | ".join(text for _, text in chosen) or "0"
+
+
 def do_wait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     target = pids.get(args["child"], -1) if args.get("child") else -1
-    pid, status = waitpid_as_in_c(target, 0)
-    out: dict[str, Any] = {"result": pid, "status": status}
+    pid, status = waitpid_as_in_c(target, _wait_options(args)[0])
+    # What the status says, as facts: "status" only when the child is gone for good
+    # (the conductor marks it reaped); a stop or a continue leaves it in the table.
+    out: dict[str, Any] = {"result": pid, "facts": {"waited": "none", "wait_signal": None}}
+    if pid == 0:  # WNOHANG, and no child has changed state yet
+        return out
+    facts = out["facts"]
     if os.WIFEXITED(status):
-        out["exit_code"] = os.WEXITSTATUS(status)
+        out.update(status=status, exit_code=os.WEXITSTATUS(status))
+        facts["waited"] = "exited"
     elif os.WIFSIGNALED(status):
-        out["exit_signal"] = signal_name(os.WTERMSIG(status))
-        out["core"] = os.WCOREDUMP(status)
+        out.update(status=status, exit_signal=signal_name(os.WTERMSIG(status)),
+                   core=os.WCOREDUMP(status))
+        facts.update(waited="killed", wait_signal=signal_name(os.WTERMSIG(status)))
+    elif os.WIFSTOPPED(status):
+        facts.update(waited="stopped", wait_signal=signal_name(os.WSTOPSIG(status)))
+    elif os.WIFCONTINUED(status):
+        facts.update(waited="continued", wait_signal="SIGCONT")
     return out
 
 
@@ -59,15 +83,79 @@ def do_signal(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 def do_kill(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     pid = pids[args["target"]]
-    # Only a process of this run: a positive pid (never 0, -1 or -pgid: a whole group), and
-    # still carrying this run's mark (a reaped target's pid may belong to anyone by now).
-    if not isinstance(pid, int) or pid <= 0 or not _of_this_run(pid, w.rundir.run_id):
+    if args.get("group"):
+        return _kill_group(w, pid, args["signal"], pids)
+    # Only a process of this run: a positive pid (never 0 or -1), and still carrying this
+    # run's mark (a reaped target's pid may belong to anyone by now).
+    if not isinstance(pid, int) or pid <= 0 or not of_this_run(pid, w.rundir.run_id):
         raise OSError(errno.ESRCH, f"{args['target']} is no process of this run")
     os.kill(pid, signum_of(args["signal"]))
     return {"result": 0}
 
 
-def _of_this_run(pid: int, run_id: str) -> bool:
+def do_killpg(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    # The group keeps its id (its leader's pid) after the leader is gone: the members
+    # decide, not the leader.
+    return _kill_group(w, pids[args["group"]], args["signal"], pids)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Every pid whose process group is `pgid`, from /proc/PID/stat (field 5)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            out.append(int(entry))
+    return out
+
+
+def _kill_group(w: OpWorker, pgid: int, sig: str, pids: Pids) -> Outcome:
+    """kill(-pgid, sig), only if every member of the group is a process of the lesson.
+
+    ipcviz's own runner (the group every root process starts in) and anything else are
+    never signalled: such a group is refused with EPERM, and nothing is sent.  Between the
+    look and the kill no stranger can join: setpgid() only moves a process into a group
+    of its own session, and the run's sessions hold only the run's processes (the runner
+    made its own with setsid(); a lesson's setsid() makes one with just the caller)."""
+    if not isinstance(pgid, int) or pgid <= 1:
+        raise OSError(errno.ESRCH, f"no process group {pgid} of this run")
+    members = group_members(pgid)
+    if not members:
+        raise OSError(errno.ESRCH, f"no process group {pgid}")
+    # A member is the lesson's if it is one of its processes by pid *and* carries the run's
+    # mark: a reaped process's pid may have gone to a stranger.
+    lesson = set(pids.values())
+    strangers = [p for p in members
+                 if p not in lesson or not of_this_run(p, w.rundir.run_id)]
+    if strangers:
+        raise OSError(errno.EPERM, f"process group {pgid} holds {len(strangers)} process(es) "
+                      "that are not the lesson's")
+    os.killpg(pgid, signum_of(sig))
+    # The conductor waits until each member has dealt with the signal.
+    return {"result": 0, "signalled": [{"pid": p, "signal": sig} for p in sorted(members)]}
+
+
+def do_setpgid(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    os.setpgid(*_setpgid_args(args, pids))
+    return {"result": 0}
+
+
+def _setpgid_args(args: Args, pids: Pids) -> tuple[int, int]:
+    """(pid, pgid) as setpgid() takes them: 0 for "the caller" / "a group of its own"."""
+    target = pids.get(args["target"], 0) if args.get("target") else 0
+    group = pids.get(args["group"], 0) if args.get("group") else 0
+    if target == os.getpid():
+        target = 0
+    return target, group
+
+
+def of_this_run(pid: int, run_id: str) -> bool:
     from ..rundir import ENV_RUN
 
     try:
@@ -81,7 +169,7 @@ def _of_this_run(pid: int, run_id: str) -> bool:
 
 
 OPS: dict[str, Op] = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,
-       "kill": do_kill}
+                      "kill": do_kill, "killpg": do_killpg, "setpgid": do_setpgid}
 
 _DISP = {"ignore": "SIG_IGN", "default": "SIG_DFL", "handler": "handler",
          "reap": "reap_children"}
@@ -90,11 +178,14 @@ CALLS: dict[str, Call] = {
     "fork": lambda w, a, p: "fork()",
     "exit": lambda w, a, p: f"_exit({a.get('status', 0)})",
     "wait": lambda w, a, p: f"waitpid({p.get(a['child'], -1) if a.get('child') else -1}, "
-                            "&status, 0)",
+                            f"&status, {_wait_options(a)[1]})",
     "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})"
               if not a.get("restart") else
               f"sigaction({a['signal']}, {{{_DISP[a['disposition']]}, SA_RESTART}})",
-    "kill": lambda w, a, p: f"kill({p.get(a['target'], '?')}, {a['signal']})",
+    "kill": lambda w, a, p: f"kill({'-' if a.get('group') else ''}{p.get(a['target'], '?')}, "
+                            f"{a['signal']})",
+    "killpg": lambda w, a, p: f"killpg({p.get(a['group'], '?')}, {a['signal']})",
+    "setpgid": lambda w, a, p: "setpgid({}, {})".format(*_setpgid_args(a, p)),
 }
 
 ARG0: dict[str, Arg0] = {}  # no action here blocks on an fd the conductor must check

@@ -152,9 +152,118 @@ def do_alarm(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": signal.alarm(int(args["seconds"]))}  # seconds left of an earlier one
 
 
+def do_setitimer(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    left, _ = signal.setitimer(signal.ITIMER_REAL, float(args["seconds"]))
+    return {"result": 0, "facts": {"timer_left": round(left, 3)}}
+
+
 def do_sleep(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    time.sleep(int(args["seconds"]))
+    time.sleep(float(args["seconds"]))
     return {"result": 0}
+
+
+def _sleep_call(seconds: float) -> str:
+    """sleep(2) for whole seconds; nanosleep() for a time below a second (sleep() takes
+    an unsigned int)."""
+    if float(seconds).is_integer():
+        return f"sleep({int(seconds)})"
+    sec, nsec = divmod(round(float(seconds) * 1_000_000_000), 1_000_000_000)
+    return f"nanosleep(&(struct timespec){{{sec}, {nsec}}}, NULL)"
+
+
+def _timeval(seconds: float) -> str:
+    sec, usec = divmod(round(float(seconds) * 1_000_000), 1_000_000)
+    return f"{{{sec}, {usec}}}"
+
+
+def _timespec(seconds: float) -> str:
+    sec, nsec = divmod(round(float(seconds) * 1_000_000_000), 1_000_000_000)
+    return f"{{{sec}, {nsec}}}"
+
+
+# -- sigsuspend, sigtimedwait, sigqueue, raise ----------------------------------------
+
+_SIGSET_BYTES = 128  # glibc's sigset_t (1024 bits); the kernel reads the first 8
+
+
+def _sigset(names: list[str]) -> ctypes.Array[ctypes.c_char]:
+    """A C sigset_t holding these signals (sigemptyset + sigaddset of glibc)."""
+    buf = ctypes.create_string_buffer(_SIGSET_BYTES)
+    _libc.sigemptyset(buf)
+    for num in _nums(names):
+        if _libc.sigaddset(buf, num) != 0:
+            raise OSError(errno.EINVAL, f"sigaddset({signal_name(num)})")
+    return buf
+
+
+def do_sigsuspend(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
+    """The real sigsuspend(2): the mask becomes `signals` and the process sleeps, in one
+    call, until a handler has run; then the old mask is back and it returns -1 / EINTR."""
+    mask = _sigset(args["signals"])
+    _libc.sigsuspend(mask)
+    err = ctypes.get_errno()
+    run_handlers()
+    raise OSError(err, os.strerror(err))
+
+
+class _SigInfo(ctypes.Structure):
+    """The start of Linux's siginfo_t for a signal sent by a process (kill, sigqueue,
+    tgkill): si_signo, si_errno, si_code, then (64-bit alignment) si_pid, si_uid and
+    si_value (asm-generic/siginfo.h; the same on x86_64 and arm64)."""
+
+    _fields_ = [("si_signo", ctypes.c_int), ("si_errno", ctypes.c_int),
+                ("si_code", ctypes.c_int), ("_pad", ctypes.c_int),
+                ("si_pid", ctypes.c_int), ("si_uid", ctypes.c_uint),
+                ("si_value", ctypes.c_long), ("_rest", ctypes.c_char * 96)]
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+# si_code values (asm-generic/siginfo.h): who sent the signal, and how.
+SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",
+            -6: "SI_TKILL"}
+
+
+def do_sigtimedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """The real sigtimedwait(2), with a siginfo_t of our own: the sender's pid and the value
+    sigqueue() sent are read from what the kernel wrote, not from Python's struct (which
+    has no si_value)."""
+    info = _SigInfo()
+    sec, nsec = divmod(round(float(args["timeout"]) * 1_000_000_000), 1_000_000_000)
+    timeout = _Timespec(sec, nsec)
+    num = _libc.sigtimedwait(_sigset(args["signals"]), ctypes.byref(info),
+                             ctypes.byref(timeout))
+    if num < 0:
+        err = ctypes.get_errno()
+        run_handlers()
+        raise OSError(err, os.strerror(err))  # EAGAIN: nothing came in time
+    value = ctypes.c_int(info.si_value & 0xFFFFFFFF).value  # sival_int: the low 32 bits
+    return {"result": signal_name(num),
+            "facts": {"si_pid": info.si_pid, "si_value": value,
+                      "si_code": SI_CODES.get(info.si_code, str(info.si_code))}}
+
+
+def do_sigqueue(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    from .process import of_this_run
+
+    pid = pids[args["target"]]
+    if not isinstance(pid, int) or pid <= 0 or not of_this_run(pid, w.rundir.run_id):
+        raise OSError(errno.ESRCH, f"{args['target']} is no process of this run")
+    # union sigval is passed as one register: sival_int in its low 32 bits.
+    value = ctypes.c_long(int(args.get("value", 0)) & 0xFFFFFFFF)
+    if _libc.sigqueue(pid, signum_of(args["signal"]), value) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return {"result": 0, "signalled": [{"pid": pid, "signal": args["signal"]}]}
+
+
+def do_raise(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    # raise(3) is tgkill(getpid(), gettid(), sig): pending for this thread (SigPnd) while
+    # blocked; a handler runs before it returns.
+    signal.raise_signal(signum_of(args["signal"]))
+    return {"result": 0, "signalled": [{"pid": os.getpid(), "signal": args["signal"]}]}
 
 
 # -- core dumps and faults -------------------------------------------------------------
@@ -395,6 +504,8 @@ def do_close_pty(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 OPS: dict[str, Op] = {
     "sigprocmask": do_sigprocmask, "pause": do_pause, "sigwait": do_sigwait,
     "alarm": do_alarm, "sleep": do_sleep, "raise_fault": do_raise_fault,
+    "setitimer": do_setitimer, "sigsuspend": do_sigsuspend, "sigtimedwait": do_sigtimedwait,
+    "sigqueue": do_sigqueue, "raise": do_raise,
     "setrlimit": do_setrlimit, "openpty": do_openpty, "setsid": do_setsid,
     "set_ctty": do_set_ctty, "type": do_type, "close_pty": do_close_pty,
 }
@@ -418,7 +529,15 @@ CALLS: dict[str, Call] = {
     "pause": lambda w, a, p: "pause()",
     "sigwait": lambda w, a, p: f"sigwait({_set(a['signals'])}, &sig)",
     "alarm": lambda w, a, p: f"alarm({a['seconds']})",
-    "sleep": lambda w, a, p: f"sleep({a['seconds']})",
+    "sleep": lambda w, a, p: _sleep_call(a["seconds"]),
+    "setitimer": lambda w, a, p: "setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, "
+                                 f"{_timeval(a['seconds'])}}}, &old)",
+    "sigsuspend": lambda w, a, p: f"sigsuspend({_set(a['signals'])})",
+    "sigtimedwait": lambda w, a, p: f"sigtimedwait({_set(a['signals'])}, &info, "
+                                    f"&(struct timespec){_timespec(a['timeout'])})",
+    "sigqueue": lambda w, a, p: f"sigqueue({p.get(a['target'], '?')}, {a['signal']}, "
+                                f"(union sigval){{.sival_int = {a.get('value', 0)}}})",
+    "raise": lambda w, a, p: f"raise({a['signal']})",
     "raise_fault": _call_fault,
     "setrlimit": lambda w, a, p: f"setrlimit(RLIMIT_CORE, {{{a['limit']}, ...}})   "
                                  f"/* core_pattern: {core_pattern()} */",
