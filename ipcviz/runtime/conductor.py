@@ -587,6 +587,8 @@ class Run:
                 letter = self._sampler.stat(tr.pid).state
             except procfs.NoSuchProcess:
                 return True
+            if any(p == tr.pid and signal_number(x) == num for p, x in self._handled[mark:]):
+                return True  # a handler ran (the mask may block it again: sigsuspend)
             pending = s.pending | s.shared_pending
             if num in s.blocked:
                 return num in pending  # stays pending until unblocked

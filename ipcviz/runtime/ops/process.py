@@ -45,7 +45,7 @@ def do_wait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     pid, status = waitpid_as_in_c(target, _wait_options(args)[0])
     # What the status says, as facts: "status" only when the child is gone for good
     # (the conductor marks it reaped); a stop or a continue leaves it in the table.
-    out: dict[str, Any] = {"result": pid, "facts": {"waited": "none", "wait_signal": None}}
+    out: dict[str, Any] = {"result": pid, "facts": {"waited": "nothing", "wait_signal": None}}
     if pid == 0:  # WNOHANG, and no child has changed state yet
         return out
     facts = out["facts"]

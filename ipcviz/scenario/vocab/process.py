@@ -66,7 +66,8 @@ PROCESS_ATTRS = frozenset(
         "sid",  # session id (/proc/PID/stat)
         "thread_pending",  # SigPnd: pending for the thread (raise, tgkill)
         "process_pending",  # ShdPnd: pending for the whole process (kill, sigqueue)
-        "waited",  # what its last wait reported: exited / killed / stopped / continued / none
+        # what its last wait reported: exited / killed / stopped / continued / nothing (0)
+        "waited",
         "wait_signal",  # the signal of that report (the killing or stopping one), or none
     }
 )
