@@ -50,6 +50,9 @@ def _process_attr(proc: Process, attr: str) -> Any:
         return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end})
     if attr == "fds":
         return len(proc.fds)
+    if attr == "cloexec":
+        return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end
+                       and f.cloexec})
     if attr in _SIGNAL_SETS:
         if proc.signals is None:
             return []

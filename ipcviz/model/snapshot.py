@@ -41,6 +41,7 @@ class Fd:
     target: str  # readlink text: "pipe:[1234]", "/dev/null", "socket:[9]"
     object: str | None = None  # scenario object id this fd refers to, if any
     end: str | None = None  # "read" / "write" for pipe and FIFO ends (from fdinfo flags)
+    cloexec: bool = False  # FD_CLOEXEC: closed by execve() (fdinfo flags has O_CLOEXEC)
 
 
 @dataclass(frozen=True)

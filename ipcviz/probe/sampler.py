@@ -154,15 +154,17 @@ class Sampler:
                 continue  # ipcviz's own: control socket (900), signal wake-up pipe (901, 902)
             obj = targets.get(target)
             end = None
-            if obj is not None and target in self.fd_ends:
-                end = self.fd_ends[target]  # the object names its sides (a pty's master)
-            elif obj is not None:
+            flags = None
+            if obj is not None:
                 try:
                     flags = procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{num}"))
                 except procfs.NoSuchProcess:
                     flags = None
+            if obj is not None and target in self.fd_ends:
+                end = self.fd_ends[target]  # the object names its sides (a pty's master)
+            elif obj is not None:
                 end = procfs.access_mode_end(flags)
-            out.append(Fd(num, target, obj, end))
+            out.append(Fd(num, target, obj, end, bool(flags and flags & os.O_CLOEXEC)))
         return tuple(out)
 
     def _signals(self, status: str) -> Signals:

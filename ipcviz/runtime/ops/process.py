@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import errno
+import fcntl
+import json
 import os
 import signal
+import sys
 from typing import Any, NoReturn
 
+from ...reserved import CONTROL_FD
 from ...scenario.actions import signal_name
-from .fds import signum_of, waitpid_as_in_c
+from .fds import fd_of, signum_of, waitpid_as_in_c
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
 
@@ -168,8 +172,43 @@ def of_this_run(pid: int, run_id: str) -> bool:
         return False  # gone
 
 
+# The program an exec step runs: ipcviz's own worker, never a path from the lesson file.
+WORKER_MODULE = "ipcviz.runtime.worker"
+AFTER_EXEC = "--after-exec"
+# Python's start-up ignores SIGPIPE and SIGXFSZ and catches SIGINT: the new image puts
+# back what the old one had (an ignored signal stays ignored across execve, the rest is
+# SIG_DFL, as for a C program).
+STARTUP_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT)
+
+
+def do_exec(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
+    """execve() of ipcviz's worker: the kernel closes the fds with FD_CLOEXEC, resets the
+    caught signals to SIG_DFL, keeps the mask, the pending set, the ignored signals, the
+    pid, the parent and the group.  The new image reports the step done (worker.py)."""
+    state = {"name": w.name, "socket": w.socket_path, "step": k, "ends": w.ends,
+             "ignored": [int(s) for s in STARTUP_SIGNALS
+                         if signal.getsignal(s) == signal.SIG_IGN]}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.set_inheritable(CONTROL_FD, True)  # ipcviz's channel to the conductor survives
+    try:
+        os.execv(sys.executable, [sys.executable, "-m", WORKER_MODULE, AFTER_EXEC,
+                                  json.dumps(state)])
+    finally:
+        os.set_inheritable(CONTROL_FD, False)  # reached only if execv failed
+
+
+def do_cloexec(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    fd = fd_of(w, args["fd"])
+    flags = fcntl.fcntl(fd, fcntl.F_GETFD)
+    on = args.get("on", True)
+    flags = flags | fcntl.FD_CLOEXEC if on else flags & ~fcntl.FD_CLOEXEC
+    return {"result": fcntl.fcntl(fd, fcntl.F_SETFD, flags)}
+
+
 OPS: dict[str, Op] = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,
-                      "kill": do_kill, "killpg": do_killpg, "setpgid": do_setpgid}
+                      "kill": do_kill, "killpg": do_killpg, "setpgid": do_setpgid,
+                      "exec": do_exec, "cloexec": do_cloexec}
 
 _DISP = {"ignore": "SIG_IGN", "default": "SIG_DFL", "handler": "handler",
          "reap": "reap_children"}
@@ -186,6 +225,10 @@ CALLS: dict[str, Call] = {
                             f"{a['signal']})",
     "killpg": lambda w, a, p: f"killpg({p.get(a['group'], '?')}, {a['signal']})",
     "setpgid": lambda w, a, p: "setpgid({}, {})".format(*_setpgid_args(a, p)),
+    "exec": lambda w, a, p: f'execve("{sys.executable}", ["python3", "-m", '
+                            f'"{WORKER_MODULE}", ...], environ)',
+    "cloexec": lambda w, a, p: f"fcntl({fd_of(w, a['fd'])}, F_SETFD, "
+                               f"{'FD_CLOEXEC' if a.get('on', True) else '0'})",
 }
 
 ARG0: dict[str, Arg0] = {}  # no action here blocks on an fd the conductor must check

@@ -17,6 +17,7 @@ class OpWorker(Protocol):
     """What an op uses of the process it runs in (runtime/worker.py: Worker)."""
 
     name: str
+    socket_path: str  # the conductor's socket (a forked child connects anew)
     ends: dict[str, int]  # "p.read" -> fd, inherited through fork
     handles: dict[str, Any]  # other per-object handles of a mechanism
     facts: dict[str, Any]  # what this process knows

@@ -35,6 +35,11 @@ ACTIONS = [
     Action("killpg", (Arg("group", "process"), Arg("signal", "signal")),
            "killpg(pgrp, sig): every process of the group whose id is that process's pid "
            "(refused unless every member is a process of the lesson)"),
+    Action("exec", (),
+           "execve(): the process runs a new program (ipcviz's worker again, so the lesson "
+           "goes on); its fds stay open unless they have FD_CLOEXEC"),
+    Action("cloexec", (Arg("fd", "fd"), Arg("on", "bool", False, True)),
+           "fcntl(fd, F_SETFD, FD_CLOEXEC): close this fd at execve() (on = false clears it)"),
     Action("setpgid",
            (Arg("target", "process", False, doc="a child of the caller, or itself (default)"),
             Arg("group", "process", False,
@@ -61,6 +66,7 @@ PROCESS_ATTRS = frozenset(
         "ignored",
         "pid",
         "handled",  # signals whose scenario-installed handler ran, in order
+        "cloexec",  # object ends it holds with FD_CLOEXEC (/proc/PID/fdinfo flags)
         "ppid",  # parent pid, as the kernel says now (an orphan's is its subreaper's)
         "pgid",  # process group id (/proc/PID/stat)
         "sid",  # session id (/proc/PID/stat)
