@@ -356,6 +356,9 @@ class Run:
         name = peer.name or "?"
         facts = self._facts.setdefault(name, {})
         facts.setdefault("handled", []).append(msg["signal"])
+        info = msg.get("facts")
+        if isinstance(info, dict):  # an SA_SIGINFO handler's siginfo_t
+            facts.update({k: info[k] for k in ("si_pid", "si_value", "si_code") if k in info})
         self._log.append(LogEntry(self._next - 1, name, msg["pid"],
                                   f"--- {msg['signal']} handler ran ---", "handled",
                                   signal=msg["signal"]))

@@ -101,6 +101,19 @@ class Worker:
                 self.run_step(cmd)
         os._exit(0)
 
+    def run_steps_until(self, action: str) -> None:
+        """Take steps until one of `action` (a held handler's handler_return: reported
+        done here, then the caller returns); the run's end ends the process."""
+        for cmd in self.commands():
+            if cmd.get("t") != "step":
+                continue
+            if cmd.get("action") == action:
+                self.send({"t": "began", "step": cmd["step"], "call": "return"})
+                self.send({"t": "done", "step": cmd["step"], "result": 0})
+                return
+            self.run_step(cmd)
+        os._exit(0)
+
     # -- steps --------------------------------------------------------------------------
 
     def run_step(self, cmd: dict[str, Any]) -> None:

@@ -525,10 +525,8 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
-        if action.name == "signal" and args.get("restart") \
-                and args.get("disposition") not in ("handler", "reap"):
-            self.fail(f"{field}.restart", "SA_RESTART is for a handler, not for "
-                      f"disposition '{args.get('disposition')}'", "step", i, "restart")
+        if action.name == "signal":
+            self.handler_flags(args, field, i)
         if action.name == "fork" and "child" in args:
             child = args["child"]
             if process is not None and procs[child].parent != process:
@@ -539,6 +537,19 @@ class _Validator:
                           f"{forked[child]}", "step", i, "child")
             forked[child] = i + 1
             alive.add(child)
+
+    def handler_flags(self, args: dict[str, Any], field: str, i: int) -> None:
+        """sigaction's flags are for a handler: restart also for reap, the rest only for
+        disposition handler."""
+        disp = args.get("disposition")
+        for key, what, allowed in (("restart", "SA_RESTART", ("handler", "reap")),
+                                   ("mask", "sa_mask", ("handler",)),
+                                   ("nodefer", "SA_NODEFER", ("handler",)),
+                                   ("siginfo", "SA_SIGINFO", ("handler",)),
+                                   ("hold", "a held handler", ("handler",))):
+            if args.get(key) and disp not in allowed:
+                self.fail(f"{field}.{key}", f"{what} is for a handler, not for "
+                          f"disposition '{disp}'", "step", i, key)
 
     def named(self, value: Any, typ: str, field: str, i: int, key: str,
               procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> None:

@@ -75,9 +75,13 @@ def do_signal(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     elif disp == "default":
         signal.signal(signum, signal.SIG_DFL)
     else:  # handler / reap: every kernel delivery is reported (see ops/signals.py)
+        from . import handlers
         from .signals import install_handler
 
-        install_handler(w, signum, disp, bool(args.get("restart")))
+        if handlers.wants_sigaction(args):  # sa_mask, SA_NODEFER, SA_SIGINFO, held
+            handlers.install(w, signum, args)
+        else:
+            install_handler(w, signum, disp, bool(args.get("restart")))
     if disp in ("ignore", "default"):
         from .signals import forget_handler
 
@@ -206,27 +210,43 @@ def do_cloexec(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": fcntl.fcntl(fd, fcntl.F_SETFD, flags)}
 
 
+def do_handler_return(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    # Inside a held handler the worker takes this step itself (Worker.run_steps_until).
+    raise OSError(errno.EINVAL, f"{w.name} is not inside a held handler")
+
+
 OPS: dict[str, Op] = {"fork": do_fork, "exit": do_exit, "wait": do_wait, "signal": do_signal,
                       "kill": do_kill, "killpg": do_killpg, "setpgid": do_setpgid,
-                      "exec": do_exec, "cloexec": do_cloexec}
+                      "exec": do_exec, "cloexec": do_cloexec,
+                      "handler_return": do_handler_return}
 
 _DISP = {"ignore": "SIG_IGN", "default": "SIG_DFL", "handler": "handler",
          "reap": "reap_children"}
+
+def _call_signal(w: OpWorker, a: Args, p: Pids) -> str:
+    disp = _DISP[a["disposition"]]
+    flags = [f for f, key in (("SA_RESTART", "restart"), ("SA_NODEFER", "nodefer"),
+                              ("SA_SIGINFO", "siginfo")) if a.get(key)]
+    if not flags and not a.get("mask"):
+        return f"signal({a['signal']}, {disp})"
+    mask = f", sa_mask {{{', '.join(a['mask'])}}}" if a.get("mask") else ""
+    return f"sigaction({a['signal']}, {{{disp}{mask}{', ' if flags else ''}" \
+           f"{'|'.join(flags)}}})"
+
 
 CALLS: dict[str, Call] = {
     "fork": lambda w, a, p: "fork()",
     "exit": lambda w, a, p: f"_exit({a.get('status', 0)})",
     "wait": lambda w, a, p: f"waitpid({p.get(a['child'], -1) if a.get('child') else -1}, "
                             f"&status, {_wait_options(a)[1]})",
-    "signal": lambda w, a, p: f"signal({a['signal']}, {_DISP[a['disposition']]})"
-              if not a.get("restart") else
-              f"sigaction({a['signal']}, {{{_DISP[a['disposition']]}, SA_RESTART}})",
+    "signal": _call_signal,
     "kill": lambda w, a, p: f"kill({'-' if a.get('group') else ''}{p.get(a['target'], '?')}, "
                             f"{a['signal']})",
     "killpg": lambda w, a, p: f"killpg({p.get(a['group'], '?')}, {a['signal']})",
     "setpgid": lambda w, a, p: "setpgid({}, {})".format(*_setpgid_args(a, p)),
     "exec": lambda w, a, p: f'execve("{sys.executable}", ["python3", "-m", '
                             f'"{WORKER_MODULE}", ...], environ)',
+    "handler_return": lambda w, a, p: "return   /* from the handler */",
     "cloexec": lambda w, a, p: f"fcntl({fd_of(w, a['fd'])}, F_SETFD, "
                                f"{'FD_CLOEXEC' if a.get('on', True) else '0'})",
 }

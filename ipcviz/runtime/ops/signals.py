@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from ...scenario.actions import signal_name
 from ...scenario.limits import WAKE_R, WAKE_W
 from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS, signum_of
+from .handlers import SigInfo, sigset_of, siginfo_facts
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
 TIOCGSID = getattr(termios, "TIOCGSID", 0x5429)  # asm-generic/ioctls.h (x86, arm64)
@@ -183,66 +184,34 @@ def _timespec(seconds: float) -> str:
 
 # -- sigsuspend, sigtimedwait, sigqueue, raise ----------------------------------------
 
-_SIGSET_BYTES = 128  # glibc's sigset_t (1024 bits); the kernel reads the first 8
-
-
-def _sigset(names: list[str]) -> ctypes.Array[ctypes.c_char]:
-    """A C sigset_t holding these signals (sigemptyset + sigaddset of glibc)."""
-    buf = ctypes.create_string_buffer(_SIGSET_BYTES)
-    _libc.sigemptyset(buf)
-    for num in _nums(names):
-        if _libc.sigaddset(buf, num) != 0:
-            raise OSError(errno.EINVAL, f"sigaddset({signal_name(num)})")
-    return buf
-
-
 def do_sigsuspend(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
     """The real sigsuspend(2): the mask becomes `signals` and the process sleeps, in one
     call, until a handler has run; then the old mask is back and it returns -1 / EINTR."""
-    mask = _sigset(args["signals"])
+    mask = sigset_of(args["signals"])
     _libc.sigsuspend(mask)
     err = ctypes.get_errno()
     run_handlers()
     raise OSError(err, os.strerror(err))
 
 
-class _SigInfo(ctypes.Structure):
-    """The start of Linux's siginfo_t for a signal sent by a process (kill, sigqueue,
-    tgkill): si_signo, si_errno, si_code, then (64-bit alignment) si_pid, si_uid and
-    si_value (asm-generic/siginfo.h; the same on x86_64 and arm64)."""
-
-    _fields_ = [("si_signo", ctypes.c_int), ("si_errno", ctypes.c_int),
-                ("si_code", ctypes.c_int), ("_pad", ctypes.c_int),
-                ("si_pid", ctypes.c_int), ("si_uid", ctypes.c_uint),
-                ("si_value", ctypes.c_long), ("_rest", ctypes.c_char * 96)]
-
-
 class _Timespec(ctypes.Structure):
     _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
-
-
-# si_code values (asm-generic/siginfo.h): who sent the signal, and how.
-SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER",
-            -6: "SI_TKILL"}
 
 
 def do_sigtimedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     """The real sigtimedwait(2), with a siginfo_t of our own: the sender's pid and the value
     sigqueue() sent are read from what the kernel wrote, not from Python's struct (which
     has no si_value)."""
-    info = _SigInfo()
+    info = SigInfo()
     sec, nsec = divmod(round(float(args["timeout"]) * 1_000_000_000), 1_000_000_000)
     timeout = _Timespec(sec, nsec)
-    num = _libc.sigtimedwait(_sigset(args["signals"]), ctypes.byref(info),
+    num = _libc.sigtimedwait(sigset_of(args["signals"]), ctypes.byref(info),
                              ctypes.byref(timeout))
     if num < 0:
         err = ctypes.get_errno()
         run_handlers()
         raise OSError(err, os.strerror(err))  # EAGAIN: nothing came in time
-    value = ctypes.c_int(info.si_value & 0xFFFFFFFF).value  # sival_int: the low 32 bits
-    return {"result": signal_name(num),
-            "facts": {"si_pid": info.si_pid, "si_value": value,
-                      "si_code": SI_CODES.get(info.si_code, str(info.si_code))}}
+    return {"result": signal_name(num), "facts": siginfo_facts(info)}
 
 
 def do_sigqueue(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:

@@ -30,6 +30,8 @@ class OpWorker(Protocol):
 
     def become_child(self, name: str) -> None: ...
 
+    def run_steps_until(self, action: str) -> None: ...
+
 
 Args = dict[str, Any]  # a step's arguments, as the loader checked them
 Pids = dict[str, int]  # process name -> pid, as the conductor knows them

@@ -23,9 +23,22 @@ ACTIONS = [
         (Arg("signal", "signal"), Arg("disposition", "choice:ignore|default|handler|reap"),
          Arg("restart", "bool", False, False,
              doc="SA_RESTART: a call the handler interrupts starts again instead of "
-                 "failing with EINTR")),
+                 "failing with EINTR"),
+         Arg("mask", "signals", False,
+             doc="sa_mask: signals blocked while the handler runs (besides the signal "
+                 "itself)"),
+         Arg("nodefer", "bool", False, False,
+             doc="SA_NODEFER: the signal itself is not blocked while its handler runs"),
+         Arg("siginfo", "bool", False, False,
+             doc="SA_SIGINFO: the handler gets a siginfo_t (si_pid, si_value, si_code)"),
+         Arg("hold", "bool", False, False,
+             doc="the handler does not return at once: the process's next steps run "
+                 "inside it, until a handler_return step")),
         "sigaction(sig, ...)",
     ),
+    Action("handler_return", (),
+           "return from the held handler that runs now: the kernel restores the mask "
+           "(sigreturn)"),
     Action("kill",
            (Arg("target", "process"), Arg("signal", "signal"),
             Arg("group", "bool", False, False,
