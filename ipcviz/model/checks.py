@@ -40,19 +40,22 @@ _SIGNAL_SETS = {"pending": "pending", "blocked": "blocked", "caught": "caught",
                 "process_pending": "shared_pending"}
 
 
+def _fd_attr(proc: Process, attr: str) -> Any:
+    """ends (object ends it holds), fds (how many), cloexec (ends with FD_CLOEXEC)."""
+    if attr == "fds":
+        return len(proc.fds)
+    return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end
+                   and (f.cloexec or attr == "ends")})
+
+
 def _process_attr(proc: Process, attr: str) -> Any:
     """ATTR of a process that was started, from its kernel readings."""
     if attr == "exit_code":
         return proc.exit.code if proc.exit else None
     if attr == "exit_signal":
         return proc.exit.signal if proc.exit else None
-    if attr == "ends":
-        return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end})
-    if attr == "fds":
-        return len(proc.fds)
-    if attr == "cloexec":
-        return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end
-                       and f.cloexec})
+    if attr in ("ends", "fds", "cloexec"):
+        return _fd_attr(proc, attr)
     if attr in _SIGNAL_SETS:
         if proc.signals is None:
             return []
