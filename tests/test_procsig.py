@@ -145,7 +145,16 @@ def test_exec_runs_ipcvizs_worker_and_the_kernel_decides_which_fds_stay(runtime_
     sc = load(SCENARIOS / "pipe/exec-cloexec.toml")
     k = next(st.number for st in sc.steps if st.action == "exec")
     with Run(sc) as run:
-        before = run_until(run, k - 1).process_named("child")
+        snap = run_until(run, k - 1)
+        before = snap.process_named("child")
+        # the probe's FD_CLOEXEC of every end agrees with fdinfo, read here
+        for p in snap.processes:
+            for f in p.fds:
+                if f.object:
+                    text = Path(f"/proc/{p.pid}/fdinfo/{f.fd}").read_text()
+                    flags = int(text.split("flags:")[1].split()[0], 8)
+                    assert f.cloexec == bool(flags & os.O_CLOEXEC), (p.name, f)
+        assert {f.cloexec for f in before.fds if f.object} == {True, False}
         snap = run.step()
         child = snap.process_named("child")
         # THEN the same pid runs ipcviz's worker module (never a program from the file)
