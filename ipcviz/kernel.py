@@ -15,4 +15,11 @@ FIONREAD: int = termios.FIONREAD  # ioctl(2): bytes available to read (0x541B)
 SIOCINQ = FIONREAD  # linux/sockios.h: stream, bytes queued; datagram, the next one's size
 SIOCOUTQ: int = termios.TIOCOUTQ  # kernel memory still charged to an end's unread sends
 
-__all__ = ["FIONREAD", "F_GETPIPE_SZ", "SIOCINQ", "SIOCOUTQ", "SYS_PIDFD_GETFD"]
+# sigaction(2) sa_flags (asm-generic/signal.h, x86 the same): Python's signal module does
+# not name them.
+SA_SIGINFO = 0x00000004
+SA_RESTART = 0x10000000
+SA_NODEFER = 0x40000000
+
+__all__ = ["FIONREAD", "F_GETPIPE_SZ", "SA_NODEFER", "SA_RESTART", "SA_SIGINFO", "SIOCINQ",
+           "SIOCOUTQ", "SYS_PIDFD_GETFD"]

@@ -19,7 +19,7 @@ SECTIONS = ["Pipes", "FIFOs (named pipes)", "Signals", "Message queues", "Shared
             "Semaphores", "Unix sockets"]
 PIPES = ["pipe/fork-and-close", "pipe/eof", "pipe/empty-blocks-reader",
          "pipe/full-blocks-writer", "pipe/framing", "pipe/atomic-writes", "pipe/sigpipe",
-         "pipe/duplex", "pipe/shell-pipeline"]
+         "pipe/duplex", "pipe/shell-pipeline", "pipe/exec-cloexec"]
 
 MY_COURSE = """\
 [[section]]

@@ -33,22 +33,35 @@ def observe(snapshot: Snapshot, facts: Mapping[str, Mapping[str, Any]], name: st
     return _process_attr(proc, attr)
 
 
+# expect attribute -> field of Signals ("pending" is the union of the thread's and the
+# process's sets, SigPnd and ShdPnd).
+_SIGNAL_SETS = {"pending": "pending", "blocked": "blocked", "caught": "caught",
+                "ignored": "ignored", "thread_pending": "pending",
+                "process_pending": "shared_pending"}
+
+
+def _fd_attr(proc: Process, attr: str) -> Any:
+    """ends (object ends it holds), fds (how many), cloexec (ends with FD_CLOEXEC)."""
+    if attr == "fds":
+        return len(proc.fds)
+    return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end
+                   and (f.cloexec or attr == "ends")})
+
+
 def _process_attr(proc: Process, attr: str) -> Any:
     """ATTR of a process that was started, from its kernel readings."""
     if attr == "exit_code":
         return proc.exit.code if proc.exit else None
     if attr == "exit_signal":
         return proc.exit.signal if proc.exit else None
-    if attr == "ends":
-        return sorted({f"{f.object}.{f.end}" for f in proc.fds if f.object and f.end})
-    if attr == "fds":
-        return len(proc.fds)
-    if attr in ("pending", "blocked", "caught", "ignored"):
+    if attr in ("ends", "fds", "cloexec"):
+        return _fd_attr(proc, attr)
+    if attr in _SIGNAL_SETS:
         if proc.signals is None:
             return []
         if attr == "pending":
             return sorted(set(proc.signals.pending) | set(proc.signals.shared_pending))
-        return list(getattr(proc.signals, attr))
+        return list(getattr(proc.signals, _SIGNAL_SETS[attr]))
     if not hasattr(proc, attr) and proc.signals is not None and hasattr(proc.signals, attr):
         return getattr(proc.signals, attr)  # queued, queue_limit (SigQ)
     if attr == "core":

@@ -41,6 +41,7 @@ class Fd:
     target: str  # readlink text: "pipe:[1234]", "/dev/null", "socket:[9]"
     object: str | None = None  # scenario object id this fd refers to, if any
     end: str | None = None  # "read" / "write" for pipe and FIFO ends (from fdinfo flags)
+    cloexec: bool = False  # FD_CLOEXEC: closed by execve() (fdinfo flags has O_CLOEXEC)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Process:
     exit: Exit | None = None
     step: int | None = None  # number of the last step this process began (1-based)
     kernel_state: str | None = None  # raw state letter of /proc/PID/stat
+    pgid: int = 0  # process group (/proc/PID/stat field 5); 0: not read (gone)
+    sid: int = 0  # session (/proc/PID/stat field 6); 0: not read (gone)
 
 
 @dataclass(frozen=True)

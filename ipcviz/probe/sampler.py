@@ -101,7 +101,7 @@ class Sampler:
         if letter == "Z":
             ex = exit_from_status(stat.exit_code) if stat.exit_code is not None else t.exit
             return Process(t.name, t.pid, stat.ppid, t.parent, ZOMBIE, exit=ex, step=t.step,
-                           kernel_state=letter)
+                           kernel_state=letter, pgid=stat.pgid, sid=stat.sid)
         try:
             sc = procfs.parse_syscall(pd.read("syscall"))
             fds = self._fds_cached(t, pd, sc, targets)
@@ -127,7 +127,7 @@ class Sampler:
             syscall=syscall_name if state in (BLOCKED, STOPPED) else None,
             syscall_args=sc.args if state in (BLOCKED, STOPPED) else (),
             wchan=wchan, waits_on=waits_on, fds=fds, signals=signals, exit=None, step=t.step,
-            kernel_state=letter,
+            kernel_state=letter, pgid=stat.pgid, sid=stat.sid,
         )
 
     def _fds_cached(self, t: Tracked, pd: procfs.ProcDir, sc: procfs.SyscallState,
@@ -154,15 +154,17 @@ class Sampler:
                 continue  # ipcviz's own: control socket (900), signal wake-up pipe (901, 902)
             obj = targets.get(target)
             end = None
-            if obj is not None and target in self.fd_ends:
-                end = self.fd_ends[target]  # the object names its sides (a pty's master)
-            elif obj is not None:
+            flags = None
+            if obj is not None:
                 try:
                     flags = procfs.parse_fdinfo_flags(pd.read(f"fdinfo/{num}"))
                 except procfs.NoSuchProcess:
                     flags = None
+            if obj is not None and target in self.fd_ends:
+                end = self.fd_ends[target]  # the object names its sides (a pty's master)
+            elif obj is not None:
                 end = procfs.access_mode_end(flags)
-            out.append(Fd(num, target, obj, end))
+            out.append(Fd(num, target, obj, end, bool(flags and flags & os.O_CLOEXEC)))
         return tuple(out)
 
     def _signals(self, status: str) -> Signals:

@@ -356,6 +356,9 @@ class Run:
         name = peer.name or "?"
         facts = self._facts.setdefault(name, {})
         facts.setdefault("handled", []).append(msg["signal"])
+        info = msg.get("facts")
+        if isinstance(info, dict):  # an SA_SIGINFO handler's siginfo_t
+            facts.update({k: info[k] for k in ("si_pid", "si_value", "si_code") if k in info})
         self._log.append(LogEntry(self._next - 1, name, msg["pid"],
                                   f"--- {msg['signal']} handler ran ---", "handled",
                                   signal=msg["signal"]))
@@ -459,14 +462,17 @@ class Run:
         tr.step = st.number
         deadline = Deadline(self.step_bound)
         handled_mark = len(self._handled)  # handler runs reported before this step
+        log_mark = len(self._log)
         self._send(peer, {"t": "step", "step": st.number, "action": st.action,
                           "args": st.args, "pids": pids})
         outcome, res = self._await_outcome(st, tr, peer, deadline, where)
         if res and "t" in res:
             self._record(st, res)
-        # The step's own log line comes before what it caused (a woken reader, a handler).
-        self._log.append(self._log_entry(st, outcome, res if res else {}))
-        step_entry = self._log[-1]
+        # The step's own log line comes before what it caused (a woken reader, a handler),
+        # also when a handler reported before the call's result came (a C-level handler
+        # runs inside the kill(), before kill() returns).
+        step_entry = self._log_entry(st, outcome, res if res else {})
+        self._log.insert(log_mark, step_entry)
         if st.action == "fork" and outcome == RETURNED:
             child = st.args["child"]
             self._wait(lambda: child in self._peers, deadline, f"'{child}' to start")
@@ -587,6 +593,8 @@ class Run:
                 letter = self._sampler.stat(tr.pid).state
             except procfs.NoSuchProcess:
                 return True
+            if any(p == tr.pid and signal_number(x) == num for p, x in self._handled[mark:]):
+                return True  # a handler ran (the mask may block it again: sigsuspend)
             pending = s.pending | s.shared_pending
             if num in s.blocked:
                 return num in pending  # stays pending until unblocked

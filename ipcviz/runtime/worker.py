@@ -8,6 +8,8 @@ its working directory is the run's private directory.
 from __future__ import annotations
 
 import errno as errno_mod
+import fcntl
+import json
 import os
 import signal
 import socket
@@ -17,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..scenario.actions import ACTIONS
-from ..scenario.limits import int_range, reserved_fd
+from ..scenario.limits import MAX_FD, int_range, reserved_fd, seconds_ok
 from .ops import ARG0, CALLS, OPS, load_all
+from .ops.process import AFTER_EXEC, STARTUP_SIGNALS
 from .ops.fds import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
 from .rundir import ENV_RUN, RunDir
@@ -37,6 +40,8 @@ def refused(action: str, args: dict[str, Any]) -> OSError | None:
         if arg.type == "fd" or (action, arg.name) == ("dup2", "to"):
             if reserved_fd(value):
                 return OSError(errno_mod.EBADF, f"fd {value} is not the lesson's")
+        elif arg.type == "seconds" and not seconds_ok(action, arg.name, value):
+            return OSError(errno_mod.EINVAL, f"{arg.name} = {value!r} is out of range")
         elif arg.type == "int":
             low, high = int_range(action, arg.name)
             if isinstance(value, bool) or not isinstance(value, int) \
@@ -94,6 +99,19 @@ class Worker:
         for cmd in self.commands():
             if cmd.get("t") == "step":
                 self.run_step(cmd)
+        os._exit(0)
+
+    def run_steps_until(self, action: str) -> None:
+        """Take steps until one of `action` (a held handler's handler_return: reported
+        done here, then the caller returns); the run's end ends the process."""
+        for cmd in self.commands():
+            if cmd.get("t") != "step":
+                continue
+            if cmd.get("action") == action:
+                self.send({"t": "began", "step": cmd["step"], "call": "return"})
+                self.send({"t": "done", "step": cmd["step"], "result": 0})
+                return
+            self.run_step(cmd)
         os._exit(0)
 
     # -- steps --------------------------------------------------------------------------
@@ -165,6 +183,38 @@ def reset_signals() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
+def _still_open(fd: object) -> bool:
+    if not isinstance(fd, int) or isinstance(fd, bool) or not 0 <= fd <= MAX_FD:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+    except OSError:
+        return False  # closed by execve (FD_CLOEXEC)
+    return True
+
+
+def resume_after_exec(blob: str) -> None:
+    """The new image of a process whose exec step ran (ops/process.py do_exec): the same
+    pid and the same control channel (fd 900, inherited), the ends that survived execve.
+    It reports the exec step done, then takes steps as before.  Never returns."""
+    code = 0
+    try:
+        state = json.loads(blob)
+        ignored = set(state["ignored"])
+        for sig in STARTUP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN if sig in ignored else signal.SIG_DFL)
+        os.set_inheritable(CONTROL_FD, False)
+        w = Worker(str(state["name"]), str(state["socket"]))
+        w.ends = {str(e): fd for e, fd in state["ends"].items() if _still_open(fd)}
+        w.send({"t": "done", "step": int(state["step"]), "result": 0})
+        w.loop()
+    except BaseException as err:  # noqa: BLE001 - report, and end as a worker ends
+        print(f"worker after exec: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        code = 70
+    finally:
+        os._exit(code)
+
+
 def become_worker(name: str, socket_path: str) -> None:
     """Called in a freshly forked child of the runner: never returns."""
     code = 0
@@ -178,3 +228,7 @@ def become_worker(name: str, socket_path: str) -> None:
         code = 70
     finally:
         os._exit(code)
+
+
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == AFTER_EXEC:
+    resume_after_exec(sys.argv[2])

@@ -48,7 +48,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("exit", "status"): (0, 255),  # _exit() keeps the low 8 bits
     ("dup2", "to"): (0, MAX_FD),
     ("alarm", "seconds"): (0, MAX_ALARM),
-    ("sleep", "seconds"): (0, int(MAX_STEP_TIMEOUT)),
+    ("sigqueue", "value"): INT32,  # union sigval's sival_int
     ("setrlimit", "limit"): SIZE64,  # rlim_t (ipcviz only lowers RLIMIT_CORE to 0)
     ("lseek", "offset"): INT64,  # off_t
     ("msgsnd", "type"): INT64,  # long mtype (the kernel says EINVAL for < 1)
@@ -78,6 +78,29 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("produce", "value"): INT64,
     ("consume", "slots"): (1, MAX_SLOTS),
 }
+
+
+# (action, argument) -> (lowest, highest) seconds of a `seconds` argument.  A step that
+# lasts until its call returns (sleep, sigtimedwait) must also stay below the step bound
+# (5 s by default, --step-timeout up to MAX_STEP_TIMEOUT).
+SECONDS_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("sleep", "seconds"): (0.0, MAX_STEP_TIMEOUT),
+    ("sigtimedwait", "timeout"): (0.0, MAX_STEP_TIMEOUT),
+    ("setitimer", "seconds"): (0.0, float(MAX_ALARM)),
+}
+MIN_SECONDS = 0.001  # a nonzero time below a millisecond is refused: too short to teach
+
+
+def seconds_range(action: str, arg: str) -> tuple[float, float]:
+    return SECONDS_RANGES.get((action, arg), (0.0, MAX_STEP_TIMEOUT))
+
+
+def seconds_ok(action: str, arg: str, value: object) -> bool:
+    """A `seconds` argument: a finite number in its range, 0 or at least a millisecond."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    low, high = seconds_range(action, arg)
+    return low <= value <= high and (value == 0 or value >= MIN_SECONDS)
 
 
 def int_range(action: str, arg: str) -> tuple[int, int]:

@@ -33,8 +33,11 @@ from .limits import (
     MAX_PROCESSES,
     MAX_SIZE,
     MAX_STEP_TEXT,
+    MIN_SECONDS,
     RESERVED_FD_FLOOR,
     int_range,
+    seconds_ok,
+    seconds_range,
 )
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
@@ -522,10 +525,8 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
-        if action.name == "signal" and args.get("restart") \
-                and args.get("disposition") not in ("handler", "reap"):
-            self.fail(f"{field}.restart", "SA_RESTART is for a handler, not for "
-                      f"disposition '{args.get('disposition')}'", "step", i, "restart")
+        if action.name == "signal":
+            self.handler_flags(args, field, i)
         if action.name == "fork" and "child" in args:
             child = args["child"]
             if process is not None and procs[child].parent != process:
@@ -536,6 +537,19 @@ class _Validator:
                           f"{forked[child]}", "step", i, "child")
             forked[child] = i + 1
             alive.add(child)
+
+    def handler_flags(self, args: dict[str, Any], field: str, i: int) -> None:
+        """sigaction's flags are for a handler: restart also for reap, the rest only for
+        disposition handler."""
+        disp = args.get("disposition")
+        for key, what, allowed in (("restart", "SA_RESTART", ("handler", "reap")),
+                                   ("mask", "sa_mask", ("handler",)),
+                                   ("nodefer", "SA_NODEFER", ("handler",)),
+                                   ("siginfo", "SA_SIGINFO", ("handler",)),
+                                   ("hold", "a held handler", ("handler",))):
+            if args.get(key) and disp not in allowed:
+                self.fail(f"{field}.{key}", f"{what} is for a handler, not for "
+                          f"disposition '{disp}'", "step", i, key)
 
     def named(self, value: Any, typ: str, field: str, i: int, key: str,
               procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> None:
@@ -570,6 +584,8 @@ class _Validator:
             return _arg_size(value, bad)
         if typ == "int":
             return _arg_int(value, action, key, bad)
+        if typ == "seconds":
+            return _arg_seconds(value, action, key, bad)
         if typ in _SIMPLE_ARGS:
             return _SIMPLE_ARGS[typ](value, bad)
         if typ.startswith("choice:"):
@@ -750,6 +766,15 @@ def _arg_int(value: Any, action: str, key: str, bad: _Bad) -> Any:
             bad(f"fd {value} is reserved: fds {RESERVED_FD_FLOOR} and up belong to "
                 f"ipcviz (a lesson uses 0 to {MAX_FD})")
         bad(f"{value} is out of range: from {low} to {high}")
+    return value
+
+
+def _arg_seconds(value: Any, action: str, key: str, bad: _Bad) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        bad(f"must be a number of seconds (2, or 0.2), not {_type_name(value)}")
+    if not seconds_ok(action, key, value):
+        low, high = seconds_range(action, key)
+        bad(f"{value} is out of range: 0, or from {MIN_SECONDS} to {high:g} seconds")
     return value
 
 

@@ -23,6 +23,7 @@ _TYPES = {
     "size": "a byte count: a number, or `capacity` / `PIPE_BUF`, optionally `+ N`, `- N`, "
             "`* N` (resolved on this machine at run time)",
     "int": "a whole number",
+    "seconds": "a time in seconds: `2`, or below a second `0.2` (0, or at least 0.001)",
     "str": "a string",
     "bool": "`true` or `false`",
     "signal": 'a signal name: `"SIGUSR1"`, `"SIGRTMIN+1"` (`SIG` may be left out)',

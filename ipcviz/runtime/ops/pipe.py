@@ -25,7 +25,8 @@ def payload_of(args: dict[str, Any], fd: int) -> bytes:
 
 
 def do_pipe(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    r, wr = os.pipe()
+    # As C's pipe(): without O_CLOEXEC unless asked (Python's os.pipe() always sets it).
+    r, wr = os.pipe2(os.O_CLOEXEC if args.get("cloexec") else 0)
     obj = args["object"]
     w.ends[f"{obj}.read"] = r
     w.ends[f"{obj}.write"] = wr
@@ -125,7 +126,7 @@ def _call_read(w: OpWorker, a: Args, p: Pids) -> str:
 
 
 CALLS: dict[str, Call] = {
-    "pipe": lambda w, a, p: "pipe(fd)",
+    "pipe": lambda w, a, p: "pipe2(fd, O_CLOEXEC)" if a.get("cloexec") else "pipe(fd)",
     "close": lambda w, a, p: f"close({fd_of(w, a['fd'])})",
     "dup2": lambda w, a, p: f"dup2({fd_of(w, a['fd'])}, {a['to']})",
     "write": _call_write,

@@ -30,6 +30,7 @@ from typing import Any, NoReturn
 from ...scenario.actions import signal_name
 from ...scenario.limits import WAKE_R, WAKE_W
 from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS, signum_of
+from .handlers import SigInfo, sigset_of, siginfo_facts
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
 TIOCGSID = getattr(termios, "TIOCGSID", 0x5429)  # asm-generic/ioctls.h (x86, arm64)
@@ -152,9 +153,86 @@ def do_alarm(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": signal.alarm(int(args["seconds"]))}  # seconds left of an earlier one
 
 
+def do_setitimer(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    left, _ = signal.setitimer(signal.ITIMER_REAL, float(args["seconds"]))
+    return {"result": 0, "facts": {"timer_left": round(left, 3)}}
+
+
 def do_sleep(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    time.sleep(int(args["seconds"]))
+    time.sleep(float(args["seconds"]))
     return {"result": 0}
+
+
+def _sleep_call(seconds: float) -> str:
+    """sleep(2) for whole seconds; nanosleep() for a time below a second (sleep() takes
+    an unsigned int)."""
+    if float(seconds).is_integer():
+        return f"sleep({int(seconds)})"
+    sec, nsec = divmod(round(float(seconds) * 1_000_000_000), 1_000_000_000)
+    return f"nanosleep(&(struct timespec){{{sec}, {nsec}}}, NULL)"
+
+
+def _timeval(seconds: float) -> str:
+    sec, usec = divmod(round(float(seconds) * 1_000_000), 1_000_000)
+    return f"{{{sec}, {usec}}}"
+
+
+def _timespec(seconds: float) -> str:
+    sec, nsec = divmod(round(float(seconds) * 1_000_000_000), 1_000_000_000)
+    return f"{{{sec}, {nsec}}}"
+
+
+# -- sigsuspend, sigtimedwait, sigqueue, raise ----------------------------------------
+
+def do_sigsuspend(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
+    """The real sigsuspend(2): the mask becomes `signals` and the process sleeps, in one
+    call, until a handler has run; then the old mask is back and it returns -1 / EINTR."""
+    mask = sigset_of(args["signals"])
+    _libc.sigsuspend(mask)
+    err = ctypes.get_errno()
+    run_handlers()
+    raise OSError(err, os.strerror(err))
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+def do_sigtimedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """The real sigtimedwait(2), with a siginfo_t of our own: the sender's pid and the value
+    sigqueue() sent are read from what the kernel wrote, not from Python's struct (which
+    has no si_value)."""
+    info = SigInfo()
+    sec, nsec = divmod(round(float(args["timeout"]) * 1_000_000_000), 1_000_000_000)
+    timeout = _Timespec(sec, nsec)
+    num = _libc.sigtimedwait(sigset_of(args["signals"]), ctypes.byref(info),
+                             ctypes.byref(timeout))
+    if num < 0:
+        err = ctypes.get_errno()
+        run_handlers()
+        raise OSError(err, os.strerror(err))  # EAGAIN: nothing came in time
+    return {"result": signal_name(num), "facts": siginfo_facts(info)}
+
+
+def do_sigqueue(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    from .process import of_this_run
+
+    pid = pids[args["target"]]
+    if not isinstance(pid, int) or pid <= 0 or not of_this_run(pid, w.rundir.run_id):
+        raise OSError(errno.ESRCH, f"{args['target']} is no process of this run")
+    # union sigval is passed as one register: sival_int in its low 32 bits.
+    value = ctypes.c_long(int(args.get("value", 0)) & 0xFFFFFFFF)
+    if _libc.sigqueue(pid, signum_of(args["signal"]), value) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return {"result": 0, "signalled": [{"pid": pid, "signal": args["signal"]}]}
+
+
+def do_raise(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    # raise(3) is tgkill(getpid(), gettid(), sig): pending for this thread (SigPnd) while
+    # blocked; a handler runs before it returns.
+    signal.raise_signal(signum_of(args["signal"]))
+    return {"result": 0, "signalled": [{"pid": os.getpid(), "signal": args["signal"]}]}
 
 
 # -- core dumps and faults -------------------------------------------------------------
@@ -395,6 +473,8 @@ def do_close_pty(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 OPS: dict[str, Op] = {
     "sigprocmask": do_sigprocmask, "pause": do_pause, "sigwait": do_sigwait,
     "alarm": do_alarm, "sleep": do_sleep, "raise_fault": do_raise_fault,
+    "setitimer": do_setitimer, "sigsuspend": do_sigsuspend, "sigtimedwait": do_sigtimedwait,
+    "sigqueue": do_sigqueue, "raise": do_raise,
     "setrlimit": do_setrlimit, "openpty": do_openpty, "setsid": do_setsid,
     "set_ctty": do_set_ctty, "type": do_type, "close_pty": do_close_pty,
 }
@@ -418,7 +498,15 @@ CALLS: dict[str, Call] = {
     "pause": lambda w, a, p: "pause()",
     "sigwait": lambda w, a, p: f"sigwait({_set(a['signals'])}, &sig)",
     "alarm": lambda w, a, p: f"alarm({a['seconds']})",
-    "sleep": lambda w, a, p: f"sleep({a['seconds']})",
+    "sleep": lambda w, a, p: _sleep_call(a["seconds"]),
+    "setitimer": lambda w, a, p: "setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, "
+                                 f"{_timeval(a['seconds'])}}}, &old)",
+    "sigsuspend": lambda w, a, p: f"sigsuspend({_set(a['signals'])})",
+    "sigtimedwait": lambda w, a, p: f"sigtimedwait({_set(a['signals'])}, &info, "
+                                    f"&(struct timespec){_timespec(a['timeout'])})",
+    "sigqueue": lambda w, a, p: f"sigqueue({p.get(a['target'], '?')}, {a['signal']}, "
+                                f"(union sigval){{.sival_int = {a.get('value', 0)}}})",
+    "raise": lambda w, a, p: f"raise({a['signal']})",
     "raise_fault": _call_fault,
     "setrlimit": lambda w, a, p: f"setrlimit(RLIMIT_CORE, {{{a['limit']}, ...}})   "
                                  f"/* core_pattern: {core_pattern()} */",

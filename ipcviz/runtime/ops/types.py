@@ -17,6 +17,7 @@ class OpWorker(Protocol):
     """What an op uses of the process it runs in (runtime/worker.py: Worker)."""
 
     name: str
+    socket_path: str  # the conductor's socket (a forked child connects anew)
     ends: dict[str, int]  # "p.read" -> fd, inherited through fork
     handles: dict[str, Any]  # other per-object handles of a mechanism
     facts: dict[str, Any]  # what this process knows
@@ -28,6 +29,8 @@ class OpWorker(Protocol):
     def note_read(self, data: bytes) -> dict[str, Any]: ...
 
     def become_child(self, name: str) -> None: ...
+
+    def run_steps_until(self, action: str) -> None: ...
 
 
 Args = dict[str, Any]  # a step's arguments, as the loader checked them

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 #   fd            an fd number (int >= 0) or an end of an object: "p.read", "p.write"
 #   size          a byte count: an int, or "capacity", "PIPE_BUF", optionally "* N", "+ N", "- N"
 #   int, str, bool
+#   seconds       a time: an int or a decimal number (0.2), within the action's range
 #   signal        a signal name of this system ("SIGUSR1", "SIGRTMIN+1")
 #   signals       a list of signal names
 #   choice:a|b    one of the words listed

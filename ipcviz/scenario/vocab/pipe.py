@@ -5,7 +5,10 @@ from __future__ import annotations
 from .base import Action, Arg
 
 ACTIONS = [
-    Action("pipe", (Arg("object", "object:pipe"),), "pipe(fd): create a pipe"),
+    Action("pipe", (Arg("object", "object:pipe"),
+                    Arg("cloexec", "bool", False, False,
+                        doc="pipe2(fd, O_CLOEXEC): both ends close at execve()")),
+           "pipe(fd): create a pipe"),
     Action("close", (Arg("fd", "fd"),), "close(fd)"),
     Action("dup2", (Arg("fd", "fd"), Arg("to", "int")), "dup2(fd, to)"),
     Action(

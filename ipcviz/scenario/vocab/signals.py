@@ -16,10 +16,28 @@ ACTIONS: list[Action] = [
            c_calls=(("rt_sigsuspend", "pause"), ("ppoll", "pause"))),
     Action("sigwait", (Arg("signals", "signals"),), "sigwait(&set, &sig)",
            sleeps_in=("rt_sigtimedwait",), c_calls=(("rt_sigtimedwait", "sigwait"),)),
+    Action("sigsuspend", (Arg("signals", "signals", doc="the mask while it waits"),),
+           "sigsuspend(&mask): set the mask and wait for a handler, in one step",
+           sleeps_in=("rt_sigsuspend",), c_calls=(("rt_sigsuspend", "sigsuspend"),)),
+    # A step that lasts until the call returns (never "blocked"): a signal already
+    # pending, or EAGAIN when the timeout has passed.
+    Action("sigtimedwait",
+           (Arg("signals", "signals"),
+            Arg("timeout", "seconds", doc="how long to wait, below a second allowed")),
+           "sigtimedwait(&set, &info, &timeout): take a pending signal and its siginfo"),
+    Action("sigqueue",
+           (Arg("target", "process"), Arg("signal", "signal"),
+            Arg("value", "int", False, 0, doc="si_value.sival_int, delivered with it")),
+           "sigqueue(pid, sig, value): a signal that carries a number"),
+    Action("raise", (Arg("signal", "signal"),),
+           "raise(sig): a signal to the calling thread (tgkill), pending in SigPnd"),
     Action("alarm", (Arg("seconds", "int"),), "alarm(seconds): SIGALRM later"),
+    Action("setitimer", (Arg("seconds", "seconds", doc="0.2 is 200 ms; 0 cancels"),),
+           "setitimer(ITIMER_REAL, ...): SIGALRM after a time below a second too"),
     # A step that lasts until the call returns (it is never "blocked"): seconds must stay
     # below the step bound (5 s by default).
-    Action("sleep", (Arg("seconds", "int"),), "sleep(seconds)"),
+    Action("sleep", (Arg("seconds", "seconds", doc="0.2 is nanosleep() of 200 ms"),),
+           "sleep(seconds) / nanosleep()"),
     Action("raise_fault", (Arg("kind", "choice:segv|bus|fpe"),),
            "a real fault: NULL read, a truncated mapping, integer division by zero"),
     Action("setrlimit", (Arg("resource", "choice:core"), Arg("limit", "int")),
@@ -40,6 +58,9 @@ PROCESS_ATTRS: frozenset[str] = frozenset({
     "queue_limit",  # SigQ: RLIMIT_SIGPENDING
     "core",  # the exit status says a core was dumped (WCOREDUMP)
     "core_pattern",  # /proc/sys/kernel/core_pattern, read by setrlimit
+    "si_pid",  # of the signal sigtimedwait took: the sender's pid (siginfo_t)
+    "si_value",  # its si_value.sival_int (what sigqueue sent; 0 for kill)
+    "si_code",  # SI_QUEUE (sigqueue), SI_USER (kill), SI_TKILL (raise), SI_KERNEL, ...
 })
 
 OBJECT_ATTRS: dict[str, frozenset[str]] = {
