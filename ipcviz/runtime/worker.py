@@ -18,7 +18,7 @@ from typing import Any
 
 from ..scenario.actions import ACTIONS
 from ..scenario.limits import int_range, reserved_fd
-from .ops import ARG0, CALLS, OPS, load_all
+from .ops import ARG0, CALLS, OPS, WANTS, load_all
 from .ops.fds import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
 from .rundir import ENV_RUN, RunDir
@@ -113,6 +113,8 @@ class Worker:
             began["call"] = CALLS[action](self, args, pids) if action in CALLS else action
             if action in ARG0:
                 began["arg0"] = ARG0[action](self, args, pids)
+            if action in WANTS:
+                began["wants"] = WANTS[action](self, args, pids)
         except OSError:
             pass  # the call itself will fail, and say why
         except Exception as err:  # noqa: BLE001 - a bug, or a step the loader should refuse

@@ -33,8 +33,11 @@ from .limits import (
     MAX_PROCESSES,
     MAX_SIZE,
     MAX_STEP_TEXT,
+    MAX_NSEMS,
     RESERVED_FD_FLOOR,
+    SEM_FILE,
     int_range,
+    semopm,
 )
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
@@ -522,6 +525,11 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
+        if "ops" in t and "semops" in {a.type for a in action.args}:
+            extra = [k for k in ("op", "sem", "undo", "nowait") if k in t]
+            if extra:
+                self.fail(f"{field}.{extra[0]}", f"'{extra[0]}' is for one operation: with "
+                          "ops = [...], each operation carries its own", "step", i, extra[0])
         if action.name == "signal" and args.get("restart") \
                 and args.get("disposition") not in ("handler", "reap"):
             self.fail(f"{field}.restart", "SA_RESTART is for a handler, not for "
@@ -780,6 +788,44 @@ def _arg_signals(value: Any, bad: _Bad) -> Any:
     return [_signal_text(v) for v in value]
 
 
+SEM_FLAGS = ("SEM_UNDO", "IPC_NOWAIT")
+MAX_SEMOPS = MAX_NSEMS  # ipcviz's own cap on one semop's operations if SEMOPM is unreadable
+
+
+def _arg_semops(value: Any, bad: _Bad) -> Any:
+    """[[sem_num, sem_op], [sem_num, sem_op, "SEM_UNDO|IPC_NOWAIT"], ...] -> the same with
+    the flags always present ("" for none).  At most SEMOPM operations (the kernel's)."""
+    if not isinstance(value, list) or not value:
+        bad("must be a list of operations like [[0, -1], [1, -1, \"SEM_UNDO\"]]")
+    cap = semopm()
+    limit = cap if cap is not None else MAX_SEMOPS
+    if len(value) > limit:
+        where = (f"SEMOPM, the third number of {SEM_FILE}" if cap is not None
+                 else f"ipcviz's cap: {SEM_FILE} could not be read")
+        bad(f"{len(value)} operations in one semop: at most {limit} ({where})")
+    out = []
+    for n, op in enumerate(value, 1):
+        if not isinstance(op, list) or not 2 <= len(op) <= 3 or \
+                any(isinstance(x, bool) or not isinstance(x, int) for x in op[:2]):
+            bad(f"operation {n}: write [sem_num, sem_op] or [sem_num, sem_op, \"FLAGS\"]")
+        num, delta = op[0], op[1]
+        low, high = int_range("semop", "sem")
+        if not low <= num <= high:
+            bad(f"operation {n}: sem_num {num} is out of range: from {low} to {high}")
+        low, high = int_range("semop", "op")
+        if not low <= delta <= high:
+            bad(f"operation {n}: sem_op {delta} is out of range: from {low} to {high}")
+        flags = op[2] if len(op) == 3 else ""
+        words = [f.strip() for f in flags.split("|")] if isinstance(flags, str) and flags \
+            else []
+        if not isinstance(flags, str) or any(f not in SEM_FLAGS for f in words):
+            bad(f"operation {n}: flags are {' | '.join(SEM_FLAGS)} joined by '|', "
+                f"not {flags!r}")
+        out.append([num, delta, "|".join(f for f in SEM_FLAGS if f in words)])
+    return out
+
+
 _SIMPLE_ARGS: dict[str, Callable[[Any, _Bad], Any]] = {
     "bool": _arg_bool, "str": _arg_str, "signal": _arg_signal, "signals": _arg_signals,
+    "semops": _arg_semops,
 }

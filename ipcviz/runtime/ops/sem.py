@@ -1,7 +1,7 @@
 """Semaphores: POSIX named semaphores (sem_open / sem_wait / sem_post / sem_unlink, through
-posix_ipc) and System V sets of one semaphore (semget / semop / semctl, through ctypes: one
-C call per step, SEM_UNDO and IPC_NOWAIT as the lesson says), and the producer/consumer
-steps of the bounded buffer.
+posix_ipc) and System V sets (semget / semop / semctl, through ctypes: one C call per step,
+one operation or several in one atomic semop, SEM_UNDO and IPC_NOWAIT as the lesson says),
+and the producer/consumer steps of the bounded buffer.
 
 A blocked wait is confirmed from /proc/PID/syscall: a POSIX sem_wait sleeps in futex() on
 an address inside the process's own mapping of /dev/shm/sem.NAME (its start: glibc keeps
@@ -18,9 +18,12 @@ from typing import Any
 import posix_ipc
 
 from ..rundir import RunDir, check_posix_ours
+import ctypes
+
 from .ipc import (
     IPC_NOWAIT,
     IPC_RMID,
+    Sembuf,
     check,
     handle,
     libc,
@@ -38,10 +41,11 @@ from .ipc import (
     sysv_get,
     wait_arg0,
 )
-from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover, Want
 
 SEM_UNDO = 0x1000
-GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL = 11, 12, 14, 15, 16
+GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL, SETALL = 11, 12, 14, 15, 16, 17
+FLAG_BITS = {"SEM_UNDO": SEM_UNDO, "IPC_NOWAIT": IPC_NOWAIT}
 SEMCTL_CMDS = {"IPC_RMID": IPC_RMID, "GETPID": GETPID, "GETVAL": GETVAL,
                "GETNCNT": GETNCNT, "GETZCNT": GETZCNT, "SETVAL": SETVAL}
 
@@ -134,33 +138,59 @@ def do_sem_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 def do_semget(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     create = args.get("create", True)
-    key, semid = sysv_get(w, "sysv_sem", obj, lambda key, flags: libc.semget(key, 1, flags),
+    nsems = int(args.get("nsems", 1)) if create else 0  # 0: any size, when opening
+    key, semid = sysv_get(w, "sysv_sem", obj,
+                          lambda key, flags: libc.semget(key, nsems, flags),
                           "semget", "semid", create)
-    if create:
+    if create and nsems == 1:
         check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")
+    elif create:
+        values = (ctypes.c_ushort * nsems)(*[int(args.get("value", 0))] * nsems)
+        check(libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(SETALL),
+                          values), "semctl")
     w.handles[obj] = {"semid": semid, "key": key}
     return {"result": semid,
             "objects": [{"id": obj, "kind": "sysv_sem", "key": key, "semid": semid}]}
 
 
+def semops_of(args: Args) -> list[list[Any]]:
+    """The step's operations as [sem_num, sem_op, "FLAGS"]: `ops`, or the one of op/sem."""
+    if args.get("ops"):
+        ops: list[list[Any]] = args["ops"]
+        return ops
+    flags = "|".join(f for f, on in (("SEM_UNDO", args.get("undo")),
+                                      ("IPC_NOWAIT", args.get("nowait"))) if on)
+    return [[int(args.get("sem", 0)), int(args["op"]), flags]]
+
+
+def _flag_bits(flags: str) -> int:
+    return sum(FLAG_BITS[f] for f in flags.split("|") if f)
+
+
 def do_semop(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
-    op = int(args["op"])
-    undo = bool(args.get("undo", False))
-    flags = (SEM_UNDO if undo else 0) | (IPC_NOWAIT if args.get("nowait") else 0)
-    semop(handle(w, obj)["semid"], op, flags)
-    kind = "wait" if op < 0 else "post" if op > 0 else "zero"
-    return {"result": 0,
-            "object_events": [{"id": obj, "op": kind, "n": abs(op), "undo": undo}]}
+    ops = semops_of(args)
+    for n, op, _f in ops:  # the loader refused these already (defence in depth)
+        if not (0 <= n <= 0xFFFF and -(2**15) <= op < 2**15):
+            raise OSError(errno.EINVAL, f"semop: operation {{{n}, {op}}} is out of range")
+    bufs = (Sembuf * len(ops))(*[Sembuf(n, op, _flag_bits(f)) for n, op, f in ops])
+    check(libc.semop(handle(w, obj)["semid"], bufs, len(ops)), "semop")
+    events = [{"id": obj, "op": "wait" if op < 0 else "post" if op > 0 else "zero",
+               "n": abs(op), "undo": "SEM_UNDO" in f, "sem": n} for n, op, f in ops]
+    return {"result": 0, "object_events": events}
 
 
 def do_semctl(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     cmd = args["cmd"]
     semid = handle(w, obj)["semid"]
+    num = ctypes.c_int(int(args.get("sem", 0)))
     if cmd == "SETVAL":
-        return {"result": check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")}
-    return {"result": check(semctl(semid, SEMCTL_CMDS[cmd]), "semctl")}
+        return {"result": check(libc.semctl(ctypes.c_int(semid), num, ctypes.c_int(SETVAL),
+                                            ctypes.c_int(int(args.get("value", 0)))),
+                                "semctl")}
+    return {"result": check(libc.semctl(ctypes.c_int(semid), num,
+                                        ctypes.c_int(SEMCTL_CMDS[cmd])), "semctl")}
 
 
 # -- the bounded buffer: producer and consumer over a ring in shared memory --------------
@@ -213,6 +243,10 @@ def _call_sem_open(w: OpWorker, a: Args, p: Pids) -> str:
 
 
 def _call_semget(w: OpWorker, a: Args, p: Pids) -> str:
+    n = a.get("nsems", 1)
+    if a.get("create", True) and n > 1:
+        return (f"semget(<random key>, {n}, IPC_CREAT|IPC_EXCL|0600); "
+                f"semctl(id, 0, SETALL, {{{', '.join([str(a.get('value', 0))] * n)}}})")
     if a.get("create", True):
         return (f"semget(<random key>, 1, IPC_CREAT|IPC_EXCL|0600); "
                 f"semctl(id, 0, SETVAL, {a.get('value', 0)})")
@@ -221,14 +255,16 @@ def _call_semget(w: OpWorker, a: Args, p: Pids) -> str:
 
 
 def _call_semop(w: OpWorker, a: Args, p: Pids) -> str:
-    flags = [f for f, on in (("SEM_UNDO", a.get("undo")), ("IPC_NOWAIT", a.get("nowait")))
-             if on]
-    return f"semop({_semid(w, a)}, {{0, {a['op']:+d}, {'|'.join(flags) or 0}}}, 1)"
+    ops = semops_of(a)
+    text = ", ".join(f"{{{n}, {op:+d}, {f or 0}}}" for n, op, f in ops)
+    if len(ops) > 1:
+        text = "{" + text + "}"
+    return f"semop({_semid(w, a)}, {text}, {len(ops)})"
 
 
 def _call_semctl(w: OpWorker, a: Args, p: Pids) -> str:
     tail = f", {a.get('value', 0)}" if a["cmd"] == "SETVAL" else ""
-    return f"semctl({_semid(w, a)}, 0, {a['cmd']}{tail})"
+    return f"semctl({_semid(w, a)}, {a.get('sem', 0)}, {a['cmd']}{tail})"
 
 
 def _wait_call(w: OpWorker, obj: str) -> str:
@@ -264,6 +300,14 @@ CALLS: dict[str, Call] = {
     "semctl": _call_semctl,
     "produce": _call_produce,
     "consume": _call_consume,
+}
+
+# What a step's call is about to ask of an object, sent before the call (the "began"
+# message): a blocked semop's operations cannot be read from the kernel (its sops pointer
+# is in the sleeper's memory), so the probe infers from these which semaphore of a set it
+# waits on, and says so.
+WANTS: dict[str, Want] = {
+    "semop": lambda w, a, p: [{"id": a["object"], "ops": semops_of(a)}],
 }
 
 ARG0: dict[str, Arg0] = {
