@@ -86,7 +86,9 @@ def holdings(events: list[dict[str, Any]], gone: Collection[str] = frozenset()
     """(units held, semadj) per process name, from the lesson's waits and posts.
 
     A post gives back the poster's own units first; a post beyond them (someone posting
-    on behalf of a process that died holding a unit) is counted against the dead."""
+    on behalf of a process that died holding a unit) is counted against the dead; what is
+    left is a unit the poster added (a count kept in a semaphore: a reader counting itself
+    in), which its own later wait takes back without holding anything."""
     held: dict[str, int] = {}
     adj: dict[str, int] = {}
     for ev in events:
@@ -106,6 +108,8 @@ def holdings(events: list[dict[str, Any]], gone: Collection[str] = frozenset()
                 if give > 0:
                     held[dead] -= give
                     rest -= give
+            if rest > 0:
+                held[who] = held.get(who, 0) - rest
             if ev.get("undo"):
                 adj[who] = adj.get(who, 0) - n
     return held, adj
