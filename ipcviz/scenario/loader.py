@@ -525,11 +525,7 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
-        if "ops" in t and "semops" in {a.type for a in action.args}:
-            extra = [k for k in ("op", "sem", "undo", "nowait") if k in t]
-            if extra:
-                self.fail(f"{field}.{extra[0]}", f"'{extra[0]}' is for one operation: with "
-                          "ops = [...], each operation carries its own", "step", i, extra[0])
+        self.one_or_many(action, t, field, i)
         if action.name == "signal" and args.get("restart") \
                 and args.get("disposition") not in ("handler", "reap"):
             self.fail(f"{field}.restart", "SA_RESTART is for a handler, not for "
@@ -544,6 +540,14 @@ class _Validator:
                           f"{forked[child]}", "step", i, "child")
             forked[child] = i + 1
             alive.add(child)
+
+    def one_or_many(self, action: Any, t: dict[str, Any], field: str, i: int) -> None:
+        """A semop of `ops = [...]` carries each operation's own fields: no op/sem/flags."""
+        if "ops" in t and "semops" in {a.type for a in action.args}:
+            extra = [k for k in ("op", "sem", "undo", "nowait") if k in t]
+            if extra:
+                self.fail(f"{field}.{extra[0]}", f"'{extra[0]}' is for one operation: with "
+                          "ops = [...], each operation carries its own", "step", i, extra[0])
 
     def named(self, value: Any, typ: str, field: str, i: int, key: str,
               procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> None:
@@ -803,26 +807,23 @@ def _arg_semops(value: Any, bad: _Bad) -> Any:
         where = (f"SEMOPM, the third number of {SEM_FILE}" if cap is not None
                  else f"ipcviz's cap: {SEM_FILE} could not be read")
         bad(f"{len(value)} operations in one semop: at most {limit} ({where})")
-    out = []
-    for n, op in enumerate(value, 1):
-        if not isinstance(op, list) or not 2 <= len(op) <= 3 or \
-                any(isinstance(x, bool) or not isinstance(x, int) for x in op[:2]):
-            bad(f"operation {n}: write [sem_num, sem_op] or [sem_num, sem_op, \"FLAGS\"]")
-        num, delta = op[0], op[1]
-        low, high = int_range("semop", "sem")
-        if not low <= num <= high:
-            bad(f"operation {n}: sem_num {num} is out of range: from {low} to {high}")
-        low, high = int_range("semop", "op")
-        if not low <= delta <= high:
-            bad(f"operation {n}: sem_op {delta} is out of range: from {low} to {high}")
-        flags = op[2] if len(op) == 3 else ""
-        words = [f.strip() for f in flags.split("|")] if isinstance(flags, str) and flags \
-            else []
-        if not isinstance(flags, str) or any(f not in SEM_FLAGS for f in words):
-            bad(f"operation {n}: flags are {' | '.join(SEM_FLAGS)} joined by '|', "
-                f"not {flags!r}")
-        out.append([num, delta, "|".join(f for f in SEM_FLAGS if f in words)])
-    return out
+    return [_semop_one(n, op, bad) for n, op in enumerate(value, 1)]
+
+
+def _semop_one(n: int, op: Any, bad: _Bad) -> list[Any]:
+    """Operation n of `ops`, checked: [sem_num, sem_op, "FLAGS"]."""
+    if not isinstance(op, list) or not 2 <= len(op) <= 3 or \
+            any(isinstance(x, bool) or not isinstance(x, int) for x in op[:2]):
+        bad(f"operation {n}: write [sem_num, sem_op] or [sem_num, sem_op, \"FLAGS\"]")
+    for key, what, x in (("sem", "sem_num", op[0]), ("op", "sem_op", op[1])):
+        low, high = int_range("semop", key)
+        if not low <= x <= high:
+            bad(f"operation {n}: {what} {x} is out of range: from {low} to {high}")
+    flags = op[2] if len(op) == 3 else ""
+    words = [f.strip() for f in flags.split("|")] if isinstance(flags, str) and flags else []
+    if not isinstance(flags, str) or any(f not in SEM_FLAGS for f in words):
+        bad(f"operation {n}: flags are {' | '.join(SEM_FLAGS)} joined by '|', not {flags!r}")
+    return [op[0], op[1], "|".join(f for f in SEM_FLAGS if f in words)]
 
 
 _SIMPLE_ARGS: dict[str, Callable[[Any, _Bad], Any]] = {

@@ -75,7 +75,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                      "≈ inferred from the steps (which semaphore a sleeper's semop blocks on "
                      "is in its memory, not in /proc)"),
                     ("  值、semncnt、semzcnt、最后 semop：内核（逐个 semnum 的 semctl）；"
-                     "≈ 根据步骤推断（睡眠者的 semop 卡在哪个信号量上，在它的内存里，/proc 中没有）")),
+                     "≈ 根据步骤推断（睡眠者的 semop 卡在哪个信号量上，"
+                     "在它的内存里，/proc 中没有）")),
     "sem_and": (" and ", " 和 "),
     "sem_part_of": ("  {oid} is part of the cycle of {who}, drawn under {first}",
                     "  {oid} 属于 {who} 的等待环，画在 {first} 下面"),

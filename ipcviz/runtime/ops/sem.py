@@ -37,7 +37,6 @@ from .ipc import (
     sem_acquire,
     sem_release,
     semctl,
-    semop,
     sysv_get,
     wait_arg0,
 )
