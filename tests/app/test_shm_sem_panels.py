@@ -271,3 +271,10 @@ def test_bounded_buffer_80x24(snap_compare):
     """sem/bounded-buffer at 80x24 after the first put: the ring's fields, the changed bytes."""
     assert snap_compare(trace_app("sem-bounded-buffer"), terminal_size=(80, 24),
                         run_before=at_step(10, "obj-ring"))
+
+
+def test_semaphore_set_panel_100x30(snap_compare):
+    """sem/philosophers-fixed with p1, p3, p4 asleep in two-fork semops: one row per fork,
+    the kernel's value and semncnt, the fork each sleeper is blocked on marked inferred."""
+    assert snap_compare(trace_app("sem-philosophers-fixed"), terminal_size=(100, 30),
+                        run_before=at_step(18, "obj-forks", "c"))
