@@ -75,6 +75,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("write_from", "at"): BYTES,
     ("sem_open", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
     ("sem_post", "count"): (0, MAX_POSTS),
+    ("sem_timedwait", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT * 1000)),
     ("semget", "value"): INT32,  # semctl(SETVAL) takes an int (ERANGE above SEMVMX)
     ("semop", "op"): (-(2**15), 2**15 - 1),  # short sem_op
     ("semop", "sem"): (0, MAX_NSEMS - 1),  # unsigned short sem_num (EFBIG past the set)

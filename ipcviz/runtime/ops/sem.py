@@ -115,6 +115,19 @@ def do_sem_trywait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
 
 
+def do_sem_timedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    obj = args["object"]
+    if not posix_ipc.SEMAPHORE_TIMEOUT_SUPPORTED:
+        raise OSError(errno.ENOSYS, "sem_timedwait is not available on this system")
+    try:
+        # posix_ipc turns the timeout into an absolute CLOCK_REALTIME deadline and calls
+        # sem_timedwait(3); it reports ETIMEDOUT as BusyError
+        handle(w, obj)["sem"].acquire(int(args["timeout_ms"]) / 1000)
+    except posix_ipc.BusyError:
+        raise OSError(errno.ETIMEDOUT, "sem_timedwait: the deadline passed") from None
+    return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
+
+
 def do_sem_post(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     n = int(args.get("count", 1))
@@ -221,6 +234,7 @@ def do_consume(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 OPS: dict[str, Op] = {
     "sem_open": do_sem_open, "sem_wait": do_sem_wait, "sem_trywait": do_sem_trywait,
+    "sem_timedwait": do_sem_timedwait,
     "sem_post": do_sem_post, "sem_unlink": do_sem_unlink, "semget": do_semget,
     "semop": do_semop, "semctl": do_semctl, "produce": do_produce, "consume": do_consume,
 }
@@ -292,6 +306,8 @@ CALLS: dict[str, Call] = {
     "sem_open": _call_sem_open,
     "sem_wait": lambda w, a, p: f"sem_wait({a['object']})",
     "sem_trywait": lambda w, a, p: f"sem_trywait({a['object']})",
+    "sem_timedwait": lambda w, a, p: (f"sem_timedwait({a['object']}, "
+                                      f"{{now + {a['timeout_ms']} ms}})"),
     "sem_post": lambda w, a, p: "; ".join([f"sem_post({a['object']})"] * int(a.get("count", 1))),
     "sem_unlink": lambda w, a, p: f'sem_unlink("{_sname(w, a)}")',
     "semget": _call_semget,
@@ -311,6 +327,7 @@ WANTS: dict[str, Want] = {
 
 ARG0: dict[str, Arg0] = {
     "sem_wait": lambda w, a, p: wait_arg0(w, a["object"]),
+    "sem_timedwait": lambda w, a, p: wait_arg0(w, a["object"]),
     "semop": lambda w, a, p: wait_arg0(w, a["object"]),
     "produce": lambda w, a, p: wait_arg0(w, a["empty"]),
     "consume": lambda w, a, p: wait_arg0(w, a["full"]),

@@ -18,6 +18,12 @@ ACTIONS = [
     Action("sem_wait", (Arg("object", "object:sem"),), "sem_wait(sem)", sleeps_in=("futex",),
            c_calls=(("futex", "sem_wait"),)),
     Action("sem_trywait", (Arg("object", "object:sem"),), "sem_trywait(sem)"),
+    Action("sem_timedwait", (Arg("object", "object:sem"),
+                             Arg("timeout_ms", "int", True, None,
+                                 "milliseconds from the call (below a second too); the "
+                                 "absolute CLOCK_REALTIME deadline is computed then")),
+           "sem_timedwait(sem, &deadline): a wait that fails with ETIMEDOUT at the deadline",
+           sleeps_in=("futex",), c_calls=(("futex", "sem_timedwait"),)),
     Action("sem_post", (Arg("object", "object:sem"), Arg("count", "int", False, 1)),
            "sem_post(sem), `count` times"),
     Action("sem_unlink", (Arg("object", "object:sem"),), "sem_unlink(name)"),
