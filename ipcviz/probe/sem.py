@@ -351,5 +351,30 @@ def waits_on_posix_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd
     return None
 
 
+def waits_on_unnamed_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+                         records: Sequence[Record], pid: int) -> str | None:
+    """futex(addr, ...) inside this process's mapping of a POSIX region that holds a sem_t
+    of the lesson (sem_init): the region."""
+    if syscall != "futex" or not args:
+        return None
+    regions = [r for r in records if r.get("kind") == "shm" and r.get("inode") is not None
+               and any("sem_at" in e for e in r.get("events", []))]
+    if not regions:
+        return None
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            maps = parse_maps(f.read())
+    except OSError:
+        return None
+    for start, end, dev, inode, _path in maps:
+        if start <= args[0] < end:
+            for rec in regions:
+                if rec["inode"] == inode and dev_text(rec["dev"]) == dev:
+                    oid: str = rec["id"]
+                    return oid
+            return None
+    return None
+
+
 PROBES = {"sem": probe_posix_sem, "sysv_sem": probe_sysv_sem}
-WAITS_ON = [waits_on_sysv_sem, waits_on_posix_sem]
+WAITS_ON = [waits_on_sysv_sem, waits_on_posix_sem, waits_on_unnamed_sem]

@@ -76,6 +76,10 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("sem_open", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
     ("sem_post", "count"): (0, MAX_POSTS),
     ("sem_timedwait", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT * 1000)),
+    ("sem_init", "at"): BYTES,
+    ("sem_init", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
+    ("sem_wait_at", "at"): BYTES,
+    ("sem_post_at", "at"): BYTES,
     ("semget", "value"): INT32,  # semctl(SETVAL) takes an int (ERANGE above SEMVMX)
     ("semop", "op"): (-(2**15), 2**15 - 1),  # short sem_op
     ("semop", "sem"): (0, MAX_NSEMS - 1),  # unsigned short sem_num (EFBIG past the set)

@@ -22,6 +22,7 @@ import ctypes
 
 from .ipc import (
     IPC_NOWAIT,
+    NO_ARG0,
     IPC_RMID,
     Sembuf,
     check,
@@ -145,6 +146,51 @@ def do_sem_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": 0}
 
 
+# -- unnamed semaphores: a sem_t in a shared region (sem_init with pshared = 1) ----------
+
+SEM_T_SIZE = 32  # glibc's sizeof(sem_t) on 64-bit Linux (x86_64, aarch64): an ABI size
+libc.sem_init.restype = ctypes.c_int
+libc.sem_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint]
+libc.sem_wait.restype = ctypes.c_int
+libc.sem_wait.argtypes = [ctypes.c_void_p]
+libc.sem_post.restype = ctypes.c_int
+libc.sem_post.argtypes = [ctypes.c_void_p]
+
+
+def unnamed_addr(w: OpWorker, args: Args) -> int:
+    """The address of the sem_t at byte `at` of the region, as mapped in this process."""
+    region = region_of(w, args["object"])
+    at = int(args.get("at", 0))
+    if at % 8 or at + SEM_T_SIZE > region.size:
+        raise OSError(errno.EINVAL, f"a sem_t at byte {at}: it must be 8-aligned and "
+                      f"its {SEM_T_SIZE} bytes inside the region's {region.size}")
+    return region.addr + at
+
+
+def do_sem_init(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    addr = unnamed_addr(w, args)
+    check(libc.sem_init(addr, 1, int(args.get("value", 0))), "sem_init")
+    return {"result": 0,
+            "object_events": [{"id": args["object"], "sem_at": int(args.get("at", 0))}]}
+
+
+def do_sem_wait_at(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    check(libc.sem_wait(unnamed_addr(w, args)), "sem_wait")
+    return {"result": 0}
+
+
+def do_sem_post_at(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    check(libc.sem_post(unnamed_addr(w, args)), "sem_post")
+    return {"result": 0}
+
+
+def _unnamed_arg0(w: OpWorker, a: Args, p: Pids) -> int:
+    try:
+        return unnamed_addr(w, a)
+    except OSError:
+        return NO_ARG0
+
+
 # -- System V semaphore sets (of one semaphore) ----------------------------------------
 
 def do_semget(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
@@ -234,7 +280,8 @@ def do_consume(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 OPS: dict[str, Op] = {
     "sem_open": do_sem_open, "sem_wait": do_sem_wait, "sem_trywait": do_sem_trywait,
-    "sem_timedwait": do_sem_timedwait,
+    "sem_timedwait": do_sem_timedwait, "sem_init": do_sem_init,
+    "sem_wait_at": do_sem_wait_at, "sem_post_at": do_sem_post_at,
     "sem_post": do_sem_post, "sem_unlink": do_sem_unlink, "semget": do_semget,
     "semop": do_semop, "semctl": do_semctl, "produce": do_produce, "consume": do_consume,
 }
@@ -310,6 +357,10 @@ CALLS: dict[str, Call] = {
                                       f"{{now + {a['timeout_ms']} ms}})"),
     "sem_post": lambda w, a, p: "; ".join([f"sem_post({a['object']})"] * int(a.get("count", 1))),
     "sem_unlink": lambda w, a, p: f'sem_unlink("{_sname(w, a)}")',
+    "sem_init": lambda w, a, p: (f"sem_init({a['object']} + {a.get('at', 0)}, 1, "
+                                 f"{a.get('value', 0)})"),
+    "sem_wait_at": lambda w, a, p: f"sem_wait({a['object']} + {a.get('at', 0)})",
+    "sem_post_at": lambda w, a, p: f"sem_post({a['object']} + {a.get('at', 0)})",
     "semget": _call_semget,
     "semop": _call_semop,
     "semctl": _call_semctl,
@@ -328,6 +379,7 @@ WANTS: dict[str, Want] = {
 ARG0: dict[str, Arg0] = {
     "sem_wait": lambda w, a, p: wait_arg0(w, a["object"]),
     "sem_timedwait": lambda w, a, p: wait_arg0(w, a["object"]),
+    "sem_wait_at": _unnamed_arg0,
     "semop": lambda w, a, p: wait_arg0(w, a["object"]),
     "produce": lambda w, a, p: wait_arg0(w, a["empty"]),
     "consume": lambda w, a, p: wait_arg0(w, a["full"]),

@@ -27,6 +27,18 @@ ACTIONS = [
     Action("sem_post", (Arg("object", "object:sem"), Arg("count", "int", False, 1)),
            "sem_post(sem), `count` times"),
     Action("sem_unlink", (Arg("object", "object:sem"),), "sem_unlink(name)"),
+    # Unnamed semaphores: a sem_t placed in shared memory (glibc keeps its count there).
+    Action("sem_init", (Arg("object", "object:shm"),
+                        Arg("at", "int", False, 0, "byte offset in the region, a multiple "
+                            "of 8 (glibc's sem_t is 32 bytes)"),
+                        Arg("value", "int", False, 0)),
+           "sem_init((sem_t *)(region + at), 1, value): an unnamed semaphore shared by the "
+           "processes that map the region (pshared = 1)"),
+    Action("sem_wait_at", (Arg("object", "object:shm"), Arg("at", "int", False, 0)),
+           "sem_wait((sem_t *)(region + at)) on an unnamed semaphore",
+           sleeps_in=("futex",), c_calls=(("futex", "sem_wait"),)),
+    Action("sem_post_at", (Arg("object", "object:shm"), Arg("at", "int", False, 0)),
+           "sem_post((sem_t *)(region + at)) on an unnamed semaphore"),
     Action("semget", (Arg("object", "object:sysv_sem"), Arg("value", "int", False, 0),
                       Arg("create", "bool", False, True),
                       Arg("nsems", "int", False, 1,
