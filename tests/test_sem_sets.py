@@ -4,6 +4,7 @@ readings against `ipcs -s -i` and /proc at the same moment."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -128,3 +129,25 @@ def test_set_readings_agree_with_ipcs_and_the_inference_with_semncnt(runtime_dir
         # AND the fork each is inferred to be blocked on carries one semncnt per sleeper
         inferred = [len(w) for w in forks.sem_waiters]
         assert inferred == list(forks.ncounts)
+
+
+@pytest.mark.kernel
+def test_unnamed_semaphore_is_read_from_the_regions_bytes(runtime_dir):
+    # GIVEN sem/unnamed with b asleep in sem_wait on the sem_t at byte 0 of the region
+    with Run(load(SCENARIOS / "sem/unnamed.toml")) as run:
+        snap = run_until(run, 7)
+        region = snap.object_named("region")
+        b = snap.process_named("b")
+        # THEN the value and glibc's sleeper count are the region's first word, read here
+        # through the file, not through the probe
+        with open(f"/dev/shm/{region.name.lstrip('/')}", "rb") as f:
+            word = int.from_bytes(f.read(8), "little")
+        assert (region.sem_value, region.sem_nwaiters) == (word & 0xFFFFFFFF, word >> 32) \
+            == (0, 1)
+        # AND b sleeps in futex() on an address inside its own mapping of the region
+        nr, addr = open(f"/proc/{b.pid}/syscall").read().split()[:2]
+        assert b.syscall == "futex" and b.waits_on == "region"
+        inode = os.stat(f"/dev/shm/{region.name.lstrip('/')}").st_ino
+        spans = [tuple(int(x, 16) for x in line.split()[0].split("-"))
+                 for line in open(f"/proc/{b.pid}/maps") if line.split()[4] == str(inode)]
+        assert any(lo <= int(addr, 16) < hi for lo, hi in spans)
