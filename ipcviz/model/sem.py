@@ -151,8 +151,9 @@ class SemState(ObjectState):
                               "no /proc file shows a process's semadj"))
         if self.deadlock:
             out.append(Source("deadlock", " → ".join([*self.deadlock, self.deadlock[0]]),
-                              "a cycle in 'P waits on S' (kernel: /proc/PID/syscall) and "
-                              "'S is held by Q' (inferred from the steps)", None,
+                              "a cycle in 'P waits on S' (kernel: /proc/PID/syscall; for "
+                              "a semaphore of a set, which one is inferred from P's step) "
+                              "and 'S is held by Q' (inferred from the steps)", None,
                               "the kernel does not detect deadlocks between semaphores"))
         return out
 

@@ -104,15 +104,18 @@ def cycle_hops(snapshot: Snapshot, cycle: tuple[str, ...]) -> list[Hop]:
     hops: list[Hop] = []
     for i, p in enumerate(cycle):
         q = cycle[(i + 1) % len(cycle)]
+        # A semaphore of a set: the kernel shows p asleep on the set's id, which of its
+        # semaphores it waits for is inferred from its step (a dashed edge, like "held by")
         via = next((f"{s.id}[{n}]" for s in sems if s.nsems > 1
                     for n, (w, h) in enumerate(zip(s.sem_waiters, s.sem_holders))
                     if p in w and q in h), None)
+        in_set = via is not None
         via = via or next((s.id for s in sems if s.nsems == 1 and p in s.waiters
                            and q in s.holders), None)
         if via is None:
             proc = snapshot.process_named(p)
             via = proc.waits_on if proc and proc.waits_on else "?"
-        hops.append(Hop(p, KERNEL_EDGE, via, False))
+        hops.append(Hop(p, KERNEL_EDGE, via, in_set))
         hops.append(Hop(via, INFERRED_EDGE, q, True))
     return hops
 
