@@ -75,7 +75,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("write_from", "at"): BYTES,
     ("sem_open", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
     ("sem_post", "count"): (0, MAX_POSTS),
-    ("sem_timedwait", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT * 1000)),
+    ("sem_timedwait", "timeout_ms"): (1, int(MAX_STEP_TIMEOUT * 1000)),  # 0: a trywait
     ("sem_init", "at"): BYTES,
     ("sem_init", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
     ("sem_wait_at", "at"): BYTES,

@@ -228,9 +228,10 @@ def _flag_bits(flags: str) -> int:
 def do_semop(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     ops = semops_of(args)
-    for n, op, _f in ops:  # the loader refused these already (defence in depth)
-        if not (0 <= n <= 0xFFFF and -(2**15) <= op < 2**15):
-            raise OSError(errno.EINVAL, f"semop: operation {{{n}, {op}}} is out of range")
+    for n, op, f in ops:  # the loader refused these already (defence in depth)
+        if not (0 <= n <= 0xFFFF and -(2**15) <= op < 2**15) or \
+                any(x not in FLAG_BITS for x in str(f).split("|") if x):
+            raise OSError(errno.EINVAL, f"semop: operation {{{n}, {op}, {f}}} is refused")
     bufs = (Sembuf * len(ops))(*[Sembuf(n, op, _flag_bits(f)) for n, op, f in ops])
     check(libc.semop(handle(w, obj)["semid"], bufs, len(ops)), "semop")
     events = [{"id": obj, "op": "wait" if op < 0 else "post" if op > 0 else "zero",
