@@ -16,7 +16,7 @@ from ipcviz.scenario.course import (COURSE_ENV, CourseError, MAX_COURSE_BYTES, l
 from tests.conftest import ipcviz
 
 SECTIONS = ["Pipes", "FIFOs (named pipes)", "Signals", "Message queues", "Shared memory",
-            "Semaphores", "Unix sockets"]
+            "Semaphores", "Classic problems", "Unix sockets"]
 PIPES = ["pipe/fork-and-close", "pipe/eof", "pipe/empty-blocks-reader",
          "pipe/full-blocks-writer", "pipe/framing", "pipe/atomic-writes", "pipe/sigpipe",
          "pipe/duplex", "pipe/shell-pipeline", "pipe/exec-cloexec"]

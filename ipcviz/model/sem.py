@@ -38,6 +38,16 @@ class SemState(ObjectState):
     dead_holders: tuple[str, ...] = ()  # INFERRED: holders that died without giving it back
     undo: tuple[str, ...] = ()  # INFERRED: "holder:+1", the semadj the kernel will apply
     deadlock: tuple[str, ...] = ()  # processes of a wait-for cycle through this semaphore
+    # A System V set, one entry per semaphore (sem_num 0 first); value, ncount, zcount,
+    # last_pid and last_op_by above are those of semaphore 0.
+    nsems: int = 1  # /proc/sysvipc/sem
+    values: tuple[int, ...] = ()  # semctl GETVAL per semnum
+    ncounts: tuple[int, ...] = ()  # GETNCNT per semnum (the kernel counts a sleeper of an
+    zcounts: tuple[int, ...] = ()  # atomic semop at the one operation it is blocked on)
+    last_pids: tuple[int, ...] = ()  # GETPID per semnum
+    last_ops_by: tuple[str, ...] = ()  # their scenario names ("-": none yet)
+    sem_waiters: tuple[tuple[str, ...], ...] = ()  # INFERRED: which semaphore each waits on
+    sem_holders: tuple[tuple[str, ...], ...] = ()  # INFERRED from the steps, per semnum
 
     @property
     def nwaiters(self) -> int:
@@ -92,6 +102,25 @@ class SemState(ObjectState):
                       "cat /proc/sysvipc/sem")]
         out.append(Source("value", "?" if self.value is None else str(self.value),
                           "semctl(semid, 0, GETVAL)", f"ipcs -s -i {i}", "column semval"))
+        if self.nsems > 1:
+            out.append(Source("values", ",".join(map(str, self.values)),
+                              f"semctl(semid, n, GETVAL) for n = 0 .. {self.nsems - 1} "
+                              "(nsems from /proc/sysvipc/sem)", f"ipcs -s -i {i}",
+                              "one row per semnum: column semval"))
+            out.append(Source("semncnt, semzcnt per semnum",
+                              " ".join(f"[{n}] {a},{b}" for n, (a, b) in
+                                       enumerate(zip(self.ncounts, self.zcounts))),
+                              "semctl GETNCNT and GETZCNT per semnum: a process asleep in "
+                              "an atomic semop of several operations is counted at the one "
+                              "operation it is blocked on", f"ipcs -s -i {i}",
+                              "columns semncnt and semzcnt"))
+            who = "; ".join(f"[{n}] {', '.join(w)}" for n, w in enumerate(self.sem_waiters)
+                            if w)
+            out.append(Source("waiting on which semnum (inferred)", who or "nobody",
+                              "inferred: the operations the sleeper's step announced before "
+                              "its semop, the first that cannot be done with the values now",
+                              None, "semop's operations are in the sleeper's memory: no "
+                              "/proc file shows them (only ptrace could read them)"))
         out.append(Source("semncnt, semzcnt", f"{self.ncount}, {self.zcount}",
                           "semctl GETNCNT and GETZCNT: the kernel's counts of processes "
                           "waiting for the value to grow / to become zero",
@@ -122,10 +151,23 @@ class SemState(ObjectState):
                               "no /proc file shows a process's semadj"))
         if self.deadlock:
             out.append(Source("deadlock", " → ".join([*self.deadlock, self.deadlock[0]]),
-                              "a cycle in 'P waits on S' (kernel: /proc/PID/syscall) and "
-                              "'S is held by Q' (inferred from the steps)", None,
+                              "a cycle in 'P waits on S' (kernel: /proc/PID/syscall; for "
+                              "a semaphore of a set, which one is inferred from P's step) "
+                              "and 'S is held by Q' (inferred from the steps)", None,
                               "the kernel does not detect deadlocks between semaphores"))
         return out
+
+    def set_line(self, n: int) -> str:
+        """Semaphore n of a set, in words: the kernel's numbers, then what is inferred."""
+        text = (f"[{n}] value {self.values[n]}, semncnt {self.ncounts[n]}, semzcnt "
+                f"{self.zcounts[n]}, last op by {self.last_ops_by[n]}")
+        waiting = self.sem_waiters[n] if n < len(self.sem_waiters) else ()
+        held = self.sem_holders[n] if n < len(self.sem_holders) else ()
+        if waiting:
+            text += f", waiting on it (inferred from the step): {', '.join(waiting)}"
+        if held:
+            text += f", held by (inferred): {', '.join(held)}"
+        return text
 
     def describe(self) -> str:
         if self.flavor == "posix":
@@ -136,7 +178,10 @@ class SemState(ObjectState):
             return head + ": gone"
         value = "?" if self.value is None else self.value
         text = f"{head}: value {value}"
-        if self.flavor == "sysv":
+        if self.flavor == "sysv" and self.nsems > 1:
+            text = f"{head}: {self.nsems} semaphores: " + "; ".join(
+                self.set_line(n) for n in range(len(self.values)))
+        elif self.flavor == "sysv":
             last = self.last_op_by or "-"
             text += f", semncnt {self.ncount}, semzcnt {self.zcount}, last op by {last}"
         text += f"; waiting (kernel): {', '.join(self.waiters) or 'nobody'}"

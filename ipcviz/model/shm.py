@@ -57,6 +57,11 @@ class RegionState(ObjectState):
     ring_out: int | None = None  # the consumer's index
     items: int | None = None  # ring_in - ring_out
     free_slots: int | None = None  # slots - items
+    # An unnamed semaphore (sem_init) the lesson placed at byte sem_at, read from the bytes
+    # in glibc's 64-bit layout: the count (low 32 bits) and glibc's count of sleepers
+    sem_at: int | None = None
+    sem_value: int | None = None
+    sem_nwaiters: int | None = None
 
     def live_slots(self) -> tuple[bool, ...]:
         """Which slots hold an item (between out and in); the others keep stale values."""
@@ -208,6 +213,9 @@ class RegionState(ObjectState):
                          f"{self.lost} lost")
         elif self.text:
             text += f"; text {self.text!r}"
+        if self.sem_value is not None:
+            text += (f"; sem_t at byte {self.sem_at}: value {self.sem_value}, glibc's count "
+                     f"of sleepers {self.sem_nwaiters} (read from the bytes)")
         if self.data:
             text += f"; bytes [{_hex(self.data, 16)}]"
         elif self.bytes_source is None:

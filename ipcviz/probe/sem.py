@@ -6,8 +6,12 @@
   /proc/PID/syscall) lies inside *their own* mapping of /dev/shm/sem.NAME (matched by
   device and inode in /proc/PID/maps: glibc creates the file under a temporary name, so the
   creator's mapping shows another path).  The kernel keeps no count of them for us.
-* System V: semctl GETVAL, GETNCNT (semncnt), GETZCNT (semzcnt), GETPID (sempid) by id;
-  waiters: processes asleep in semop/semtimedop with this semid as first argument.
+* System V: semctl GETVAL, GETNCNT (semncnt), GETZCNT (semzcnt), GETPID (sempid) by id,
+  for each semaphore of the set (nsems from /proc/sysvipc/sem); waiters: processes asleep
+  in semop/semtimedop with this semid as first argument.  *Which* semaphore of a set a
+  sleeper waits on is not in /proc (the sops pointer is in its memory, readable only with
+  ptrace): inferred from the operations its step announced before the call (the first one
+  that cannot be done with the values now, as the kernel counts it in semncnt/semzcnt).
   SEM_UNDO adjustments (semadj) are not shown by any /proc file: inferred from the steps.
 * Holders: inferred from the lesson's own steps (a wait that returned and was not posted);
   a holder that died keeps its unit unless its wait used SEM_UNDO.
@@ -39,8 +43,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.semctl.restype = ctypes.c_int
 
 
-def semctl_read(semid: int, cmd: int) -> int:
-    r: int = _libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(cmd))
+def semctl_read(semid: int, cmd: int, semnum: int = 0) -> int:
+    r: int = _libc.semctl(ctypes.c_int(semid), ctypes.c_int(semnum), ctypes.c_int(cmd))
     if r < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -82,7 +86,9 @@ def holdings(events: list[dict[str, Any]], gone: Collection[str] = frozenset()
     """(units held, semadj) per process name, from the lesson's waits and posts.
 
     A post gives back the poster's own units first; a post beyond them (someone posting
-    on behalf of a process that died holding a unit) is counted against the dead."""
+    on behalf of a process that died holding a unit) is counted against the dead; what is
+    left is a unit the poster added (a count kept in a semaphore: a reader counting itself
+    in), which its own later wait takes back without holding anything."""
     held: dict[str, int] = {}
     adj: dict[str, int] = {}
     for ev in events:
@@ -102,6 +108,8 @@ def holdings(events: list[dict[str, Any]], gone: Collection[str] = frozenset()
                 if give > 0:
                     held[dead] -= give
                     rest -= give
+            if rest > 0:
+                held[who] = held.get(who, 0) - rest
             if ev.get("undo"):
                 adj[who] = adj.get(who, 0) - n
     return held, adj
@@ -111,10 +119,14 @@ def _gone(p: Process | None) -> bool:
     return p is None or p.state in (ZOMBIE, EXITED)
 
 
-def _holders(rec: Record, by_name: dict[str, Process]
+def _holders(rec: Record, by_name: dict[str, Process], semnum: int | None = None
              ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    gone = {e.get("by") for e in rec.get("events", []) if _gone(by_name.get(e.get("by")))}
-    held, adj = holdings(rec.get("events", []), gone)
+    """(live holders, dead holders, SEM_UNDO adjustments) of the object, or of one
+    semaphore of its set."""
+    events = [e for e in rec.get("events", [])
+              if semnum is None or e.get("sem", 0) == semnum]
+    gone = {e.get("by") for e in events if _gone(by_name.get(e.get("by")))}
+    held, adj = holdings(events, gone)
     alive, dead, undo = [], [], []
     for who, n in held.items():
         if n <= 0:
@@ -134,25 +146,58 @@ def waiters_of(oid: str, processes: tuple[Process, ...]) -> tuple[str, ...]:
     return tuple(p.name for p in processes if p.state == BLOCKED and p.waits_on == oid)
 
 
+def blocking_semnum(ops: Sequence[Sequence[Any]], values: Sequence[int]) -> int | None:
+    """The semaphore an atomic semop sleeps on: its first operation that cannot be done
+    after the ones before it (a decrease below 0, a wait-for-zero on a non-zero value), as
+    the kernel counts the sleeper in that semaphore's semncnt / semzcnt.  None when every
+    operation could be done now (the values changed since it slept)."""
+    now = list(values)
+    for n, op, *_ in ops:
+        if not 0 <= n < len(now):
+            return None  # EFBIG: the call failed, it does not sleep
+        if (op < 0 and now[n] + op < 0) or (op == 0 and now[n] != 0):
+            return int(n)
+        now[n] += op
+    return None
+
+
+def waiting_for(rec: Record, processes: tuple[Process, ...], values: Sequence[int]
+                ) -> dict[str, int | None]:
+    """Kernel waiters of a System V set -> the semaphore each waits on, INFERRED from the
+    operations its blocked step announced (None: not known)."""
+    wants = rec.get("wants", {})
+    out: dict[str, int | None] = {}
+    for p in processes:
+        if p.state != BLOCKED or p.waits_on != rec["id"]:
+            continue
+        want = wants.get(p.name)
+        if len(values) == 1:
+            out[p.name] = 0
+        elif want is not None and want.get("step") == p.step:
+            out[p.name] = blocking_semnum(want.get("ops", []), values)
+        else:
+            out[p.name] = None
+    return out
+
+
 def deadlock_through(oid: str, records: Sequence[Record], processes: tuple[Process, ...]
                      ) -> tuple[str, ...]:
     """The processes of a wait-for cycle that passes through semaphore `oid`, in cycle
     order (P waits on a semaphore that Q holds → edge P → Q), or ()."""
+    nsems = sysv_nsems()
     by_name = {p.name: p for p in processes}
     edges: dict[str, set[str]] = {}
     through: dict[tuple[str, str], set[str]] = {}
     for rec in records:
         if rec.get("kind") not in ("sem", "sysv_sem"):
             continue
-        holders, _, _ = _holders(rec, by_name)
-        for w in waiters_of(rec["id"], processes):
-            for h in holders:
-                if h == w:
-                    # waiting for more units of a semaphore it took before is no cycle:
-                    # any other process may post it (a producer on `empty` of a full ring)
-                    continue
-                edges.setdefault(w, set()).add(h)
-                through.setdefault((w, h), set()).add(rec["id"])
+        for w, h in _wait_pairs(rec, processes, by_name, nsems):
+            if h == w:
+                # waiting for more units of a semaphore it took before is no cycle: any
+                # other process may post it (a producer on `empty` of a full ring)
+                continue
+            edges.setdefault(w, set()).add(h)
+            through.setdefault((w, h), set()).add(rec["id"])
     for start in sorted(edges):
         # follow edges from start; a path that comes back to start is a cycle
         stack = [(start, [start])]
@@ -167,6 +212,56 @@ def deadlock_through(oid: str, records: Sequence[Record], processes: tuple[Proce
                 elif nxt not in path:
                     stack.append((nxt, path + [nxt]))
     return ()
+
+
+def sysv_nsems(path: str = "/proc/sysvipc/sem") -> dict[int, int]:
+    """semid -> nsems, from /proc/sysvipc/sem (one line per set)."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    if not lines:
+        return {}
+    head = lines[0].split()
+    try:
+        at_id, at_n = head.index("semid"), head.index("nsems")
+    except ValueError:
+        return {}
+    out = {}
+    for line in lines[1:]:
+        cols = line.split()
+        if len(cols) > max(at_id, at_n):
+            out[int(cols[at_id])] = int(cols[at_n])
+    return out
+
+
+def set_values(semid: int, nsems: int) -> list[int] | None:
+    """GETVAL of each semaphore of a set; None if the set is gone."""
+    try:
+        return [semctl_read(semid, GETVAL, n) for n in range(nsems)]
+    except OSError as err:
+        if err.errno in (errno.EINVAL, errno.EIDRM):
+            return None
+        raise
+
+
+def _wait_pairs(rec: Record, processes: tuple[Process, ...], by_name: dict[str, Process],
+                nsems: dict[int, int]) -> list[tuple[str, str]]:
+    """(waiter, holder) pairs of one semaphore object: of the same semaphore of a set
+    (the waiter's semaphore inferred from its step, its holders from the steps)."""
+    n_of = nsems.get(rec.get("semid", -1), 1) if rec.get("kind") == "sysv_sem" else 1
+    values = set_values(rec["semid"], n_of) if n_of > 1 else None
+    if not values:
+        holders, _, _ = _holders(rec, by_name)
+        return [(w, h) for w in waiters_of(rec["id"], processes) for h in holders]
+    pairs = []
+    for w, n in waiting_for(rec, processes, values).items():
+        if n is None:
+            continue  # which semaphore it waits on is not known: no edge drawn
+        holders, _, _ = _holders(rec, by_name, n)
+        pairs += [(w, h) for h in holders]
+    return pairs
 
 
 def _name_of(pid: int, processes: tuple[Process, ...]) -> str | None:
@@ -195,17 +290,25 @@ def probe_sysv_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...]
     common: dict[str, Any] = dict(flavor="sysv", key=f"0x{key or 0:08x}", semid=semid,
                   waiters=waiters_of(oid, processes), holders=holders, dead_holders=dead,
                   undo=undo)
+    nsems = sysv_nsems().get(semid, 1)
     try:
-        value = semctl_read(semid, GETVAL)
-        ncount = semctl_read(semid, GETNCNT)
-        zcount = semctl_read(semid, GETZCNT)
-        last = semctl_read(semid, GETPID)
+        rows = [(semctl_read(semid, GETVAL, n), semctl_read(semid, GETNCNT, n),
+                 semctl_read(semid, GETZCNT, n), semctl_read(semid, GETPID, n))
+                for n in range(nsems)]
     except OSError as err:
         if err.errno in (errno.EINVAL, errno.EIDRM):
             return SemState(oid, "sysv_sem", exists=False, **common)
         raise
-    return SemState(oid, "sysv_sem", exists=True, value=value, ncount=ncount, zcount=zcount,
-                    last_pid=last, last_op_by=_name_of(last, processes),
+    values, ncounts, zcounts, lasts = (tuple(col) for col in zip(*rows))
+    by_sem = waiting_for(rec, processes, values)
+    sem_waiters = tuple(tuple(w for w, n in by_sem.items() if n == j) for j in range(nsems))
+    sem_holders = tuple(_holders(rec, by_name, j)[0] for j in range(nsems))
+    return SemState(oid, "sysv_sem", exists=True, value=values[0], ncount=ncounts[0],
+                    zcount=zcounts[0], last_pid=lasts[0],
+                    last_op_by=_name_of(lasts[0], processes), nsems=nsems, values=values,
+                    ncounts=ncounts, zcounts=zcounts, last_pids=lasts,
+                    last_ops_by=tuple(_name_of(x, processes) or "-" for x in lasts),
+                    sem_waiters=sem_waiters, sem_holders=sem_holders,
                     deadlock=deadlock_through(oid, getattr(sampler, "records", [rec]),
                                               processes), **common)
 
@@ -248,5 +351,30 @@ def waits_on_posix_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd
     return None
 
 
+def waits_on_unnamed_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd, ...],
+                         records: Sequence[Record], pid: int) -> str | None:
+    """futex(addr, ...) inside this process's mapping of a POSIX region that holds a sem_t
+    of the lesson (sem_init): the region."""
+    if syscall != "futex" or not args:
+        return None
+    regions = [r for r in records if r.get("kind") == "shm" and r.get("inode") is not None
+               and any("sem_at" in e for e in r.get("events", []))]
+    if not regions:
+        return None
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            maps = parse_maps(f.read())
+    except OSError:
+        return None
+    for start, end, dev, inode, _path in maps:
+        if start <= args[0] < end:
+            for rec in regions:
+                if rec["inode"] == inode and dev_text(rec["dev"]) == dev:
+                    oid: str = rec["id"]
+                    return oid
+            return None
+    return None
+
+
 PROBES = {"sem": probe_posix_sem, "sysv_sem": probe_sysv_sem}
-WAITS_ON = [waits_on_sysv_sem, waits_on_posix_sem]
+WAITS_ON = [waits_on_sysv_sem, waits_on_posix_sem, waits_on_unnamed_sem]

@@ -121,6 +121,18 @@ def read_file(path: str, n: int, inode: int | None = None) -> bytes | None:
 
 # -- what the bytes mean (the lesson's layout, from its own steps) -----------------------
 
+def unnamed_sem(data: bytes, events: list[dict[str, Any]]) -> dict[str, int]:
+    """The sem_t a lesson placed in the region (sem_init), read from its bytes.
+
+    glibc's sem_t on 64-bit Linux is one 64-bit word with the count in its low 32 bits and
+    glibc's own count of sleepers above (nptl/sem_waitcommon.c, __HAVE_64B_ATOMICS)."""
+    sem_at = next((ev["sem_at"] for ev in events if "sem_at" in ev), None)
+    if sem_at is None or len(data) < sem_at + 8:
+        return {}
+    word = struct.unpack_from("<Q", data, sem_at)[0]
+    return {"sem_at": sem_at, "sem_value": word & 0xFFFFFFFF, "sem_nwaiters": word >> 32}
+
+
 def layout_fields(data: bytes | None, events: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if data is None:
@@ -131,6 +143,7 @@ def layout_fields(data: bytes | None, events: list[dict[str, Any]]) -> dict[str,
     head = data.split(b"\0", 1)[0]
     if head and all(32 <= b < 127 for b in head):
         out["text"] = head.decode()
+    out.update(unnamed_sem(data, events))
     slots = next((ev["ring_slots"] for ev in reversed(events) if "ring_slots" in ev), 0)
     if slots and len(data) >= RING_HEADER + 8 * slots:
         i, o = struct.unpack_from("<qq", data, 0)

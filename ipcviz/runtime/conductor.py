@@ -311,6 +311,16 @@ class Run:
                 raise RunError(f"{who} sent a malformed control message "
                                f"({type(err).__name__}: {str(err)[:80]})") from None
 
+    def _note_wants(self, peer: Peer, msg: dict[str, Any]) -> None:
+        """What a call is about to ask of an object (a semop's operations, which no /proc
+        file shows while it sleeps): kept in the object's record, the newest per process,
+        for its probe to infer from (and say so)."""
+        known = {o["id"]: o for o in self._objects}
+        for want in msg.get("wants", []):
+            rec = known.get(want.get("id"))
+            if rec is not None and peer.name:
+                rec.setdefault("wants", {})[peer.name] = {**want, "step": int(msg["step"])}
+
     def _on_message(self, peer: Peer, msg: dict[str, Any]) -> None:
         self._messages += 1
         if peer.role is None and msg.get("t") != "hello":
@@ -320,6 +330,7 @@ class Run:
             self._on_hello(peer, msg)
         elif t == "began":
             self._began[msg["step"]] = msg
+            self._note_wants(peer, msg)
         elif t in ("done", "failed"):
             self._results[int(msg["step"])] = msg
         elif t == "error":

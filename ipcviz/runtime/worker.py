@@ -20,7 +20,7 @@ from typing import Any
 
 from ..scenario.actions import ACTIONS
 from ..scenario.limits import MAX_FD, int_range, reserved_fd, seconds_ok
-from .ops import ARG0, CALLS, OPS, load_all
+from .ops import ARG0, CALLS, OPS, WANTS, load_all
 from .ops.process import AFTER_EXEC, STARTUP_SIGNALS
 from .ops.fds import note_read
 from .protocol import CONTROL_FD, LineReader, send_fd
@@ -131,6 +131,8 @@ class Worker:
             began["call"] = CALLS[action](self, args, pids) if action in CALLS else action
             if action in ARG0:
                 began["arg0"] = ARG0[action](self, args, pids)
+            if action in WANTS:
+                began["wants"] = WANTS[action](self, args, pids)
         except OSError:
             pass  # the call itself will fail, and say why
         except Exception as err:  # noqa: BLE001 - a bug, or a step the loader should refuse

@@ -34,6 +34,10 @@ MAX_ALARM = 3600  # seconds an alarm() may be set for
 MAX_LOOP = 10_000_000  # iterations of a loop step (increment times = N)
 MAX_SLOTS = 65536  # slots of a ring buffer (put / get / produce / consume)
 MAX_POSTS = 1024  # sem_post count = N
+MAX_NSEMS = 64  # semaphores in one System V set of a lesson (semget nsems; the panel draws
+# one row each).  The kernel's own limit is SEMMSL, the first number of /proc/sys/kernel/sem:
+# a set larger than that fails with EINVAL, which a lesson may show.
+SEM_FILE = "/proc/sys/kernel/sem"  # SEMMSL SEMMNS SEMOPM SEMMNI
 
 INT32 = (-(2**31), 2**31 - 1)
 UINT32 = (0, 2**32 - 1)
@@ -71,8 +75,16 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("write_from", "at"): BYTES,
     ("sem_open", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
     ("sem_post", "count"): (0, MAX_POSTS),
+    ("sem_timedwait", "timeout_ms"): (1, int(MAX_STEP_TIMEOUT * 1000)),  # 0: a trywait
+    ("sem_init", "at"): BYTES,
+    ("sem_init", "value"): (0, INT32[1]),  # SEM_VALUE_MAX
+    ("sem_wait_at", "at"): BYTES,
+    ("sem_post_at", "at"): BYTES,
     ("semget", "value"): INT32,  # semctl(SETVAL) takes an int (ERANGE above SEMVMX)
     ("semop", "op"): (-(2**15), 2**15 - 1),  # short sem_op
+    ("semop", "sem"): (0, MAX_NSEMS - 1),  # unsigned short sem_num (EFBIG past the set)
+    ("semget", "nsems"): (1, MAX_NSEMS),
+    ("semctl", "sem"): (0, MAX_NSEMS - 1),
     ("semctl", "value"): INT32,
     ("produce", "slots"): (1, MAX_SLOTS),
     ("produce", "value"): INT64,
@@ -101,6 +113,17 @@ def seconds_ok(action: str, arg: str, value: object) -> bool:
         return False
     low, high = seconds_range(action, arg)
     return low <= value <= high and (value == 0 or value >= MIN_SECONDS)
+
+
+def semopm(path: str = SEM_FILE) -> int | None:
+    """SEMOPM, the most operations one semop() may carry (E2BIG above it): the third number
+    of /proc/sys/kernel/sem, read when a lesson is loaded; None if it cannot be read."""
+    try:
+        with open(path) as f:
+            fields = f.read().split()
+        return int(fields[2])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def int_range(action: str, arg: str) -> tuple[int, int]:

@@ -34,10 +34,13 @@ from .limits import (
     MAX_SIZE,
     MAX_STEP_TEXT,
     MIN_SECONDS,
+    MAX_NSEMS,
     RESERVED_FD_FLOOR,
+    SEM_FILE,
     int_range,
     seconds_ok,
     seconds_range,
+    semopm,
 )
 from .model import Choice, Expect, ObjectSpec, ProcessSpec, Quiz, Ref, Scenario, Step
 
@@ -525,6 +528,7 @@ class _Validator:
         if action.one_of and not any(k in t for k in action.one_of):
             self.fail(field, f"action '{action.name}' needs one of: "
                       f"{', '.join(action.one_of)}", "step", i)
+        self.one_or_many(action, t, field, i)
         if action.name == "signal":
             self.handler_flags(args, field, i)
         if action.name == "fork" and "child" in args:
@@ -550,6 +554,14 @@ class _Validator:
             if args.get(key) and disp not in allowed:
                 self.fail(f"{field}.{key}", f"{what} is for a handler, not for "
                           f"disposition '{disp}'", "step", i, key)
+
+    def one_or_many(self, action: Any, t: dict[str, Any], field: str, i: int) -> None:
+        """A semop of `ops = [...]` carries each operation's own fields: no op/sem/flags."""
+        if "ops" in t and "semops" in {a.type for a in action.args}:
+            extra = [k for k in ("op", "sem", "undo", "nowait") if k in t]
+            if extra:
+                self.fail(f"{field}.{extra[0]}", f"'{extra[0]}' is for one operation: with "
+                          "ops = [...], each operation carries its own", "step", i, extra[0])
 
     def named(self, value: Any, typ: str, field: str, i: int, key: str,
               procs: dict[str, ProcessSpec], objs: dict[str, ObjectSpec]) -> None:
@@ -805,6 +817,41 @@ def _arg_signals(value: Any, bad: _Bad) -> Any:
     return [_signal_text(v) for v in value]
 
 
+SEM_FLAGS = ("SEM_UNDO", "IPC_NOWAIT")
+MAX_SEMOPS = MAX_NSEMS  # ipcviz's own cap on one semop's operations if SEMOPM is unreadable
+
+
+def _arg_semops(value: Any, bad: _Bad) -> Any:
+    """[[sem_num, sem_op], [sem_num, sem_op, "SEM_UNDO|IPC_NOWAIT"], ...] -> the same with
+    the flags always present ("" for none).  At most SEMOPM operations (the kernel's)."""
+    if not isinstance(value, list) or not value:
+        bad("must be a list of operations like [[0, -1], [1, -1, \"SEM_UNDO\"]]")
+    cap = semopm()
+    limit = cap if cap is not None else MAX_SEMOPS
+    if len(value) > limit:
+        where = (f"SEMOPM, the third number of {SEM_FILE}" if cap is not None
+                 else f"ipcviz's cap: {SEM_FILE} could not be read")
+        bad(f"{len(value)} operations in one semop: at most {limit} ({where})")
+    return [_semop_one(n, op, bad) for n, op in enumerate(value, 1)]
+
+
+def _semop_one(n: int, op: Any, bad: _Bad) -> list[Any]:
+    """Operation n of `ops`, checked: [sem_num, sem_op, "FLAGS"]."""
+    if not isinstance(op, list) or not 2 <= len(op) <= 3 or \
+            any(isinstance(x, bool) or not isinstance(x, int) for x in op[:2]):
+        bad(f"operation {n}: write [sem_num, sem_op] or [sem_num, sem_op, \"FLAGS\"]")
+    for key, what, x in (("sem", "sem_num", op[0]), ("op", "sem_op", op[1])):
+        low, high = int_range("semop", key)
+        if not low <= x <= high:
+            bad(f"operation {n}: {what} {x} is out of range: from {low} to {high}")
+    flags = op[2] if len(op) == 3 else ""
+    words = [f.strip() for f in flags.split("|")] if isinstance(flags, str) and flags else []
+    if not isinstance(flags, str) or any(f not in SEM_FLAGS for f in words):
+        bad(f"operation {n}: flags are {' | '.join(SEM_FLAGS)} joined by '|', not {flags!r}")
+    return [op[0], op[1], "|".join(f for f in SEM_FLAGS if f in words)]
+
+
 _SIMPLE_ARGS: dict[str, Callable[[Any, _Bad], Any]] = {
     "bool": _arg_bool, "str": _arg_str, "signal": _arg_signal, "signals": _arg_signals,
+    "semops": _arg_semops,
 }

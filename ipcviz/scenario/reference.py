@@ -28,6 +28,9 @@ _TYPES = {
     "bool": "`true` or `false`",
     "signal": 'a signal name: `"SIGUSR1"`, `"SIGRTMIN+1"` (`SIG` may be left out)',
     "signals": 'a list of signal names: `["SIGINT", "SIGTERM"]`',
+    "semops": 'a list of System V operations `[sem_num, sem_op]` or `[sem_num, sem_op, '
+              '"SEM_UNDO|IPC_NOWAIT"]`: `[[0, -1], [1, -1]]` (at most SEMOPM of '
+              '/proc/sys/kernel/sem)',
 }
 
 # The fields of the tables of a lesson file (the loader's *_KEYS say which exist).

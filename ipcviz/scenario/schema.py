@@ -19,6 +19,10 @@ _TYPES: dict[str, dict[str, Any]] = {
     "bool": {"type": "boolean"},
     "signal": {"type": "string", "pattern": r"^(SIG)?[A-Za-z0-9+-]+$"},
     "signals": {"type": "array", "items": {"type": "string"}},
+    "semops": {"type": "array", "minItems": 1, "items": {
+        "type": "array", "minItems": 2, "maxItems": 3,
+        "prefixItems": [{"type": "integer", "minimum": 0}, {"type": "integer"},
+                        {"type": "string"}]}},
 }
 
 

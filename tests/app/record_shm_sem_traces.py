@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from record_trace import HERE, ROOT, private_runtime_dir, record  # this folder: run as a script
 
-LESSONS = ("shm/basics", "sem/counting", "sem/deadlock", "sem/bounded-buffer")
+LESSONS = ("shm/basics", "sem/counting", "sem/deadlock", "sem/bounded-buffer",
+           "sem/philosophers-fixed")
 
 
 if __name__ == "__main__":

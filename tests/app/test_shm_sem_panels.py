@@ -19,6 +19,8 @@ from ipcviz.app.source import TraceRun
 from ipcviz.app.widgets.sem import SemView, WaitForGraph, cycle_hops, cycle_text
 from ipcviz.app.widgets.shm import ByteGrid, RegionView, changed_offsets, region_bytes
 from ipcviz.model import provenance
+from ipcviz.model.sem import SemState
+from ipcviz.model.snapshot import Process, Snapshot
 from ipcviz.model.timeline import read_trace_file
 from ipcviz.scenario import load, loads
 
@@ -271,3 +273,28 @@ def test_bounded_buffer_80x24(snap_compare):
     """sem/bounded-buffer at 80x24 after the first put: the ring's fields, the changed bytes."""
     assert snap_compare(trace_app("sem-bounded-buffer"), terminal_size=(80, 24),
                         run_before=at_step(10, "obj-ring"))
+
+
+def test_semaphore_set_panel_100x30(snap_compare):
+    """sem/philosophers-fixed with p1, p3, p4 asleep in two-fork semops: one row per fork,
+    the kernel's value and semncnt, the fork each sleeper is blocked on marked inferred."""
+    assert snap_compare(trace_app("sem-philosophers-fixed"), terminal_size=(100, 30),
+                        run_before=at_step(18, "obj-forks", "c"))
+
+
+def test_a_wait_for_a_semaphore_of_a_set_is_drawn_inferred():
+    """Philosophers on a set: the kernel shows each asleep on the set's id; the fork it
+    waits for is inferred from its step, so that edge is dashed like 'held by'."""
+    # GIVEN p0 holding fork 0 and waiting for fork 1, p1 the other way round
+    forks = SemState("forks", "sysv_sem", flavor="sysv", semid=7, nsems=2, values=(0, 0),
+                     ncounts=(1, 1), zcounts=(0, 0), waiters=("p0", "p1"),
+                     holders=("p0", "p1"), sem_waiters=(("p1",), ("p0",)),
+                     sem_holders=(("p0",), ("p1",)), deadlock=("p0", "p1"))
+    procs = tuple(Process(n, 10 + i, 1, None, "blocked", waits_on="forks")
+                  for i, n in enumerate(("p0", "p1")))
+    snap = Snapshot(1, 1, 1, 0.0, processes=procs, objects=(forks,))
+    # WHEN the cycle is turned into hops
+    hops = cycle_hops(snap, forks.deadlock)
+    # THEN it goes through the semnums, and no edge claims to be the kernel's word
+    assert cycle_text(hops) == ("p0 ╌╌waits for╌╌▶ forks[1] ╌╌held by╌╌▶ p1 "
+                                "╌╌waits for╌╌▶ forks[0] ╌╌held by╌╌▶ p0")

@@ -69,6 +69,14 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "：semid {semid} 已不在 /proc/sysvipc/sem 中"),
     "sem_gone_text": (": the name is unlinked (sem_unlink)", "：名字已被删除（sem_unlink）"),
     "sem_deadlock": ("⟳ DEADLOCK", "⟳ 死锁"),
+    "sem_set_head": ("semnum  value  semncnt semzcnt  last semop  waiting ≈   held by ≈",
+                     "编号    值     semncnt semzcnt  最后 semop  等待者 ≈    持有者 ≈"),
+    "sem_set_how": (("  value, semncnt, semzcnt, last semop: the kernel (semctl per semnum); "
+                     "≈ inferred from the steps (which semaphore a sleeper's semop blocks on "
+                     "is in its memory, not in /proc)"),
+                    ("  值、semncnt、semzcnt、最后 semop：内核（逐个 semnum 的 semctl）；"
+                     "≈ 根据步骤推断（睡眠者的 semop 卡在哪个信号量上，"
+                     "在它的内存里，/proc 中没有）")),
     "sem_and": (" and ", " 和 "),
     "sem_part_of": ("  {oid} is part of the cycle of {who}, drawn under {first}",
                     "  {oid} 属于 {who} 的等待环，画在 {first} 下面"),
@@ -96,11 +104,18 @@ def cycle_hops(snapshot: Snapshot, cycle: tuple[str, ...]) -> list[Hop]:
     hops: list[Hop] = []
     for i, p in enumerate(cycle):
         q = cycle[(i + 1) % len(cycle)]
-        via = next((s.id for s in sems if p in s.waiters and q in s.holders), None)
+        # A semaphore of a set: the kernel shows p asleep on the set's id, which of its
+        # semaphores it waits for is inferred from its step (a dashed edge, like "held by")
+        via = next((f"{s.id}[{n}]" for s in sems if s.nsems > 1
+                    for n, (w, h) in enumerate(zip(s.sem_waiters, s.sem_holders))
+                    if p in w and q in h), None)
+        in_set = via is not None
+        via = via or next((s.id for s in sems if s.nsems == 1 and p in s.waiters
+                           and q in s.holders), None)
         if via is None:
             proc = snapshot.process_named(p)
             via = proc.waits_on if proc and proc.waits_on else "?"
-        hops.append(Hop(p, KERNEL_EDGE, via, False))
+        hops.append(Hop(p, KERNEL_EDGE, via, in_set))
         hops.append(Hop(via, INFERRED_EDGE, q, True))
     return hops
 
@@ -424,6 +439,7 @@ class SemView(ObjectPanel):
         value = "?" if o.value is None else str(o.value)
         digits.update(value if o.value is not None else "-")
         digits.set_class(o.value == 0, "-zero")
+        digits.display = o.nsems <= 1  # a set's values are in its table
         facts.update(self._facts(o, snapshot))
         self.hops = []
         if gone:
@@ -445,10 +461,30 @@ class SemView(ObjectPanel):
             return f"/dev/shm/sem.{o.name.lstrip('/')}" if o.name else ""
         return f"key {o.key} · semid {o.semid}"
 
+    def _set_rows(self, o: SemState) -> list[Content]:
+        """A System V set: one row per semaphore, the kernel's numbers, then ≈ inferred."""
+        lang = self.lang
+        lines = [Content.styled(tr("sem_set_head", lang), "$text-secondary")]
+        for n, value in enumerate(o.values):
+            waiting = ", ".join(o.sem_waiters[n]) if n < len(o.sem_waiters) else ""
+            held = ", ".join(o.sem_holders[n]) if n < len(o.sem_holders) else ""
+            tokens = ("●" * min(value, 5)) + ("+" if value > 5 else "")
+            lines.append(Content.assemble(
+                (f"[{n}]".ljust(8), "b"), (str(value).ljust(3), "b $text-error" if value == 0
+                                            else "b"),
+                (tokens.ljust(4), "b $text-success"),
+                (str(o.ncounts[n]).ljust(8), "b"), (str(o.zcounts[n]).ljust(9), "b"),
+                (o.last_ops_by[n][:11].ljust(12), ""),
+                (waiting[:11].ljust(12), "b i $text-error"), (held[:14], "b i")))
+        lines.append(Content.styled(tr("sem_set_how", lang), "$text-muted"))
+        return lines
+
     def _facts(self, o: SemState, snapshot: Snapshot) -> Content:
         lang = self.lang
         lines: list[Content] = []
-        if o.value is None:
+        if o.nsems > 1:
+            lines += self._set_rows(o)
+        elif o.value is None:
             lines.append(Content.styled(tr("sem_value_unknown", lang), "$text-muted"))
         else:
             tokens = ("● " * min(o.value, MAX_TOKENS)).rstrip()
@@ -486,7 +522,7 @@ class SemView(ObjectPanel):
             held += [(tr("sem_nobody", lang), "i $text-muted"), " "]
         held.append((tr("sem_inferred", lang), "$text-muted"))
         lines.append(Content.assemble(*held))
-        if o.flavor == "sysv":
+        if o.flavor == "sysv" and o.nsems <= 1:
             last = o.last_op_by or "-"
             pid = f" (sempid {o.last_pid})" if o.last_pid else ""
             lines.append(Content.assemble(

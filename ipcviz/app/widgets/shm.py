@@ -28,7 +28,7 @@ from textual.widgets import Static
 
 from ...model import provenance
 from ...model.shm import FileState, RegionState
-from ...model.snapshot import EXITED, RETURNED, ZOMBIE, Snapshot
+from ...model.snapshot import BLOCKED, EXITED, RETURNED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
 from ..i18n import Note, add_texts, lang_of, note, say, tr
@@ -38,6 +38,9 @@ from .objects import ObjectPanel
 
 # Steps that change a region's bytes (plain stores into memory, or read() into it).
 WRITES = {"store", "increment", "put", "get", "produce", "consume", "read_into"}
+# An unnamed semaphore's calls: glibc writes the sem_t in the region in user space, before a
+# sem_wait goes to sleep in futex() too (its count of sleepers)
+SEM_WRITES = {"sem_init", "sem_wait_at", "sem_post_at"}
 FIELD_STYLES = ("$text-primary", "$text-accent", "$text-success", "$text-secondary")
 CHANGED = "b $foreground on $warning 45%"
 WIDE, NARROW = 16, 8  # bytes per row
@@ -93,6 +96,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shm_n_changed": ("{n} byte(s) changed", "{n} 个字节改变"),
     "shm_at_step": (" at step {step}: ", "，在第 {step} 步："),
     "shm_stored_it": (" stored it: no system call", " 写入了它：没有系统调用"),
+    "shm_sem_wrote": ((" wrote the sem_t: glibc changes its bytes in user space, and calls "
+                       "futex() only to sleep or to wake a sleeper"),
+                      (" 写了这个 sem_t：glibc 在用户态修改它的字节，"
+                       "只在睡眠或唤醒睡眠者时调用 futex()")),
     "shm_during_step": ((" during step {step} (written by a process that maps it, not by this "
                         "step's call)"),
                         "，在第 {step} 步期间（由映射它的进程写入，不是这一步的调用）"),
@@ -194,11 +201,13 @@ def writers_of(snapshot: Snapshot, scenario: Scenario, oid: str) -> list[tuple[s
     out: list[tuple[str, str]] = []
     fresh = snapshot.log[len(snapshot.log) - snapshot.fresh:] if snapshot.fresh else ()
     for e in fresh:
-        if e.outcome != RETURNED or not 0 < e.step <= len(scenario.steps):
+        if not 0 < e.step <= len(scenario.steps):
             continue
         s = scenario.steps[e.step - 1]
+        if e.outcome != RETURNED and not (e.outcome == BLOCKED and s.action in SEM_WRITES):
+            continue
         touches = oid in (s.args.get("object"), s.args.get("region"))
-        if s.action in WRITES and touches and (e.process, s.action) not in out:
+        if s.action in WRITES | SEM_WRITES and touches and (e.process, s.action) not in out:
             out.append((e.process, s.action))
     return out
 
@@ -559,7 +568,9 @@ class RegionView(ObjectPanel):
             return Content.assemble(("▲ ", "b $text-warning"),
                                     (changed, "b"), tr("shm_at_step", lang, step=snapshot.step),
                                     (who, "b $text-accent"),
-                                    (tr("shm_stored_it", lang), ""))
+                                    (tr("shm_sem_wrote" if all(a in SEM_WRITES for _, a in
+                                                               self.writers)
+                                        else "shm_stored_it", lang), ""))
         return Content.assemble(("▲ ", "b $text-warning"), (changed, "b"),
                                 tr("shm_during_step", lang, step=snapshot.step))
 

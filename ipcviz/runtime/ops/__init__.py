@@ -14,13 +14,14 @@ given, are in types.py.
 from __future__ import annotations
 
 from ...mechanisms import COMMON, MECHANISMS, load
-from .types import Arg0, Call, Op
+from .types import Arg0, Call, Op, Want
 
 MODULES = [COMMON, *MECHANISMS]  # the modules load_all() reads (sweep loads their removers)
 
 OPS: dict[str, Op] = {}
 CALLS: dict[str, Call] = {}
 ARG0: dict[str, Arg0] = {}  # action -> function(worker, args, pids) -> first syscall arg
+WANTS: dict[str, Want] = {}  # action -> what its call asks of objects (optional per module)
 
 
 def load_all() -> None:
@@ -34,3 +35,4 @@ def load_all() -> None:
         OPS.update(mod.OPS)
         CALLS.update(mod.CALLS)
         ARG0.update(mod.ARG0)
+        WANTS.update(getattr(mod, "WANTS", {}))

@@ -1,7 +1,7 @@
 """Semaphores: POSIX named semaphores (sem_open / sem_wait / sem_post / sem_unlink, through
-posix_ipc) and System V sets of one semaphore (semget / semop / semctl, through ctypes: one
-C call per step, SEM_UNDO and IPC_NOWAIT as the lesson says), and the producer/consumer
-steps of the bounded buffer.
+posix_ipc) and System V sets (semget / semop / semctl, through ctypes: one C call per step,
+one operation or several in one atomic semop, SEM_UNDO and IPC_NOWAIT as the lesson says),
+and the producer/consumer steps of the bounded buffer.
 
 A blocked wait is confirmed from /proc/PID/syscall: a POSIX sem_wait sleeps in futex() on
 an address inside the process's own mapping of /dev/shm/sem.NAME (its start: glibc keeps
@@ -18,9 +18,13 @@ from typing import Any
 import posix_ipc
 
 from ..rundir import RunDir, check_posix_ours
+import ctypes
+
 from .ipc import (
     IPC_NOWAIT,
+    NO_ARG0,
     IPC_RMID,
+    Sembuf,
     check,
     handle,
     libc,
@@ -34,14 +38,14 @@ from .ipc import (
     sem_acquire,
     sem_release,
     semctl,
-    semop,
     sysv_get,
     wait_arg0,
 )
-from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
+from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover, Want
 
 SEM_UNDO = 0x1000
-GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL = 11, 12, 14, 15, 16
+GETPID, GETVAL, GETNCNT, GETZCNT, SETVAL, SETALL = 11, 12, 14, 15, 16, 17
+FLAG_BITS = {"SEM_UNDO": SEM_UNDO, "IPC_NOWAIT": IPC_NOWAIT}
 SEMCTL_CMDS = {"IPC_RMID": IPC_RMID, "GETPID": GETPID, "GETVAL": GETVAL,
                "GETNCNT": GETNCNT, "GETZCNT": GETZCNT, "SETVAL": SETVAL}
 
@@ -112,6 +116,19 @@ def do_sem_trywait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
 
 
+def do_sem_timedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    obj = args["object"]
+    if not posix_ipc.SEMAPHORE_TIMEOUT_SUPPORTED:
+        raise OSError(errno.ENOSYS, "sem_timedwait is not available on this system")
+    try:
+        # posix_ipc turns the timeout into an absolute CLOCK_REALTIME deadline and calls
+        # sem_timedwait(3); it reports ETIMEDOUT as BusyError
+        handle(w, obj)["sem"].acquire(int(args["timeout_ms"]) / 1000)
+    except posix_ipc.BusyError:
+        raise OSError(errno.ETIMEDOUT, "sem_timedwait: the deadline passed") from None
+    return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
+
+
 def do_sem_post(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     n = int(args.get("count", 1))
@@ -129,38 +146,110 @@ def do_sem_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": 0}
 
 
+# -- unnamed semaphores: a sem_t in a shared region (sem_init with pshared = 1) ----------
+
+SEM_T_SIZE = 32  # glibc's sizeof(sem_t) on 64-bit Linux (x86_64, aarch64): an ABI size
+libc.sem_init.restype = ctypes.c_int
+libc.sem_init.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint]
+libc.sem_wait.restype = ctypes.c_int
+libc.sem_wait.argtypes = [ctypes.c_void_p]
+libc.sem_post.restype = ctypes.c_int
+libc.sem_post.argtypes = [ctypes.c_void_p]
+
+
+def unnamed_addr(w: OpWorker, args: Args) -> int:
+    """The address of the sem_t at byte `at` of the region, as mapped in this process."""
+    region = region_of(w, args["object"])
+    at = int(args.get("at", 0))
+    if at % 8 or at + SEM_T_SIZE > region.size:
+        raise OSError(errno.EINVAL, f"a sem_t at byte {at}: it must be 8-aligned and "
+                      f"its {SEM_T_SIZE} bytes inside the region's {region.size}")
+    return region.addr + at
+
+
+def do_sem_init(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    addr = unnamed_addr(w, args)
+    check(libc.sem_init(addr, 1, int(args.get("value", 0))), "sem_init")
+    return {"result": 0,
+            "object_events": [{"id": args["object"], "sem_at": int(args.get("at", 0))}]}
+
+
+def do_sem_wait_at(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    check(libc.sem_wait(unnamed_addr(w, args)), "sem_wait")
+    return {"result": 0}
+
+
+def do_sem_post_at(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    check(libc.sem_post(unnamed_addr(w, args)), "sem_post")
+    return {"result": 0}
+
+
+def _unnamed_arg0(w: OpWorker, a: Args, p: Pids) -> int:
+    try:
+        return unnamed_addr(w, a)
+    except OSError:
+        return NO_ARG0
+
+
 # -- System V semaphore sets (of one semaphore) ----------------------------------------
 
 def do_semget(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     create = args.get("create", True)
-    key, semid = sysv_get(w, "sysv_sem", obj, lambda key, flags: libc.semget(key, 1, flags),
+    nsems = int(args.get("nsems", 1)) if create else 0  # 0: any size, when opening
+    key, semid = sysv_get(w, "sysv_sem", obj,
+                          lambda key, flags: libc.semget(key, nsems, flags),
                           "semget", "semid", create)
-    if create:
+    if create and nsems == 1:
         check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")
+    elif create:
+        values = (ctypes.c_ushort * nsems)(*[int(args.get("value", 0))] * nsems)
+        check(libc.semctl(ctypes.c_int(semid), ctypes.c_int(0), ctypes.c_int(SETALL),
+                          values), "semctl")
     w.handles[obj] = {"semid": semid, "key": key}
     return {"result": semid,
             "objects": [{"id": obj, "kind": "sysv_sem", "key": key, "semid": semid}]}
 
 
+def semops_of(args: Args) -> list[list[Any]]:
+    """The step's operations as [sem_num, sem_op, "FLAGS"]: `ops`, or the one of op/sem."""
+    if args.get("ops"):
+        ops: list[list[Any]] = args["ops"]
+        return ops
+    flags = "|".join(f for f, on in (("SEM_UNDO", args.get("undo")),
+                                      ("IPC_NOWAIT", args.get("nowait"))) if on)
+    return [[int(args.get("sem", 0)), int(args["op"]), flags]]
+
+
+def _flag_bits(flags: str) -> int:
+    return sum(FLAG_BITS[f] for f in flags.split("|") if f)
+
+
 def do_semop(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
-    op = int(args["op"])
-    undo = bool(args.get("undo", False))
-    flags = (SEM_UNDO if undo else 0) | (IPC_NOWAIT if args.get("nowait") else 0)
-    semop(handle(w, obj)["semid"], op, flags)
-    kind = "wait" if op < 0 else "post" if op > 0 else "zero"
-    return {"result": 0,
-            "object_events": [{"id": obj, "op": kind, "n": abs(op), "undo": undo}]}
+    ops = semops_of(args)
+    for n, op, f in ops:  # the loader refused these already (defence in depth)
+        if not (0 <= n <= 0xFFFF and -(2**15) <= op < 2**15) or \
+                any(x not in FLAG_BITS for x in str(f).split("|") if x):
+            raise OSError(errno.EINVAL, f"semop: operation {{{n}, {op}, {f}}} is refused")
+    bufs = (Sembuf * len(ops))(*[Sembuf(n, op, _flag_bits(f)) for n, op, f in ops])
+    check(libc.semop(handle(w, obj)["semid"], bufs, len(ops)), "semop")
+    events = [{"id": obj, "op": "wait" if op < 0 else "post" if op > 0 else "zero",
+               "n": abs(op), "undo": "SEM_UNDO" in f, "sem": n} for n, op, f in ops]
+    return {"result": 0, "object_events": events}
 
 
 def do_semctl(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     cmd = args["cmd"]
     semid = handle(w, obj)["semid"]
+    num = ctypes.c_int(int(args.get("sem", 0)))
     if cmd == "SETVAL":
-        return {"result": check(semctl(semid, SETVAL, int(args.get("value", 0))), "semctl")}
-    return {"result": check(semctl(semid, SEMCTL_CMDS[cmd]), "semctl")}
+        return {"result": check(libc.semctl(ctypes.c_int(semid), num, ctypes.c_int(SETVAL),
+                                            ctypes.c_int(int(args.get("value", 0)))),
+                                "semctl")}
+    return {"result": check(libc.semctl(ctypes.c_int(semid), num,
+                                        ctypes.c_int(SEMCTL_CMDS[cmd])), "semctl")}
 
 
 # -- the bounded buffer: producer and consumer over a ring in shared memory --------------
@@ -192,6 +281,8 @@ def do_consume(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 OPS: dict[str, Op] = {
     "sem_open": do_sem_open, "sem_wait": do_sem_wait, "sem_trywait": do_sem_trywait,
+    "sem_timedwait": do_sem_timedwait, "sem_init": do_sem_init,
+    "sem_wait_at": do_sem_wait_at, "sem_post_at": do_sem_post_at,
     "sem_post": do_sem_post, "sem_unlink": do_sem_unlink, "semget": do_semget,
     "semop": do_semop, "semctl": do_semctl, "produce": do_produce, "consume": do_consume,
 }
@@ -213,6 +304,10 @@ def _call_sem_open(w: OpWorker, a: Args, p: Pids) -> str:
 
 
 def _call_semget(w: OpWorker, a: Args, p: Pids) -> str:
+    n = a.get("nsems", 1)
+    if a.get("create", True) and n > 1:
+        return (f"semget(<random key>, {n}, IPC_CREAT|IPC_EXCL|0600); "
+                f"semctl(id, 0, SETALL, {{{', '.join([str(a.get('value', 0))] * n)}}})")
     if a.get("create", True):
         return (f"semget(<random key>, 1, IPC_CREAT|IPC_EXCL|0600); "
                 f"semctl(id, 0, SETVAL, {a.get('value', 0)})")
@@ -221,14 +316,16 @@ def _call_semget(w: OpWorker, a: Args, p: Pids) -> str:
 
 
 def _call_semop(w: OpWorker, a: Args, p: Pids) -> str:
-    flags = [f for f, on in (("SEM_UNDO", a.get("undo")), ("IPC_NOWAIT", a.get("nowait")))
-             if on]
-    return f"semop({_semid(w, a)}, {{0, {a['op']:+d}, {'|'.join(flags) or 0}}}, 1)"
+    ops = semops_of(a)
+    text = ", ".join(f"{{{n}, {op:+d}, {f or 0}}}" for n, op, f in ops)
+    if len(ops) > 1:
+        text = "{" + text + "}"
+    return f"semop({_semid(w, a)}, {text}, {len(ops)})"
 
 
 def _call_semctl(w: OpWorker, a: Args, p: Pids) -> str:
     tail = f", {a.get('value', 0)}" if a["cmd"] == "SETVAL" else ""
-    return f"semctl({_semid(w, a)}, 0, {a['cmd']}{tail})"
+    return f"semctl({_semid(w, a)}, {a.get('sem', 0)}, {a['cmd']}{tail})"
 
 
 def _wait_call(w: OpWorker, obj: str) -> str:
@@ -257,8 +354,14 @@ CALLS: dict[str, Call] = {
     "sem_open": _call_sem_open,
     "sem_wait": lambda w, a, p: f"sem_wait({a['object']})",
     "sem_trywait": lambda w, a, p: f"sem_trywait({a['object']})",
+    "sem_timedwait": lambda w, a, p: (f"sem_timedwait({a['object']}, "
+                                      f"{{now + {a['timeout_ms']} ms}})"),
     "sem_post": lambda w, a, p: "; ".join([f"sem_post({a['object']})"] * int(a.get("count", 1))),
     "sem_unlink": lambda w, a, p: f'sem_unlink("{_sname(w, a)}")',
+    "sem_init": lambda w, a, p: (f"sem_init({a['object']} + {a.get('at', 0)}, 1, "
+                                 f"{a.get('value', 0)})"),
+    "sem_wait_at": lambda w, a, p: f"sem_wait({a['object']} + {a.get('at', 0)})",
+    "sem_post_at": lambda w, a, p: f"sem_post({a['object']} + {a.get('at', 0)})",
     "semget": _call_semget,
     "semop": _call_semop,
     "semctl": _call_semctl,
@@ -266,8 +369,18 @@ CALLS: dict[str, Call] = {
     "consume": _call_consume,
 }
 
+# What a step's call is about to ask of an object, sent before the call (the "began"
+# message): a blocked semop's operations cannot be read from the kernel (its sops pointer
+# is in the sleeper's memory), so the probe infers from these which semaphore of a set it
+# waits on, and says so.
+WANTS: dict[str, Want] = {
+    "semop": lambda w, a, p: [{"id": a["object"], "ops": semops_of(a)}],
+}
+
 ARG0: dict[str, Arg0] = {
     "sem_wait": lambda w, a, p: wait_arg0(w, a["object"]),
+    "sem_timedwait": lambda w, a, p: wait_arg0(w, a["object"]),
+    "sem_wait_at": _unnamed_arg0,
     "semop": lambda w, a, p: wait_arg0(w, a["object"]),
     "produce": lambda w, a, p: wait_arg0(w, a["empty"]),
     "consume": lambda w, a, p: wait_arg0(w, a["full"]),

@@ -43,5 +43,8 @@ Op = Callable[[OpWorker, Args, Pids, int], Outcome | None]
 Call = Callable[[OpWorker, Args, Pids], str]
 # function(worker, args, pids) -> the first syscall argument, for /proc/PID/syscall
 Arg0 = Callable[[OpWorker, Args, Pids], int]
+# function(worker, args, pids) -> what the call is about to ask of objects, for their probes:
+# [{"id": object, ...}] (a module may define WANTS: {action: Want})
+Want = Callable[[OpWorker, Args, Pids], list[dict[str, Any]]]
 # function(journal entry, run directory) -> what is left to say, or None if removed
 Remover = Callable[[dict[str, Any], RunDir], str | None]

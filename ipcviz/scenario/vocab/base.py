@@ -14,6 +14,7 @@ from dataclasses import dataclass
 #   seconds       a time: an int or a decimal number (0.2), within the action's range
 #   signal        a signal name of this system ("SIGUSR1", "SIGRTMIN+1")
 #   signals       a list of signal names
+#   semops        a list of System V semaphore operations [sem_num, sem_op, "FLAGS"?]
 #   choice:a|b    one of the words listed
 
 

@@ -77,7 +77,8 @@ PROCESS_ATTRS = frozenset(
 
 _REGION_ATTRS = frozenset(
     {"size", "exists", "removed", "nattch", "mapped", "mapped_by", "counter", "text",
-     "increments", "lost", "slots", "items", "free_slots", "ring", "name", "key", "shmid"}
+     "increments", "lost", "slots", "items", "free_slots", "ring", "name", "key", "shmid",
+     "sem_value", "sem_nwaiters"}  # an unnamed semaphore (sem_init) in the region's bytes
 )
 
 ID_ARGS = {"shmat": (0,), "shmctl": (0,)}  # the shmid
