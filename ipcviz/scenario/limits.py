@@ -53,6 +53,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("lseek", "offset"): INT64,  # off_t
     ("msgsnd", "type"): INT64,  # long mtype (the kernel says EINVAL for < 1)
     ("msgrcv", "type"): INT64,  # long msgtyp
+    ("msgrcv", "size"): BYTES,  # size_t msgsz (a lesson's buffer, not a benchmark's)
     ("msgctl", "max_bytes"): SIZE64,  # msg_qbytes
     ("mq_open", "max_messages"): (0, INT32[1]),  # mq_attr.mq_maxmsg
     ("mq_open", "max_message_size"): (0, INT32[1]),  # mq_attr.mq_msgsize

@@ -249,18 +249,32 @@ def _msgmax() -> int:
     return k.read_int(k.MSGMAX) or 8192
 
 
+def _msgrcv_flags(args: Args) -> int:
+    return ((k.IPC_NOWAIT if args.get("nowait") else 0)
+            | (k.MSG_EXCEPT if args.get("except") else 0)
+            | (k.MSG_NOERROR if args.get("noerror") else 0))
+
+
+def _msgrcv_flags_text(args: Args) -> str:
+    names = [n for n, on in (("IPC_NOWAIT", args.get("nowait")),
+                             ("MSG_EXCEPT", args.get("except")),
+                             ("MSG_NOERROR", args.get("noerror"))) if on]
+    return "|".join(names) or "0"
+
+
 def do_msgrcv(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "sysv")
     msqid, mtype = h["msqid"], args.get("type", 0)
-    flags = k.IPC_NOWAIT if args.get("nowait") else 0
+    flags = _msgrcv_flags(args)
+    size = args.get("size", _msgmax())
     count = _resolve(args.get("count", 1), lambda: k.msgctl_stat(msqid).qnum)
     events, last = [], None
     for _ in range(count):
         try:
-            got_type, data = k.msgrcv(msqid, _msgmax(), mtype, flags)
+            got_type, data = k.msgrcv(msqid, size, mtype, flags)
         except OSError as err:
-            raise _explain_msgrcv(err, mtype) from None
+            raise _explain_msgrcv(err, mtype, size, bool(args.get("except"))) from None
         text = k.preview(data)
         _note_received(w, text, "mtype", got_type)
         events.append(_event(obj, "receive", got_type, data))
@@ -272,9 +286,13 @@ def do_msgrcv(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     return out
 
 
-def _explain_msgrcv(err: OSError, mtype: int) -> OSError:
+def _explain_msgrcv(err: OSError, mtype: int, size: int, other: bool = False) -> OSError:
+    if err.errno == errno.E2BIG:
+        return OSError(err.errno, f"the message chosen is longer than the buffer's {size} "
+                       "bytes, and no MSG_NOERROR: it stays in the queue")
     if err.errno == errno.ENOMSG:
-        which = ("no message" if mtype == 0 else f"no message of type {mtype}" if mtype > 0
+        which = ("no message" if mtype == 0 else f"no message of a type other than {mtype}"
+                 if other and mtype > 0 else f"no message of type {mtype}" if mtype > 0
                  else f"no message of a type <= {-mtype}")
         return OSError(err.errno, f"{which} in the queue, and IPC_NOWAIT: no waiting")
     if err.errno == errno.EIDRM:
@@ -510,9 +528,9 @@ def _call_msgsnd(w: OpWorker, a: Args, p: Pids) -> str:
 
 def _call_msgrcv(w: OpWorker, a: Args, p: Pids) -> str:
     h = _handle(w, a["object"], "sysv")
-    flags = "IPC_NOWAIT" if a.get("nowait") else "0"
     return _times(a.get("count", 1),
-                  f"msgrcv({h['msqid']}, &msg, {_msgmax()}, {a.get('type', 0)}, {flags})",
+                  f"msgrcv({h['msqid']}, &msg, {a.get('size', _msgmax())}, {a.get('type', 0)}, "
+                  f"{_msgrcv_flags_text(a)})",
                   lambda: k.msgctl_stat(h["msqid"]).qnum)
 
 

@@ -33,8 +33,14 @@ ACTIONS = [
            one_of=("data", "size"), sleeps_in=("msgsnd",)),
     Action("msgrcv",
            (Arg("object", "object:sysv_msgq"), Arg("type", "int", False, 0),
-            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1, doc=_COUNT)),
-           "msgrcv(msqid, &msg, msgmax, type, flags): take the first message of that type "
+            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1, doc=_COUNT),
+            Arg("except", "bool", False, False,
+                doc="MSG_EXCEPT: the first message whose type is not `type` (> 0)"),
+            Arg("size", "int", False,
+                doc="the buffer's msgsz (default msgmax): a longer message fails with E2BIG"),
+            Arg("noerror", "bool", False, False,
+                doc="MSG_NOERROR: a longer message is cut to `size`, the rest lost")),
+           "msgrcv(msqid, &msg, msgsz, type, flags): take the first message of that type "
            "(0: the first; < 0: the lowest type <= |type|)",
            sleeps_in=("msgrcv",)),
     Action("msgctl",
