@@ -11,8 +11,11 @@ import termios
 
 SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture (new-style table)
 F_GETPIPE_SZ: int = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # fcntl(2): F_LINUX_SPECIFIC_BASE + 7
+F_SETPIPE_SZ: int = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # fcntl(2): F_LINUX_SPECIFIC_BASE + 6
+PIPE_MAX_SIZE = "/proc/sys/fs/pipe-max-size"  # F_SETPIPE_SZ's cap without CAP_SYS_RESOURCE
 FIONREAD: int = termios.FIONREAD  # ioctl(2): bytes available to read (0x541B)
 SIOCINQ = FIONREAD  # linux/sockios.h: stream, bytes queued; datagram, the next one's size
 SIOCOUTQ: int = termios.TIOCOUTQ  # kernel memory still charged to an end's unread sends
 
-__all__ = ["FIONREAD", "F_GETPIPE_SZ", "SIOCINQ", "SIOCOUTQ", "SYS_PIDFD_GETFD"]
+__all__ = ["FIONREAD", "F_GETPIPE_SZ", "F_SETPIPE_SZ", "PIPE_MAX_SIZE", "SIOCINQ", "SIOCOUTQ",
+           "SYS_PIDFD_GETFD"]

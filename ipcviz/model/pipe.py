@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..kernel import F_GETPIPE_SZ, FIONREAD, SYS_PIDFD_GETFD
+from ..kernel import F_GETPIPE_SZ, FIONREAD, PIPE_MAX_SIZE, SYS_PIDFD_GETFD
 from .provenance import Source
 from .snapshot import ObjectState, Snapshot
 
@@ -35,6 +35,11 @@ class PipeState(ObjectState):
     # recorded before this field load with None and no reason.
     contents: str | None = None
     contents_missing: str | None = None
+    # The largest capacity F_SETPIPE_SZ gives a process without CAP_SYS_RESOURCE
+    # (/proc/sys/fs/pipe-max-size, read at each sample; None: not readable).
+    max_capacity: int | None = None
+    # Ends whose open file description has O_NONBLOCK (fdinfo flags): "parent:3".
+    nonblocking: tuple[str, ...] = ()
 
     def contents_bytes(self) -> _Bytes | None:
         """`contents` as bytes (None if unknown or not hex, as an edited trace might be)."""
@@ -66,6 +71,8 @@ class PipeState(ObjectState):
             text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
         if self.blocked_readers:
             text += f"; blocked reading (empty): {', '.join(self.blocked_readers)}"
+        if self.nonblocking:
+            text += f"; O_NONBLOCK: {', '.join(self.nonblocking)}"
         if self.bytes and self.contents_text():
             text += f"; in the buffer: {self.contents_text()}"
         return text
@@ -112,6 +119,16 @@ class PipeState(ObjectState):
             "writers", f"{o.writers} ({', '.join(o.writer_fds) or 'none'})",
             "every scenario fd on pipe:[INODE] whose fdinfo flags open it for writing",
             find, "last octal digit of flags 1 = write end"))
+        if o.max_capacity is not None:
+            out.append(Source("max capacity", str(o.max_capacity),
+                              "the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE",
+                              f"cat {PIPE_MAX_SIZE}"))
+        if o.nonblocking:
+            out.append(Source(
+                "O_NONBLOCK", ", ".join(o.nonblocking),
+                "the flags of each end's open file description: O_NONBLOCK is octal 04000",
+                "; ".join(f"grep flags /proc/{pids.get(e.split(':')[0], 'PID')}/fdinfo/"
+                          f"{e.split(':')[1]}" for e in o.nonblocking)))
         if o.contents is not None or o.contents_missing is not None:
             out.append(_contents_source(o))
         for label, names in (("blocked readers", o.blocked_readers),
