@@ -59,6 +59,8 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("mq_open", "max_messages"): (0, INT32[1]),  # mq_attr.mq_maxmsg
     ("mq_open", "max_message_size"): (0, INT32[1]),  # mq_attr.mq_msgsize
     ("mq_send", "priority"): UINT32,  # unsigned msg_prio (EINVAL from MQ_PRIO_MAX)
+    ("mq_send", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT) * 1000),  # a step's own wait
+    ("mq_receive", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT) * 1000),
     ("store", "at"): BYTES,
     ("store", "value"): INT64,  # one 8-byte word
     ("store", "register_plus"): INT64,
