@@ -119,16 +119,7 @@ class PipeState(ObjectState):
             "writers", f"{o.writers} ({', '.join(o.writer_fds) or 'none'})",
             "every scenario fd on pipe:[INODE] whose fdinfo flags open it for writing",
             find, "last octal digit of flags 1 = write end"))
-        if o.max_capacity is not None:
-            out.append(Source("max capacity", str(o.max_capacity),
-                              "the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE",
-                              f"cat {PIPE_MAX_SIZE}"))
-        if o.nonblocking:
-            out.append(Source(
-                "O_NONBLOCK", ", ".join(o.nonblocking),
-                "the flags of each end's open file description: O_NONBLOCK is octal 04000",
-                "; ".join(f"grep flags /proc/{pids.get(e.split(':')[0], 'PID')}/fdinfo/"
-                          f"{e.split(':')[1]}" for e in o.nonblocking)))
+        out.extend(_flag_sources(o, pids))
         if o.contents is not None or o.contents_missing is not None:
             out.append(_contents_source(o))
         for label, names in (("blocked readers", o.blocked_readers),
@@ -141,6 +132,23 @@ class PipeState(ObjectState):
                 "/proc/PID/syscall (number and fd) and /proc/PID/wchan",
                 cmd or None, None if cmd else "nobody is asleep on it now"))
         return out
+
+
+def _flag_sources(o: PipeState, pids: dict[str, int]) -> list[Source]:
+    """pipe-max-size, and the ends whose open file description has O_NONBLOCK."""
+    out = []
+    if o.max_capacity is not None:
+        out.append(Source("max capacity", str(o.max_capacity),
+                          "the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE",
+                          f"cat {PIPE_MAX_SIZE}"))
+    if o.nonblocking:
+        ends = [e.rpartition(":") for e in o.nonblocking]
+        out.append(Source(
+            "O_NONBLOCK", ", ".join(o.nonblocking),
+            "the flags: line of each end's /proc/PID/fdinfo/N (O_NONBLOCK is octal 04000)",
+            "; ".join(f"grep flags /proc/{pids.get(name, 'PID')}/fdinfo/{fd}"
+                      for name, _, fd in ends)))
+    return out
 
 
 def escape_bytes(data: bytes) -> str:

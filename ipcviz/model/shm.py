@@ -317,8 +317,8 @@ class AnonState(ObjectState):
         if not self.mapped_by:
             return head + ": mapped by no live process"
         return head + ": " + "; ".join(
-            f"{n}: value {'no page' if c is None else c}, Rss {r} kB, Shared_Dirty {sd} kB, Private_Dirty {pd} kB, "
-            f"Anonymous {a} kB" for n, r, sd, pd, a, c in self.rows())
+            f"{n}: value {'no page' if c is None else c}, Rss {r} kB, Shared_Dirty {sd} kB, "
+            f"Private_Dirty {pd} kB, Anonymous {a} kB" for n, r, sd, pd, a, c in self.rows())
 
     def sources(self, pids: dict[str, int] | None = None,
                 holder: tuple[int, int] | None = None) -> list[_Source]:
@@ -334,11 +334,16 @@ class AnonState(ObjectState):
                 f"Anonymous {a} kB", f"the block of /proc/{pid}/smaps that starts at {start}",
                 f"grep -A8 '^{start}-' /proc/{pid}/smaps",
                 "the first line's permissions end in s (MAP_SHARED) or p (MAP_PRIVATE)"))
+            # Reading an absent page through /proc/PID/mem would fault one in: no command then.
+            dd = (f"dd if=/proc/{pid}/mem bs=8 count=1 skip=$((0x{start}/8)) 2>/dev/null"
+                  " | od -An -td8")
             out.append(Source(
                 f"value in {n}", "no page" if c is None else str(c),
                 f"8 bytes at {start} of /proc/{pid}/mem (no attach, no mapping added), read "
                 f"only if /proc/{pid}/pagemap shows the page present",
-                f"dd if=/proc/{pid}/mem bs=8 count=1 skip=$((0x{start}/8)) 2>/dev/null | od -An -td8"))
+                dd if c is not None else None,
+                None if c is not None else "no page is mapped there yet: reading it would "
+                "fault one in and change what is shown"))
         return out
 
 
