@@ -17,21 +17,24 @@ from ipcviz.scenario import ScenarioError, load, loads
 
 from .conftest import SCENARIOS
 
-SMAPS = """\
-7f0000000000-7f0000001000 rw-p 00000000 00:00 0 
-Rss:                   4 kB
-Shared_Dirty:          0 kB
-Private_Dirty:         4 kB
-Anonymous:             4 kB
-VmFlags: rd wr mr mw me ac sd 
-7f0000001000-7f0000003000 rw-s 00000000 00:01 1234                       /dev/zero (deleted)
-Size:                  8 kB
-Rss:                   8 kB
-Shared_Dirty:          8 kB
-Private_Dirty:         0 kB
-Anonymous:             0 kB
-VmFlags: rd wr sh mr mw me ms sd 
-"""
+# as the kernel prints it: a mapping's first line and VmFlags end in a space
+_SMAPS_LINES = [
+    "7f0000000000-7f0000001000 rw-p 00000000 00:00 0",
+    "Rss:                   4 kB",
+    "Shared_Dirty:          0 kB",
+    "Private_Dirty:         4 kB",
+    "Anonymous:             4 kB",
+    "VmFlags: rd wr mr mw me ac sd",
+    "7f0000001000-7f0000003000 rw-s 00000000 00:01 1234        /dev/zero (deleted)",
+    "Size:                  8 kB",
+    "Rss:                   8 kB",
+    "Shared_Dirty:          8 kB",
+    "Private_Dirty:         0 kB",
+    "Anonymous:             0 kB",
+    "VmFlags: rd wr sh mr mw me ms sd",
+]
+SMAPS = "".join(line + (" \n" if not line.split()[0].endswith(":") or
+                        line.startswith("VmFlags") else "\n") for line in _SMAPS_LINES)
 
 
 def test_smaps_block_is_the_mapping_that_starts_at_the_address():
