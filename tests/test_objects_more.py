@@ -126,3 +126,54 @@ def test_anon_pages_and_values_agree_with_smaps_and_mem_read_directly(runtime_di
                 with open(f"/proc/{pid}/mem", "rb") as mem:
                     mem.seek(o.address)
                     assert value == int.from_bytes(mem.read(8), "little", signed=True)
+
+
+SELECT = """
+title = "t"
+[[process]]
+name = "parent"
+[[process]]
+name = "child"
+parent = "parent"
+[[object]]
+name = "p"
+kind = "pipe"
+[[step]]
+process = "parent"
+action = "pipe"
+object = "p"
+narration = "n"
+[[step]]
+process = "parent"
+action = "fork"
+child = "child"
+narration = "n"
+[[step]]
+process = "parent"
+action = "select"
+fd = "p.read"
+narration = "n"
+expect = ["step.outcome == blocked", "parent.state == blocked"]
+[[step]]
+process = "child"
+action = "write"
+fd = "p.write"
+data = "x"
+narration = "n"
+expect = ["parent.state == sleeping", "parent.result == 1", "parent.ready == read"]
+"""
+
+
+@pytest.mark.kernel
+def test_a_select_without_timeout_is_blocked_on_its_own_nfds_then_woken(runtime_dir):
+    # GIVEN a select() for reading on an empty pipe
+    with Run(loads(SELECT, "select.toml")) as run:
+        run.start()
+        snaps = [run.step() for _ in range(4)]
+    # THEN the kernel showed the parent asleep in select (or pselect6) with nfds = fd + 1
+    asleep = snaps[2].process_named("parent")
+    assert asleep.syscall in ("select", "pselect6")
+    fd = next(f.fd for f in asleep.fds if f.object == "p" and f.end == "read")
+    assert asleep.syscall_args[0] == fd + 1
+    # AND the child's write woke it with the read end ready
+    assert all(c.ok for s in snaps for c in s.checks), [c for s in snaps for c in s.checks]

@@ -180,9 +180,65 @@ def do_poll(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": n, "facts": dict(w.facts)}
 
 
+class _FdSet(ctypes.Structure):
+    _fields_ = (("bits", ctypes.c_ulong * (1024 // (8 * ctypes.sizeof(ctypes.c_ulong)))),)
+
+
+class _Timeval(ctypes.Structure):
+    _fields_ = (("tv_sec", ctypes.c_long), ("tv_usec", ctypes.c_long))
+
+
+_libc.select.restype = ctypes.c_int
+_libc.select.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                         ctypes.c_void_p)
+_BITS = 8 * ctypes.sizeof(ctypes.c_ulong)
+
+
+def _fd_set(fd: int) -> _FdSet:
+    if not 0 <= fd < 1024:  # FD_SETSIZE: select() cannot name a larger fd
+        raise OSError(errno.EINVAL, f"fd {fd} is past FD_SETSIZE (1024)")
+    s = _FdSet()
+    s.bits[fd // _BITS] = 1 << (fd % _BITS)
+    return s
+
+
+def _is_set(s: _FdSet, fd: int) -> bool:
+    return bool(s.bits[fd // _BITS] >> (fd % _BITS) & 1)
+
+
+def _select_arg0(w: OpWorker, args: Args, pids: Pids) -> int:
+    """nfds = fd + 1, as /proc/PID/syscall shows it while select sleeps; with a timeout, a
+    value no call shows: the step lasts until select returns (see _poll_arg0)."""
+    return fd_of(w, args["fd"]) + 1 if args.get("timeout_ms", -1) < 0 else -1
+
+
+def do_select(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    fd = fd_of(w, args["fd"])
+    events = args.get("events", "in").split(",")
+    rd = _fd_set(fd) if "in" in events else None
+    wr = _fd_set(fd) if "out" in events else None
+    ms = args.get("timeout_ms", -1)
+    tv = _Timeval(ms // 1000, ms % 1000 * 1000) if ms >= 0 else None
+    n = as_in_c(lambda: _libc.select(
+        fd + 1, ctypes.byref(rd) if rd else None, ctypes.byref(wr) if wr else None, None,
+        ctypes.byref(tv) if tv else None))
+    w.facts["ready"] = [name for name, s in (("read", rd), ("write", wr))
+                        if s is not None and _is_set(s, fd)]
+    return {"result": n, "facts": dict(w.facts)}
+
+
+def _call_select(w: OpWorker, a: Args, p: Pids) -> str:
+    fd = fd_of(w, a["fd"])
+    events = a.get("events", "in").split(",")
+    sets = ", ".join(f"[{fd}]" if e in events else "NULL" for e in ("in", "out"))
+    ms = a.get("timeout_ms", -1)
+    tv = f"{{{ms // 1000}, {ms % 1000 * 1000}}}" if ms >= 0 else "NULL"
+    return f"select({fd + 1}, {sets}, NULL, {tv})"
+
+
 OPS: dict[str, Op] = {"pipe": do_pipe, "close": do_close, "dup2": do_dup2, "write": do_write,
        "read": do_read, "set_nonblock": do_set_nonblock, "set_pipe_size": do_set_pipe_size,
-       "poll": do_poll}
+       "poll": do_poll, "select": do_select}
 
 
 def _q(text: str, limit: int = 24) -> str:
@@ -223,6 +279,7 @@ CALLS: dict[str, Call] = {
     "set_pipe_size": lambda w, a, p: (f"fcntl({fd_of(w, a['fd'])}, F_SETPIPE_SZ, "
                                       f"{size_of(a['size'], fd_of(w, a['fd']))})"),
     "poll": _call_poll,
+    "select": _call_select,
     "close": lambda w, a, p: f"close({fd_of(w, a['fd'])})",
     "dup2": lambda w, a, p: f"dup2({fd_of(w, a['fd'])}, {a['to']})",
     "write": _call_write,
@@ -232,4 +289,4 @@ CALLS: dict[str, Call] = {
 # The first argument of the call, for matching /proc/PID/syscall while it sleeps.
 ARG0: dict[str, Arg0] = {"write": lambda w, a, p: fd_of(w, a["fd"]),
                          "read": lambda w, a, p: fd_of(w, a["fd"]),
-                         "poll": _poll_arg0}
+                         "poll": _poll_arg0, "select": _select_arg0}

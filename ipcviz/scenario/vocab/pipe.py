@@ -25,6 +25,13 @@ ACTIONS = [
            "poll(&(struct pollfd){fd, events}, 1, timeout_ms): sleep until the fd is ready "
            "or the time is up; the process's `revents` say what the kernel reported",
            sleeps_in=("poll", "ppoll")),
+    Action("select", (Arg("fd", "fd"), Arg("events", POLL_EVENTS, False, "in"),
+                      Arg("timeout_ms", "int", False, -1,
+                          doc="-1: no timeout (the step blocks); else the step lasts until "
+                              "select returns")),
+           "select(fd + 1, &readfds, &writefds, NULL, timeout): the same wait with fd sets; "
+           "the process's `ready` says which set kept the fd (read, write)",
+           sleeps_in=("select", "pselect6")),
     Action("close", (Arg("fd", "fd"),), "close(fd)"),
     Action("dup2", (Arg("fd", "fd"), Arg("to", "int")), "dup2(fd, to)"),
     Action(
@@ -63,6 +70,7 @@ PROCESS_ATTRS = frozenset(
         "runs",  # maximal runs of one repeated byte in all it has read
         "min_run",  # the shortest of those runs
         "revents",  # what its last poll() reported for its fd: POLLIN, POLLOUT, POLLHUP, ...
+        "ready",  # what its last select() reported for its fd: read, write
     }
 )
 
