@@ -332,7 +332,7 @@ class AnonState(ObjectState):
             out.append(Source(
                 f"pages of {n}", f"Rss {r}, Shared_Dirty {sd}, Private_Dirty {pd}, "
                 f"Anonymous {a} kB", f"the block of /proc/{pid}/smaps that starts at {start}",
-                f"grep -A8 '^{start}-' /proc/{pid}/smaps",
+                f"grep -A12 '^{start}-' /proc/{pid}/smaps",
                 "the first line's permissions end in s (MAP_SHARED) or p (MAP_PRIVATE)"))
             # Reading an absent page through /proc/PID/mem would fault one in: no command then.
             dd = (f"dd if=/proc/{pid}/mem bs=8 count=1 skip=$((0x{start}/8)) 2>/dev/null"
