@@ -11,6 +11,8 @@ import termios
 
 SYS_PIDFD_GETFD = 438  # pidfd_getfd(2): the same number on every architecture (new-style table)
 F_GETPIPE_SZ: int = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # fcntl(2): F_LINUX_SPECIFIC_BASE + 7
+F_SETPIPE_SZ: int = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # fcntl(2): F_LINUX_SPECIFIC_BASE + 6
+PIPE_MAX_SIZE = "/proc/sys/fs/pipe-max-size"  # F_SETPIPE_SZ's cap without CAP_SYS_RESOURCE
 FIONREAD: int = termios.FIONREAD  # ioctl(2): bytes available to read (0x541B)
 SIOCINQ = FIONREAD  # linux/sockios.h: stream, bytes queued; datagram, the next one's size
 SIOCOUTQ: int = termios.TIOCOUTQ  # kernel memory still charged to an end's unread sends
@@ -21,5 +23,5 @@ SA_SIGINFO = 0x00000004
 SA_RESTART = 0x10000000
 SA_NODEFER = 0x40000000
 
-__all__ = ["FIONREAD", "F_GETPIPE_SZ", "SA_NODEFER", "SA_RESTART", "SA_SIGINFO", "SIOCINQ",
-           "SIOCOUTQ", "SYS_PIDFD_GETFD"]
+__all__ = ["FIONREAD", "F_GETPIPE_SZ", "F_SETPIPE_SZ", "PIPE_MAX_SIZE", "SA_NODEFER",
+           "SA_RESTART", "SA_SIGINFO", "SIOCINQ", "SIOCOUTQ", "SYS_PIDFD_GETFD"]

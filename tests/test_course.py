@@ -18,7 +18,8 @@ from tests.conftest import ipcviz
 SECTIONS = ["Pipes", "FIFOs (named pipes)", "Signals", "Message queues", "Shared memory",
             "Semaphores", "Classic problems", "Unix sockets"]
 PIPES = ["pipe/fork-and-close", "pipe/eof", "pipe/empty-blocks-reader",
-         "pipe/full-blocks-writer", "pipe/framing", "pipe/atomic-writes", "pipe/sigpipe",
+         "pipe/full-blocks-writer", "pipe/framing", "pipe/atomic-writes", "pipe/nonblocking",
+         "pipe/poll", "pipe/resize", "pipe/sigpipe",
          "pipe/duplex", "pipe/shell-pipeline", "pipe/exec-cloexec"]
 
 MY_COURSE = """\

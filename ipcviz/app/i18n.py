@@ -299,6 +299,7 @@ KINDS_ZH: dict[str, str] = {
     "sysv_sem": "信号量",
     "pty": "伪终端",
     "file": "文件",
+    "anon": "匿名映射",
 }
 
 

@@ -188,6 +188,12 @@ class PosixQueueState(QueueState):
     system_max_message_size: int | None = None  # /proc/sys/fs/mqueue/msgsize_max
     holders: tuple[str, ...] = ()  # "receiver:3 (read)": descriptors open on it
     read_through: str | None = None  # the descriptor the probe asked ("receiver:3"), or "name"
+    # mq_notify registration, from the queue file's text (NOTIFY_PID, SIGNO), read with
+    # pread(2) on the descriptor the probe asked: the process to be signalled ("" none;
+    # "pid N" not of the lesson; None unknown) and the signal.
+    notify_process: str | None = None
+    notify_signal: str | None = None
+    notify_text: str | None = None  # the line as the kernel wrote it ("QSIZE:0 NOTIFY:0 ...")
 
     @property
     def first_priority(self) -> int | None:
@@ -225,6 +231,13 @@ class PosixQueueState(QueueState):
                    f"{self.default_max_message_size} bytes",
                    "/proc/sys/fs/mqueue/msg_default and msgsize_default",
                    "cat /proc/sys/fs/mqueue/msg_default /proc/sys/fs/mqueue/msgsize_default"),
+            Source("mq_notify", f"{self.notify_signal} to {self.notify_process}"
+                   if self.notify_process else "nobody registered" if self.notify_process == ""
+                   else "unknown",
+                   "NOTIFY_PID and SIGNO in the queue's file, read (pread, nothing taken) "
+                   "through the same descriptor", f"cat /dev/mqueue{self.name}",
+                   f"needs the mqueue file system mounted; the kernel's line: "
+                   f"{self.notify_text or '?'}"),
             Source("messages in order", f"{len(self.contents)} listed",
                    "inferred from the lesson's mq_send/mq_receive calls: a POSIX queue cannot "
                    "be looked into without taking a message", None,
@@ -247,6 +260,8 @@ class PosixQueueState(QueueState):
             text += "; name removed (mq_unlink), still open"
         if self.holders:
             text += f"; open in {', '.join(self.holders)}"
+        if self.notify_process:
+            text += f"; mq_notify: {self.notify_signal} to {self.notify_process}"
         if self.blocked_senders:
             text += f"; blocked in mq_send (full): {', '.join(self.blocked_senders)}"
         if self.blocked_receivers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..kernel import F_GETPIPE_SZ, FIONREAD, SYS_PIDFD_GETFD
+from ..kernel import F_GETPIPE_SZ, FIONREAD, PIPE_MAX_SIZE, SYS_PIDFD_GETFD
 from .provenance import Source
 from .snapshot import ObjectState, Snapshot
 
@@ -35,6 +35,11 @@ class PipeState(ObjectState):
     # recorded before this field load with None and no reason.
     contents: str | None = None
     contents_missing: str | None = None
+    # The largest capacity F_SETPIPE_SZ gives a process without CAP_SYS_RESOURCE
+    # (/proc/sys/fs/pipe-max-size, read at each sample; None: not readable).
+    max_capacity: int | None = None
+    # Ends whose open file description has O_NONBLOCK (fdinfo flags): "parent:3".
+    nonblocking: tuple[str, ...] = ()
 
     def contents_bytes(self) -> _Bytes | None:
         """`contents` as bytes (None if unknown or not hex, as an edited trace might be)."""
@@ -66,6 +71,8 @@ class PipeState(ObjectState):
             text += f"; blocked writing (full): {', '.join(self.blocked_writers)}"
         if self.blocked_readers:
             text += f"; blocked reading (empty): {', '.join(self.blocked_readers)}"
+        if self.nonblocking:
+            text += f"; O_NONBLOCK: {', '.join(self.nonblocking)}"
         if self.bytes and self.contents_text():
             text += f"; in the buffer: {self.contents_text()}"
         return text
@@ -112,6 +119,7 @@ class PipeState(ObjectState):
             "writers", f"{o.writers} ({', '.join(o.writer_fds) or 'none'})",
             "every scenario fd on pipe:[INODE] whose fdinfo flags open it for writing",
             find, "last octal digit of flags 1 = write end"))
+        out.extend(_flag_sources(o, pids))
         if o.contents is not None or o.contents_missing is not None:
             out.append(_contents_source(o))
         for label, names in (("blocked readers", o.blocked_readers),
@@ -124,6 +132,23 @@ class PipeState(ObjectState):
                 "/proc/PID/syscall (number and fd) and /proc/PID/wchan",
                 cmd or None, None if cmd else "nobody is asleep on it now"))
         return out
+
+
+def _flag_sources(o: PipeState, pids: dict[str, int]) -> list[Source]:
+    """pipe-max-size, and the ends whose open file description has O_NONBLOCK."""
+    out = []
+    if o.max_capacity is not None:
+        out.append(Source("max capacity", str(o.max_capacity),
+                          "the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE",
+                          f"cat {PIPE_MAX_SIZE}"))
+    if o.nonblocking:
+        ends = [e.rpartition(":") for e in o.nonblocking]
+        out.append(Source(
+            "O_NONBLOCK", ", ".join(o.nonblocking),
+            "the flags: line of each end's /proc/PID/fdinfo/N (O_NONBLOCK is octal 04000)",
+            "; ".join(f"grep flags /proc/{pids.get(name, 'PID')}/fdinfo/{fd}"
+                      for name, _, fd in ends)))
+    return out
 
 
 def escape_bytes(data: bytes) -> str:

@@ -268,4 +268,92 @@ class FileState(ObjectState):
         return text
 
 
-OBJECT_KINDS = {"shm": RegionState, "sysv_shm": RegionState, "file": FileState}
+@dataclass(frozen=True)
+class AnonState(ObjectState):
+    """An anonymous mapping (mmap MAP_ANONYMOUS), MAP_SHARED or MAP_PRIVATE, as each process
+    that maps it sees it: the mapping's line and page counts in /proc/PID/smaps, and the
+    long at its start read through /proc/PID/mem.  The tuples run parallel to `mapped_by`.
+
+    After fork, a MAP_SHARED page both processes touched is one page mapped twice
+    (Shared_Dirty in both); a MAP_PRIVATE page is shared only until one of them writes it:
+    then each has its own copy (Private_Dirty in both, copy-on-write)."""
+
+    address: int | None = None  # where the lesson's process mapped it (children inherit it)
+    size: int | None = None
+    shared: bool | None = None  # the smaps line's permissions end in "s" (else "p")
+    mapped_by: tuple[str, ...] = ()  # live processes whose smaps has a mapping at `address`
+    rss_kb: tuple[int, ...] = ()  # Rss: kB of it in memory for that process
+    shared_dirty_kb: tuple[int, ...] = ()  # Shared_Dirty: written pages mapped by others too
+    private_dirty_kb: tuple[int, ...] = ()  # Private_Dirty: written pages of its own
+    anonymous_kb: tuple[int, ...] = ()  # Anonymous: 0 for MAP_SHARED (shmem pages)
+    # the long at `address` in that process's memory; None: no page there yet (the probe
+    # does not fault one in) or unreadable
+    counters: tuple[int | None, ...] = ()
+
+    def _names(self, kb: tuple[int, ...]) -> tuple[str, ...]:
+        return tuple(n for n, v in zip(self.mapped_by, kb) if v > 0)
+
+    @property
+    def shared_pages(self) -> tuple[str, ...]:
+        """Processes with a written page of it that another process maps too."""
+        return self._names(self.shared_dirty_kb)
+
+    @property
+    def private_pages(self) -> tuple[str, ...]:
+        """Processes with a written page of it that only they map (their own copy)."""
+        return self._names(self.private_dirty_kb)
+
+    @property
+    def anonymous_pages(self) -> tuple[str, ...]:
+        return self._names(self.anonymous_kb)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """"parent=0": the long at the start, as each process sees it ("child=no page":
+        nothing mapped there yet in that process's page table)."""
+        return tuple(f"{n}={'no page' if v is None else v}"
+                     for n, v in zip(self.mapped_by, self.counters))
+
+    def rows(self) -> list[tuple[str, int, int, int, int, int | None]]:
+        return list(zip(self.mapped_by, self.rss_kb, self.shared_dirty_kb,
+                        self.private_dirty_kb, self.anonymous_kb, self.counters))
+
+    def describe(self) -> str:
+        kind = {True: "MAP_SHARED", False: "MAP_PRIVATE", None: "?"}[self.shared]
+        where = "?" if self.address is None else hex(self.address)
+        head = f"anonymous mapping {self.id} ({kind}, {_q(self.size)} bytes at {where})"
+        if not self.mapped_by:
+            return head + ": mapped by no live process"
+        return head + ": " + "; ".join(
+            f"{n}: value {'no page' if c is None else c}, Rss {r} kB, Shared_Dirty {sd} kB, "
+            f"Private_Dirty {pd} kB, Anonymous {a} kB" for n, r, sd, pd, a, c in self.rows())
+
+    def sources(self, pids: dict[str, int] | None = None,
+                holder: tuple[int, int] | None = None) -> list[_Source]:
+        from .provenance import Source
+
+        pids = pids or {}
+        out: list[_Source] = []
+        start = "ADDR" if self.address is None else f"{self.address:x}"
+        for n, r, sd, pd, a, c in self.rows():
+            pid = pids.get(n, "PID")
+            out.append(Source(
+                f"pages of {n}", f"Rss {r}, Shared_Dirty {sd}, Private_Dirty {pd}, "
+                f"Anonymous {a} kB", f"the block of /proc/{pid}/smaps that starts at {start}",
+                f"grep -A12 '^{start}-' /proc/{pid}/smaps",
+                "the first line's permissions end in s (MAP_SHARED) or p (MAP_PRIVATE)"))
+            # Reading an absent page through /proc/PID/mem would fault one in: no command then.
+            dd = (f"dd if=/proc/{pid}/mem bs=8 count=1 skip=$((0x{start}/8)) 2>/dev/null"
+                  " | od -An -td8")
+            out.append(Source(
+                f"value in {n}", "no page" if c is None else str(c),
+                f"8 bytes at {start} of /proc/{pid}/mem (no attach, no mapping added), read "
+                f"only if /proc/{pid}/pagemap shows the page present",
+                dd if c is not None else None,
+                None if c is not None else "no page is mapped there yet: reading it would "
+                "fault one in and change what is shown"))
+        return out
+
+
+OBJECT_KINDS = {"shm": RegionState, "sysv_shm": RegionState, "file": FileState,
+                "anon": AnonState}

@@ -13,6 +13,9 @@ POSIX, for a queue of the lesson:
     through a descriptor opened by name (mq_open without O_CREAT, neither read nor written,
     closed at once).  Whether the name still exists: mq_open by name, ENOENT when unlinked
     (/dev/mqueue is not always mounted, so listing it is no answer).
+  * mq_notify's registration: the queue file's line (QSIZE, NOTIFY, SIGNO, NOTIFY_PID),
+    read with pread(2) at offset 0 through that same descriptor: what `cat /dev/mqueue/NAME`
+    prints where the mqueue file system is mounted; nothing is taken, no offset moves.
   * The messages cannot be looked at without taking them: the list is rebuilt from the
     lesson's own sends and receives (highest priority first, FIFO within one), and marked
     incomplete when the kernel's count disagrees.
@@ -23,6 +26,8 @@ from __future__ import annotations
 import ctypes
 import errno as errno_mod
 import os
+import signal
+import time
 from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -280,6 +285,75 @@ def mq_receive(fd: int, size: int) -> tuple[bytes, int]:
     return buf.raw[:n], prio.value
 
 
+class Timespec(ctypes.Structure):
+    _fields_ = (("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long))
+
+
+class SigEvent(ctypes.Structure):
+    """struct sigevent (glibc, 64 bytes): a value, the signal, how to notify, padding."""
+    _fields_ = (("sigev_value", ctypes.c_void_p), ("sigev_signo", ctypes.c_int),
+                ("sigev_notify", ctypes.c_int), ("_pad", ctypes.c_char * 48))
+
+
+SIGEV_SIGNAL = 0
+_libc.mq_timedsend.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
+                               ctypes.POINTER(Timespec)]
+_libc.mq_timedsend.restype = ctypes.c_int
+_libc.mq_timedreceive.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t,
+                                  ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(Timespec)]
+_libc.mq_timedreceive.restype = ctypes.c_ssize_t
+_libc.mq_notify.argtypes = [ctypes.c_int, ctypes.POINTER(SigEvent)]
+_libc.mq_notify.restype = ctypes.c_int
+
+
+def deadline(timeout_ms: int) -> Timespec:
+    """The absolute CLOCK_REALTIME time `timeout_ms` from now, as mq_timed* take it."""
+    ns = time.clock_gettime_ns(time.CLOCK_REALTIME) + timeout_ms * 1_000_000
+    return Timespec(ns // 1_000_000_000, ns % 1_000_000_000)
+
+
+def mq_timedsend(fd: int, data: bytes, priority: int, timeout_ms: int) -> None:
+    if _libc.mq_timedsend(fd, data, len(data), priority, ctypes.byref(deadline(timeout_ms))) < 0:
+        raise _fail("mq_timedsend")
+
+
+def mq_timedreceive(fd: int, size: int, timeout_ms: int) -> tuple[bytes, int]:
+    buf = ctypes.create_string_buffer(size)
+    prio = ctypes.c_uint(0)
+    n = _libc.mq_timedreceive(fd, buf, size, ctypes.byref(prio),
+                              ctypes.byref(deadline(timeout_ms)))
+    if n < 0:
+        raise _fail("mq_timedreceive")
+    return buf.raw[:n], prio.value
+
+
+def mq_notify(fd: int, signum: int | None) -> None:
+    """Register this process for a signal when a message arrives on the empty queue
+    (SIGEV_SIGNAL); None: remove its registration (mq_notify(fd, NULL))."""
+    ev = None if signum is None else ctypes.byref(SigEvent(None, signum, SIGEV_SIGNAL))
+    if _libc.mq_notify(fd, ev) < 0:
+        raise _fail("mq_notify")
+
+
+def parse_mq_file(text: str) -> dict[str, int]:
+    """The fields of a POSIX queue's file ("QSIZE:0 NOTIFY:0 SIGNO:10 NOTIFY_PID:123")."""
+    out = {}
+    for item in text.split():
+        key, _, value = item.partition(":")
+        if value.lstrip("-").isdigit():
+            out[key] = int(value)
+    return out
+
+
+def read_mq_file(fd: int) -> str | None:
+    """The queue file's one line, read at offset 0 with pread: the descriptor's offset and
+    the queue are untouched."""
+    try:
+        return os.pread(fd, 256, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+
+
 def mq_getattr(fd: int) -> MqAttr:
     a = MqAttr()
     if _libc.mq_getattr(fd, ctypes.byref(a)) < 0:
@@ -438,15 +512,34 @@ def _holders(oid: str, processes: tuple[Process, ...]) -> list[tuple[Process, An
             for f in p.fds if f.object == oid]
 
 
-def _attr_via_holder(sampler: Sampler, pid: int, fd: int) -> tuple[MqAttr, int]:
+def _attr_via_holder(sampler: Sampler, pid: int, fd: int) -> tuple[MqAttr, int, str | None]:
     try:
         mine = pidfd_getfd(sampler.pidfds.get(pid), fd)
     except OSError as err:
         raise ProbeUnavailable(f"pidfd_getfd({pid}, {fd}): {err.strerror}") from None
     try:
-        return mq_getattr(mine), os.fstat(mine).st_mode
+        return mq_getattr(mine), os.fstat(mine).st_mode, read_mq_file(mine)
     finally:
         os.close(mine)
+
+
+def _notify(text: str | None, processes: tuple[Process, ...]
+            ) -> tuple[str | None, str | None]:
+    """(process to be signalled or "", signal name) from the queue file's text."""
+    if text is None:
+        return None, None
+    fields = parse_mq_file(text)
+    pid = fields.get("NOTIFY_PID")
+    if pid is None:
+        return None, None
+    if pid == 0:
+        return "", None
+    signo = fields.get("SIGNO", 0)
+    try:
+        sig = signal.Signals(signo).name
+    except ValueError:
+        sig = f"signal {signo}"
+    return _name_of(pid, processes), sig
 
 
 def _ours(fd: int) -> bool:
@@ -460,10 +553,10 @@ def probe_posix(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -
     limits = mq_limits()
     holders = _holders(oid, processes)
     attr = mode = None
-    through = None
+    through = text = None
     for p, f in holders:
         try:
-            attr, mode = _attr_via_holder(sampler, p.pid, f.fd)
+            attr, mode, text = _attr_via_holder(sampler, p.pid, f.fd)
             through = f"{p.name}:{f.fd}"
             break
         except (ProbeUnavailable, OSError):
@@ -484,11 +577,12 @@ def probe_posix(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -
             try:
                 if attr is None:
                     attr, mode = mq_getattr(fd), os.fstat(fd).st_mode
-                    through = "name"
+                    through, text = "name", read_mq_file(fd)
             finally:
                 os.close(fd)
     messages = attr.mq_curmsgs if attr is not None else None
     contents = tuple(tuple(m) for m in rebuilt)
+    notify = _notify(text, processes)
     return PosixQueueState(
         oid, "posix_mq", present=present,
         mode=f"{mode & 0o777:04o}" if mode is not None else None,
@@ -508,6 +602,7 @@ def probe_posix(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -
         holders=tuple(f"{p.name}:{f.fd} ({f.end})" if f.end else f"{p.name}:{f.fd}"
                       for p, f in holders),
         read_through=through,
+        notify_process=notify[0], notify_signal=notify[1], notify_text=text,
     )
 
 

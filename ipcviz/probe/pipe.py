@@ -5,11 +5,15 @@ writers and blocked processes from the fd tables and system calls of all process
 from __future__ import annotations
 
 import errno
+import os
 from typing import TYPE_CHECKING
+
+from ..kernel import PIPE_MAX_SIZE
 
 from ..model.pipe import NO_READER, UNKNOWN_FILL, PipeState
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
 from .pipe_io import ProbeUnavailable, peek_pipe, read_pipe
+from .procfs import parse_fdinfo_flags
 from .sampler import READ_CALLS, WRITE_CALLS
 
 if TYPE_CHECKING:
@@ -81,14 +85,59 @@ def fill(sampler: Sampler, holder: tuple[int, int] | None) -> tuple[int | None, 
         return None, None
 
 
+def max_capacity() -> int | None:
+    """/proc/sys/fs/pipe-max-size: F_SETPIPE_SZ's cap without CAP_SYS_RESOURCE."""
+    try:
+        with open(PIPE_MAX_SIZE, "rb") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def nonblocking(sampler: Sampler, target: str, processes: tuple[Process, ...]
+                ) -> tuple[str, ...]:
+    """"name:fd" of every end of `target` whose open file description has O_NONBLOCK
+    (the flags: field of /proc/PID/fdinfo/N; reading it changes nothing).  The flags change
+    only through a call of a process that shares the description, so each is read again
+    only when some process began another step or changed state."""
+    cache: dict[tuple[int, int], tuple[object, bool]] = \
+        sampler.__dict__.setdefault("_nonblock_cache", {})
+    moment = tuple((p.pid, p.step, p.state) for p in processes)
+    out = []
+    for p in processes:
+        if p.state in (ZOMBIE, EXITED):
+            continue
+        for f in p.fds:
+            if f.target != target:
+                continue
+            hit = cache.get((p.pid, f.fd))
+            if hit is None or hit[0] != moment:
+                hit = (moment, _has_nonblock(p.pid, f.fd))
+                cache[(p.pid, f.fd)] = hit
+            if hit[1]:
+                out.append(f"{p.name}:{f.fd}")
+    return tuple(out)
+
+
+def _has_nonblock(pid: int, fd: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as f:
+            flags = parse_fdinfo_flags(f.read().decode("ascii", "replace"))
+    except OSError:
+        return False
+    return flags is not None and bool(flags & os.O_NONBLOCK)
+
+
 def probe_pipe(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> PipeState:
     oid, inode = rec["id"], rec.get("inode")
-    readers, writers, holder = ends_of(f"pipe:[{inode}]", processes)
+    target = f"pipe:[{inode}]"
+    readers, writers, holder = ends_of(target, processes)
     nbytes, capacity = fill(sampler, holder)
-    data, missing = contents(sampler, read_end_of(f"pipe:[{inode}]", processes), nbytes)
+    data, missing = contents(sampler, read_end_of(target, processes), nbytes)
     return PipeState(oid, "pipe", inode, nbytes, capacity, len(readers), len(writers),
                      tuple(readers), tuple(writers), blocked_on(oid, processes, READ_CALLS),
-                     blocked_on(oid, processes, WRITE_CALLS), data, missing)
+                     blocked_on(oid, processes, WRITE_CALLS), data, missing,
+                     max_capacity(), nonblocking(sampler, target, processes))
 
 
 PROBES = {"pipe": probe_pipe}

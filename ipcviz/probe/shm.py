@@ -7,6 +7,10 @@
   prints); the bytes through /proc/PID/mem of a process that has it attached, at the
   address its /proc/PID/maps shows.  The probe never shmat()s: that would raise shm_nattch,
   the very number on screen.  With nobody attached, the bytes are unknown, and said so.
+* Anonymous mapping (mmap MAP_ANONYMOUS, shared or private): per process, its block of
+  /proc/PID/smaps (permissions, Rss, Shared_Dirty, Private_Dirty, Anonymous) and the long at
+  its start through /proc/PID/mem -- only if /proc/PID/pagemap says the page is there:
+  reading an absent shared page would fault it in and change the Rss shown.
 * Who maps it: /proc/PID/maps of every live process of the lesson (POSIX: the mapping of
   /dev/shm/NAME, matched by device and inode, since the name may be unlinked; System V: a
   "/SYSV<key>" mapping whose inode is the shmid, see proc(5)).
@@ -20,7 +24,7 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..model.shm import FileState, RegionState
+from ..model.shm import AnonState, FileState, RegionState
 from ..model.snapshot import EXITED, ZOMBIE, Process
 
 if TYPE_CHECKING:
@@ -292,6 +296,105 @@ def probe_file(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) ->
                      if copies else None, route=route)
 
 
-PROBES = {"shm": probe_posix_shm, "sysv_shm": probe_sysv_shm, "file": probe_file}
+# -- anonymous mappings -------------------------------------------------------------------
+
+SMAPS_FIELDS = ("Rss", "Shared_Dirty", "Private_Dirty", "Anonymous")
+
+
+def parse_smaps_block(text: str, address: int) -> tuple[str, dict[str, int]] | None:
+    """(permissions, {field: kB}) of the mapping of a /proc/PID/smaps text that starts at
+    `address`, or None if the process has no mapping there."""
+    perms, got = None, {}
+    for line in text.splitlines():
+        head, _, rest = line.partition(" ")
+        if not head.endswith(":"):  # a mapping's first line: "START-END PERMS ..."
+            if perms is not None:
+                break
+            lo, dash, _ = head.partition("-")
+            if dash and _hex_or_none(lo) == address:
+                perms = rest.split(" ", 1)[0]
+            continue
+        if perms is not None and head[:-1] in SMAPS_FIELDS:
+            try:
+                got[head[:-1]] = int(rest.split()[0])
+            except (IndexError, ValueError):
+                continue
+    return None if perms is None else (perms, got)
+
+
+def _hex_or_none(text: str) -> int | None:
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
+
+
+def _smaps(sampler: Sampler, p: Process, address: int,
+           moment: tuple[object, ...]) -> tuple[str, dict[str, int]] | None:
+    """The smaps block of one process, read again only when some process of the lesson
+    began another step or changed state (pages change only through the lesson's steps:
+    another process's store can turn a shared page into a private one)."""
+    cache: dict[tuple[int, int], tuple[object, Any]] = \
+        sampler.__dict__.setdefault("_smaps_cache", {})
+    hit = cache.get((p.pid, address))
+    if hit is not None and hit[0] == moment:
+        return hit[1]  # type: ignore[no-any-return]
+    try:
+        with open(f"/proc/{p.pid}/smaps") as f:
+            block = parse_smaps_block(f.read(), address)
+    except OSError:
+        block = None
+    if len(cache) > 4096:
+        cache.clear()
+    cache[(p.pid, address)] = (moment, block)
+    return block
+
+
+PAGEMAP_PRESENT = 1 << 63  # proc(5), /proc/PID/pagemap: bit 63 page present in RAM
+PAGEMAP_SWAPPED = 1 << 62
+
+
+def page_present(pid: int, address: int) -> bool:
+    """The page at `address` is in the process's page table (present or swapped), read from
+    /proc/PID/pagemap.  Only then is it read through /proc/PID/mem: reading an absent page
+    of a MAP_SHARED mapping would fault one in and add it to the process's Rss -- the very
+    number shown."""
+    try:
+        fd = os.open(f"/proc/{pid}/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        raw = os.pread(fd, 8, address // os.sysconf("SC_PAGE_SIZE") * 8)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return len(raw) == 8 and bool(struct.unpack("<Q", raw)[0]
+                                  & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED))
+
+
+def probe_anon(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> AnonState:
+    address = int(rec.get("address") or 0)
+    moment = tuple((p.pid, p.step, p.state) for p in processes)
+    names, rows, counters, shared = [], [], [], None
+    for p in live(processes):
+        block = _smaps(sampler, p, address, moment)
+        if block is None:
+            continue
+        perms, kb = block
+        shared = perms.endswith("s")
+        names.append(p.name)
+        rows.append(tuple(kb.get(f, 0) for f in SMAPS_FIELDS))
+        raw = read_mem(p.pid, address, 8) if page_present(p.pid, address) else None
+        counters.append(struct.unpack("<q", raw)[0] if raw and len(raw) == 8 else None)
+    cols = list(zip(*rows)) if rows else [(), (), (), ()]
+    return AnonState(rec["id"], "anon", address=address, size=rec.get("size"),
+                     shared=shared, mapped_by=tuple(names), rss_kb=tuple(cols[0]),
+                     shared_dirty_kb=tuple(cols[1]), private_dirty_kb=tuple(cols[2]),
+                     anonymous_kb=tuple(cols[3]), counters=tuple(counters))
+
+
+PROBES = {"shm": probe_posix_shm, "sysv_shm": probe_sysv_shm, "file": probe_file,
+          "anon": probe_anon}
 # nobody sleeps on a region: a load or a store is no system call
 WAITS_ON: list[WaitsOn] = []

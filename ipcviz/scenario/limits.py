@@ -55,12 +55,17 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("sigqueue", "value"): INT32,  # union sigval's sival_int
     ("setrlimit", "limit"): SIZE64,  # rlim_t (ipcviz only lowers RLIMIT_CORE to 0)
     ("lseek", "offset"): INT64,  # off_t
+    ("poll", "timeout_ms"): (-1, int(MAX_STEP_TIMEOUT) * 1000),  # int timeout, -1: none
+    ("select", "timeout_ms"): (-1, int(MAX_STEP_TIMEOUT) * 1000),  # -1: a NULL timeval
     ("msgsnd", "type"): INT64,  # long mtype (the kernel says EINVAL for < 1)
     ("msgrcv", "type"): INT64,  # long msgtyp
+    ("msgrcv", "size"): BYTES,  # size_t msgsz (a lesson's buffer, not a benchmark's)
     ("msgctl", "max_bytes"): SIZE64,  # msg_qbytes
     ("mq_open", "max_messages"): (0, INT32[1]),  # mq_attr.mq_maxmsg
     ("mq_open", "max_message_size"): (0, INT32[1]),  # mq_attr.mq_msgsize
     ("mq_send", "priority"): UINT32,  # unsigned msg_prio (EINVAL from MQ_PRIO_MAX)
+    ("mq_send", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT) * 1000),  # a step's own wait
+    ("mq_receive", "timeout_ms"): (0, int(MAX_STEP_TIMEOUT) * 1000),
     ("store", "at"): BYTES,
     ("store", "value"): INT64,  # one 8-byte word
     ("store", "register_plus"): INT64,

@@ -136,18 +136,23 @@ def _states():
     from ipcviz.model.fifo import FifoState
     from ipcviz.model.msgq import KERNEL, PosixQueueState, SysvQueueState
     from ipcviz.model.sem import SemState
-    from ipcviz.model.shm import FileState, RegionState
+    from ipcviz.model.shm import AnonState, FileState, RegionState
     from ipcviz.model.signals import PtyState
     from ipcviz.model.snapshot import OBJECT_KINDS
     from ipcviz.model.sock import SocketPairState
 
     some = ((), ("a",))
     variants = {
-        PipeState: dict(inode=[None, 77], blocked_readers=some, blocked_writers=some),
+        PipeState: dict(inode=[None, 77], blocked_readers=some, blocked_writers=some,
+                        max_capacity=[None, 1048576], nonblocking=[(), ("a:3",)]),
         FifoState: dict(path=["/tmp/ipcviz-x/fifo"], bytes=[None, 5], capacity=[65536],
                         opening_readers=some, opening_writers=some),
         SysvQueueState: dict(msqid=[7], present=[True, False], contents_source=[KERNEL, "steps"]),
-        PosixQueueState: dict(name=["/ipcviz.r.q"], read_through=[None, "name", "a:3"]),
+        PosixQueueState: dict(name=["/ipcviz.r.q"], read_through=[None, "name", "a:3"],
+                              notify_process=[None, "", "a"], notify_signal=["SIGUSR1"]),
+        AnonState: dict(address=[None, 0x7F0000000000], shared=[None, True, False],
+                        mapped_by=[(), ("a",)], rss_kb=[(4,)], shared_dirty_kb=[(4,)],
+                        private_dirty_kb=[(0,)], anonymous_kb=[(0,)], counters=[(None,), (7,)]),
         RegionState: dict(flavor=["posix", "sysv"], name=["/ipcviz.r.m"], shmid=[9],
                           exists=[True, False], removed=[False, True],
                           bytes_source=[None, "/dev/shm/ipcviz.r.m", "/proc/10/mem"],

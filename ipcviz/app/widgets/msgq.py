@@ -87,6 +87,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mq_last": ("last msgsnd by {sender} · last msgrcv by {receiver}",
                 "最后 msgsnd：{sender} · 最后 msgrcv：{receiver}"),
     "mq_open_in": ("open in {holders}", "打开它的进程：{holders}"),
+    "mq_notify_for": ("mq_notify: {signal} to {name} when a message arrives on the empty "
+                      "queue (NOTIFY_PID, read from the kernel)",
+                      "mq_notify：消息到达空队列时向 {name} 发送 {signal}（NOTIFY_PID，读自内核）"),
     "mq_sent_received": ("sent {sent} · received {received}", "已发送 {sent} · 已接收 {received}"),
     "mq_sleeps_in": ("sleeps in {call}()", "睡在 {call}() 中"),
     "mq_box_type": ("type {n}", "类型 {n}"),
@@ -543,7 +546,12 @@ class QueueView(ObjectPanel):
         if isinstance(o, PosixQueueState) and o.holders:
             facts.append(tr("mq_open_in", lang, holders=", ".join(o.holders)))
         facts.append(tr("mq_sent_received", lang, sent=o.sent, received=o.received))
-        return Content.styled(" · ".join(facts), "$text-muted")
+        body = Content.styled(" · ".join(facts), "$text-muted")
+        if isinstance(o, PosixQueueState) and o.notify_process:
+            body = Content("\n").join([body, Content.styled(
+                tr("mq_notify_for", lang, signal=o.notify_signal or "?",
+                   name=o.notify_process), "$text-accent")])
+        return body
 
     def _why(self, name: str, snapshot: Snapshot, o: QueueState) -> str:
         """'sleeps in msgsnd(): 16 bytes do not fit, 0 of 64 free', from the kernel's facts."""

@@ -28,6 +28,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                                  "ipcviz looks only through one a process holds"),
                                 "内容未知：没有进程持有读端，而 ipcviz 只通过进程已持有的读端查看"),
     "pipe_contents_unknown": ("contents unknown ({why})", "内容未知（{why}）"),
+    "pipe_nonblock": ("O_NONBLOCK on {ends}: EAGAIN instead of sleeping",
+                      "{ends} 设置了 O_NONBLOCK：返回 EAGAIN 而不是睡眠"),
+    "pipe_max": ("capacity {capacity} (F_GETPIPE_SZ), at most {max} by F_SETPIPE_SZ "
+                 "(pipe-max-size)", "容量 {capacity}（F_GETPIPE_SZ），F_SETPIPE_SZ 最多可设为 "
+                 "{max}（pipe-max-size）"),
 }
 add_texts(TEXTS)
 
@@ -171,9 +176,20 @@ class PipeView(ObjectPanel):
             lines.append(Content.styled(tr("sleeps_in_read", lang, name=name,
                                            why=why or tr("waiting_data", lang)),
                                         "b $text-error"))
+        if o.nonblocking:
+            lines.append(Content.styled(tr("pipe_nonblock", lang,
+                                           ends=" ".join(o.nonblocking)), "$text-accent"))
+        if o.max_capacity is not None and o.capacity is not None \
+                and o.capacity != o.max_capacity and self._resized(snapshot):
+            lines.append(Content.styled(tr("pipe_max", lang, capacity=o.capacity,
+                                           max=o.max_capacity), "$text-muted"))
         for meaning in words.pipe_meaning(o, lang):
             lines.append(Content.styled(f"→ {meaning}", "$text-warning"))
         return Content("\n").join(lines)
+
+    def _resized(self, snapshot: Snapshot) -> bool:
+        """The lesson resizes a pipe (F_SETPIPE_SZ): then the limit is worth a line."""
+        return any(st.action == "set_pipe_size" for st in self.scenario.steps)
 
 
 OBJECT_VIEWS = {"pipe": PipeView}

@@ -27,7 +27,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ...model import provenance
-from ...model.shm import FileState, RegionState
+from ...model.shm import AnonState, FileState, RegionState
 from ...model.snapshot import BLOCKED, EXITED, RETURNED, ZOMBIE, Snapshot
 from ...scenario.model import Scenario
 from .. import words
@@ -117,6 +117,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "file_copies": ("copies on the way here: ", "一路上的拷贝次数："),
     "file_moved": ("  ({copied} bytes moved, {us} µs copying, measured by the processes)",
                    "  （搬运 {copied} 字节，拷贝耗时 {us} µs，由进程测得）"),
+    "anon_title": ("anonymous mapping {oid}", "匿名映射 {oid}"),
+    "anon_head": ("process      value   Rss  Shared_Dirty  Private_Dirty  Anonymous (kB)",
+                  "进程           值   Rss  Shared_Dirty  Private_Dirty  Anonymous (kB)"),
+    "anon_nobody": ("mapped by no live process", "没有存活的进程映射它"),
+    "anon_from": ("from /proc/PID/smaps and /proc/PID/mem, per process",
+                  "来自每个进程的 /proc/PID/smaps 和 /proc/PID/mem"),
+    "anon_own_copy": ("  ← its own copy", "  ← 自己的副本"),
+    "anon_one_page": ("  ← one page, mapped twice", "  ← 同一页，被映射两次"),
 }
 add_texts(TEXTS)
 
@@ -632,4 +640,58 @@ class FileView(Static):
         self.update(body)
 
 
-OBJECT_VIEWS = {"shm": RegionView, "sysv_shm": RegionView, "file": FileView}
+class AnonView(Static):
+    """An anonymous mapping: per process, the value at its start and its pages in smaps, so
+    that MAP_SHARED (one page, Shared_Dirty in each) and MAP_PRIVATE after a write (a copy
+    each, Private_Dirty) can be told apart."""
+
+    DEFAULT_CSS = """
+    AnonView {
+        height: auto; width: 1fr; border: round $secondary 70%; padding: 0 1;
+        border-title-style: bold; border-title-color: $text-secondary;
+        border-subtitle-color: $text-muted;
+    }
+    AnonView.-unborn { border: dashed $foreground 25%; color: $text-muted; }
+    """
+
+    def __init__(self, oid: str, scenario: Scenario, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.oid = oid
+        self.scenario = scenario
+        self.border_title = f"anonymous mapping {oid}"
+
+    def show(self, snapshot: Snapshot, sources: bool = False) -> None:
+        lang = lang_of(self)
+        self.border_title = tr("anon_title", lang, oid=self.oid)
+        o = snapshot.object_named(self.oid)
+        self.set_class(not isinstance(o, AnonState), "-unborn")
+        if not isinstance(o, AnonState):
+            self.border_subtitle = ""
+            self.update(Content.styled(tr("not_created", lang, when=""), "italic"))
+            return
+        kind = {True: "MAP_SHARED", False: "MAP_PRIVATE", None: "?"}[o.shared]
+        where = "" if o.address is None else f" @{o.address:#x}"
+        self.border_subtitle = f"{kind}{where}"
+        lines = [Content.styled(tr("anon_from", lang), "$text-muted")]
+        if not o.mapped_by:
+            lines.append(Content.styled(tr("anon_nobody", lang), "italic"))
+        else:
+            lines.append(Content.styled(tr("anon_head", lang), "b"))
+        for name, rss, sd, pd, an, value in o.rows():
+            why = (tr("anon_own_copy", lang) if pd and o.shared is False and len(o.mapped_by) > 1
+                   else tr("anon_one_page", lang) if sd and len(o.mapped_by) > 1 else "")
+            lines.append(Content.assemble(
+                (f"{name[:10]:<10} {'?' if value is None else value:>7} {rss:>5}", ""),
+                (f" {sd:>13}", "b $text-success" if sd else ""),
+                (f" {pd:>14}", "b $text-warning" if pd else ""),
+                f" {an:>10}", (why, "$text-muted")))
+        body = Content("\n").join(lines)
+        if sources:
+            pids = {p.name: p.pid for p in snapshot.processes}
+            body = Content("\n").join([body, sources_content(provenance.for_object(o, None,
+                                                                                   pids))])
+        self.update(body)
+
+
+OBJECT_VIEWS = {"shm": RegionView, "sysv_shm": RegionView, "file": FileView,
+                "anon": AnonView}

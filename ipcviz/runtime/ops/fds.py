@@ -120,6 +120,11 @@ def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
     return got, status.value
 
 
+def as_in_c(call: Callable[[], int]) -> int:
+    """Any libc call that may sleep, as the C program shown would see it (see _as_in_c)."""
+    return _as_in_c(call)
+
+
 def _as_in_c(call: Callable[[], int]) -> int:
     """A blocking system call as the C program shown would see it, not as Python's os
     functions do.

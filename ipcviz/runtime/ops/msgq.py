@@ -23,6 +23,7 @@ from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
 from ...scenario.limits import MAX_SIZE
 from ..rundir import RunDir, check_posix_ours, ours
+from .fds import signum_of
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 KEY_TRIES = 16
@@ -249,18 +250,32 @@ def _msgmax() -> int:
     return k.read_int(k.MSGMAX) or 8192
 
 
+def _msgrcv_flags(args: Args) -> int:
+    return ((k.IPC_NOWAIT if args.get("nowait") else 0)
+            | (k.MSG_EXCEPT if args.get("except") else 0)
+            | (k.MSG_NOERROR if args.get("noerror") else 0))
+
+
+def _msgrcv_flags_text(args: Args) -> str:
+    names = [n for n, on in (("IPC_NOWAIT", args.get("nowait")),
+                             ("MSG_EXCEPT", args.get("except")),
+                             ("MSG_NOERROR", args.get("noerror"))) if on]
+    return "|".join(names) or "0"
+
+
 def do_msgrcv(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "sysv")
     msqid, mtype = h["msqid"], args.get("type", 0)
-    flags = k.IPC_NOWAIT if args.get("nowait") else 0
+    flags = _msgrcv_flags(args)
+    size = args.get("size", _msgmax())
     count = _resolve(args.get("count", 1), lambda: k.msgctl_stat(msqid).qnum)
     events, last = [], None
     for _ in range(count):
         try:
-            got_type, data = k.msgrcv(msqid, _msgmax(), mtype, flags)
+            got_type, data = k.msgrcv(msqid, size, mtype, flags)
         except OSError as err:
-            raise _explain_msgrcv(err, mtype) from None
+            raise _explain_msgrcv(err, mtype, size, bool(args.get("except"))) from None
         text = k.preview(data)
         _note_received(w, text, "mtype", got_type)
         events.append(_event(obj, "receive", got_type, data))
@@ -272,9 +287,13 @@ def do_msgrcv(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     return out
 
 
-def _explain_msgrcv(err: OSError, mtype: int) -> OSError:
+def _explain_msgrcv(err: OSError, mtype: int, size: int, other: bool = False) -> OSError:
+    if err.errno == errno.E2BIG:
+        return OSError(err.errno, f"the message chosen is longer than the buffer's {size} "
+                       "bytes, and no MSG_NOERROR: it stays in the queue")
     if err.errno == errno.ENOMSG:
-        which = ("no message" if mtype == 0 else f"no message of type {mtype}" if mtype > 0
+        which = ("no message" if mtype == 0 else f"no message of a type other than {mtype}"
+                 if other and mtype > 0 else f"no message of type {mtype}" if mtype > 0
                  else f"no message of a type <= {-mtype}")
         return OSError(err.errno, f"{which} in the queue, and IPC_NOWAIT: no waiting")
     if err.errno == errno.EIDRM:
@@ -392,7 +411,10 @@ def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
         n = _next_n(w, obj)
         data = _payload(w, args, obj, n, msgsize)
         try:
-            k.mq_send(fd, data, prio)
+            if "timeout_ms" in args:
+                k.mq_timedsend(fd, data, prio, args["timeout_ms"])
+            else:
+                k.mq_send(fd, data, prio)
         except OSError as err:
             raise _explain_mq(err, fd, len(data)) from None
         _note_sent(w, obj, n)
@@ -415,6 +437,10 @@ def _explain_mq(err: OSError, fd: int, size: int | None = None) -> OSError:
                        f"{a.mq_maxmsg} messages, and this descriptor has O_NONBLOCK")
     if err.errno == errno.EAGAIN:
         return OSError(err.errno, "the queue is empty, and this descriptor has O_NONBLOCK")
+    if err.errno == errno.ETIMEDOUT:
+        return OSError(err.errno, f"the deadline passed with the queue still "
+                       f"{'full' if size is not None else 'empty'} ({a.mq_curmsgs} of "
+                       f"{a.mq_maxmsg} messages)")
     return err
 
 
@@ -427,7 +453,10 @@ def do_mq_receive(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     for _ in range(count):
         size = k.mq_getattr(fd).mq_msgsize  # the buffer must hold mq_msgsize bytes
         try:
-            data, prio = k.mq_receive(fd, size)
+            if "timeout_ms" in args:
+                data, prio = k.mq_timedreceive(fd, size, args["timeout_ms"])
+            else:
+                data, prio = k.mq_receive(fd, size)
         except OSError as err:
             raise _explain_mq(err, fd) from None
         _note_received(w, k.preview(data), "priority", prio)
@@ -438,6 +467,19 @@ def do_mq_receive(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     if last is not None:
         out["data"] = k.preview(last)
     return out
+
+
+def do_mq_notify(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
+    h = _handle(w, args["object"], "posix")
+    signum = signum_of(args["signal"]) if args.get("signal") else None
+    try:
+        k.mq_notify(h["fd"], signum)
+    except OSError as err:
+        if err.errno == errno.EBUSY:
+            raise OSError(err.errno, "another process is registered for this queue "
+                          "(one registration per queue)") from None
+        raise
+    return {"result": 0}
 
 
 def do_mq_setattr(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
@@ -470,6 +512,7 @@ OPS: dict[str, Op] = {
     "msgget": do_msgget, "msgsnd": do_msgsnd, "msgrcv": do_msgrcv, "msgctl": do_msgctl,
     "mq_open": do_mq_open, "mq_send": do_mq_send, "mq_receive": do_mq_receive,
     "mq_setattr": do_mq_setattr, "mq_close": do_mq_close, "mq_unlink": do_mq_unlink,
+    "mq_notify": do_mq_notify,
 }
 
 
@@ -510,9 +553,9 @@ def _call_msgsnd(w: OpWorker, a: Args, p: Pids) -> str:
 
 def _call_msgrcv(w: OpWorker, a: Args, p: Pids) -> str:
     h = _handle(w, a["object"], "sysv")
-    flags = "IPC_NOWAIT" if a.get("nowait") else "0"
     return _times(a.get("count", 1),
-                  f"msgrcv({h['msqid']}, &msg, {_msgmax()}, {a.get('type', 0)}, {flags})",
+                  f"msgrcv({h['msqid']}, &msg, {a.get('size', _msgmax())}, {a.get('type', 0)}, "
+                  f"{_msgrcv_flags_text(a)})",
                   lambda: k.msgctl_stat(h["msqid"]).qnum)
 
 
@@ -539,15 +582,20 @@ def _call_mq_send(w: OpWorker, a: Args, p: Pids) -> str:
     obj = a["object"]
     h = _handle(w, obj, "posix")
     data = _payload(w, a, obj, _next_n(w, obj), lambda: k.mq_getattr(h["fd"]).mq_msgsize)
-    return _times(a.get("count", 1), f"mq_send({h['fd']}, "
-                  f"{_q(data.decode('utf-8', 'replace'))}, {len(data)}, {a.get('priority', 0)})",
+    call, until = ("mq_timedsend", f", &deadline /* +{a['timeout_ms']} ms */") \
+        if "timeout_ms" in a else ("mq_send", "")
+    return _times(a.get("count", 1), f"{call}({h['fd']}, "
+                  f"{_q(data.decode('utf-8', 'replace'))}, {len(data)}, {a.get('priority', 0)}"
+                  f"{until})",
                   lambda: _mq_room(h["fd"]))
 
 
 def _call_mq_receive(w: OpWorker, a: Args, p: Pids) -> str:
     h = _handle(w, a["object"], "posix")
     size = k.mq_getattr(h["fd"]).mq_msgsize
-    return _times(a.get("count", 1), f"mq_receive({h['fd']}, buf, {size}, &prio)",
+    call, until = ("mq_timedreceive", f", &deadline /* +{a['timeout_ms']} ms */") \
+        if "timeout_ms" in a else ("mq_receive", "")
+    return _times(a.get("count", 1), f"{call}({h['fd']}, buf, {size}, &prio{until})",
                   lambda: k.mq_getattr(h["fd"]).mq_curmsgs)
 
 
@@ -563,6 +611,9 @@ CALLS: dict[str, Call] = {
                                    f"{{mq_flags={'O_NONBLOCK' if a['nonblock'] else '0'}}}, "
                                    "&old)"),
     "mq_close": lambda w, a, p: f"mq_close({_handle(w, a['object'], 'posix')['fd']})",
+    "mq_notify": lambda w, a, p: (
+        f"mq_notify({_handle(w, a['object'], 'posix')['fd']}, "
+        + (f"{{SIGEV_SIGNAL, {a['signal']}}})" if a.get("signal") else "NULL)")),
     "mq_unlink": lambda w, a, p: f'mq_unlink("{w.rundir.object_name(a["object"])}")',
 }
 
@@ -570,9 +621,15 @@ CALLS: dict[str, Call] = {
 ARG0: dict[str, Arg0] = {
     "msgsnd": lambda w, a, p: _handle(w, a["object"], "sysv")["msqid"],
     "msgrcv": lambda w, a, p: _handle(w, a["object"], "sysv")["msqid"],
-    "mq_send": lambda w, a, p: _handle(w, a["object"], "posix")["fd"],
-    "mq_receive": lambda w, a, p: _handle(w, a["object"], "posix")["fd"],
+    "mq_send": lambda w, a, p: _timed_arg0(w, a),
+    "mq_receive": lambda w, a, p: _timed_arg0(w, a),
 }
+
+
+def _timed_arg0(w: OpWorker, a: Args) -> int:
+    """The mqd; with a timeout, -1, which no call shows: a timed send or receive is a step
+    that lasts until it returns (ETIMEDOUT or a message), as `sleep`, not one that blocks."""
+    return -1 if "timeout_ms" in a else int(_handle(w, a["object"], "posix")["fd"])
 
 
 # -- removers: what `ipcviz clean` and the end of a run do -------------------------------

@@ -124,6 +124,24 @@ def do_shm_unlink(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": 0}
 
 
+def do_mmap_anon(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """An anonymous mapping, MAP_SHARED or MAP_PRIVATE: no name, no manifest line (it dies
+    with the processes that map it); fork children inherit it at the same address."""
+    obj = args["object"]
+    size = int(size_of(args["size"], -1))
+    if size == 0:
+        raise OSError(errno.EINVAL, "mmap of 0 bytes")
+    kind = mmap.MAP_SHARED if args.get("shared", True) else mmap.MAP_PRIVATE
+    addr = libc.mmap(None, size, mmap.PROT_READ | mmap.PROT_WRITE, kind | mmap.MAP_ANONYMOUS,
+                     -1, 0)
+    if addr == MAP_FAILED or addr is None:
+        check(-1, "mmap")
+    w.handles[obj] = {"region": Region(addr, size)}
+    return {"result": hex(addr),
+            "objects": [{"id": obj, "kind": "anon", "address": addr, "size": size,
+                         "shared": bool(args.get("shared", True))}]}
+
+
 # -- System V shared memory ----------------------------------------------------------
 
 def do_shmget(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
@@ -403,7 +421,7 @@ def do_write_from(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 
 OPS: dict[str, Op] = {
-    "shm_open": do_shm_open, "mmap": do_mmap, "munmap": do_munmap,
+    "shm_open": do_shm_open, "mmap": do_mmap, "munmap": do_munmap, "mmap_anon": do_mmap_anon,
     "shm_unlink": do_shm_unlink, "shmget": do_shmget, "shmat": do_shmat, "shmdt": do_shmdt,
     "shmctl": do_shmctl, "store": do_store, "load": do_load, "increment": do_increment,
     "put": do_put, "get": do_get, "create_file": do_create_file, "read_into": do_read_into,
@@ -510,6 +528,9 @@ def _write_from_call(w: OpWorker, a: Args, p: Pids) -> str:
 CALLS: dict[str, Call] = {
     "shm_open": _call_shm_open,
     "mmap": _call_mmap,
+    "mmap_anon": lambda w, a, p: (
+        f"mmap(NULL, {size_of(a['size'], -1)}, PROT_READ|PROT_WRITE, "
+        f"{'MAP_SHARED' if a.get('shared', True) else 'MAP_PRIVATE'}|MAP_ANONYMOUS, -1, 0)"),
     "munmap": lambda w, a, p: _call_region(w, a, lambda addr, n: f"munmap({addr}, {n})"),
     "shm_unlink": lambda w, a, p: f'shm_unlink("{_name(w, a)}")',
     "shmget": _call_shmget,

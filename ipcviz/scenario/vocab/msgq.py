@@ -21,6 +21,8 @@ _TEXT = (Arg("data", "str", False, doc="the message text; {n} is the sender's co
          Arg("size", "size", False, doc="a message of this many bytes of `fill`"),
          Arg("fill", "str", False, "x", doc="the byte repeated to make `size`"))
 _COUNT = "that many messages, one call each; capacity: as many as fit / as are queued"
+_TIMEOUT = ("mq_timedsend / mq_timedreceive with a deadline this many ms from now (ETIMEDOUT); "
+            "the step lasts until the call returns: keep it under the step bound")
 
 ACTIONS = [
     # -- System V ----------------------------------------------------------------------
@@ -33,8 +35,14 @@ ACTIONS = [
            one_of=("data", "size"), sleeps_in=("msgsnd",)),
     Action("msgrcv",
            (Arg("object", "object:sysv_msgq"), Arg("type", "int", False, 0),
-            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1, doc=_COUNT)),
-           "msgrcv(msqid, &msg, msgmax, type, flags): take the first message of that type "
+            Arg("nowait", "bool", False, False), Arg("count", "size", False, 1, doc=_COUNT),
+            Arg("except", "bool", False, False,
+                doc="MSG_EXCEPT: the first message whose type is not `type` (> 0)"),
+            Arg("size", "int", False,
+                doc="the buffer's msgsz (default msgmax): a longer message fails with E2BIG"),
+            Arg("noerror", "bool", False, False,
+                doc="MSG_NOERROR: a longer message is cut to `size`, the rest lost")),
+           "msgrcv(msqid, &msg, msgsz, type, flags): take the first message of that type "
            "(0: the first; < 0: the lowest type <= |type|)",
            sleeps_in=("msgrcv",)),
     Action("msgctl",
@@ -50,14 +58,23 @@ ACTIONS = [
            "mq_open(name, flags, 0600, attr): create or open a POSIX queue"),
     Action("mq_send",
            (Arg("object", "object:posix_mq"), *_TEXT, Arg("priority", "int", False, 0),
-            Arg("count", "size", False, 1, doc=_COUNT)),
+            Arg("count", "size", False, 1, doc=_COUNT), Arg("timeout_ms", "int", False,
+                                                            doc=_TIMEOUT)),
            "mq_send(mqd, msg, size, priority)", one_of=("data", "size"),
            sleeps_in=("mq_timedsend",), c_calls=(("mq_timedsend", "mq_send"),)),
     Action("mq_receive",
-           (Arg("object", "object:posix_mq"), Arg("count", "size", False, 1, doc=_COUNT)),
+           (Arg("object", "object:posix_mq"), Arg("count", "size", False, 1, doc=_COUNT),
+            Arg("timeout_ms", "int", False, doc=_TIMEOUT)),
            "mq_receive(mqd, buf, mq_msgsize, &priority): take the oldest of the highest "
            "priority", sleeps_in=("mq_timedreceive",),
            c_calls=(("mq_timedreceive", "mq_receive"),)),
+    Action("mq_notify", (Arg("object", "object:posix_mq"),
+                         Arg("signal", "signal", False,
+                             doc="the signal sent when a message arrives on the empty queue; "
+                                 "left out: mq_notify(mqd, NULL) removes the registration")),
+           "mq_notify(mqd, &(struct sigevent){ .sigev_notify = SIGEV_SIGNAL, .sigev_signo = "
+           "signal }): once, when a message arrives on the empty queue (EBUSY if another "
+           "process is registered)"),
     Action("mq_setattr", (Arg("object", "object:posix_mq"), Arg("nonblock", "bool")),
            "mq_setattr(mqd, &attr, &old): set or clear O_NONBLOCK on this descriptor"),
     Action("mq_close", (Arg("object", "object:posix_mq"),), "mq_close(mqd)"),
@@ -88,5 +105,5 @@ OBJECT_ATTRS = {
     "posix_mq": frozenset(_QUEUE | {
         "name", "max_messages", "max_message_size", "default_max_messages",
         "default_max_message_size", "system_max_messages", "system_max_message_size",
-        "first_priority", "priorities", "holders"}),
+        "first_priority", "priorities", "holders", "notify_process", "notify_signal"}),
 }

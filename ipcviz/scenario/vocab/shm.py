@@ -6,7 +6,7 @@ from __future__ import annotations
 from .base import Action, Arg
 from .sem import SEM_WAIT_CALLS
 
-REGION = "object:shm|sysv_shm"
+REGION = "object:shm|sysv_shm|anon"
 SEMAPHORE = "object:sem|sysv_sem"
 
 ACTIONS = [
@@ -18,6 +18,12 @@ ACTIONS = [
            "mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)"),
     Action("munmap", (Arg("object", "object:shm"),), "munmap(addr, size)"),
     Action("shm_unlink", (Arg("object", "object:shm"),), "shm_unlink(name)"),
+    Action("mmap_anon", (Arg("object", "object:anon"), Arg("size", "size"),
+                         Arg("shared", "bool", False, True,
+                             doc="MAP_SHARED (a fork child shares the pages); false: "
+                                 "MAP_PRIVATE (copy-on-write after fork)")),
+           "mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0): memory "
+           "with no name, inherited by fork children at the same address"),
     Action("shmget", (Arg("object", "object:sysv_shm"), Arg("size", "size", False),
                       Arg("create", "bool", False, True)),
            "shmget(key, size, IPC_CREAT|IPC_EXCL|0600) with a random key; create = false "
@@ -87,4 +93,7 @@ OBJECT_ATTRS = {
     "shm": _REGION_ATTRS,
     "sysv_shm": _REGION_ATTRS,
     "file": frozenset({"size", "content", "copies", "copied", "elapsed_us"}),
+    # an anonymous mapping: per process, from /proc/PID/smaps and /proc/PID/mem
+    "anon": frozenset({"size", "shared", "mapped_by", "values", "shared_pages",
+                       "private_pages", "anonymous_pages"}),
 }
