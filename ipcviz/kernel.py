@@ -14,5 +14,15 @@ F_GETPIPE_SZ: int = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # fcntl(2): F_LINUX_SP
 FIONREAD: int = termios.FIONREAD  # ioctl(2): bytes available to read (0x541B)
 SIOCINQ = FIONREAD  # linux/sockios.h: stream, bytes queued; datagram, the next one's size
 SIOCOUTQ: int = termios.TIOCOUTQ  # kernel memory still charged to an end's unread sends
+# kcmp(2): do two fds of two processes refer to one open file description?  Old-style
+# table: the number differs per architecture (uname -m).
+SYS_KCMP: dict[str, int] = {"x86_64": 312, "aarch64": 272}
+KCMP_FILE = 0
+# sock_diag(7): netlink family, request type, and what a unix_diag_req may ask for
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_ICONS, UDIAG_SHOW_RQLEN = 0x01, 0x04, 0x08, 0x10
 
-__all__ = ["FIONREAD", "F_GETPIPE_SZ", "SIOCINQ", "SIOCOUTQ", "SYS_PIDFD_GETFD"]
+__all__ = ["FIONREAD", "F_GETPIPE_SZ", "KCMP_FILE", "NETLINK_SOCK_DIAG", "SIOCINQ", "SIOCOUTQ",
+           "SOCK_DIAG_BY_FAMILY", "SYS_KCMP", "SYS_PIDFD_GETFD", "UDIAG_SHOW_ICONS",
+           "UDIAG_SHOW_NAME", "UDIAG_SHOW_PEER", "UDIAG_SHOW_RQLEN"]

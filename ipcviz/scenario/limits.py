@@ -51,6 +51,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("sleep", "seconds"): (0, int(MAX_STEP_TIMEOUT)),
     ("setrlimit", "limit"): SIZE64,  # rlim_t (ipcviz only lowers RLIMIT_CORE to 0)
     ("lseek", "offset"): INT64,  # off_t
+    ("listen", "backlog"): (0, INT32[1]),  # int (the kernel caps it at net.core.somaxconn)
     ("msgsnd", "type"): INT64,  # long mtype (the kernel says EINVAL for < 1)
     ("msgrcv", "type"): INT64,  # long msgtyp
     ("msgctl", "max_bytes"): SIZE64,  # msg_qbytes

@@ -120,6 +120,12 @@ def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
     return got, status.value
 
 
+def call_as_in_c(call: Callable[[], int]) -> int:
+    """Any libc call that may sleep, as the C program shown would see it (see _as_in_c):
+    `call` returns the C result (-1 and errno on failure)."""
+    return _as_in_c(call)
+
+
 def _as_in_c(call: Callable[[], int]) -> int:
     """A blocking system call as the C program shown would see it, not as Python's os
     functions do.
