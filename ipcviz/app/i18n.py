@@ -299,6 +299,9 @@ KINDS_ZH: dict[str, str] = {
     "sysv_sem": "信号量",
     "pty": "伪终端",
     "file": "文件",
+    "socketpair": "套接字对",
+    "socket": "套接字",
+    "open_file": "打开的文件",
 }
 
 
