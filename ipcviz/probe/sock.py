@@ -29,7 +29,7 @@ import stat as stat_mod
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..kernel import KCMP_FILE, SIOCINQ, SIOCOUTQ, SYS_KCMP
 from ..model.snapshot import BLOCKED, EXITED, ZOMBIE, Process
@@ -200,33 +200,38 @@ def probe_socket(sampler: Sampler, rec: Record, processes: tuple[Process, ...]
     names = {r.get("inode"): r["id"] for r in sampler.records if r.get("kind") == "socket"}
     path = line.path if line is not None and line.path else rec.get("path", "")
     exists, ftype, mode = _name(path)
-    inq = outq = backlog = pending = None
-    queue: tuple[str, ...] = ()
     listening = bool(line and line.flags & ACCEPTCON)
-    if diag is not None and diag.listening:
-        pending, backlog = diag.rqueue, diag.wqueue
-        queue = tuple(names.get(i, f"socket:[{i}]") for i in diag.icons)
-    elif diag is not None:
-        inq, outq = diag.rqueue, diag.wqueue
-    elif not answered and line is not None and not listening:
-        _, inq, outq = _ask(sampler, live)
-    peer = None
-    if diag is not None and diag.peer is not None:
-        peer = NOT_ACCEPTED if diag.peer == 0 else names.get(diag.peer,
-                                                             f"socket:[{diag.peer}]")
+    q = _queues(diag, names)
+    if not answered and line is not None and not listening:
+        _, inq, outq = _ask(sampler, live)  # sock_diag refused: the ioctls of a holder
+        q.update(inq=inq, outq=outq)
     listeners = connecting_to(path, processes) if listening else ()
     return SocketState(
         oid, "socket", inode=inode,
         type=TYPE_NAMES.get(line.type) if line else None,
         state=STATES.get(line.state) if line else None, listening=listening,
-        path=path, exists=exists, file_type=ftype, mode=mode,
-        backlog=backlog, pending=pending, queue=queue, peer=peer, inq=inq, outq=outq,
+        path=path, exists=exists, file_type=ftype, mode=mode, **q,
         holders=len(holders), fds=holders,
         blocked_accepting=blocked_on(oid, processes, ACCEPT_CALLS),
         blocked_connecting=listeners + blocked_on(oid, processes, CONNECT_CALLS),
         blocked_readers=blocked_on(oid, processes, READ_CALLS),
         blocked_writers=blocked_on(oid, processes, WRITE_CALLS),
         diag="sock_diag" if answered else "ioctl")
+
+
+def _queues(diag: sock_diag.Diag | None, names: dict[Any, str]) -> dict[str, Any]:
+    """A listener's backlog, waiting connections and their clients; another socket's
+    queued bytes and peer (NOT_ACCEPTED while its connection waits in a queue)."""
+    if diag is None:
+        return {}
+    if diag.listening:
+        return {"pending": diag.rqueue, "backlog": diag.wqueue,
+                "queue": tuple(names.get(i, f"socket:[{i}]") for i in diag.icons)}
+    out: dict[str, Any] = {"inq": diag.rqueue, "outq": diag.wqueue}
+    if diag.peer is not None:
+        out["peer"] = NOT_ACCEPTED if diag.peer == 0 else names.get(diag.peer,
+                                                                    f"socket:[{diag.peer}]")
+    return out
 
 
 def _name(path: str) -> tuple[bool, str | None, str | None]:
