@@ -203,6 +203,10 @@ class SocketState(ObjectState):
                               "SIOCOUTQ numbers)" if self.diag == "sock_diag" else
                               "ioctl(SIOCINQ / SIOCOUTQ) through pidfd_getfd on a "
                               "holder's fd", "ss -xp", "Recv-Q and Send-Q"))
+        if self.peer:
+            out.append(Source("peer", self.peer, "sock_diag netlink UNIX_DIAG_PEER: the "
+                              "peer's inode (0 while its connection waits in a queue)",
+                              "ss -xp", "the Peer Address:Port column ends with its inode"))
         held = sorted({pids[f.split(":")[0]] for f in self.fds if f.split(":")[0] in pids})
         out.append(Source("fds", ", ".join(self.fds) or "none",
                           "readlink /proc/PID/fd/N == socket:[INODE]",
