@@ -129,11 +129,13 @@ def _diag_reply(ino: int, attrs: list[tuple[int, bytes]]) -> bytes:
 
 def test_sock_diag_reply_gives_queue_backlog_clients_and_name():
     reply = _diag_reply(77, [(0, b"/run/x/sock/srv\0"), (3, struct.pack("=3I", 5, 6, 9)),
-                             (4, struct.pack("=II", 3, 2)), (2, struct.pack("=I", 0))])
+                             (4, struct.pack("=II", 3, 2)), (2, struct.pack("=I", 0)),
+                             (6, b"\x03")])
     d = sock_diag.parse(reply)
     assert d is not None and d.listening and d.inode == 77
     assert (d.name, d.icons, d.rqueue, d.wqueue, d.peer) == ("/run/x/sock/srv", (5, 6, 9),
                                                              3, 2, 0)
+    assert d.shutdown == 3  # UNIX_DIAG_SHUTDOWN: both ways
     assert sock_diag.parse(reply[:20]) is None  # cut short: nothing made up
     # a message that claims more bytes than the reply holds is not read at all
     assert sock_diag.parse(reply[:-4]) is None

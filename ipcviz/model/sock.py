@@ -137,6 +137,7 @@ class SocketState(ObjectState):
     pending: int | None = None  # listening: connections waiting for accept()
     queue: tuple[str, ...] = ()  # listening: the client socket of each waiting connection
     peer: str | None = None  # connected: the socket at the other end (NOT_ACCEPTED: none yet)
+    peer_closed: bool = False  # the peer was released: sk_shutdown both ways (sock_diag)
     inq: int | None = None  # bytes to read here (stream) / the next datagram's size
     outq: int | None = None  # memory its sends not yet read still hold
     holders: int = 0
@@ -162,6 +163,8 @@ class SocketState(ObjectState):
         if self.listening:
             text += (f"; backlog {_q(self.backlog)}, {_q(self.pending)} waiting for accept()"
                      + (f": {', '.join(self.queue)}" if self.queue else ""))
+        elif self.peer_closed:
+            text += "; its peer is closed (shut down both ways: read() gives 0 or ECONNRESET)"
         elif self.peer:
             peer = ("a connection still waiting in the listener's queue"
                     if self.peer == NOT_ACCEPTED else self.peer)
@@ -203,7 +206,11 @@ class SocketState(ObjectState):
                               "SIOCOUTQ numbers)" if self.diag == "sock_diag" else
                               "ioctl(SIOCINQ / SIOCOUTQ) through pidfd_getfd on a "
                               "holder's fd", "ss -xp", "Recv-Q and Send-Q"))
-        if self.peer:
+        if self.peer_closed:
+            out.append(Source("peer closed", "yes", "sock_diag netlink UNIX_DIAG_SHUTDOWN: "
+                              "the socket's sk_shutdown, both ways once its peer is released",
+                              None, "ss -xp shows no peer inode for it"))
+        elif self.peer:
             out.append(Source("peer", self.peer, "sock_diag netlink UNIX_DIAG_PEER: the "
                               "peer's inode (0 while its connection waits in a queue)",
                               "ss -xp", "the Peer Address:Port column ends with its inode"))

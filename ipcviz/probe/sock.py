@@ -227,7 +227,9 @@ def _queues(diag: sock_diag.Diag | None, names: dict[Any, str]) -> dict[str, Any
     if diag.listening:
         return {"pending": diag.rqueue, "backlog": diag.wqueue,
                 "queue": tuple(names.get(i, f"socket:[{i}]") for i in diag.icons)}
-    out: dict[str, Any] = {"inq": diag.rqueue, "outq": diag.wqueue}
+    out: dict[str, Any] = {"inq": diag.rqueue, "outq": diag.wqueue,
+                           "peer_closed": diag.shutdown is not None and
+                           diag.shutdown & sock_diag.SHUTDOWN_MASK == sock_diag.SHUTDOWN_MASK}
     if diag.peer is not None:
         out["peer"] = NOT_ACCEPTED if diag.peer == 0 else names.get(diag.peer,
                                                                     f"socket:[{diag.peer}]")

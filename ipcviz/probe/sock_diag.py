@@ -29,6 +29,8 @@ NLMSG_ERROR = 2
 NLM_F_REQUEST = 1
 NO_COOKIE = 0xFFFFFFFF  # INET_DIAG_NOCOOKIE: ask by inode alone
 UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_ICONS, UNIX_DIAG_RQLEN = 0, 2, 3, 4
+UNIX_DIAG_SHUTDOWN = 6  # sent whatever was asked: the socket's sk_shutdown
+SHUTDOWN_MASK = 3  # RCV_SHUTDOWN | SEND_SHUTDOWN: set on a socket when its peer is released
 TCP_LISTEN = 10
 _HDR = struct.Struct("=IHHII")  # struct nlmsghdr
 _REQ = struct.Struct("=BBHIIIII")  # struct unix_diag_req
@@ -46,6 +48,7 @@ class Diag:
     icons: tuple[int, ...] = ()  # listening: the waiting clients' inodes, oldest first
     rqueue: int | None = None  # listening: waiting connections; else SIOCINQ
     wqueue: int | None = None  # listening: the backlog; else SIOCOUTQ
+    shutdown: int | None = None  # sk_shutdown: both bits once the peer was closed
 
     @property
     def listening(self) -> bool:
@@ -82,6 +85,8 @@ def parse(data: bytes) -> Diag | None:
         elif atype == UNIX_DIAG_ICONS:
             n = len(payload) // 4
             fields["icons"] = struct.unpack_from(f"={n}I", payload) if n else ()
+        elif atype == UNIX_DIAG_SHUTDOWN and len(payload) >= 1:
+            fields["shutdown"] = payload[0]
         elif atype == UNIX_DIAG_RQLEN and len(payload) >= 8:
             fields["rqueue"], fields["wqueue"] = struct.unpack_from("=II", payload)
         off += (alen + 3) & ~3

@@ -54,6 +54,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sk_peer_pending": ("peer: waiting in the listener's queue (not accepted yet)",
                         "对端：在监听套接字的队列里等待（尚未被接受）"),
     "sk_no_peer": ("no peer", "没有对端"),
+    "sk_peer_closed": ("peer closed: read() gives 0 or ECONNRESET, write() EPIPE",
+                       "对端已关闭：read() 得到 0 或 ECONNRESET，write() 得到 EPIPE"),
     "sk_inq": ("▶ {n} bytes to read here", "▶ 此处有 {n} 字节可读"),
     "sk_outq": ("◀ {n} of its sends not yet read (kernel memory)",
                 "◀ 它发出而未被读取的 {n}（内核内存）"),
@@ -250,7 +252,9 @@ class SocketView(_Box):
 
     def _sk_connection(self, o: SocketState) -> list[Content]:
         lang = self.lang
-        if o.peer == NOT_ACCEPTED:
+        if o.peer_closed:
+            peer = Content.styled(tr("sk_peer_closed", lang), "b $text-warning")
+        elif o.peer == NOT_ACCEPTED:
             peer = Content.styled(tr("sk_peer_pending", lang), "$text-warning")
         elif o.peer:
             peer = Content.styled(tr("sk_peer", lang, peer=o.peer), "b $text-primary")

@@ -88,6 +88,7 @@ OBJECT_ATTRS: dict[str, frozenset[str]] = {
         "pending",  # a listening socket: connections waiting for accept() (sock_diag)
         "queue",  # a listening socket: the client sockets of those connections, in order
         "peer",  # a connected socket: the socket at the other end
+        "peer_closed",  # its peer was released (sk_shutdown both ways, from sock_diag)
         "inq", "outq",  # bytes queued to read here; memory of its sends not yet read
         "holders",  # fds open on it, over all scenario processes
         "blocked_accepting", "blocked_connecting",  # asleep in accept() / connect() on it
