@@ -12,6 +12,7 @@ import socket
 import stat
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,115 @@ def test_a_lesson_names_a_socket_by_object_never_by_path():
         loads(LESSON.replace('object = "srv"\nnarration = "n"\n\n[[step]]',
                              'object = "srv"\npath = "/etc/x"\nnarration = "n"\n\n[[step]]'))
     assert "path" in str(err.value)
+
+
+ACCEPT = """
+title = "accept() on an empty queue sleeps"
+
+[[process]]
+name = "server"
+
+[[process]]
+name = "client"
+
+[[object]]
+name = "srv"
+kind = "socket"
+
+[[object]]
+name = "c"
+kind = "socket"
+
+[[object]]
+name = "conn"
+kind = "socket"
+
+[[step]]
+process = "server"
+action = "socket"
+object = "srv"
+narration = "n"
+
+[[step]]
+process = "server"
+action = "bind"
+object = "srv"
+narration = "n"
+
+[[step]]
+process = "server"
+action = "listen"
+object = "srv"
+narration = "n"
+
+[[step]]
+process = "server"
+action = "accept"
+object = "srv"
+as = "conn"
+narration = "nobody has connected yet"
+
+[[step]]
+process = "client"
+action = "socket"
+object = "c"
+narration = "n"
+
+[[step]]
+process = "client"
+action = "connect"
+object = "c"
+server = "srv"
+narration = "wakes the server"
+"""
+
+_created: list[int] = []
+_opened: list[str] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "socket.__new__" and _recording:
+        _created.append(args[1])  # the family
+    elif event == "open" and _recording and args and isinstance(args[0], (str, bytes)):
+        _opened.append(os.fsdecode(args[0]))
+
+
+_recording: list[bool] = []
+sys.addaudithook(_audit)  # once, for this module's tests
+
+
+@pytest.mark.kernel
+def test_accept_on_an_empty_queue_sleeps_and_a_connect_wakes_it(runtime_dir):
+    # GIVEN a listener nobody has connected to, and its server in accept() (step 4)
+    with Run(loads(ACCEPT)) as run:
+        snap = run_until(run, 4)
+        # THEN the step is blocked, and the kernel says the server sleeps in accept
+        assert snap.outcome == "blocked"
+        pid = snap.process_named("server").pid
+        text = Path(f"/proc/{pid}/stat").read_text()
+        assert text[text.rindex(")") + 2] == "S"
+        nr = int(Path(f"/proc/{pid}/syscall").read_text().split()[0])
+        assert syscalls.name(nr) in ("accept", "accept4")
+        srv = snap.object_named("srv")
+        assert srv.blocked_accepting == ("server",) and srv.pending == 0
+        # WHEN sampling many times
+        _opened.clear()
+        _created.clear()
+        _recording.append(True)
+        try:
+            for _ in range(20):
+                snap = run.sample()
+        finally:
+            _recording.clear()
+        # THEN the probe made no Unix socket and opened no fd of a process: it only asked
+        # sock_diag (netlink) and read /proc
+        assert socket.AF_UNIX not in _created and _created
+        assert not [p for p in _opened if "/fd/" in p]
+        assert snap.object_named("srv").blocked_accepting == ("server",)
+        # WHEN the client makes its socket and connects
+        run.step()
+        snap = run.step()
+        # THEN the server is awake, with a new fd on a socket whose peer is the client's
+        assert snap.process_named("server").state == "sleeping"
+        assert snap.object_named("conn").peer == "c" and snap.object_named("c").peer == "conn"
+        assert snap.object_named("srv").blocked_accepting == ()
