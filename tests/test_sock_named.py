@@ -336,3 +336,19 @@ def test_accept_on_an_empty_queue_sleeps_and_a_connect_wakes_it(runtime_dir):
         assert snap.process_named("server").state == "sleeping"
         assert snap.object_named("conn").peer == "c" and snap.object_named("c").peer == "conn"
         assert snap.object_named("srv").blocked_accepting == ()
+
+
+def test_the_remover_never_follows_a_sock_directory_that_leads_outside(tmp_path):
+    # GIVEN a run whose sock/ is a symbolic link to a directory holding a socket
+    run = tmp_path / "run-8"
+    run.mkdir(mode=0o700)
+    outside = tmp_path / "outside"
+    outside.mkdir(mode=0o700)
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(outside / "srv"))
+    s.close()
+    (run / "sock").symlink_to(outside)
+    # WHEN the manifest's line for sock/srv is removed
+    found = sock_ops.REMOVERS["sockfile"]({"name": str(run / "sock" / "srv")}, RunDir("8", run))
+    # THEN nothing is removed through the link
+    assert found is None and stat.S_ISSOCK(os.lstat(outside / "srv").st_mode)
