@@ -78,6 +78,23 @@ def test_a_full_backlog_blocks_connect_and_the_queue_agrees_with_the_kernel(runt
         assert snap.process_named("client").state == "sleeping"
         assert (snap.object_named("c1").peer, snap.object_named("conn").peer) == ("conn", "c1")
         path = snap.object_named("srv").path
+        # WHEN the client has sent 'hello' on c1 (step 13)
+        while snap.step < 13:
+            snap = run.step()
+        # THEN sock_diag's queue numbers are SIOCINQ / SIOCOUTQ, asked here through a
+        # borrowed fd of each end (the probe's fallback, for a cross-check)
+        from ipcviz.probe.pipe_io import PidFds
+        from ipcviz.probe.sock import read_end
+
+        pidfds = PidFds()
+        try:
+            for oid, proc in (("conn", "server"), ("c1", "client")):
+                o, p = snap.object_named(oid), snap.process_named(proc)
+                fd = next(f.fd for f in p.fds if f.object == oid)
+                assert read_end(pidfds, p.pid, fd)[1:] == (o.inq, o.outq), oid
+        finally:
+            pidfds.close()
+        assert snap.object_named("conn").inq == 5
     # AND nothing of the run is left: the socket's name went with the run
     assert not os.path.lexists(path)
 
