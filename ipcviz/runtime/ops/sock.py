@@ -16,7 +16,6 @@ through libc as C makes them (a caught signal ends them with EINTR, ops/fds.py).
 
 from __future__ import annotations
 
-import array
 import ctypes
 import errno
 import os
@@ -168,35 +167,81 @@ def do_accept(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 # -- passing an fd, and the peer's credentials ------------------------------------------
 
-def do_send_fd(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    fd, passed = fd_of(w, args["fd"]), fd_of(w, args["pass"])
-    data = str(args.get("data", "x")).encode()
-    s = socket.socket(fileno=fd)  # only to call sendmsg: detached, never closed, below
-    try:
-        n = s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
-                                array.array("i", [passed]))])
-    finally:
-        s.detach()
-    return {"result": n}
+class Iovec(ctypes.Structure):
+    _fields_ = [("iov_base", ctypes.c_void_p), ("iov_len", ctypes.c_size_t)]
 
+
+class Msghdr(ctypes.Structure):
+    _fields_ = [("msg_name", ctypes.c_void_p), ("msg_namelen", ctypes.c_uint),
+                ("msg_iov", ctypes.POINTER(Iovec)), ("msg_iovlen", ctypes.c_size_t),
+                ("msg_control", ctypes.c_void_p), ("msg_controllen", ctypes.c_size_t),
+                ("msg_flags", ctypes.c_int)]
+
+
+class Cmsghdr(ctypes.Structure):
+    _fields_ = [("cmsg_len", ctypes.c_size_t), ("cmsg_level", ctypes.c_int),
+                ("cmsg_type", ctypes.c_int)]
+
+
+for _name in ("sendmsg", "recvmsg"):
+    getattr(_libc, _name).argtypes = (ctypes.c_int, ctypes.POINTER(Msghdr), ctypes.c_int)
+    getattr(_libc, _name).restype = ctypes.c_ssize_t
 
 MAX_FDS = 4  # fds one recv_fd takes: more than one sent are closed at once (not the lesson's)
+DATA_AT = socket.CMSG_LEN(0)  # where a control message's data begins
+
+
+def _msghdr(buf: ctypes.Array[ctypes.c_char], control: ctypes.Array[ctypes.c_char]
+            ) -> tuple[Msghdr, Iovec]:
+    io = Iovec(ctypes.cast(buf, ctypes.c_void_p), len(buf))
+    msg = Msghdr(None, 0, ctypes.pointer(io), 1, ctypes.cast(control, ctypes.c_void_p),
+                 len(control), 0)
+    return msg, io
+
+
+def do_send_fd(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """sendmsg() with one SCM_RIGHTS control message, through libc as C makes it."""
+    fd, passed = fd_of(w, args["fd"]), fd_of(w, args["pass"])
+    data = str(args.get("data", "x")).encode()
+    buf = ctypes.create_string_buffer(data, len(data))
+    control = ctypes.create_string_buffer(socket.CMSG_SPACE(4))
+    ctypes.memmove(control, ctypes.byref(Cmsghdr(socket.CMSG_LEN(4), socket.SOL_SOCKET,
+                                                 socket.SCM_RIGHTS)), ctypes.sizeof(Cmsghdr))
+    struct.pack_into("i", control, DATA_AT, passed)
+    msg, _io = _msghdr(buf, control)
+    return {"result": call_as_in_c(lambda: _libc.sendmsg(fd, ctypes.byref(msg), 0))}
+
+
+def received_fds(control: bytes, controllen: int) -> list[int]:
+    """The fds of the SCM_RIGHTS messages in a control buffer recvmsg() filled."""
+    out: list[int] = []
+    at, head = 0, ctypes.sizeof(Cmsghdr)
+    while at + head <= controllen:
+        length, level, kind = struct.unpack_from("Nii", control, at)
+        if length < DATA_AT or at + length > controllen:
+            break
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            n = (length - DATA_AT) // 4
+            out += list(struct.unpack_from(f"{n}i", control, at + DATA_AT))
+        at += socket.CMSG_SPACE(length - DATA_AT)
+    return out
 
 
 def do_recv_fd(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """recvmsg() through libc as C makes it: a caught signal ends it with EINTR."""
     fd = fd_of(w, args["fd"])
-    s = socket.socket(fileno=fd)
-    try:
-        data, fds, _, _ = socket.recv_fds(s, 4096, MAX_FDS)
-    finally:
-        s.detach()
+    buf = ctypes.create_string_buffer(4096)
+    control = ctypes.create_string_buffer(socket.CMSG_SPACE(4 * MAX_FDS))
+    msg, _io = _msghdr(buf, control)
+    n = call_as_in_c(lambda: _libc.recvmsg(fd, ctypes.byref(msg), socket.MSG_CMSG_CLOEXEC))
+    fds = received_fds(control.raw, msg.msg_controllen)
     for extra in fds[1:]:
         os.close(extra)
-    facts = note_read(w.facts, w.runs, data)
+    facts = note_read(w.facts, w.runs, buf.raw[:n])
     facts["received_fd"] = fds[0] if fds else None
     if fds:
         w.ends[args["as"]] = fds[0]
-    return {"result": len(data), "facts": facts}
+    return {"result": n, "facts": facts}
 
 
 def do_peercred(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
