@@ -130,6 +130,7 @@ class SocketState(ObjectState):
     state: str | None = None  # unconnected / connecting / connected / disconnecting
     listening: bool = False
     path: str = ""  # the address it is bound to (an accepted socket shows its listener's)
+    bound: bool = False  # a bind() of the lesson named it (else `path` is its listener's)
     exists: bool = False  # a file is at `path` (lstat)
     file_type: str | None = None  # "s" for a socket, as ls -l shows it
     mode: str | None = None
@@ -159,7 +160,8 @@ class SocketState(ObjectState):
                     f"held by {', '.join(self.fds) or 'nobody'}")
         if self.path:
             name = f"file {self.file_type} {self.mode}" if self.exists else "no file there"
-            text += f"; address {self.path} [{name}]"
+            whose = "bound to" if self.bound else "address (its listener's)"
+            text += f"; {whose} {self.path} [{name}]"
         if self.listening:
             text += (f"; backlog {_q(self.backlog)}, {_q(self.pending)} waiting for accept()"
                      + (f": {', '.join(self.queue)}" if self.queue else ""))

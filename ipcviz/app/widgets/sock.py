@@ -44,6 +44,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "sk_disconnecting": ("disconnecting", "断开中"),
     "sk_no_name": ("no name (not bound)", "没有名字（未绑定）"),
     "sk_name": ("name {path}", "名字 {path}"),
+    "sk_address": ("address {path} (its listener's, as the kernel reports it)",
+                   "地址 {path}（内核报告的是它的监听套接字的地址）"),
     "sk_file": ("  file type {t}, mode {mode}", "  文件类型 {t}，权限 {mode}"),
     "sk_file_gone": ("  no file at that path", "  该路径上没有文件"),
     "sk_queue": ("backlog {backlog}, waiting for accept(): {n}  ",
@@ -237,6 +239,8 @@ class SocketView(_Box):
             return Content.styled(tr("sk_no_name", lang), "$text-muted")
         file = (tr("sk_file", lang, t=o.file_type, mode=o.mode) if o.exists
                 else tr("sk_file_gone", lang))
+        if not o.bound:
+            return Content.styled(tr("sk_address", lang, path=o.path), "$text-muted")
         return Content.assemble((tr("sk_name", lang, path=o.path), "b"), (file, "$text-muted"))
 
     def _sk_queue(self, o: SocketState) -> Content:
