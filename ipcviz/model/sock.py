@@ -162,24 +162,31 @@ class SocketState(ObjectState):
             name = f"file {self.file_type} {self.mode}" if self.exists else "no file there"
             whose = "bound to" if self.bound else "address (its listener's)"
             text += f"; {whose} {self.path} [{name}]"
+        return text + self._connection_text() + "".join(
+            f"; {label}: {', '.join(names)}" for label, names in self.sleepers() if names)
+
+    def _connection_text(self) -> str:
+        """A listener's queue, or a connection's peer and queued bytes."""
         if self.listening:
-            text += (f"; backlog {_q(self.backlog)}, {_q(self.pending)} waiting for accept()"
-                     + (f": {', '.join(self.queue)}" if self.queue else ""))
-        elif self.peer_closed:
-            text += "; its peer is closed (shut down both ways: read() gives 0 or ECONNRESET)"
+            return (f"; backlog {_q(self.backlog)}, {_q(self.pending)} waiting for accept()"
+                    + (f": {', '.join(self.queue)}" if self.queue else ""))
+        text = ""
+        if self.peer_closed:
+            text = "; its peer is closed (shut down both ways: read() gives 0 or ECONNRESET)"
         elif self.peer:
             peer = ("a connection still waiting in the listener's queue"
                     if self.peer == NOT_ACCEPTED else self.peer)
-            text += f"; peer {peer}"
-        if not self.listening and self.inq is not None:
+            text = f"; peer {peer}"
+        if self.inq is not None:
             text += f"; {self.inq} to read, {self.outq} sent and not yet read"
-        for label, names in (("blocked in accept()", self.blocked_accepting),
-                             ("blocked in connect()", self.blocked_connecting),
-                             ("blocked reading", self.blocked_readers),
-                             ("blocked writing", self.blocked_writers)):
-            if names:
-                text += f"; {label}: {', '.join(names)}"
         return text
+
+    def sleepers(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(what, who) of each way a process may sleep on it."""
+        return (("blocked in accept()", self.blocked_accepting),
+                ("blocked in connect()", self.blocked_connecting),
+                ("blocked reading", self.blocked_readers),
+                ("blocked writing", self.blocked_writers))
 
     def sources(self, pids: dict[str, int] | None = None,
                 holder: tuple[int, int] | None = None) -> list[Source]:
