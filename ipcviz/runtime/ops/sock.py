@@ -239,7 +239,7 @@ def do_recv_fd(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
         os.close(extra)
     facts = note_read(w.facts, w.runs, buf.raw[:n])
     facts["received_fd"] = fds[0] if fds else None
-    if fds:
+    if fds and isinstance(args["as"], str):  # an end ("f.fd"); a number names nothing new
         w.ends[args["as"]] = fds[0]
     return {"result": n, "facts": facts}
 
