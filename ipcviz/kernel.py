@@ -16,6 +16,14 @@ PIPE_MAX_SIZE = "/proc/sys/fs/pipe-max-size"  # F_SETPIPE_SZ's cap without CAP_S
 FIONREAD: int = termios.FIONREAD  # ioctl(2): bytes available to read (0x541B)
 SIOCINQ = FIONREAD  # linux/sockios.h: stream, bytes queued; datagram, the next one's size
 SIOCOUTQ: int = termios.TIOCOUTQ  # kernel memory still charged to an end's unread sends
+# kcmp(2): do two fds of two processes refer to one open file description?  Old-style
+# table: the number differs per architecture (uname -m).
+SYS_KCMP: dict[str, int] = {"x86_64": 312, "aarch64": 272}
+KCMP_FILE = 0
+# sock_diag(7): netlink family, request type, and what a unix_diag_req may ask for
+NETLINK_SOCK_DIAG = 4
+SOCK_DIAG_BY_FAMILY = 20
+UDIAG_SHOW_NAME, UDIAG_SHOW_PEER, UDIAG_SHOW_ICONS, UDIAG_SHOW_RQLEN = 0x01, 0x04, 0x08, 0x10
 
 # sigaction(2) sa_flags (asm-generic/signal.h, x86 the same): Python's signal module does
 # not name them.
@@ -23,5 +31,7 @@ SA_SIGINFO = 0x00000004
 SA_RESTART = 0x10000000
 SA_NODEFER = 0x40000000
 
-__all__ = ["FIONREAD", "F_GETPIPE_SZ", "F_SETPIPE_SZ", "PIPE_MAX_SIZE", "SA_NODEFER",
-           "SA_RESTART", "SA_SIGINFO", "SIOCINQ", "SIOCOUTQ", "SYS_PIDFD_GETFD"]
+__all__ = ["FIONREAD", "F_GETPIPE_SZ", "F_SETPIPE_SZ", "KCMP_FILE", "NETLINK_SOCK_DIAG",
+           "PIPE_MAX_SIZE", "SA_NODEFER", "SA_RESTART", "SA_SIGINFO", "SIOCINQ", "SIOCOUTQ",
+           "SOCK_DIAG_BY_FAMILY", "SYS_KCMP", "SYS_PIDFD_GETFD", "UDIAG_SHOW_ICONS",
+           "UDIAG_SHOW_NAME", "UDIAG_SHOW_PEER", "UDIAG_SHOW_RQLEN"]

@@ -236,8 +236,8 @@ def test_check_reports_every_error_of_a_file_with_did_you_mean(tmp_path):
     errors = [line for line in r.stderr.splitlines() if not line.startswith("  fix: ")]
     fixes = [line for line in r.stderr.splitlines() if line.startswith("  fix: ")]
     assert errors == [
-        f"{f}:12: object[2].kind: unknown kind 'tube' (known: anon, fifo, file, pipe, posix_mq, "
-        "pty, sem, shm, socketpair, sysv_msgq, sysv_sem, sysv_shm)",
+        f"{f}:12: object[2].kind: unknown kind 'tube' (known: anon, fifo, file, open_file, "
+        "pipe, posix_mq, pty, sem, shm, socket, socketpair, sysv_msgq, sysv_sem, sysv_shm)",
         f"{f}:16: step[1].object: unknown object 'piep1' (did you mean 'pipe1'?)",
         f"{f}:20: step[2].action: unknown action 'frok' (did you mean 'fork'?)",
         f"{f}:24: step[3].process: unknown process 'parnet' (did you mean 'parent'?)",

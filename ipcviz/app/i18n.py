@@ -300,6 +300,9 @@ KINDS_ZH: dict[str, str] = {
     "pty": "伪终端",
     "file": "文件",
     "anon": "匿名映射",
+    "socketpair": "套接字对",
+    "socket": "套接字",
+    "open_file": "打开的文件",
 }
 
 

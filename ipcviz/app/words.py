@@ -134,6 +134,9 @@ def fd_words(f: Fd, lang: str = "en", kind: str | None = None) -> str:
         if kind is None or kind in ENDED_KINDS:
             return tr("fd_mode", lang, what=what, mode=mode)
         return tr("fd_kind_mode", lang, what=what, kind=kind_words(kind, lang), mode=mode)
+    if f.end == "fd":  # the one fd of a socket or an open file: no end to name, its kind
+        return what if kind is None else tr("fd_end", lang, what=what,
+                                            end=kind_words(kind, lang).replace("_", " "))
     if f.end:
         if lang == "en":
             return what + f" ({f.end} end)"
@@ -219,7 +222,8 @@ def fork_step(scenario: Scenario, process: str) -> Step | None:
 
 
 def create_step(scenario: Scenario, oid: str) -> Step | None:
-    return next((s for s in scenario.steps if s.args.get("object") == oid), None)
+    return next((s for s in scenario.steps
+                 if s.args.get("object") == oid or s.args.get("as") == oid), None)
 
 
 def count(n: int, what: str) -> str:

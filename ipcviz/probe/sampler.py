@@ -28,7 +28,8 @@ from .pipe_io import PidFds
 # Calls that take an fd as first argument: a process asleep in one waits on that fd's object.
 FD_CALLS = frozenset(
     {"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
-     "mq_timedsend", "mq_timedreceive", "ioctl", "fcntl", "lseek"}
+     "mq_timedsend", "mq_timedreceive", "ioctl", "fcntl", "lseek", "accept", "accept4",
+     "connect"}
 )
 READ_CALLS = frozenset({"read", "readv", "recvfrom", "recvmsg"})
 WRITE_CALLS = frozenset({"write", "writev", "sendto", "sendmsg"})

@@ -18,7 +18,8 @@ STEP_ATTRS = frozenset({"outcome", "result", "errno", "process"})
 OPS = ("==", "!=", "<=", ">=", "<", ">", "has", "lacks")
 
 SIZE_RE = re.compile(r"^\s*(\d+|capacity|PIPE_BUF)\s*(?:([-+*])\s*(\d+))?\s*$")
-END_NAMES = ("read", "write", "a", "b")  # a pipe's or FIFO's; a socketpair's two ends
+END_NAMES = ("read", "write", "a", "b", "fd")  # a pipe's or FIFO's; a socketpair's two ends;
+# the one fd of a socket or an open file
 
 
 def signal_number(name: str) -> int | None:

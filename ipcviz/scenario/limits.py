@@ -57,6 +57,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int]] = {
     ("lseek", "offset"): INT64,  # off_t
     ("poll", "timeout_ms"): (-1, int(MAX_STEP_TIMEOUT) * 1000),  # int timeout, -1: none
     ("select", "timeout_ms"): (-1, int(MAX_STEP_TIMEOUT) * 1000),  # -1: a NULL timeval
+    ("listen", "backlog"): (0, INT32[1]),  # int (the kernel caps it at net.core.somaxconn)
     ("msgsnd", "type"): INT64,  # long mtype (the kernel says EINVAL for < 1)
     ("msgrcv", "type"): INT64,  # long msgtyp
     ("msgrcv", "size"): BYTES,  # size_t msgsz (a lesson's buffer, not a benchmark's)

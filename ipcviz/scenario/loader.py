@@ -138,7 +138,8 @@ _FIXES = [
     (r"must be an integer", "write a whole number without quotes"),
     (r"must be true or false", "write true or false without quotes"),
     (r"unknown fd", 'use a number (0, 1, 3, ...) or an object end like "p.read" / "p.write"'),
-    (r"unknown end", "an end is .read or .write (a socketpair's: .a or .b)"),
+    (r"unknown end", "an end is .read or .write (a socketpair's: .a or .b; a socket's or "
+     "an open file's: .fd)"),
     (r"unknown signal",
      "use a signal name of this system, e.g. SIGUSR1, SIGTERM, SIGRTMIN+1 (see `kill -l`)"),
     (r"not a size", "write a number of bytes, or capacity / PIPE_BUF with + - * N"),

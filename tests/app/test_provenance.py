@@ -139,7 +139,7 @@ def _states():
     from ipcviz.model.shm import AnonState, FileState, RegionState
     from ipcviz.model.signals import PtyState
     from ipcviz.model.snapshot import OBJECT_KINDS
-    from ipcviz.model.sock import SocketPairState
+    from ipcviz.model.sock import OpenFileState, SocketPairState, SocketState
 
     some = ((), ("a",))
     variants = {
@@ -166,6 +166,12 @@ def _states():
         PtyState: dict(slave=["/dev/pts/9"], foreground=some),
         SocketPairState: dict(type=[None, "stream", "dgram"], inode_a=[None, 5], inode_b=[6],
                               inq_b=[None, 3], fds_a=[(), ("a:3",)], blocked_readers=some),
+        SocketState: dict(inode=[None, 8], listening=[False, True], path=["", "/tmp/x/sock/s"],
+                          peer=[None, "pending", "c"], peer_closed=[False, True],
+                          fds=[(), ("a:3",)], blocked_connecting=some, diag=["sock_diag",
+                                                                            "ioctl"]),
+        OpenFileState: dict(path=["/tmp/x/sock/f"], fds=[(), ("a:3", "b:4")],
+                            offsets=[(), (6, 6)], descriptions=[None, 1, 2]),
     }
     assert set(OBJECT_KINDS.values()) <= set(variants), "a new kind: add its variants here"
     kinds = {cls: kind for kind, cls in OBJECT_KINDS.items()}

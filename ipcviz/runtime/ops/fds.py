@@ -121,7 +121,8 @@ def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
 
 
 def as_in_c(call: Callable[[], int]) -> int:
-    """Any libc call that may sleep, as the C program shown would see it (see _as_in_c)."""
+    """Any libc call that may sleep, as the C program shown would see it (see _as_in_c):
+    `call` returns the C result (-1 and errno on failure)."""
     return _as_in_c(call)
 
 
