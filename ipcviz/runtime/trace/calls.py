@@ -204,9 +204,15 @@ def _flags(value: int, names: dict[int, str]) -> str:
     return "|".join(got) if got else str(value)
 
 
+def _int(value: int) -> int:
+    """An int argument as C sees it: the low 32 bits, signed (wait4(-1), not 4294967295)."""
+    low = value & 0xFFFFFFFF
+    return low - (1 << 32) if low >= 1 << 31 else low
+
+
 def call_text(name: str, args: tuple[int, ...], info: dict[str, Any]) -> str:
     """The call as strace prints it, from its raw arguments and what was read at entry."""
-    a = [signed(x) for x in args]
+    a = [_int(x) for x in args]
     path = info.get("path")
     if name in ("read", "recvfrom", "mq_timedreceive"):
         inner = f"{a[0]}, ..., {a[2]}"

@@ -481,7 +481,14 @@ def _asleep_in(tid: int, arch: Arch, name: str, names: dict[int, str]) -> str | 
 
 def main(argv: list[str]) -> int:
     fd = int(argv[0])
+    # the program's environment is its starter's: PYTHONPATH as it was (see session.py)
+    had = os.environ.pop("IPCVIZ_TRACE_PROGRAM_PYTHONPATH", None)
+    if had == "0":
+        os.environ.pop("PYTHONPATH", None)
+    elif had is not None:
+        os.environ["PYTHONPATH"] = had[1:]
     program = argv[argv.index("--") + 1:]
+    os.set_inheritable(fd, False)  # the traced program must not inherit the session's end
     conn = socket.socket(fileno=fd)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the session's process
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -492,6 +499,7 @@ def main(argv: list[str]) -> int:
     tracer = Tracer(conn, program, arch)
     try:
         if tracer.spawn():
+            tracer._owe("start")  # snapshot 0: once the program is held at its first call
             tracer.loop()
     finally:
         tracer.kill_all()
