@@ -164,13 +164,15 @@ def print_traced(snap: Snapshot, out: TextIO) -> None:
 
     safe = SafeWriter(out)
     for e in snap.log[len(snap.log) - snap.fresh:]:
-        if e.outcome == "signal":
+        if e.outcome == "signal" or e.call.startswith("+++"):
             safe.write(printable(f"[{e.process} {e.pid}] {e.call}") + "\n")
             continue
         res = {"returned": f" = {e.result}", "failed": f" = -1 {e.errno}",
                "blocked": "  <blocked>", "killed": ""}.get(e.outcome, "")
         if e.outcome == "returned" and isinstance(e.result, list):
             res = f" = 0 {e.result}"
+        if e.outcome == "failed" and e.errno and e.errno.startswith("ERESTART"):
+            res = f" = ? {e.errno}"
         detail = f"  {e.detail!r}" if e.detail else ""
         late = "  <resumed>" if e.late else ""
         safe.write(printable(f"[{e.process} {e.pid}] {e.call}{res}{late}{detail}") + "\n")

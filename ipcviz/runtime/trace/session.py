@@ -45,7 +45,7 @@ from ...model.timeline import Timeline
 from ...probe import procfs
 from ...probe.sampler import Sampler, Tracked, exit_from_status
 from ..protocol import LineReader, encode
-from . import narrate
+from . import calls, narrate
 
 ANSWER_BOUND = 10.0  # seconds the session waits for the tracer's answer to a command
 LOG_KEPT = 2000  # log entries a snapshot carries (the newest): a long run stays small
@@ -171,6 +171,7 @@ class TraceSession:
         self._last_block: int | None = None  # seq of the last call seen blocking
         self._sysv_before: dict[str, set[int]] = {}
         self._root_execed = False
+        self._comms: dict[int, str] = {}  # pid -> the comm last seen
         self._blocked_call: _Pending | None = None  # the last call seen blocking
         self.finished = False
         self.stuck = False
@@ -359,9 +360,11 @@ class TraceSession:
         t = self._procs.get(pid)
         if pid == self.root and not self._root_execed:
             self._root_execed = True  # the program itself: it keeps the name it was given
+            self._comms.pop(pid, None)
             return
         if t is not None and msg.get("path"):
             self._rename(t, os.path.basename(str(msg["path"])))
+            self._comms.pop(pid, None)
 
     def _ev_call(self, msg: dict[str, Any]) -> None:
         pid = int(msg["pid"])
@@ -393,6 +396,8 @@ class TraceSession:
         if "fds" in msg:
             result = msg["fds"]
         detail = None
+        if err in calls.RESTART_MEANING:
+            detail = calls.RESTART_MEANING[err]  # interrupted by a signal; not the program's
         if msg.get("data"):
             detail = bytes.fromhex(msg["data"]).decode("utf-8", "replace")
         p.info["ret"] = msg
@@ -518,6 +523,10 @@ class TraceSession:
         parent = self._procs.get(ppid)
         t = Tracked(self._unique(comm), pid, parent.name if parent else None, ppid=ppid)
         self._procs[pid] = t
+        try:
+            self._comms[pid] = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            pass
 
     def _unique(self, name: str, exclude: Tracked | None = None) -> str:
         name = name.replace(":", "_") or "process"
@@ -542,6 +551,19 @@ class TraceSession:
             for ev in rec.get("events", []):
                 if ev.get("by") == old:
                     ev["by"] = new
+
+    def _follow_comm(self, t: Tracked) -> None:
+        """A process that names itself (prctl(PR_SET_NAME)) is shown by that name."""
+        if t.exit is not None or t.reaped:
+            return
+        try:
+            comm = Path(f"/proc/{t.pid}/comm").read_text().strip()
+        except OSError:
+            return
+        before = self._comms.setdefault(t.pid, comm)
+        if comm and comm != before:
+            self._comms[t.pid] = comm
+            self._rename(t, comm)
 
     def _name(self, pid: int) -> str:
         t = self._procs.get(pid)
@@ -599,6 +621,7 @@ class TraceSession:
 
     def _world(self) -> tuple[tuple[Process, ...], tuple[ObjectState, ...]]:
         for t in self._procs.values():
+            self._follow_comm(t)
             if t.exit is not None and not t.reaped and not os.path.exists(f"/proc/{t.pid}"):
                 t.reaped = True
         records = self._discover()
@@ -666,6 +689,10 @@ class TraceSession:
             return self._snapshot(t.name, f"exit ({ex.describe()})",
                                   KILLED if ex.signal else RETURNED,
                                   f"{t.name} ended: {ex.describe()}.", ex.describe(), None)
+        asleep = [p for p in self._flight.values() if p.blocked]
+        if self.stuck and asleep:
+            p = asleep[-1]
+            return self._snapshot(self._name(p.pid), p.text, BLOCKED, "", None, None)
         return self._snapshot(None, None, RETURNED, "", None, None)
 
 

@@ -92,6 +92,7 @@ class Tracee:
     args: tuple[int, ...] = ()
     blocked: bool = False
     execed: bool = False  # the root's own calls before its first exec are ipcviz's
+    fresh: bool = False  # auto-attached: its first stop is the SIGSTOP ptrace sends it
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -312,6 +313,8 @@ class Tracer:
         sig, event = os.WSTOPSIG(status), status >> 16
         if t is None:
             t = self._new(tid)
+        if t.fresh:
+            t.fresh = False
             if sig == signal.SIGSTOP and event == 0:
                 resume(tid, PTRACE_CONT)  # the stop every auto-attached child starts with
                 return
@@ -336,7 +339,7 @@ class Tracer:
 
     def _new(self, tid: int, parent: int | None = None) -> Tracee:
         tgid, ppid = _ids(tid)
-        t = self.tracees[tid] = Tracee(tid, tgid or tid, execed=True)
+        t = self.tracees[tid] = Tracee(tid, tgid or tid, execed=True, fresh=True)
         if tgid == tid or tgid is None:
             self.send({"t": "proc", "pid": tid, "ppid": parent or ppid})
         return t
