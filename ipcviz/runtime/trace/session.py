@@ -435,6 +435,9 @@ class TraceSession:
 
     def _add_log(self, p: _Pending, outcome: str, result: Any, err: str | None,
                  detail: str | None, late: bool = False) -> None:
+        t = self._procs.get(p.pid)
+        if t is not None:
+            self._follow_comm(t)  # named by prctl(PR_SET_NAME) since: the log says so
         signal_name = target = None
         if p.name in ("kill", "tkill", "tgkill") and p.args:
             from ...scenario.actions import signal_name as _sn
