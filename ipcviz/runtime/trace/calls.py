@@ -12,6 +12,7 @@ import errno as errno_mod
 import os
 import stat
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from ...scenario.actions import signal_name
@@ -60,6 +61,12 @@ RESTART_MEANING = {"ERESTARTSYS": "to be restarted if SA_RESTART is set",
                    "ERESTART_RESTARTBLOCK": "interrupted by signal"}
 
 
+def _int(value: int) -> int:
+    """An int argument as C sees it: the low 32 bits, signed (wait4(-1), not 4294967295)."""
+    low = value & 0xFFFFFFFF
+    return low - (1 << 32) if low >= 1 << 31 else low
+
+
 def fd_target(pid: int, fd: int) -> str | None:
     try:
         return os.readlink(f"/proc/{pid}/fd/{fd}")
@@ -103,42 +110,49 @@ def _is_fifo_or_shm(path: str) -> bool:
         return False
 
 
+def _entry_fd(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
+    target = fd_target(pid, signed(args[0]) if args[0] < 1 << 31 else -1)
+    return {"target": target} if is_ipc_target(target) else None
+
+
+def _entry_dup(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
+    old, new = fd_target(pid, args[0]), (fd_target(pid, args[1]) if name != "dup" else None)
+    return {"target": old} if is_ipc_target(old) or is_ipc_target(new) else None
+
+
+def _entry_path(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
+    at = PATH_CALLS[name]
+    path = read_cstr(pid, args[at])
+    if path is None:
+        return None
+    if name in ("execve", "execveat"):
+        return {"path": path, "argv": _argv(pid, args[at + 1])}
+    if name in ("mq_open", "mq_unlink"):
+        return {"path": path}
+    dirfd = signed(args[0]) if name.endswith("at") else AT_FDCWD
+    full = resolve_path(pid, dirfd, path)
+    fifo_made = name in ("mknod", "mknodat") and stat.S_ISFIFO(args[at + 1])
+    return {"path": full} if fifo_made or _is_fifo_or_shm(full) else None
+
+
+def _entry_mmap(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
+    fd = _int(args[4])
+    target = fd_target(pid, fd) if fd >= 0 else None
+    if fd >= 0 and not (target or "").startswith("/dev/shm/"):
+        return None  # a shared mapping of a file (a locale cache): no IPC object
+    return {"target": target}
+
+
+_ENTRY = {**{n: _entry_fd for n in FD_FIRST}, **{n: _entry_path for n in PATH_CALLS},
+          "dup": _entry_dup, "dup2": _entry_dup, "dup3": _entry_dup, "mmap": _entry_mmap}
+
+
 def entry(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
     """What the call about to run is about, or None when it is no IPC (let it run)."""
-    info: dict[str, Any] = {}
-    if name in FD_FIRST:
-        target = fd_target(pid, signed(args[0]) if args[0] < 1 << 31 else -1)
-        if not is_ipc_target(target):
-            return None
-        info["target"] = target
-    elif name in ("dup", "dup2", "dup3"):
-        old, new = fd_target(pid, args[0]), (fd_target(pid, args[1]) if name != "dup" else None)
-        if not (is_ipc_target(old) or is_ipc_target(new)):
-            return None
-        info["target"] = old
-    elif name in PATH_CALLS:
-        path = read_cstr(pid, args[PATH_CALLS[name]])
-        if path is None:
-            return None
-        if name in ("execve", "execveat"):
-            info["path"] = path
-            info["argv"] = _argv(pid, args[PATH_CALLS[name] + 1])
-        elif name in ("mq_open", "mq_unlink"):
-            info["path"] = path
-        else:
-            dirfd = signed(args[0]) if name.endswith("at") else AT_FDCWD
-            full = resolve_path(pid, dirfd, path)
-            fifo_made = name in ("mknod", "mknodat") and stat.S_ISFIFO(
-                args[PATH_CALLS[name] + 1])
-            if not (fifo_made or _is_fifo_or_shm(full)):
-                return None
-            info["path"] = full
-    elif name == "mmap":
-        fd = signed(args[4])
-        target = fd_target(pid, fd) if fd >= 0 else None
-        if fd >= 0 and not (target or "").startswith("/dev/shm/"):
-            return None  # a shared mapping of a file (a locale cache): no IPC object
-        info["target"] = target
+    look = _ENTRY.get(name)
+    info = look(pid, name, args) if look is not None else {}
+    if info is None:
+        return None
     if name in DATA_OUT:
         info["data"] = read_mem(pid, args[1], min(args[2], PREVIEW)).hex()
     if name in ("semop", "semtimedop"):
@@ -204,50 +218,46 @@ def _flags(value: int, names: dict[int, str]) -> str:
     return "|".join(got) if got else str(value)
 
 
-def _int(value: int) -> int:
-    """An int argument as C sees it: the low 32 bits, signed (wait4(-1), not 4294967295)."""
-    low = value & 0xFFFFFFFF
-    return low - (1 << 32) if low >= 1 << 31 else low
+def _sops(a: list[int], info: dict[str, Any]) -> str:
+    sops = ", ".join(f"{{{n}, {op:+d}, {fl}}}" for n, op, fl in info.get("sops", []))
+    return f"{a[0]}, [{sops}], {a[2]}"
+
+
+def _path_flags(a: list[int], info: dict[str, Any]) -> str:
+    return f'"{info.get("path")}", ' + _flags(a[2], {1: "O_WRONLY", 2: "O_RDWR", 64: "O_CREAT"})
+
+
+_Format = Callable[[list[int], dict[str, Any]], str]
+_FIRST3: _Format = lambda a, i: ", ".join(str(x) for x in a[:3])  # noqa: E731
+_FORMATS: dict[str, _Format] = {
+    **{n: (lambda a, i: f"{a[0]}, ..., {a[2]}") for n in ("read", "recvfrom",
+                                                           "mq_timedreceive")},
+    **{n: (lambda a, i: f"{a[0]}, {_quote(i.get('data', ''), a[2])}, {a[2]}")
+       for n in DATA_OUT},
+    **{n: (lambda a, i: str(a[0])) for n in ("close", "dup", "readv", "writev", "wait4",
+                                            "exit", "exit_group")},
+    **{n: (lambda a, i: f"{a[0]}, {a[1]}") for n in ("dup2", "dup3")},
+    **{n: (lambda a, i: "[...]") for n in ("pipe", "pipe2")},
+    **{n: (lambda a, i: f"{a[0]}, {_sig(a[1])}") for n in ("kill", "tkill")},
+    **{n: (lambda a, i: f'"{i.get("path")}"') for n in ("open", "mknod", "mknodat", "unlink",
+                                                       "unlinkat", "mq_open", "mq_unlink")},
+    **{n: (lambda a, i: f"0x{a[0] & 0xFFFFFFFF:x}, {a[1]}, {a[2]:#o}")
+       for n in ("msgget", "semget", "shmget")},
+    **{n: _sops for n in ("semop", "semtimedop")},
+    "pause": lambda a, i: "",
+    "tgkill": lambda a, i: f"{a[0]}, {a[1]}, {_sig(a[2])}",
+    "rt_sigaction": lambda a, i: f"{_sig(a[0])}, ...",
+    "execve": lambda a, i: f'"{i.get("path")}", {i.get("argv", [])}',
+    "execveat": lambda a, i: f'"{i.get("path")}", {i.get("argv", [])}',
+    "openat": _path_flags,
+    "waitid": lambda a, i: str(a[1]),
+}
 
 
 def call_text(name: str, args: tuple[int, ...], info: dict[str, Any]) -> str:
     """The call as strace prints it, from its raw arguments and what was read at entry."""
     a = [_int(x) for x in args]
-    path = info.get("path")
-    if name in ("read", "recvfrom", "mq_timedreceive"):
-        inner = f"{a[0]}, ..., {a[2]}"
-    elif name in DATA_OUT:
-        inner = f"{a[0]}, {_quote(info.get('data', ''), a[2])}, {a[2]}"
-    elif name in ("close", "dup", "pause") or name in ("readv", "writev"):
-        inner = "" if name == "pause" else str(a[0])
-    elif name in ("dup2", "dup3"):
-        inner = f"{a[0]}, {a[1]}"
-    elif name in ("pipe", "pipe2"):
-        inner = "[...]"
-    elif name in ("kill", "tkill"):
-        inner = f"{a[0]}, {_sig(a[1])}"
-    elif name == "tgkill":
-        inner = f"{a[0]}, {a[1]}, {_sig(a[2])}"
-    elif name == "rt_sigaction":
-        inner = f"{_sig(a[0])}, ..."
-    elif name in ("execve", "execveat"):
-        inner = f'"{path}", {info.get("argv", [])}'
-    elif name in ("openat", "open", "mknod", "mknodat", "unlink", "unlinkat", "mq_open",
-                  "mq_unlink"):
-        inner = f'"{path}"' + (f", {_flags(a[2], {1: 'O_WRONLY', 2: 'O_RDWR', 64: 'O_CREAT'})}"
-                               if name == "openat" else "")
-    elif name in ("semop", "semtimedop"):
-        sops = ", ".join(f"{{{n}, {op:+d}, {fl}}}" for n, op, fl in info.get("sops", []))
-        inner = f"{a[0]}, [{sops}], {a[2]}"
-    elif name in ("msgsnd", "msgrcv", "msgctl", "semctl", "shmat", "shmctl"):
-        inner = ", ".join(str(x) for x in a[:3])
-    elif name in ("msgget", "semget", "shmget"):
-        inner = f"0x{args[0] & 0xFFFFFFFF:x}, " + ", ".join(str(x) for x in a[1:3])
-    elif name in ("wait4", "waitid", "exit", "exit_group"):
-        inner = str(a[0] if name != "waitid" else a[1])
-    else:
-        inner = ", ".join(str(x) for x in a[:3])
-    return f"{name}({inner})"
+    return f"{name}({_FORMATS.get(name, _FIRST3)(a, info)})"
 
 
 def result_text(name: str, out: dict[str, Any]) -> str:

@@ -137,7 +137,7 @@ def setoptions(pid: int, options: int = OPTIONS) -> None:
 
 def resume(pid: int, request: int, sig: int = 0) -> bool:
     """PTRACE_CONT / PTRACE_SYSCALL; False when the tracee is gone (killed meanwhile)."""
-    rc = _libc.ptrace(request, pid, None, ctypes.c_void_p(sig))
+    rc: int = _libc.ptrace(request, pid, None, ctypes.c_void_p(sig))
     return rc != -1
 
 
@@ -205,18 +205,21 @@ def build_filter(arch: Arch, numbers: Iterable[int], masked: dict[int, tuple[int
     allow_at, trace_at = len(body) - 2, len(body) - 1
     out = []
     for i, (code, jt, jf, k) in enumerate(body):
-        def target(j: object) -> int:
-            if j == TRACE:
-                return trace_at - i - 1
-            if j == ALLOW:
-                return allow_at - i - 1
-            assert isinstance(j, int)
-            return j
-        t, f = target(jt), target(jf)
+        t, f = _jump(jt, i, allow_at, trace_at), _jump(jf, i, allow_at, trace_at)
         if not (0 <= t < 256 and 0 <= f < 256):
             raise ValueError("seccomp filter too long for 8-bit jumps")
         out.append((code, t, f, k))
     return out
+
+
+def _jump(j: object, i: int, allow_at: int, trace_at: int) -> int:
+    """A jump of instruction I as an offset: TRACE/ALLOW name the two final returns."""
+    if j == TRACE:
+        return trace_at - i - 1
+    if j == ALLOW:
+        return allow_at - i - 1
+    assert isinstance(j, int)
+    return j
 
 
 def install_filter(program: list[tuple[int, int, int, int]]) -> None:

@@ -457,42 +457,56 @@ class TraceSession:
     def _after_return(self, p: _Pending, msg: dict[str, Any]) -> None:
         """Objects a returned call made or changed: System V ids, semaphore units taken
         and given (the holders shown are inferred from these), names the program created."""
-        name, args, res = p.name, p.args, msg.get("result")
-        if name in ("msgget", "semget", "shmget") and isinstance(res, int):
-            kind = {"msgget": "sysv_msgq", "semget": "sysv_sem", "shmget": "sysv_shm"}[name]
-            table = {"msgget": "msg", "semget": "sem", "shmget": "shm"}[name]
-            key = args[0] & 0xFFFFFFFF
-            rec = self._record(f"{kind}:{res}", kind, {"key": key,
-                               ("msqid" if kind == "sysv_msgq" else
-                                "semid" if kind == "sysv_sem" else "shmid"): res})
-            if res not in self._sysv_before.get(table, set()) and \
-                    not any(c[1] == f"{table}:{res}" for c in self._created):
-                flag = {"msg": "-q", "sem": "-s", "shm": "-m"}[table]
-                self._created.append((kind, f"{table}:{res}", p.pid, f"ipcrm {flag} {res}"))
-            rec.setdefault("key", key)
-        elif name in ("semop", "semtimedop"):
-            rec = self._records.get(f"sysv_sem:{_signed(args[0])}")
-            if rec is not None:
-                for _num, op, flg in p.info.get("sops", []):
-                    if op:
-                        rec.setdefault("events", []).append(
-                            {"op": "wait" if op < 0 else "post", "n": abs(op),
-                             "undo": bool(flg & 0x1000), "by": self._name(p.pid)})
-        elif name in ("mknod", "mknodat") and p.info.get("path"):
-            path = str(p.info["path"])
+        handler = self._AFTER.get(p.name)
+        if handler is not None:
+            handler(self, p, msg.get("result"))
+
+    def _made_sysv(self, p: _Pending, res: Any) -> None:
+        if not isinstance(res, int):
+            return
+        table = {"msgget": "msg", "semget": "sem", "shmget": "shm"}[p.name]
+        kind, id_field, flag = {"msg": ("sysv_msgq", "msqid", "-q"),
+                                "sem": ("sysv_sem", "semid", "-s"),
+                                "shm": ("sysv_shm", "shmid", "-m")}[table]
+        self._record(f"{kind}:{res}", kind, {"key": p.args[0] & 0xFFFFFFFF, id_field: res})
+        ident = f"{table}:{res}"
+        if res not in self._sysv_before.get(table, set()) and \
+                not any(c[1] == ident for c in self._created):
+            self._created.append((kind, ident, p.pid, f"ipcrm {flag} {res}"))
+
+    def _semop_done(self, p: _Pending, res: Any) -> None:
+        rec = self._records.get(f"sysv_sem:{_signed(p.args[0])}")
+        if rec is None:
+            return
+        for _num, op, flg in p.info.get("sops", []):
+            if op:
+                rec.setdefault("events", []).append(
+                    {"op": "wait" if op < 0 else "post", "n": abs(op),
+                     "undo": bool(flg & 0x1000), "by": self._name(p.pid)})  # SEM_UNDO
+
+    def _made_name(self, p: _Pending, res: Any) -> None:
+        """A FIFO made by mknod, a /dev/shm name or a POSIX queue opened with O_CREAT."""
+        path = str(p.info.get("path", ""))
+        if not path or any(c[1] == path for c in self._created):
+            return
+        if p.name in ("mknod", "mknodat"):
             self._created.append(("FIFO", path, p.pid, f"rm {_shq(path)}"))
-        elif name in ("openat", "open") and str(p.info.get("path", "")).startswith("/dev/shm/"):
-            path = str(p.info["path"])
-            if args[2] & os.O_CREAT and not any(c[1] == path for c in self._created):
-                self._created.append(("POSIX shared memory" if not os.path.basename(path)
-                                      .startswith("sem.") else "POSIX semaphore", path, p.pid,
-                                      f"rm {_shq(path)}"))
-        elif name == "mq_open" and args[1] & os.O_CREAT:
-            qname = str(p.info.get("path", ""))
-            if not any(c[1] == qname for c in self._created):
-                self._created.append(("POSIX queue", qname, p.pid,
-                                      f"python3 -c 'import posix_ipc; posix_ipc.unlink_message_"
-                                      f"queue({qname!r})'"))
+        elif p.name == "mq_open" and p.args[1] & os.O_CREAT:
+            self._created.append(("POSIX queue", path, p.pid,
+                                  "python3 -c 'import posix_ipc; "
+                                  f"posix_ipc.unlink_message_queue({path!r})'"))
+        elif p.name in ("open", "openat") and path.startswith("/dev/shm/") and \
+                p.args[2 if p.name == "openat" else 1] & os.O_CREAT:
+            kind = ("POSIX semaphore" if os.path.basename(path).startswith("sem.")
+                    else "POSIX shared memory")
+            self._created.append((kind, path, p.pid, f"rm {_shq(path)}"))
+
+    _AFTER: dict[str, Any] = {
+        "msgget": _made_sysv, "semget": _made_sysv, "shmget": _made_sysv,
+        "semop": _semop_done, "semtimedop": _semop_done,
+        "mknod": _made_name, "mknodat": _made_name, "mq_open": _made_name,
+        "open": _made_name, "openat": _made_name,
+    }
 
     def leftovers(self) -> list[Leftover]:
         """Objects the traced program created that still exist, with the command that
@@ -585,13 +599,18 @@ class TraceSession:
     def _discover(self) -> list[dict[str, Any]]:
         """Records of the objects the traced processes hold now (pipes by inode, FIFOs by
         path) and of the System V objects their calls named that still exist."""
+        held = self._scan_fds()
+        live = {k: set(_sysv_ids(k)) for k in ("msg", "sem")}
+        return [rec for key, rec in self._records.items() if _exists(key, rec, held, live)]
+
+    def _scan_fds(self) -> set[str]:
+        """Keys of the objects some live traced process holds an fd of (new ones recorded)."""
         held: set[str] = set()
         for t in self._procs.values():
             if t.reaped or t.exit is not None:
                 continue
             try:
-                pd = self._sampler._procdir(t.pid)
-                fds = procfs.read_fds_at(pd)
+                fds = procfs.read_fds_at(self._sampler._procdir(t.pid))
             except (procfs.NoSuchProcess, OSError):
                 continue
             for target in fds.values():
@@ -603,22 +622,7 @@ class TraceSession:
                     self._record(f"fifo:{target}", "fifo", {"path": target,
                                                             "fd_targets": [target]})
                     held.add(f"fifo:{target}")
-        live = {k: set(_sysv_ids(k)) for k in ("msg", "sem")}
-        out = []
-        for key, rec in self._records.items():
-            kind = rec["kind"]
-            if kind == "pipe" and key not in held:
-                continue  # no process holds an end: the kernel freed it
-            if kind == "fifo" and key not in held and not _is_fifo(rec["path"]):
-                continue
-            if kind == "sysv_msgq" and rec.get("msqid") not in live["msg"]:
-                continue
-            if kind == "sysv_sem" and rec.get("semid") not in live["sem"]:
-                continue
-            if kind == "sysv_shm":
-                continue  # shown by the leftovers; the shm probe needs a lesson's layout
-            out.append(rec)
-        return out
+        return held
 
     # -- snapshots ----------------------------------------------------------------------------
 
@@ -679,7 +683,7 @@ class TraceSession:
             p = self._blocked_call
             if self._last_block in self._flight:
                 return self._snapshot(self._name(p.pid), p.text, BLOCKED, "", None, None)
-            ret = p.info.get("ret") or {}
+            ret: dict[str, Any] = p.info.get("ret") or {}
             return self._snapshot(self._name(p.pid), p.text,
                                   FAILED if ret.get("errno") else RETURNED,
                                   f"{self._name(p.pid)} blocked in {p.name}() and was woken: "
@@ -697,6 +701,20 @@ class TraceSession:
             p = asleep[-1]
             return self._snapshot(self._name(p.pid), p.text, BLOCKED, "", None, None)
         return self._snapshot(None, None, RETURNED, "", None, None)
+
+
+def _exists(key: str, rec: dict[str, Any], held: set[str], live: dict[str, set[int]]) -> bool:
+    """Whether the object of a record is still there to be drawn."""
+    kind = rec["kind"]
+    if kind == "pipe":
+        return key in held  # no process holds an end: the kernel freed it
+    if kind == "fifo":
+        return key in held or _is_fifo(rec["path"])
+    if kind == "sysv_msgq":
+        return rec.get("msqid") in live["msg"]
+    if kind == "sysv_sem":
+        return rec.get("semid") in live["sem"]
+    return False  # System V shared memory: listed as a leftover; its panel needs a layout
 
 
 def _signed(v: int) -> int:

@@ -34,7 +34,6 @@ Commands (session -> tracer):
 
 from __future__ import annotations
 
-import errno
 import os
 import select
 import signal
@@ -209,7 +208,7 @@ class Tracer:
                 break
             timeout = POLL if self._waiting() else IDLE
             try:
-                ready, _, _ = select.select([self.conn, self.wake_r], [], [], timeout)
+                ready, _, _ = select.select([self.conn.fileno(), self.wake_r], [], [], timeout)
             except InterruptedError:
                 continue
             if self.wake_r in ready:
@@ -218,7 +217,7 @@ class Tracer:
                         pass
                 except BlockingIOError:
                     pass
-            if self.conn in ready:
+            if self.conn.fileno() in ready:
                 data = self.conn.recv(65536)
                 if not data:
                     break  # the session is gone
@@ -356,7 +355,7 @@ class Tracer:
     def on_seccomp(self, t: Tracee) -> None:
         r = regs(t.tid, self.arch)
         name = self.names.get(r[self.arch.nr]) if r is not None else None
-        if r is None or name is None or not t.execed and t.tid == self.root:
+        if r is None or name is None or (not t.execed and t.tid == self.root):
             resume(t.tid, PTRACE_CONT)  # a foreign call, or ipcviz's own before the exec
             return
         args = tuple(r[i] for i in self.arch.args)
