@@ -53,11 +53,53 @@ def main(argv: list[str]) -> int:
         return _fail("no program to trace: ipcviz trace [--headless] -- PROGRAM [ARGS...]",
                      EXIT_INPUT)
     if not (args.headless or args.json):
-        # the stage for a traced program is coming (the app's part); the recording works now
-        sys.stderr.write("ipcviz: interactive trace is coming; for now use --headless "
-                         "(and --record FILE, then `ipcviz replay FILE`)\n")
-        return EXIT_INPUT
+        return run_then_replay(program, record=args.record)
     return run_headless(program, sys.stdout, as_json=args.json, record=args.record)
+
+
+def run_then_replay(program: list[str], record: str | None = None) -> int:
+    """Until the stage drives a live trace (choosing who runs is coming): run the program
+    freely to its end or its hang, then open the app on that recording, like a replay."""
+    import io
+
+    from ..model.timeline import read_trace_file
+    from ..model.traced import traced_scenario
+
+    with _TempTrace(record) as path:
+        code = run_headless(program, io.StringIO(), record=path)
+        if code not in (EXIT_OK, EXIT_EXPECT):
+            return code
+        header, snaps = read_trace_file(path)
+        title = header["scenario"] if header else "trace"
+        scenario = traced_scenario(title, program, snaps)
+    sys.stderr.write("ipcviz: interactive stepping of a live trace is coming; showing the "
+                     "recorded run (← → through its history)\n")
+    from ..app import replay_app
+
+    replay_app(scenario, snaps)
+    return code
+
+
+class _TempTrace:
+    """RECORD, or a private temporary file removed afterwards."""
+
+    def __init__(self, record: str | None) -> None:
+        self.record = record
+        self.tmpdir: str | None = None
+
+    def __enter__(self) -> str:
+        if self.record:
+            return self.record
+        import tempfile
+
+        self.tmpdir = tempfile.mkdtemp(prefix="ipcviz-trace-rec-")
+        return f"{self.tmpdir}/trace.jsonl"
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmpdir is not None:
+            import shutil
+
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 def _fail(message: str, code: int) -> int:
