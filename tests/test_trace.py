@@ -334,3 +334,31 @@ def test_start_error_for_a_missing_program_is_trace_error():
     with pytest.raises(TraceError) as err:
         TraceSession(["/no/such/prog"]).start()
     assert err.value.code == 2
+
+
+def test_chosen_interleaving_consumer_first_blocks_then_is_woken(bins):
+    """Who runs is chosen: the consumer goes first and sleeps in msgrcv (the kernel says
+    so), then the producer's msgsnd wakes it."""
+    s = TraceSession([str(bins / "msgq_pc")])
+    try:
+        s.start()
+        deadline = time.monotonic() + RUN_BOUND
+        # let the producer (the only process) run until both are held at msgrcv/msgsnd
+        while not {r.syscall for r in s.ready()} >= {"msgrcv", "msgsnd"}:
+            assert time.monotonic() < deadline
+            s.step(next(r.pid for r in s.ready() if r.syscall != "msgrcv"))
+        consumer = next(r for r in s.ready() if r.syscall == "msgrcv")
+        producer = next(r for r in s.ready() if r.syscall == "msgsnd")
+        snap = s.step(consumer.pid)
+        assert snap.outcome == BLOCKED
+        proc = snap.process_named(snap.process or "")
+        assert proc is not None and proc.pid == consumer.pid and proc.state == BLOCKED
+        assert proc.syscall == "msgrcv" and proc.wchan and "msgrcv" in proc.wchan
+        snap = s.step(producer.pid)
+        assert snap.outcome == "returned" and snap.call and snap.call.startswith("msgsnd(")
+        woken = [e for e in snap.log[len(snap.log) - snap.fresh:] if e.pid == consumer.pid]
+        assert any(e.call.startswith("msgrcv(") and e.late and e.outcome == "returned"
+                   for e in woken)
+        assert any(r.pid == consumer.pid for r in s.ready())  # held at its next call
+    finally:
+        s.close()

@@ -38,6 +38,11 @@ FUTEX_PRIVATE_FLAG = 128
 # call -> (argument, mask, trace when the bits are set): the filter looks at the argument
 MASKED = {"mmap": (3, MAP_SHARED, True), "futex": (1, FUTEX_PRIVATE_FLAG, False)}
 
+# calls that sleep at most until a timeout, when this argument is not NULL: a process asleep
+# in one will wake by itself, so it never makes a hang
+TIMEOUT_ARG = {"semtimedop": 3, "rt_sigtimedwait": 2, "mq_timedsend": 4,
+               "mq_timedreceive": 4, "futex": 3}
+
 # calls whose first argument is an fd: they matter only on an IPC object
 FD_FIRST = frozenset({
     "read", "write", "readv", "writev", "close", "recvfrom", "sendto", "recvmsg", "sendmsg",

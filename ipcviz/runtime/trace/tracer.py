@@ -91,6 +91,7 @@ class Tracee:
     args: tuple[int, ...] = ()
     blocked: bool = False
     execed: bool = False  # the root's own calls before its first exec are ipcviz's
+    reported: int = 0  # seq of the call last said to be blocked
     fresh: bool = False  # auto-attached: its first stop is the SIGSTOP ptrace sends it
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -150,7 +151,11 @@ class Tracer:
         # them run; the exec event says the program runs, an exit says why it could not.
         deadline = time.monotonic() + START_BOUND
         while time.monotonic() < deadline:
-            tid, status = os.waitpid(pid, WALL)
+            tid, status = os.waitpid(pid, WALL | os.WNOHANG)
+            if tid == 0:
+                select.select([self.wake_r], [], [], POLL * 10)  # SIGCHLD wakes it at once
+                _drain(self.wake_r)
+                continue
             if os.WIFEXITED(status) or os.WIFSIGNALED(status):
                 self.tracees.pop(pid, None)
                 data = os.read(err_r, 200).decode(errors="replace")
@@ -212,11 +217,7 @@ class Tracer:
             except InterruptedError:
                 continue
             if self.wake_r in ready:
-                try:
-                    while os.read(self.wake_r, 512):
-                        pass
-                except BlockingIOError:
-                    pass
+                _drain(self.wake_r)
             if self.conn.fileno() in ready:
                 data = self.conn.recv(65536)
                 if not data:
@@ -282,9 +283,18 @@ class Tracer:
         """Free run with every live process asleep in a call: nothing can move."""
         if self.mode != "run" or not self.tracees:
             return
-        if all(t.phase in (ENTRY, FLIGHT) and t.blocked for t in self.tracees.values()):
-            self.mode = "hold"
-            self._owe("stuck")
+        if not all(t.phase in (ENTRY, FLIGHT) and t.blocked for t in self.tracees.values()):
+            return
+        # Look again, now: a process woken since it was seen asleep (a child's exit, which
+        # the kernel tells the real parent only once the tracer has reaped it) is running.
+        for t in self.tracees.values():
+            if t.name in calls.TIMEOUT_ARG and t.args[calls.TIMEOUT_ARG[t.name]]:
+                return  # asleep with a timeout: it will wake by itself
+            if t.name is None or _asleep_in(t.tid, self.arch, t.name, self.names) is None:
+                t.blocked = False  # look_for_blocked confirms it again if it sleeps again
+                return
+        self.mode = "hold"
+        self._owe("stuck")
 
     # -- stops ----------------------------------------------------------------------------
 
@@ -420,6 +430,10 @@ class Tracer:
             if wchan is None:
                 continue
             t.blocked = True
+            if t.reported == t.seq:  # asleep again in the same call: said once
+                self._check_stuck()
+                continue
+            t.reported = t.seq
             self.send({"t": "blocked", "pid": t.tgid, "tid": t.tid, "seq": t.seq,
                        "name": t.name, "wchan": wchan})
             self._stop_point("block")
@@ -439,10 +453,22 @@ class Tracer:
         deadline = time.monotonic() + 3.0
         while self.tracees and time.monotonic() < deadline:
             try:
-                tid, status = os.waitpid(-1, WALL)
+                tid, _status = os.waitpid(-1, WALL | os.WNOHANG)
             except ChildProcessError:
                 break
+            if tid == 0:
+                select.select([self.wake_r], [], [], POLL * 10)
+                _drain(self.wake_r)
+                continue
             self.tracees.pop(tid, None)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
 
 
 def _ids(tid: int) -> tuple[int | None, int]:
