@@ -60,7 +60,11 @@ int main(int argc, char **argv) {
     long n = argc > 1 ? atol(argv[1]) : 300000000;
     int fds[2]; pipe(fds);
     pid_t pid = fork();
-    if (pid == 0) { close(fds[1]); char buf[64]; while (read(fds[0], buf, sizeof buf) > 0) ; return 0; }
+    if (pid == 0) {
+        close(fds[1]); char buf[64];
+        while (read(fds[0], buf, sizeof buf) > 0) ;
+        return 0;
+    }
     close(fds[0]);
     volatile unsigned long x = 1;
     for (int k = 0; k < 4; k++) {
