@@ -117,7 +117,8 @@ def _is_fifo_or_shm(path: str) -> bool:
 
 def _entry_fd(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
     target = fd_target(pid, signed(args[0]) if args[0] < 1 << 31 else -1)
-    return {"target": target} if is_ipc_target(target) else None
+    # an mq_* call's fd is a POSIX queue (its link reads "/NAME", like a path)
+    return {"target": target} if name.startswith("mq_") or is_ipc_target(target) else None
 
 
 def _entry_dup(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
@@ -162,6 +163,8 @@ def entry(pid: int, name: str, args: tuple[int, ...]) -> dict[str, Any] | None:
         info["data"] = read_mem(pid, args[1], min(args[2], PREVIEW)).hex()
     if name in ("semop", "semtimedop"):
         info["sops"] = _sembufs(pid, args[1], args[2])
+    if name == "futex":
+        info["addr"] = f"{args[0]:#x}"
     return info
 
 
@@ -198,6 +201,9 @@ def result(pid: int, name: str, args: tuple[int, ...], raw: int) -> dict[str, An
     if name in ("pipe", "pipe2", "socketpair"):
         at = args[3] if name == "socketpair" else args[0]
         out["fds"] = list(struct.unpack("<ii", read_mem(pid, at, 8) or b"\0" * 8))
+        out["targets"] = [fd_target(pid, fd) for fd in out["fds"]]  # stopped: still these
+    elif name == "mq_open":
+        out["targets"] = [fd_target(pid, value)]
     elif name in DATA_IN and value > 0:
         out["data"] = read_mem(pid, args[1], min(value, PREVIEW)).hex()
     return out
@@ -256,6 +262,7 @@ _FORMATS: dict[str, _Format] = {
     "execveat": lambda a, i: f'"{i.get("path")}", {i.get("argv", [])}',
     "openat": _path_flags,
     "waitid": lambda a, i: str(a[1]),
+    "futex": lambda a, i: f"{i.get('addr', '?')}, {a[1]}, {a[2]}",
 }
 
 

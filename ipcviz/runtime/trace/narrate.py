@@ -47,6 +47,10 @@ def _pipe_like(p: Process, o: Any, by_name: dict[str, Process]) -> str:
 
 
 def _sem(p: Process, o: Any, by_name: dict[str, Process]) -> str:
+    if o.kind == "sem":
+        return (f"{p.name} is asleep in sem_wait() (a futex) on {o.id}, the POSIX semaphore "
+                f"{o.name}: its value is {o.value}. Who holds it cannot be known: a sem_wait "
+                "that does not have to wait makes no system call.")
     text = f"{p.name} is asleep in semop() on {o.id} (semid {o.semid}): its value is {o.value}"
     if o.holders:
         text += f"; held by {', '.join(o.holders)} (inferred from their traced semop calls)"
@@ -61,8 +65,20 @@ def _queue(p: Process, o: Any, by_name: dict[str, Process]) -> str:
             f"({o.bytes} of {o.max_bytes} bytes).")
 
 
+def _socket(p: Process, o: Any, by_name: dict[str, Process]) -> str:
+    return (f"{p.name} is asleep in {p.syscall}() on {o.id} (a socketpair): "
+            f"{o.inq_a if o.inq_a is not None else '?'} and "
+            f"{o.inq_b if o.inq_b is not None else '?'} bytes wait at its two ends.")
+
+
+def _posix_queue(p: Process, o: Any, by_name: dict[str, Process]) -> str:
+    what = "empty" if "receive" in (p.syscall or "") else "full"
+    return f"{p.name} is asleep in {p.syscall}() on {o.id}, the POSIX queue {o.name}: it is {what}."
+
+
 BY_KIND: dict[str, Callable[[Process, Any, dict[str, Process]], str]] = {
-    "pipe": _pipe_like, "fifo": _pipe_like, "sysv_sem": _sem, "sysv_msgq": _queue,
+    "pipe": _pipe_like, "fifo": _pipe_like, "sysv_sem": _sem, "sem": _sem,
+    "sysv_msgq": _queue, "socketpair": _socket, "posix_mq": _posix_queue,
 }
 
 

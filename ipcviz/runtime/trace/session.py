@@ -170,6 +170,7 @@ class TraceSession:
         self._last_exit: tuple[int, int] | None = None
         self._last_block: int | None = None  # seq of the last call seen blocking
         self._sysv_before: dict[str, set[int]] = {}
+        self._shm_before: set[str] = set()
         self._root_execed = False
         self._comms: dict[int, str] = {}  # pid -> the comm last seen
         self._blocked_call: _Pending | None = None  # the last call seen blocking
@@ -182,6 +183,7 @@ class TraceSession:
     def start(self) -> Snapshot:
         check_program(self.argv, self.cwd)
         self._sysv_before = {k: set(_sysv_ids(k)) for k in ("msg", "sem", "shm")}
+        self._shm_before = {f"/dev/shm/{n}" for n in _listdir("/dev/shm")}
         self._outdir = tempfile.mkdtemp(prefix="ipcviz-trace-")
         out = open(os.path.join(self._outdir, "output"), "wb")
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -460,6 +462,17 @@ class TraceSession:
         handler = self._AFTER.get(p.name)
         if handler is not None:
             handler(self, p, msg.get("result"))
+        targets = [t for t in msg.get("targets") or [] if isinstance(t, str)]
+        if p.name == "socketpair" and len(targets) == 2 and all(
+                t.startswith("socket:[") for t in targets):
+            ta, tb = targets
+            self._record(f"socketpair:{ta}", "socketpair",
+                         {"inode_a": int(ta[8:-1]), "inode_b": int(tb[8:-1]),
+                          "fd_targets": [ta, tb], "fd_ends": {ta: "a", tb: "b"}})
+        elif p.name == "mq_open" and targets:
+            name = "/" + str(p.info.get("path", "")).lstrip("/")  # glibc passes it without
+            self._record(f"posix_mq:{name}", "posix_mq",
+                         {"name": name, "fd_targets": [targets[0], f"{targets[0]} (deleted)"]})
 
     def _made_sysv(self, p: _Pending, res: Any) -> None:
         if not isinstance(res, int):
@@ -492,9 +505,10 @@ class TraceSession:
         if p.name in ("mknod", "mknodat"):
             self._created.append(("FIFO", path, p.pid, f"rm {_shq(path)}"))
         elif p.name == "mq_open" and p.args[1] & os.O_CREAT:
+            path = "/" + path.lstrip("/")
             self._created.append(("POSIX queue", path, p.pid,
-                                  "python3 -c 'import posix_ipc; "
-                                  f"posix_ipc.unlink_message_queue({path!r})'"))
+                                  "python3 -c \"import posix_ipc; "
+                                  f"posix_ipc.unlink_message_queue({path!r})\""))
         elif p.name in ("open", "openat") and path.startswith("/dev/shm/") and \
                 p.args[2 if p.name == "openat" else 1] & os.O_CREAT:
             kind = ("POSIX semaphore" if os.path.basename(path).startswith("sem.")
@@ -590,7 +604,8 @@ class TraceSession:
         rec = self._records.get(key)
         if rec is None:
             short = {"pipe": "pipe", "fifo": "fifo", "sysv_msgq": "msq", "sysv_sem": "sem",
-                     "sysv_shm": "shm"}.get(kind, kind)
+                     "sysv_shm": "shm", "socketpair": "sock", "posix_mq": "mq",
+                     "sem": "psem"}.get(kind, kind)
             self._counts[short] = self._counts.get(short, 0) + 1
             rec = {"id": f"{short}{self._counts[short]}", "kind": kind, **fields}
             self._records[key] = rec
@@ -622,7 +637,35 @@ class TraceSession:
                     self._record(f"fifo:{target}", "fifo", {"path": target,
                                                             "fd_targets": [target]})
                     held.add(f"fifo:{target}")
+                else:
+                    held.add(target)  # a socket or queue of a record made at its call
+            held |= self._scan_maps(t.pid)
         return held
+
+    def _scan_maps(self, pid: int) -> set[str]:
+        """POSIX semaphores a process maps (/dev/shm/sem.NAME, found by the mapping's inode:
+        sem_open maps a temporary file that it then links to the name): a futex on one
+        names it."""
+        found: set[str] = set()
+        try:
+            with open(f"/proc/{pid}/maps") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return found
+        inodes = {int(parts[4]) for parts in (line.split(None, 5) for line in lines)
+                  if len(parts) == 6 and parts[5].startswith("/dev/shm/sem.")}
+        if not inodes:
+            return found
+        for name, st in _shm_sems():
+            if st.st_ino not in inodes:
+                continue
+            self._record(f"sem:{name}", "sem", {"name": name, "inode": st.st_ino,
+                                                "dev": st.st_dev})
+            found.add(f"sem:{name}")
+            path = f"/dev/shm/sem.{name[1:]}"
+            if path not in self._shm_before and not any(c[1] == path for c in self._created):
+                self._created.append(("POSIX semaphore", path, pid, f"rm {_shq(path)}"))
+        return found
 
     # -- snapshots ----------------------------------------------------------------------------
 
@@ -714,6 +757,10 @@ def _exists(key: str, rec: dict[str, Any], held: set[str], live: dict[str, set[i
         return rec.get("msqid") in live["msg"]
     if kind == "sysv_sem":
         return rec.get("semid") in live["sem"]
+    if kind in ("socketpair", "posix_mq"):
+        return any(t in held for t in rec["fd_targets"])
+    if kind == "sem":
+        return key in held
     return False  # System V shared memory: listed as a leftover; its panel needs a layout
 
 
@@ -725,6 +772,29 @@ def _shq(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _shm_sems() -> list[tuple[str, os.stat_result]]:
+    """("/NAME", stat) of every /dev/shm/sem.NAME."""
+    out = []
+    try:
+        entries = list(os.scandir("/dev/shm"))
+    except OSError:
+        return out
+    for e in entries:
+        if e.name.startswith("sem."):
+            try:
+                out.append(("/" + e.name[4:], e.stat(follow_symlinks=False)))
+            except OSError:
+                continue
+    return out
 
 
 def _is_fifo(path: str) -> bool:
