@@ -549,15 +549,12 @@ class TraceSession:
             comm = Path(f"/proc/{pid}/comm").read_text().strip() or str(pid)
         except OSError:
             comm = os.path.basename(self.argv[0])
+        self._comms[pid] = comm  # one read: the name and the baseline of a later rename
         if pid == self.root:
             comm = os.path.basename(self.argv[0])
         parent = self._procs.get(ppid)
         t = Tracked(self._unique(comm), pid, parent.name if parent else None, ppid=ppid)
         self._procs[pid] = t
-        try:
-            self._comms[pid] = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            pass
 
     def _unique(self, name: str, exclude: Tracked | None = None) -> str:
         name = name.replace(":", "_") or "process"
@@ -783,7 +780,7 @@ def _listdir(path: str) -> list[str]:
 
 def _shm_sems() -> list[tuple[str, os.stat_result]]:
     """("/NAME", stat) of every /dev/shm/sem.NAME."""
-    out = []
+    out: list[tuple[str, os.stat_result]] = []
     try:
         entries = list(os.scandir("/dev/shm"))
     except OSError:
