@@ -362,3 +362,16 @@ def test_chosen_interleaving_consumer_first_blocks_then_is_woken(bins):
         assert any(r.pid == consumer.pid for r in s.ready())  # held at its next call
     finally:
         s.close()
+
+
+def test_call_text_reads_int_arguments_as_c_does():
+    from ipcviz.runtime.trace.calls import call_text, result_text
+
+    minus_one = (1 << 32) - 1  # wait4(-1, ...): the kernel gets an int in a 64-bit register
+    assert call_text("wait4", (minus_one, 0, 0, 0, 0, 0), {}) == "wait4(-1)"
+    assert call_text("write", (4, 0, 5, 0, 0, 0), {"data": b"hello".hex()}) == \
+        'write(4, "hello", 5)'
+    assert call_text("kill", (1234, 10, 0, 0, 0, 0), {}) == "kill(1234, SIGUSR1)"
+    assert result_text("read", {"errno": "ERESTARTSYS", "result": -1}).startswith(
+        "? ERESTARTSYS")
+    assert result_text("pipe2", {"result": 0, "fds": [3, 4]}) == "0 [3, 4]"

@@ -184,6 +184,12 @@ def _play(session: TraceSession, out: TextIO, as_json: bool, trace: NewFile | No
         stops += 1
     if session.stuck:
         return EXIT_EXPECT
+    if not session.finished:
+        from ..textsafe import printable
+
+        (sys.stderr if as_json else out).write(printable(
+            f"\nStopped after {stops} stops (the most one trace holds); the traced "
+            "processes are killed now.") + "\n")
     return EXIT_OK
 
 

@@ -385,17 +385,19 @@ class Tracer:
             self._release(t)
 
     def _release(self, t: Tracee) -> None:
-        # kernel >= 4.8: the seccomp stop comes before the syscall-entry stop; PTRACE_SYSCALL
-        # from here gives the entry stop, then the exit stop (strace: seccomp_before_sysentry)
+        # PTRACE_SYSCALL from the seccomp stop: the next syscall stop of this call (an entry
+        # stop on some kernels, see on_syscall_stop) leads to its exit stop, the result
         t.phase = ENTRY
         t.blocked = False
         if not resume(t.tid, PTRACE_SYSCALL):
             t.phase = FLIGHT
 
     def on_syscall_stop(self, t: Tracee) -> None:
-        # After a seccomp stop and PTRACE_SYSCALL, some kernels stop at the syscall entry
-        # first (4.8 and later, as strace found), others go straight to the exit: ask the
-        # kernel which stop this is (PTRACE_GET_SYSCALL_INFO), by our count where it cannot.
+        # Since 4.8 the seccomp stop comes before the syscall runs; whether PTRACE_SYSCALL
+        # from there gives a syscall-entry stop first depends on the kernel (strace probes
+        # the order at start-up, check_seccomp_order); 6.x goes straight to the exit stop.
+        # So ask the kernel which stop this is (PTRACE_GET_SYSCALL_INFO, 5.3 and later),
+        # and count stops only where it cannot say.
         kind = syscall_stop_kind(t.tid)
         if kind == SYSCALL_INFO_ENTRY or (kind == 0 and t.phase == ENTRY):
             t.phase = FLIGHT
