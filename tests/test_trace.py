@@ -361,7 +361,9 @@ def test_chosen_interleaving_consumer_first_blocks_then_is_woken(bins):
                    for e in woken)
         assert any(r.pid == consumer.pid for r in s.ready())  # held at its next call
     finally:
-        s.close()
+        s.close()  # killed before its msgctl(IPC_RMID): the queue is left, listed, removed here
+        for o in s.leftovers():
+            subprocess.run(o.remove.split(), check=False, timeout=10)
 
 
 def test_call_text_reads_int_arguments_as_c_does():

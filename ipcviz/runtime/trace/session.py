@@ -376,6 +376,8 @@ class TraceSession:
                      list(msg.get("args", [])), dict(msg.get("info") or {}))
         p.info["seq"] = int(msg["seq"])
         self._procs[pid].step = self._step + 1
+        if isinstance(msg.get("comm"), str):
+            self._follow_comm(self._procs[pid], msg["comm"])
         self._flight[int(msg["seq"])] = p
         if msg.get("held"):
             self._held[p.tid] = p
@@ -437,9 +439,6 @@ class TraceSession:
 
     def _add_log(self, p: _Pending, outcome: str, result: Any, err: str | None,
                  detail: str | None, late: bool = False) -> None:
-        t = self._procs.get(p.pid)
-        if t is not None:
-            self._follow_comm(t)  # named by prctl(PR_SET_NAME) since: the log says so
         signal_name = target = None
         if p.name in ("kill", "tkill", "tgkill") and p.args:
             from ...scenario.actions import signal_name as _sn
@@ -580,14 +579,16 @@ class TraceSession:
                 if ev.get("by") == old:
                     ev["by"] = new
 
-    def _follow_comm(self, t: Tracked) -> None:
-        """A process that names itself (prctl(PR_SET_NAME)) is shown by that name."""
-        if t.exit is not None or t.reaped:
-            return
-        try:
-            comm = Path(f"/proc/{t.pid}/comm").read_text().strip()
-        except OSError:
-            return
+    def _follow_comm(self, t: Tracked, comm: str | None = None) -> None:
+        """A process that names itself (prctl(PR_SET_NAME)) is shown by that name.  COMM:
+        as the tracer read it at the process's call; else read now."""
+        if comm is None:
+            if t.exit is not None or t.reaped:
+                return
+            try:
+                comm = Path(f"/proc/{t.pid}/comm").read_text().strip()
+            except OSError:
+                return
         before = self._comms.setdefault(t.pid, comm)
         if comm and comm != before:
             self._comms[t.pid] = comm

@@ -377,7 +377,7 @@ class Tracer:
         t.seq, t.name, t.args, t.info, t.blocked = self.seq, name, args, info, False
         held = self.mode == "hold"
         self.send({"t": "call", "pid": t.tgid, "tid": t.tid, "seq": t.seq, "name": name,
-                   "args": list(args), "info": info, "held": held,
+                   "args": list(args), "info": info, "held": held, "comm": _comm(t.tgid),
                    "text": calls.call_text(name, args, info)})
         if held:
             t.phase = HELD
@@ -463,6 +463,16 @@ class Tracer:
                 _drain(self.wake_r)
                 continue
             self.tracees.pop(tid, None)
+
+
+def _comm(pid: int) -> str | None:
+    """/proc/PID/comm, read while the process is stopped (it may be gone by the time the
+    session reads the event)."""
+    try:
+        with open(f"/proc/{pid}/comm", "rb") as f:
+            return f.read().decode(errors="replace").strip() or None
+    except OSError:
+        return None
 
 
 def _drain(fd: int) -> None:
