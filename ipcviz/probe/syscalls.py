@@ -26,7 +26,7 @@ X86_64 = {
     87: "unlink", 133: "mknod", 129: "rt_sigqueueinfo", 200: "tkill", 234: "tgkill",
     241: "mq_unlink", 244: "mq_notify", 245: "mq_getsetattr", 259: "mknodat",
     263: "unlinkat", 292: "dup3", 297: "rt_tgsigqueueinfo", 322: "execveat",
-    424: "pidfd_send_signal", 435: "clone3",
+    424: "pidfd_send_signal", 435: "clone3", 38: "setitimer", 223: "timer_settime",
 }
 
 AARCH64 = {
@@ -44,7 +44,8 @@ AARCH64 = {
     198: "socket", 199: "socketpair", 200: "bind", 201: "listen", 210: "shutdown",
     33: "mknodat", 35: "unlinkat", 138: "rt_sigqueueinfo", 130: "tkill", 131: "tgkill",
     181: "mq_unlink", 184: "mq_notify", 185: "mq_getsetattr", 240: "rt_tgsigqueueinfo",
-    281: "execveat", 424: "pidfd_send_signal", 435: "clone3",
+    281: "execveat", 424: "pidfd_send_signal", 435: "clone3", 103: "setitimer",
+    110: "timer_settime",
 }
 
 TABLES = {"x86_64": X86_64, "aarch64": AARCH64, "arm64": AARCH64}

@@ -32,6 +32,7 @@ TRACED = frozenset({
     "socket", "socketpair", "bind", "listen", "connect", "accept", "accept4",
     "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown",
     "exit", "exit_group",
+    "alarm", "setitimer", "timer_settime",  # a timer's signal can end any sleep
 })
 MAP_SHARED = 0x01
 FUTEX_PRIVATE_FLAG = 128
@@ -64,6 +65,27 @@ RESTART_MEANING = {"ERESTARTSYS": "to be restarted if SA_RESTART is set",
                    "ERESTARTNOINTR": "to be restarted",
                    "ERESTARTNOHAND": "to be restarted if no handler",
                    "ERESTART_RESTARTBLOCK": "interrupted by signal"}
+
+
+TIMER_CALLS = frozenset({"alarm", "setitimer", "timer_settime"})
+
+
+def timer_seconds(pid: int, name: str, args: tuple[int, ...]) -> float | None:
+    """Seconds until the timer this call arms fires (inf: it repeats, or an absolute time;
+    0: it disarms), None if unknown.  alarm(secs); setitimer(which, struct itimerval *);
+    timer_settime(id, flags, struct itimerspec *): {interval, value} of two 64-bit words."""
+    if name == "alarm":
+        return float(args[0] & 0xFFFFFFFF)
+    at, frac = (args[1], 1e6) if name == "setitimer" else (args[2], 1e9)
+    raw = read_mem(pid, at, 32)
+    if len(raw) < 32:
+        return None
+    isec, ifrac, vsec, vfrac = struct.unpack("<qqqq", raw)
+    if vsec == 0 and vfrac == 0:
+        return 0.0
+    if isec or ifrac or (name == "timer_settime" and args[1] & 1):  # TIMER_ABSTIME
+        return float("inf")
+    return vsec + vfrac / frac
 
 
 def _int(value: int) -> int:
@@ -263,6 +285,7 @@ _FORMATS: dict[str, _Format] = {
     "openat": _path_flags,
     "waitid": lambda a, i: str(a[1]),
     "futex": lambda a, i: f"{i.get('addr', '?')}, {a[1]}, {a[2]}",
+    "alarm": lambda a, i: str(a[0]),
 }
 
 

@@ -324,19 +324,22 @@ class TraceSession:
 
     def _pump_until_settled(self, hold_after: float | None = None) -> _Settled:
         """Apply the tracer's events until it says "settled".  HOLD_AFTER: seconds after
-        which a free run is asked to hold (a program that never blocks is shown too)."""
+        which a free run is asked to hold (a program that never blocks is shown too); the
+        answer to that is bounded like any other."""
         start = time.monotonic()
-        held = False
+        held_at: float | None = None
         while True:
             try:
                 msg = self._next(0.5 if hold_after is not None else ANSWER_BOUND)
             except TraceError:
-                if hold_after is None or held or self._tracer is None \
-                        or self._tracer.poll() is not None:
+                now = time.monotonic()
+                if hold_after is None or self._tracer is None or \
+                        self._tracer.poll() is not None or \
+                        (held_at is not None and now - held_at > ANSWER_BOUND):
                     raise
-                if time.monotonic() - start >= hold_after:
+                if held_at is None and now - start >= hold_after:
                     self._send({"t": "hold"})
-                    held = True
+                    held_at = now
                 continue
             if msg.get("t") == "settled":
                 s = _Settled(str(msg.get("reason")), [int(p) for p in msg.get("running", [])])
@@ -344,9 +347,10 @@ class TraceSession:
                 self.stuck = s.reason == "stuck"
                 return s
             self._on_event(msg)
-            if hold_after is not None and not held and time.monotonic() - start >= hold_after:
+            if hold_after is not None and held_at is None and \
+                    time.monotonic() - start >= hold_after:
                 self._send({"t": "hold"})
-                held = True
+                held_at = time.monotonic()
 
     def _on_event(self, msg: dict[str, Any]) -> None:
         kind = msg.get("t")

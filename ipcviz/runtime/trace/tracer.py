@@ -117,6 +117,7 @@ class Tracer:
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.quit = False
+        self.timers: dict[int, float] = {}  # tgid -> when its last armed timer fires
 
     # -- talking --------------------------------------------------------------------------
 
@@ -216,6 +217,10 @@ class Tracer:
                 ready, _, _ = select.select([self.conn.fileno(), self.wake_r], [], [], timeout)
             except InterruptedError:
                 continue
+            if not ready:
+                # quiet for a while: a thread may have gone to sleep where the filter does
+                # not stop (a private futex); look whether anything can still move
+                self._check_stuck()
             if self.wake_r in ready:
                 _drain(self.wake_r)
             if self.conn.fileno() in ready:
@@ -271,6 +276,11 @@ class Tracer:
         if running and time.monotonic() < self.settle_deadline:
             return
         reason = "ended" if not self.tracees else self.settle
+        if reason == "hold" and self.tracees and not self._timer_pending() and all(
+                t.phase != HELD and ((t.phase in (ENTRY, FLIGHT) and t.blocked)
+                                     or (t.phase == FREE and self._asleep_untraced(t)))
+                for t in self.tracees.values()):
+            reason = "stuck"  # nothing held, nothing running: all asleep for good
         self.send({"t": "settled", "reason": reason, "running": running})
         self.settle = None
 
@@ -279,15 +289,33 @@ class Tracer:
             self.mode = "hold"
             self._owe({"block": "blocked", "exit": "exited"}[what])
 
+    def _arm(self, tgid: int, seconds: float | None) -> None:
+        """Remember until when a timer of TGID may still send it a signal (which can end
+        any sleep): until then, all asleep is no hang.  Unknown: as if for ever."""
+        if seconds == 0:
+            self.timers.pop(tgid, None)
+        else:
+            end = time.monotonic() + (seconds if seconds is not None else float("inf"))
+            self.timers[tgid] = max(end, self.timers.get(tgid, 0.0))
+
+    def _timer_pending(self) -> bool:
+        now = time.monotonic()
+        live = {t.tgid for t in self.tracees.values()}
+        return any(end > now for tgid, end in self.timers.items() if tgid in live)
+
     def _check_stuck(self) -> None:
         """Free run with every live process asleep in a call: nothing can move."""
-        if self.mode != "run" or not self.tracees:
+        if self.mode != "run" or not self.tracees or self._timer_pending():
             return
-        if not all(t.phase in (ENTRY, FLIGHT) and t.blocked for t in self.tracees.values()):
+        if not all((t.phase in (ENTRY, FLIGHT) and t.blocked)
+                   or (t.phase == FREE and self._asleep_untraced(t))
+                   for t in self.tracees.values()):
             return
         # Look again, now: a process woken since it was seen asleep (a child's exit, which
         # the kernel tells the real parent only once the tracer has reaped it) is running.
         for t in self.tracees.values():
+            if t.phase == FREE:
+                continue  # just looked at
             if t.name in calls.TIMEOUT_ARG and t.args[calls.TIMEOUT_ARG[t.name]]:
                 return  # asleep with a timeout: it will wake by itself
             if t.name is None or _asleep_in(t.tid, self.arch, t.name, self.names) is None:
@@ -373,6 +401,8 @@ class Tracer:
         if info is None:
             resume(t.tid, PTRACE_CONT)  # no IPC: a read() of a file, a close() of a library
             return
+        if name in calls.TIMER_CALLS:
+            self._arm(t.tgid, calls.timer_seconds(t.tid, name, args))
         self.seq += 1
         t.seq, t.name, t.args, t.info, t.blocked = self.seq, name, args, info, False
         held = self.mode == "hold"
@@ -441,6 +471,12 @@ class Tracer:
             self._stop_point("block")
             self._check_stuck()
 
+    def _asleep_untraced(self, t: Tracee) -> bool:
+        """A thread the filter lets run that the kernel shows asleep in a futex wait with
+        no timeout (a private mutex or condition, pthread_join): only another thread of the
+        program can wake it."""
+        return _futex_forever(t.tid, self.names)
+
     def kill_all(self) -> None:
         if self.root:
             try:
@@ -497,6 +533,25 @@ def _ids(tid: int) -> tuple[int | None, int]:
     except OSError:
         pass
     return tgid, ppid
+
+
+FUTEX_WAITS = frozenset({0, 6, 9, 11})  # FUTEX_WAIT, LOCK_PI, WAIT_BITSET, WAIT_REQUEUE_PI
+
+
+def _futex_forever(tid: int, names: dict[int, str]) -> bool:
+    """/proc/TID/stat state S (or D) inside futex(), a wait op, timeout argument NULL."""
+    try:
+        with open(f"/proc/{tid}/stat", "rb") as f:
+            text = f.read()
+        if text[text.rindex(b")") + 2:text.rindex(b")") + 3] not in (b"S", b"D"):
+            return False
+        with open(f"/proc/{tid}/syscall", "rb") as f:
+            sc = f.read().split()
+        if len(sc) < 5 or sc[0] == b"running" or names.get(int(sc[0])) != "futex":
+            return False
+        return int(sc[2], 16) & 0x7F in FUTEX_WAITS and int(sc[4], 16) == 0
+    except (OSError, ValueError):
+        return False
 
 
 def _asleep_in(tid: int, arch: Arch, name: str, names: dict[int, str]) -> str | None:
