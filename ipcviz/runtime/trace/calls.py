@@ -85,7 +85,7 @@ def timer_seconds(pid: int, name: str, args: tuple[int, ...]) -> float | None:
         return 0.0
     if isec or ifrac or (name == "timer_settime" and args[1] & 1):  # TIMER_ABSTIME
         return float("inf")
-    return vsec + vfrac / frac
+    return float(vsec) + float(vfrac) / frac
 
 
 def _int(value: int) -> int:
