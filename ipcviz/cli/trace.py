@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..runtime.trace.session import TraceSession
 
 MAX_STOPS = 1999  # stop points of one headless run (a trace holds at most 2000 snapshots)
+TRACE_BYTES_ROOM = 28 * 1024 * 1024  # a recorded trace stops growing here (32 MB at most)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,6 +180,8 @@ def _play(session: TraceSession, out: TextIO, as_json: bool, trace: NewFile | No
     _emit(snap, out, as_json, trace)
     stops = 0
     while not session.finished and not session.stuck and stops < MAX_STOPS:
+        if trace is not None and trace.file.tell() > TRACE_BYTES_ROOM:
+            break  # one more snapshot could pass the most a trace may be (replay refuses)
         snap = session.run()
         _emit(snap, out, as_json, trace)
         stops += 1

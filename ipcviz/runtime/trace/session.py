@@ -48,7 +48,7 @@ from ..protocol import LineReader, encode
 from . import calls, narrate
 
 ANSWER_BOUND = 10.0  # seconds the session waits for the tracer's answer to a command
-LOG_KEPT = 2000  # log entries a snapshot carries (the newest): a long run stays small
+LOG_KEPT = 500  # log entries a snapshot carries (the newest): a long run's trace stays small
 ENV_PYTHONPATH = "IPCVIZ_TRACE_PROGRAM_PYTHONPATH"  # the program's own, restored at exec
 
 
