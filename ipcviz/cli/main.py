@@ -7,6 +7,8 @@
     ipcviz check PATH...            validate scenario files only
     ipcviz clean [--dry-run]        remove what killed runs left behind
     ipcviz bench ...                measure IPC throughput and latency
+    ipcviz trace [--headless] [--json] [--record FILE] -- PROGRAM [ARGS...]
+                                    your own program under ptrace, stopped at IPC calls
 
 Exit codes: 0 every expect held; 1 an expect failed; 2 bad input (a scenario file, a
 name, an option); 3 the run could not go on (a process hung past its bound, a kernel
@@ -36,10 +38,10 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
 
 COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "export",
-            "serve", "help")
+            "serve", "trace", "help")
 # Commands with their own argument parsing, in their own package: name -> module path.
 DELEGATED = {"bench": "ipcviz.bench.cli", "export": "ipcviz.export.cli",
-             "serve": "ipcviz.serve.cli"}
+             "serve": "ipcviz.serve.cli", "trace": "ipcviz.cli.trace"}
 
 
 def _seconds(low: float, high: float, low_ok: bool):
@@ -101,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("export", help="write a lesson as SVG slides with an index.html",
                    add_help=False)
     sub.add_parser("serve", help="serve the app to a browser (textual-serve)", add_help=False)
+    sub.add_parser("trace", help="run your own program under ptrace and watch its IPC "
+                   "(trace [--headless] [--json] [--record FILE] -- PROGRAM [ARGS...])",
+                   add_help=False)
     sub.add_parser("help", help="this text")
     return p
 

@@ -52,6 +52,15 @@ def write_trace_header(out: IO[str], scenario_name: str, scenario_source: str | 
                           "source": scenario_source}) + "\n")
 
 
+def write_traced_header(out: IO[str], program: list[str]) -> None:
+    """The first line of a trace of a program run by `ipcviz trace`: no lesson, the
+    program's command line instead; replay rebuilds a lesson-like Scenario from the
+    snapshots (ipcviz.scenario.traced)."""
+    out.write(json.dumps({"trace": "ipcviz", "version": TRACE_FORMAT,
+                          "scenario": "trace: " + " ".join(program)[:190], "source": None,
+                          "program": program[:64]}) + "\n")
+
+
 def write_trace_line(out: IO[str], snapshot: Snapshot) -> None:
     """One snapshot as one JSON line."""
     out.write(json.dumps(snapshot.to_dict(), separators=(",", ":"), default=str) + "\n")
@@ -94,6 +103,11 @@ def _check_header(path: Path, n: int, data: dict[str, Any]) -> None:
         raise TraceError(f"{path}:{n}: scenario: a name of at most 200 characters expected")
     if data.get("source") is not None and not isinstance(data.get("source"), str):
         raise TraceError(f"{path}:{n}: source: the scenario's text expected")
+    program = data.get("program")
+    if program is not None and not (isinstance(program, list) and 0 < len(program) <= 64
+                                    and all(isinstance(a, str) and len(a) <= 4096
+                                            for a in program)):
+        raise TraceError(f"{path}:{n}: program: a list of at most 64 texts expected")
 
 
 def read_trace_file(path: Path | str) -> tuple[dict[str, Any] | None, list[Snapshot]]:
@@ -152,6 +166,10 @@ def load_recording(path: Path | str) -> tuple[Scenario, list[Snapshot]]:
     from ..scenario import ScenarioError, loads
 
     header, snaps = read_trace_file(path)
+    if header is not None and header.get("program") and not header.get("source"):
+        from .traced import traced_scenario
+
+        return traced_scenario(header["scenario"], header["program"], snaps), snaps
     if header is None or not header.get("source"):
         raise TraceError(f"{path}: this trace carries no scenario (record it with "
                          "'ipcviz run NAME --headless --record FILE')")

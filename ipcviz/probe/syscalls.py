@@ -21,6 +21,12 @@ X86_64 = {
     243: "mq_timedreceive", 247: "waitid", 257: "openat", 270: "pselect6", 271: "ppoll",
     293: "pipe2", 45: "recvfrom", 44: "sendto", 46: "sendmsg", 47: "recvmsg", 43: "accept",
     288: "accept4", 42: "connect", 19: "readv", 20: "writev", 9: "mmap", 11: "munmap",
+    # more calls that `ipcviz trace` stops at (runtime/trace/calls.py)
+    41: "socket", 48: "shutdown", 49: "bind", 50: "listen", 53: "socketpair", 58: "vfork",
+    87: "unlink", 133: "mknod", 129: "rt_sigqueueinfo", 200: "tkill", 234: "tgkill",
+    241: "mq_unlink", 244: "mq_notify", 245: "mq_getsetattr", 259: "mknodat",
+    263: "unlinkat", 292: "dup3", 297: "rt_tgsigqueueinfo", 322: "execveat",
+    424: "pidfd_send_signal", 435: "clone3", 38: "setitimer", 223: "timer_settime",
 }
 
 AARCH64 = {
@@ -34,6 +40,12 @@ AARCH64 = {
     183: "mq_timedreceive", 95: "waitid", 56: "openat", 72: "pselect6", 73: "ppoll",
     207: "recvfrom", 206: "sendto", 211: "sendmsg", 212: "recvmsg", 202: "accept",
     242: "accept4", 203: "connect", 65: "readv", 66: "writev", 222: "mmap", 215: "munmap",
+    # more calls that `ipcviz trace` stops at (runtime/trace/calls.py)
+    198: "socket", 199: "socketpair", 200: "bind", 201: "listen", 210: "shutdown",
+    33: "mknodat", 35: "unlinkat", 138: "rt_sigqueueinfo", 130: "tkill", 131: "tgkill",
+    181: "mq_unlink", 184: "mq_notify", 185: "mq_getsetattr", 240: "rt_tgsigqueueinfo",
+    281: "execveat", 424: "pidfd_send_signal", 435: "clone3", 103: "setitimer",
+    110: "timer_settime",
 }
 
 TABLES = {"x86_64": X86_64, "aarch64": AARCH64, "arm64": AARCH64}
