@@ -7,6 +7,7 @@
     ipcviz check PATH...            validate scenario files only
     ipcviz clean [--dry-run]        remove what killed runs left behind
     ipcviz bench ...                measure IPC throughput and latency
+    ipcviz attach --watch PID [--headless] [--json]   what a running program waits for
 
 Exit codes: 0 every expect held; 1 an expect failed; 2 bad input (a scenario file, a
 name, an option); 3 the run could not go on (a process hung past its bound, a kernel
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
 
 COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "export",
-            "serve", "help")
+            "serve", "attach", "help")
 # Commands with their own argument parsing, in their own package: name -> module path.
 DELEGATED = {"bench": "ipcviz.bench.cli", "export": "ipcviz.export.cli",
              "serve": "ipcviz.serve.cli"}
@@ -101,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("export", help="write a lesson as SVG slides with an index.html",
                    add_help=False)
     sub.add_parser("serve", help="serve the app to a browser (textual-serve)", add_help=False)
+    at = sub.add_parser("attach", help="what a running program and its children wait for")
+    at.add_argument("pid", type=int, help="the process (its descendants come with it)")
+    at.add_argument("--watch", action="store_true",
+                    help="observe only, without ptrace: no stepping, nothing stopped")
+    at.add_argument("--headless", action="store_true", help="print one report, no app")
+    at.add_argument("--json", action="store_true", help="one JSON snapshot (the trace schema)")
     sub.add_parser("help", help="this text")
     return p
 
@@ -232,6 +239,9 @@ def _main(argv: list[str]) -> int:
     if args.command == "replay":
         return cmd_replay(args.trace, sys.stdout, headless=args.headless or args.json,
                           as_json=args.json, lang=args.lang, quiz=args.quiz)
+    if args.command == "attach":
+        return cmd_attach(args.pid, args.watch, args.headless or args.json, args.json,
+                          sys.stdout)
     if args.command == "run":
         if not args.headless:
             return _app(args.scenario, lang=args.lang, quiz=args.quiz)
@@ -338,6 +348,46 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
     from ..app import replay_app
 
     return replay_app(scenario, snaps, lang=lang, quiz=quiz)
+
+
+def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO) -> int:
+    """`attach --watch PID`: the program's processes, objects, call sites and why nothing
+    moves, without ptrace.  `attach PID`: why ptrace would be refused, if it would."""
+    if not watch:
+        from ..runtime.ptrace_check import NoTarget, diagnose
+
+        try:
+            refused = diagnose(pid)
+        except NoTarget:
+            return _fail(f"no process {pid}", EXIT_INPUT)
+        if refused is not None:
+            return _fail(refused.line(), EXIT_RUN)
+        return _fail(f"ptrace of process {pid} would be allowed here, but stepping an "
+                     "attached program comes with the trace engine; for now, "
+                     f"`ipcviz attach --watch {pid}` shows what it waits for", EXIT_RUN)
+    from ..runtime.watch import NoProcess, Watch
+
+    try:
+        w = Watch(pid)
+    except NoProcess as err:
+        return _fail(str(err), EXIT_INPUT)
+    if not headless:
+        from ..app import watch_app
+
+        return watch_app(w)
+    try:
+        snap = w.start()
+    finally:
+        w.close()
+    if as_json:
+        from ..model.timeline import write_trace_line
+
+        write_trace_line(out, snap)
+        return EXIT_OK
+    from ..report.text import print_watch
+
+    print_watch(snap, out, w.scenario)
+    return EXIT_OK
 
 
 def cmd_new(name: str, mechanism: str, out: TextIO) -> int:

@@ -71,6 +71,23 @@ class Exit:
 
 
 @dataclass(frozen=True)
+class Site:
+    """Where in a program (not ipcviz's own) a blocked call was made: the call instruction
+    behind the library wrapper, found by unwinding its stack (probe/callsite.py)."""
+
+    binary: str  # the object it lies in (/proc/PID/maps path)
+    offset: int  # its address in that binary
+    function: str | None = None  # from the symbol table; None if stripped
+    file: str | None = None  # source file and line, when the binary has debug information
+    line: int | None = None
+
+    def describe(self) -> str:
+        fn = f"{self.function}()" if self.function else \
+            f"{self.binary.rsplit('/', 1)[-1]}+0x{self.offset:x}"
+        return f"{fn} at {self.file}:{self.line}" if self.file and self.line else fn
+
+
+@dataclass(frozen=True)
 class Process:
     name: str
     pid: int
@@ -86,6 +103,7 @@ class Process:
     exit: Exit | None = None
     step: int | None = None  # number of the last step this process began (1-based)
     kernel_state: str | None = None  # raw state letter of /proc/PID/stat
+    site: Site | None = None  # where a watched program made the call it sleeps in
 
 
 @dataclass(frozen=True)
@@ -241,6 +259,7 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
         p["fds"] = tuple(_build(Fd, fd) for fd in p.get("fds", ()))
         p["signals"] = _build(Signals, p["signals"]) if p.get("signals") else None
         p["exit"] = _build(Exit, p["exit"]) if p.get("exit") else None
+        p["site"] = _build(Site, p["site"]) if p.get("site") else None
         procs.append(_build(Process, p))
     objs = [
         _build(OBJECT_KINDS.get(o.get("kind"), ObjectState), o) for o in data.get("objects", ())
@@ -262,6 +281,7 @@ __all__ = [
     "ObjectState",
     "Process",
     "Signals",
+    "Site",
     "Snapshot",
     "snapshot_from_dict",
 ]

@@ -1,0 +1,172 @@
+"""The processes and kernel objects of a program ipcviz did not start (attach --watch).
+
+A lesson's workers report every object they create; a program being watched reports
+nothing, so its objects are found from what the kernel shows of its processes:
+* the tree: the process and its descendants (parent pids of /proc/*/stat);
+* pipes by inode (`pipe:[INO]` in /proc/PID/fd), FIFOs by path (an fd whose file is a
+  FIFO: stat(2) of /proc/PID/fd/N, which opens nothing);
+* System V queues whose last sender or receiver (/proc/sysvipc/msg lspid, lrpid) is in
+  the tree, or that a process of the tree sleeps on (msgrcv/msgsnd take the msqid);
+* System V semaphore sets that a process of the tree sleeps on (semop takes the semid)
+  or last operated on (semctl GETPID).  Who holds a unit is not kept by the kernel: when a
+  semaphore is at 0 and the last process to operate on it is of the tree and not waiting
+  on it, it is inferred to hold it (the record's events say so, and `inferred` marks it).
+
+The records have the shape the mechanisms' probes read (probe/kinds.py), so the same
+probes, models and views serve a watched program and a lesson.  Nothing here opens an
+object of the program.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from . import procfs, syscalls
+from .kinds import Record
+from .msgq import read_proc_msg
+from .sem import GETPID, GETVAL, semctl_read
+
+MAX_PROCESSES = 256  # of one watched tree (the trace format's cap per snapshot)
+MAX_OBJECTS = 256
+PROC_SEM = "/proc/sysvipc/sem"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A process of the watched tree."""
+
+    pid: int
+    ppid: int
+    comm: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.comm}[{self.pid}]"
+
+
+def _comm_and_ppid(text: str) -> tuple[str, int]:
+    comm = text[text.index("(") + 1:text.rindex(")")]
+    return comm, int(text[text.rindex(")") + 2:].split()[1])
+
+
+def tree(root: int, proc: str = procfs.PROC) -> list[Member]:
+    """ROOT and its descendants, parents before children; [] if ROOT is gone."""
+    members: dict[int, Member] = {}
+    for entry in os.listdir(proc):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"{proc}/{entry}/stat", encoding="utf-8", errors="replace") as f:
+                comm, ppid = _comm_and_ppid(f.read())
+        except (OSError, ValueError):
+            continue  # gone while we listed
+        members[int(entry)] = Member(int(entry), ppid, "".join(
+            c if c.isprintable() else "?" for c in comm))
+    if root not in members:
+        return []
+    children: dict[int, list[int]] = {}
+    for m in members.values():
+        children.setdefault(m.ppid, []).append(m.pid)
+    out: list[Member] = []
+    todo = [root]
+    while todo and len(out) < MAX_PROCESSES:
+        pid = todo.pop(0)
+        out.append(members[pid])
+        todo.extend(sorted(children.get(pid, ())))
+    return out
+
+
+def _fd_records(pid: int, pd: procfs.ProcDir, found: dict[str, Record]) -> None:
+    for num, target in procfs.read_fds_at(pd).items():
+        if target.startswith("pipe:[") and target not in found:
+            found[target] = {"id": target, "kind": "pipe", "inode": int(target[6:-1]),
+                             "fd_targets": [target]}
+        elif target.startswith("/") and target not in found:
+            try:
+                st = os.stat(f"fd/{num}", dir_fd=pd.fd)  # the file itself; nothing opened
+            except OSError:
+                continue
+            if stat.S_ISFIFO(st.st_mode):
+                found[target] = {"id": target, "kind": "fifo", "path": target,
+                                 "fd_targets": [target]}
+
+
+def _asleep_on(members: Iterable[Member], calls: frozenset[int], proc: str) -> set[int]:
+    """First arguments of the CALLS the members sleep in (System V ids)."""
+    ids = set()
+    for m in members:
+        try:
+            with open(f"{proc}/{m.pid}/syscall") as f:
+                sc = procfs.parse_syscall(f.read())
+        except OSError:
+            continue
+        if not sc.running and sc.number in calls and sc.args:
+            ids.add(sc.args[0])
+    return ids
+
+
+def _sem_sets(proc: str) -> dict[int, int]:
+    """semid -> key, of /proc/sysvipc/sem (key semid perms nsems ...)."""
+    out = {}
+    try:
+        with open(f"{proc}/sysvipc/sem") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return {}
+    for line in lines:
+        fields = line.split()
+        try:
+            out[int(fields[1])] = int(fields[0]) & 0xFFFFFFFF
+        except (IndexError, ValueError):
+            continue
+    return out
+
+
+def _sem_records(members: list[Member], proc: str) -> list[Record]:
+    pids = {m.pid: m for m in members}
+    waited = _asleep_on(members, syscalls.numbers("semop", "semtimedop"), proc)
+    out = []
+    for semid, key in sorted(_sem_sets(proc).items()):
+        try:
+            last, value = semctl_read(semid, GETPID), semctl_read(semid, GETVAL)
+        except OSError:
+            continue  # removed meanwhile, or not ours to read
+        if semid not in waited and last not in pids:
+            continue
+        events = []
+        if value == 0 and last in pids:  # inferred: the last to operate took the last unit
+            events.append({"op": "wait", "n": 1, "by": pids[last].name, "inferred": True})
+        out.append({"id": f"semaphore {semid}", "kind": "sysv_sem", "key": key,
+                    "semid": semid, "events": events, "inferred": "holder: last semop"})
+    return out
+
+
+def _msgq_records(members: list[Member], proc: str) -> list[Record]:
+    pids = {m.pid for m in members}
+    waited = _asleep_on(members, syscalls.numbers("msgrcv", "msgsnd"), proc)
+    return [{"id": f"queue {q.msqid}", "kind": "sysv_msgq", "key": q.key, "msqid": q.msqid}
+            for q in sorted(read_proc_msg().values(), key=lambda q: q.msqid)
+            if q.msqid in waited or q.lspid in pids or q.lrpid in pids]
+
+
+def records(members: list[Member], proc: str = procfs.PROC) -> list[Record]:
+    """The kernel objects the members use, as records for the mechanisms' probes."""
+    found: dict[str, Record] = {}
+    for m in members:
+        try:
+            pd = procfs.ProcDir(m.pid, proc)
+        except procfs.NoSuchProcess:
+            continue
+        try:
+            _fd_records(m.pid, pd, found)
+        except (procfs.NoSuchProcess, OSError):
+            pass  # it exited while we looked: its fds are closed
+        finally:
+            pd.close()
+    out = list(found.values())
+    out += _msgq_records(members, proc)
+    out += _sem_records(members, proc)
+    return out[:MAX_OBJECTS]
