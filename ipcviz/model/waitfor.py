@@ -34,7 +34,7 @@ class Wait:
     call: str
     reason: str  # "pipe-empty" | "pipe-full" | "child" | "sem"
     on: tuple[str, ...]  # the processes that could end the wait
-    object: str | None = None
+    object: str | None = None  # the object as a student would name it: pipe:[INO], a path
     ends: tuple[str, ...] = ()  # "name:fd" of the ends that matter (pipe, FIFO)
     inferred: bool = False  # ON comes from an inference (semaphore holders)
 
@@ -100,7 +100,8 @@ def _pipe_wait(p: Process, o: ObjectState) -> Wait | None:
     if not ends:
         return None  # no writer: EOF; no reader: EPIPE -- it will not sleep for long
     on = tuple(dict.fromkeys(_owner(e) for e in ends))
-    return Wait(p.name, p.syscall or "", reason, on, o.id, ends)
+    what = getattr(o, "path", None) or f"pipe:[{getattr(o, 'inode', '?')}]"
+    return Wait(p.name, p.syscall or "", reason, on, what, ends)
 
 
 def _child_wait(p: Process, snap: Snapshot) -> Wait | None:

@@ -20,6 +20,7 @@ object of the program.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,7 +45,8 @@ class Member:
 
     @property
     def name(self) -> str:
-        return f"{self.comm}[{self.pid}]"
+        """COMM-PID, in the letters a lesson's names use (the stage makes ids of them)."""
+        return re.sub(r"[^A-Za-z0-9_]", "_", self.comm) + f"-{self.pid}"
 
 
 def _comm_and_ppid(text: str) -> tuple[str, int]:
@@ -82,7 +84,8 @@ def tree(root: int, proc: str = procfs.PROC) -> list[Member]:
 def _fd_records(pid: int, pd: procfs.ProcDir, found: dict[str, Record]) -> None:
     for num, target in procfs.read_fds_at(pd).items():
         if target.startswith("pipe:[") and target not in found:
-            found[target] = {"id": target, "kind": "pipe", "inode": int(target[6:-1]),
+            found[target] = {"id": f"pipe-{target[6:-1]}", "kind": "pipe",
+                             "inode": int(target[6:-1]),
                              "fd_targets": [target]}
         elif target.startswith("/") and target not in found:
             try:
@@ -90,7 +93,7 @@ def _fd_records(pid: int, pd: procfs.ProcDir, found: dict[str, Record]) -> None:
             except OSError:
                 continue
             if stat.S_ISFIFO(st.st_mode):
-                found[target] = {"id": target, "kind": "fifo", "path": target,
+                found[target] = {"id": f"fifo-{st.st_ino}", "kind": "fifo", "path": target,
                                  "fd_targets": [target]}
 
 
@@ -139,7 +142,7 @@ def _sem_records(members: list[Member], proc: str) -> list[Record]:
         events = []
         if value == 0 and last in pids:  # inferred: the last to operate took the last unit
             events.append({"op": "wait", "n": 1, "by": pids[last].name, "inferred": True})
-        out.append({"id": f"semaphore {semid}", "kind": "sysv_sem", "key": key,
+        out.append({"id": f"sem-{semid}", "kind": "sysv_sem", "key": key,
                     "semid": semid, "events": events, "inferred": "holder: last semop"})
     return out
 
@@ -147,7 +150,7 @@ def _sem_records(members: list[Member], proc: str) -> list[Record]:
 def _msgq_records(members: list[Member], proc: str) -> list[Record]:
     pids = {m.pid for m in members}
     waited = _asleep_on(members, syscalls.numbers("msgrcv", "msgsnd"), proc)
-    return [{"id": f"queue {q.msqid}", "kind": "sysv_msgq", "key": q.key, "msqid": q.msqid}
+    return [{"id": f"msgq-{q.msqid}", "kind": "sysv_msgq", "key": q.key, "msqid": q.msqid}
             for q in sorted(read_proc_msg().values(), key=lambda q: q.msqid)
             if q.msqid in waited or q.lspid in pids or q.lrpid in pids]
 

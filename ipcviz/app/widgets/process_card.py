@@ -139,6 +139,9 @@ class ProcessCard(Static):
         if p.state in (BLOCKED, STOPPED) and p.syscall:
             args = ", ".join(_arg(p.syscall, i, a) for i, a in enumerate(p.syscall_args[:3]))
             lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
+        if p.site is not None and p.state in (BLOCKED, STOPPED):  # a watched program's line
+            lines.append(Content.assemble(("called ", "$text-muted"), (p.site.describe(),
+                                                                      "bold")))
         if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
             lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
         lines += [delivery_content(d, lang=lang) for d in self.delivered]
