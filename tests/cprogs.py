@@ -26,7 +26,7 @@ def compile_c(name: str, out_dir: Path, debug: bool) -> Path:
                              "to run the tests of tests/c")
     exe = out_dir / (name + ("-g" if debug else ""))
     flags = ["-g"] if debug else []
-    subprocess.run([gcc, *flags, "-O0", "-o", str(exe), str(C_DIR / f"{name}.c")],
+    subprocess.run([gcc, *flags, "-O0", "-pthread", "-o", str(exe), str(C_DIR / f"{name}.c")],
                    check=True, capture_output=True, timeout=60)
     return exe
 

@@ -28,7 +28,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("c")
-    return {name: compile_c(name, out, debug=True) for name in ("hang_pipe", "sem_deadlock")}
+    return {name: compile_c(name, out, debug=True)
+            for name in ("hang_pipe", "sem_deadlock", "ipc_mix")}
 
 
 def _children(pid: int) -> list[int]:
@@ -105,6 +106,38 @@ def test_semaphore_deadlock_with_inferred_holders(built):
     assert sites[proc.pid] == marker_line("sem_deadlock", "CALL:parent-takes-b")
     assert sites[child] == marker_line("sem_deadlock", "CALL:child-takes-a")
     assert "inferred" in snap.narration
+
+
+def test_queue_and_shared_memory_found_from_sysvipc_and_maps(built):
+    # GIVEN a program holding a System V segment, a POSIX region and semaphore, asleep in
+    # msgrcv() on an empty System V queue
+    name = f"/ipcviz-watch-test-{os.getpid()}"
+    with running([str(built["ipc_mix"]), name]) as proc:
+        msqid, shmid = (int(x) for x in proc.stdout.readline().split())
+        try:
+            wait_asleep(proc.pid, "msgrcv")
+            # WHEN watched
+            w = Watch(proc.pid)
+            try:
+                snap = w.start()
+            finally:
+                w.close()
+        finally:
+            _libc.msgctl(msqid, 0, None)  # IPC_RMID
+            _libc.shmctl(shmid, 0, None)
+            for path in (f"/dev/shm{name}", f"/dev/shm/sem.{name[1:]}"):
+                if os.path.exists(path):
+                    os.unlink(path)
+    # THEN each object is found, and the process is asleep on the queue, at its line
+    by_kind = {o.kind: o for o in snap.objects}
+    assert by_kind["sysv_msgq"].msqid == msqid and by_kind["sysv_msgq"].messages == 0
+    assert by_kind["sysv_shm"].shmid == shmid and by_kind["sysv_shm"].nattch == 1
+    assert by_kind["shm"].name == name and by_kind["shm"].size == 4096
+    assert by_kind["sem"].name == name and by_kind["sem"].value == 3
+    p = snap.processes[0]
+    assert p.syscall == "msgrcv" and p.waits_on == by_kind["sysv_msgq"].id
+    assert p.site.line == marker_line("ipc_mix", "CALL:msgrcv")
+    assert stuck(snap) is None  # anyone may send to a queue: no one is caught
 
 
 def _children_when(pid: int):

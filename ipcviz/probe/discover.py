@@ -7,6 +7,9 @@ nothing, so its objects are found from what the kernel shows of its processes:
   FIFO: stat(2) of /proc/PID/fd/N, which opens nothing);
 * System V queues whose last sender or receiver (/proc/sysvipc/msg lspid, lrpid) is in
   the tree, or that a process of the tree sleeps on (msgrcv/msgsnd take the msqid);
+* shared memory from /proc/PID/maps: System V segments (`/SYSV<key>`, the inode is the
+  shmid) and those /proc/sysvipc/shm says a process of the tree created or last used;
+  POSIX regions (`/dev/shm/NAME`) and named semaphores (`/dev/shm/sem.NAME`);
 * System V semaphore sets that a process of the tree sleeps on (semop takes the semid)
   or last operated on (semctl GETPID).  Who holds a unit is not kept by the kernel: when a
   semaphore is at 0 and the last process to operate on it is of the tree and not waiting
@@ -155,6 +158,94 @@ def _msgq_records(members: list[Member], proc: str) -> list[Record]:
             if q.msqid in waited or q.lspid in pids or q.lrpid in pids]
 
 
+def _shm_rows(proc: str) -> dict[int, dict[str, int]]:
+    """shmid -> {key, cpid, lpid} of /proc/sysvipc/shm."""
+    try:
+        with open(f"{proc}/sysvipc/shm") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return {}
+    head = lines[0].split() if lines else []
+    out = {}
+    for line in lines[1:]:
+        row = dict(zip(head, line.split()))
+        try:
+            out[int(row["shmid"])] = {"key": int(row["key"]) & 0xFFFFFFFF,
+                                      "cpid": int(row["cpid"]), "lpid": int(row["lpid"])}
+        except (KeyError, ValueError):
+            continue
+    return out
+
+
+def _dev_shm() -> dict[tuple[int, int], str]:
+    """(device, inode) -> name of every file in /dev/shm.  A mapping's path is not enough:
+    glibc creates a named semaphore under a temporary name and links it, so its creator's
+    mapping reads /dev/shm/sem.XXXXXX (deleted)."""
+    out = {}
+    try:
+        with os.scandir("/dev/shm") as it:
+            for e in it:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    out[(st.st_dev, st.st_ino)] = e.name
+    except OSError:
+        pass
+    return out
+
+
+def _mapped(path: str, dev: str, inode: int, found: dict[str, Record],
+            shm_names: dict[tuple[int, int], str]) -> None:
+    """A record for one file-backed mapping of /proc/PID/maps, if it is an IPC object."""
+    if path.startswith("/SYSV"):
+        found.setdefault(f"shm-{inode}", {"id": f"shm-{inode}", "kind": "sysv_shm",
+                                          "key": int(path[5:13], 16), "shmid": inode})
+        return
+    if not path.startswith("/dev/shm/"):
+        return
+    major, _, minor = dev.partition(":")
+    number = os.makedev(int(major, 16), int(minor, 16))
+    base = shm_names.get((number, inode))
+    if base is None:
+        return  # unlinked: no name left to find it by
+    if base.startswith("sem."):
+        found.setdefault(f"psem-{inode}", {"id": f"psem-{inode}", "kind": "sem",
+                                           "name": "/" + base[4:], "inode": inode,
+                                           "dev": number})
+    else:
+        found.setdefault(f"pshm-{inode}", {"id": f"pshm-{inode}", "kind": "shm",
+                                           "name": "/" + base, "path": f"/dev/shm/{base}",
+                                           "inode": inode, "dev": number})
+
+
+def _map_records(members: list[Member], proc: str) -> list[Record]:
+    found: dict[str, Record] = {}
+    shm_names: dict[tuple[int, int], str] | None = None
+    for m in members:
+        try:
+            with open(f"{proc}/{m.pid}/maps") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split(None, 5)
+            if len(parts) == 6 and parts[5].startswith(("/SYSV", "/dev/shm/")):
+                if shm_names is None:
+                    shm_names = _dev_shm()
+                try:
+                    _mapped(parts[5], parts[3], int(parts[4]), found, shm_names)
+                except ValueError:
+                    continue
+    pids = {m.pid for m in members}
+    for shmid, row in sorted(_shm_rows(proc).items()):
+        if row["cpid"] in pids or row["lpid"] in pids:
+            found.setdefault(f"shm-{shmid}", {"id": f"shm-{shmid}", "kind": "sysv_shm",
+                                              "key": row["key"], "shmid": shmid})
+    return list(found.values())
+
+
 def records(members: list[Member], proc: str = procfs.PROC) -> list[Record]:
     """The kernel objects the members use, as records for the mechanisms' probes."""
     found: dict[str, Record] = {}
@@ -170,6 +261,7 @@ def records(members: list[Member], proc: str = procfs.PROC) -> list[Record]:
         finally:
             pd.close()
     out = list(found.values())
+    out += _map_records(members, proc)
     out += _msgq_records(members, proc)
     out += _sem_records(members, proc)
     return out[:MAX_OBJECTS]

@@ -142,6 +142,8 @@ class Sampler:
         # (a blocked open() that returned later), or the scenario's objects changed --
         # not at every sample.  But the text of a link to a named object changes with no
         # call of the holder (another process unlinks it): those are re-read.
+        if self.foreign:
+            return self.fds(pd, targets)  # no steps to key a cache on: read it every time
         idle = (not sc.running and sc.args[:1] == (CONTROL_FD,)
                 and syscalls.name(sc.number, self.machine) in READ_CALLS)
         key = (t.step, idle, len(targets))

@@ -83,6 +83,7 @@ class Watch:
 
     def _look(self, members: list[discover.Member]) -> Snapshot:
         records = discover.records(members)
+        self._sampler.__dict__.pop("_maps_cache", None)  # keyed on steps: a watch has none
         names = {m.pid: m.name for m in members}
         tracked = [Tracked(m.name, m.pid, names.get(m.ppid)) for m in members]
         processes, objects = self._sampler.sample(tracked, records)
