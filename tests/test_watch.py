@@ -14,11 +14,12 @@ import threading
 import pytest
 
 from ipcviz.model.snapshot import BLOCKED, Process, Snapshot, snapshot_from_dict
+from ipcviz.model.tracecheck import check_snapshot
 from ipcviz.model.waitfor import stuck
 from ipcviz.runtime.watch import Watch
 
 from .conftest import ipcviz
-from .cprogs import compile_c, marker_line, running, wait_asleep
+from .cprogs import C_DIR, compile_c, marker_line, running, wait_asleep
 
 pytestmark = pytest.mark.kernel
 
@@ -47,6 +48,7 @@ def test_pipe_hang_found_explained_and_located(built):
         # WHEN watched headless, as JSON
         out = ipcviz("attach", "--watch", str(proc.pid), "--json")
         assert out.returncode == 0, out.stderr
+        check_snapshot(json.loads(out.stdout))  # the trace schema, as replay checks it
         snap = snapshot_from_dict(json.loads(out.stdout))
         # THEN both stay asleep where they were: nothing was woken
         assert os.path.exists(f"/proc/{child}") and proc.poll() is None
@@ -62,6 +64,10 @@ def test_pipe_hang_found_explained_and_located(built):
     assert child_p.site.line == marker_line("hang_pipe", "CALL:child-read")
     assert parent_p.site.line == marker_line("hang_pipe", "CALL:parent-wait")
     assert child_p.site.file.endswith("hang_pipe.c") and child_p.site.function == "main"
+    # with the source around it, for the code panel: the call's own line among them
+    source = (C_DIR / "hang_pipe.c").read_text().splitlines()
+    site = child_p.site
+    assert site.context[site.line - site.context_start] == source[site.line - 1]
     # and the wait-for analysis catches both, the reader waiting also for itself
     caught = stuck(snap)
     assert caught is not None and set(caught.processes) == {parent_p.name, child_p.name}

@@ -80,6 +80,10 @@ class Site:
     function: str | None = None  # from the symbol table; None if stripped
     file: str | None = None  # source file and line, when the binary has debug information
     line: int | None = None
+    # The source lines around `line` (read from `file` when ipcviz could), the first of
+    # them numbered `context_start`: the C code panel marks the call among them.
+    context_start: int | None = None
+    context: tuple[str, ...] = ()
 
     def describe(self) -> str:
         fn = f"{self.function}()" if self.function else \

@@ -181,6 +181,11 @@ def _print_processes(snap: Snapshot, out: TextIO, explain: bool, lang: str) -> N
             out.write(f"    {'':<10} fds {printable(describe_fds(p))}\n")
             if p.site is not None:  # a watched program: where it made the call it sleeps in
                 out.write(f"    {'':<10} call site {printable(p.site.describe())}\n")
+                if p.site.line and p.site.context_start:
+                    i = p.site.line - p.site.context_start
+                    if 0 <= i < len(p.site.context):
+                        text = p.site.context[i].strip()
+                        out.write(f"    {'':<10} {p.site.line:>5} | {printable(text)}\n")
             sig = _signals(p)
             if sig:
                 out.write(f"    {'':<10} signals {printable(sig)}\n")

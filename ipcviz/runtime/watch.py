@@ -16,6 +16,8 @@ look again; there are no steps.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from dataclasses import replace
 
@@ -107,8 +109,38 @@ class Watch:
                 self._sites.clear()
             found = callsite.call_site(p.pid)
             self._sites[key] = None if found is None else Site(
-                found.binary, found.offset, found.function, found.file, found.line)
+                found.binary, found.offset, found.function, found.file, found.line,
+                *source_lines(found.file, found.line))
         return replace(p, site=self._sites[key])
+
+
+CONTEXT = 3  # source lines shown before and after the call
+MAX_SOURCE = 4 * 1024 * 1024  # bytes of a source file read for them
+
+
+def source_lines(path: str | None, line: int | None) -> tuple[int | None, tuple[str, ...]]:
+    """(first line number, the lines) around LINE of the source file PATH, which the
+    program's debug information names: a regular file of reasonable size, read as text,
+    else (None, ())."""
+    if not path or not line:
+        return None, ()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None, ()
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SOURCE:
+            return None, ()
+        text = os.read(fd, MAX_SOURCE).decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None, ()
+    finally:
+        os.close(fd)
+    if line > len(text):
+        return None, ()  # not the file the binary was built from
+    first = max(1, line - CONTEXT)
+    return first, tuple(t[:200] for t in text[first - 1:line + CONTEXT])
 
 
 def _summary(snap: Snapshot) -> str:

@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from ipcviz.app.app import IpcvizApp
-from ipcviz.app.widgets import Narration, ProcessCard
+from ipcviz.app.widgets import CodeView, Narration, ProcessCard
 from ipcviz.runtime.watch import Watch
 
 from ..cprogs import compile_c, marker_line, running, wait_asleep
@@ -46,6 +46,9 @@ async def _drive(watch: Watch, child: int) -> None:
         line = marker_line("hang_pipe", "CALL:child-read")
         assert f"hang_pipe.c:{line}" in text_of(card)
         assert "Nothing can move" in text_of(stage.query_one("#narration", Narration))
+        # and the C code panel shows the program's own source, the read() line marked
+        code = stage.query_one("#code", CodeView).plain()
+        assert f"▶{line:>4}" in code and "read(fds[0]" in code
         # WHEN the child is stopped from outside, THEN the card follows without a key press
         os.kill(child, signal.SIGSTOP)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from ...model.snapshot import Snapshot
+from ...model.snapshot import Site, Snapshot
 from ...scenario.model import Scenario
 from ...textsafe import printable
 from .. import words
@@ -47,6 +47,8 @@ class CodeView(LineScroll):
             p = snapshot.process_named(spec.name)
             last = p.step if p else None
             rows.append(Content.styled(f"{spec.name}:", "b $text-secondary"))
+            if p is not None and p.site is not None and p.site.context:
+                rows += _site_rows(p.site)  # a watched program: its own source, marked
             for number, lines in self._program(spec.name):
                 done = last is not None and number <= last
                 for i, line in enumerate(lines):
@@ -86,6 +88,16 @@ class CodeView(LineScroll):
 
 
 NOW, LAST, DONE, TODO = "now", "last", "done", "todo"  # a code line's look
+
+
+def _site_rows(site: Site) -> list[Content]:
+    """The source lines around a watched program's call, the call's line marked."""
+    rows = [Content.styled(printable(f"  {site.file}"), "$text-muted")]
+    for i, text in enumerate(site.context):
+        number = (site.context_start or 1) + i
+        rows.append(_row(f"{number:>4} ", text.expandtabs(4),
+                         NOW if number == site.line else DONE))
+    return rows
 
 
 def _row(num: str, line: str, kind: str) -> Content:
