@@ -57,6 +57,16 @@ def _comm_and_ppid(text: str) -> tuple[str, int]:
     return comm, int(text[text.rindex(")") + 2:].split()[1])
 
 
+def name_of(pid: int, proc: str = procfs.PROC) -> str | None:
+    """The Member name of any process (the watched one's parent), or None."""
+    try:
+        with open(f"{proc}/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            comm, ppid = _comm_and_ppid(f.read())
+    except (OSError, ValueError):
+        return None
+    return Member(pid, ppid, comm).name
+
+
 def tree(root: int, proc: str = procfs.PROC) -> list[Member]:
     """ROOT and its descendants, parents before children; [] if ROOT is gone."""
     members: dict[int, Member] = {}

@@ -26,7 +26,7 @@ from ..model.timeline import Timeline
 from ..model.waitfor import stuck
 from ..probe import callsite, discover, procfs
 from ..probe.sampler import Sampler, Tracked
-from ..scenario.model import ObjectSpec, ProcessSpec, Scenario, Step
+from ..scenario.model import WATCHED, ObjectSpec, ProcessSpec, Scenario, Step
 from .errors import RunError
 
 
@@ -87,7 +87,8 @@ class Watch:
         records = discover.records(members)
         self._sampler.__dict__.pop("_maps_cache", None)  # keyed on steps: a watch has none
         names = {m.pid: m.name for m in members}
-        tracked = [Tracked(m.name, m.pid, names.get(m.ppid)) for m in members]
+        tracked = [Tracked(m.name, m.pid, names.get(m.ppid) or discover.name_of(m.ppid))
+                   for m in members]
         processes, objects = self._sampler.sample(tracked, records)
         processes = tuple(self._with_site(p) for p in processes)
         snap = Snapshot(index=len(self.timeline), step=0, total_steps=0,
@@ -158,6 +159,6 @@ def _scenario(pid: int, members: list[discover.Member], first: Snapshot) -> Scen
         cmd = procfs._read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
     except procfs.NoSuchProcess:
         cmd = ""
-    return Scenario(name=f"attach --watch {pid}", mechanism="process",
+    return Scenario(name=f"attach --watch {pid}", mechanism=WATCHED,
                     title=f"watching {names.get(pid, pid)}", summary=cmd, processes=procs,
                     objects=objs, steps=())

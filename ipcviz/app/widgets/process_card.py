@@ -16,7 +16,7 @@ from ...model.snapshot import (
     Process,
     Snapshot,
 )
-from ...scenario.model import Scenario
+from ...scenario.model import WATCHED, Scenario
 from ...textsafe import printable
 from .. import words
 from ..i18n import lang_of, tr
@@ -172,8 +172,9 @@ class ProcessCard(Static):
         return "grid16" if sources else "summary"
 
     def _fds(self, p: Process, snapshot: Snapshot) -> Content:
-        plumbing = [f for f in p.fds if words.is_plumbing(f)]
-        rest = [f for f in p.fds if not words.is_plumbing(f)]
+        ours = self.scenario.mechanism != WATCHED  # a watched program's fds are all its own
+        plumbing = [f for f in p.fds if ours and words.is_plumbing(f)]
+        rest = [f for f in p.fds if f not in plumbing]
         waiting_fd = p.syscall_args[0] if p.state == BLOCKED and p.syscall_args else None
         rows = []
         if plumbing:
