@@ -108,3 +108,19 @@ def test_aarch64_leaf_without_x30_is_unknown():
     # THEN with x30 given (a tracer's registers) the caller's pc is x30
     regs = callsite._step(row, 30, {31: 0x1000, 30: 0x4242}, 31, -1)
     assert regs[30] == 0x4242 and regs[31] == 0x1000
+
+
+def test_given_registers_as_a_tracer_has_them(programs):
+    """The trace engine passes the registers it read; the answer is the same, and the
+    binary's tables are cached under its path and build-id."""
+    with running([str(programs[True]), "read"]) as proc:
+        proc.stdout.readline()
+        wait_asleep(proc.pid, "read")
+        with open(f"/proc/{proc.pid}/syscall") as f:
+            regs = callsite.regs_from_syscall(f.read())
+        from_regs = callsite.call_site(proc.pid, regs=regs)
+        from_proc = callsite.call_site(proc.pid)
+    assert from_regs is not None and from_regs == from_proc
+    assert from_regs.line == marker_line("blocked", "CALL:read")
+    keys = [k for k in callsite._CACHE if k[0] == str(programs[True])]
+    assert keys and keys[0][1]  # gcc wrote a build-id note; it is part of the key

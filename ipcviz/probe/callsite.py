@@ -39,6 +39,10 @@ MAX_FRAMES = 12  # library frames unwound before giving up (glibc needs 1 to 3)
 MAX_LINE_ROWS = 2_000_000  # rows of a binary's line table kept (a large program's)
 MAX_FDES = 500_000
 MAX_BINARIES = 16  # binaries whose tables are kept (per ipcviz process)
+# Sections larger than these are not parsed (pure Python takes about a second per few MB):
+# a huge program gets its function name, not its line.
+MAX_CFI_BYTES = 16 * 1024 * 1024
+MAX_LINE_BYTES = 8 * 1024 * 1024
 
 # DWARF register numbers (the psABIs): stack pointer, return-address column, frame pointer.
 ARCHES: dict[str, dict[str, int]] = {
@@ -171,8 +175,16 @@ class Binary:
         return rows[i]
 
 
+def _too_big(elf: ELFFile, names: tuple[str, ...], limit: int) -> bool:
+    for name in names:
+        sec = elf.get_section_by_name(name)
+        if sec is not None and sec["sh_size"] > limit:
+            return True
+    return False
+
+
 def _fde_table(elf: ELFFile | None) -> tuple[list[int], list[Any]] | None:
-    if elf is None:
+    if elf is None or _too_big(elf, (".eh_frame", ".debug_frame"), MAX_CFI_BYTES):
         return None
     dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False, follow_links=False)
     if dwarf.has_EH_CFI():
@@ -224,7 +236,8 @@ def _text(value: Any) -> str:
 
 
 def _line_table(elf: ELFFile | None) -> tuple[list[int], list[tuple[str | None, int]]] | None:
-    if elf is None or not elf.has_dwarf_info():
+    if elf is None or not elf.has_dwarf_info() or \
+            _too_big(elf, (".debug_line", ".debug_info"), MAX_LINE_BYTES):
         return None
     dwarf = elf.get_dwarf_info(follow_links=False)
     if not dwarf.has_debug_info:
