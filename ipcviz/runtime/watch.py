@@ -44,6 +44,7 @@ class Watch:
         self.timeline = Timeline()
         self._sampler = Sampler(foreign=True)
         self._sites: dict[tuple[int, str], Site | None] = {}
+        self._seen: dict[int, Tracked] = {}
         self._started = time.monotonic()
         self._closed = False
         members = discover.tree(pid)
@@ -87,8 +88,12 @@ class Watch:
         records = discover.records(members)
         self._sampler.__dict__.pop("_maps_cache", None)  # keyed on steps: a watch has none
         names = {m.pid: m.name for m in members}
-        tracked = [Tracked(m.name, m.pid, names.get(m.ppid) or discover.name_of(m.ppid))
-                   for m in members]
+        for m in members:
+            if m.pid not in self._seen:
+                self._seen[m.pid] = Tracked(m.name, m.pid,
+                                            names.get(m.ppid) or discover.name_of(m.ppid))
+        # every process seen once stays on stage: one that is gone shows as exited
+        tracked = list(self._seen.values())[:discover.MAX_PROCESSES]
         processes, objects = self._sampler.sample(tracked, records)
         processes = tuple(self._with_site(p) for p in processes)
         snap = Snapshot(index=len(self.timeline), step=0, total_steps=0,
