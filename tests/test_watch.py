@@ -194,8 +194,15 @@ def test_watching_changes_nothing_and_the_program_finishes():
         # a writer outside the tree (this test) could still write: no one is caught
         assert stuck(snaps[-1]) is None and "none is caught" in snaps[-1].narration
         # AND the program goes on as if never watched: our bytes come out, it exits 0
-        out, _ = proc.communicate(b"hello through two cats\n", timeout=20)
-        assert out == b"hello through two cats\n" and proc.returncode == 0
+        later = Watch(proc.pid)
+        try:
+            out, _ = proc.communicate(b"hello through two cats\n", timeout=20)
+            assert out == b"hello through two cats\n" and proc.returncode == 0
+            # and a watch that saw it shows each of its processes as gone, none as unborn
+            states = {p.pid: p.state for p in later.sample().processes}
+        finally:
+            later.close()
+        assert set(states) == {proc.pid, *cats} and set(states.values()) == {"exited"}
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, 9)
