@@ -258,3 +258,29 @@ def test_attach_without_watch_and_unknown_pid():
     # ptrace is refused, the one-line reason: either way exit 3 with one line
     assert out.returncode == 3 and len(out.stderr.strip().splitlines()) == 1
     assert "trace engine" in out.stderr or "ptrace" in out.stderr
+
+
+def test_fifo_being_opened_is_found_and_not_opened(tmp_path):
+    # GIVEN a process asleep in open() of a FIFO for reading (no writer yet)
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo, 0o600)
+    with running([sys.executable, "-c",
+                  f"import os; f = open({str(fifo)!r}, 'rb'); os.write(1, f.read())"]) as proc:
+        wait_asleep(proc.pid, "openat")
+        # WHEN it is watched
+        w = Watch(proc.pid)
+        try:
+            snap = w.start()
+        finally:
+            w.close()
+        # THEN the FIFO is found from the path it is opening, the opener named ...
+        f = next(o for o in snap.objects if o.kind == "fifo")
+        p = snap.processes[0]
+        assert f.path == str(fifo) and f.opening_readers == (p.name,)
+        assert p.syscall == "openat" and p.waits_on == f.id
+        # ... and it still sleeps there: the watch opened nothing that would pair with it
+        wait_asleep(proc.pid, "openat")
+        fd = os.open(fifo, os.O_WRONLY)  # now a writer comes: the reader wakes, reads, exits
+        os.write(fd, b"ok")
+        os.close(fd)
+        assert proc.stdout.read() == "ok" and proc.wait(timeout=20) == 0

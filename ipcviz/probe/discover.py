@@ -4,7 +4,8 @@ A lesson's workers report every object they create; a program being watched repo
 nothing, so its objects are found from what the kernel shows of its processes:
 * the tree: the process and its descendants (parent pids of /proc/*/stat);
 * pipes by inode (`pipe:[INO]` in /proc/PID/fd), FIFOs by path (an fd whose file is a
-  FIFO: stat(2) of /proc/PID/fd/N, which opens nothing);
+  FIFO: stat(2) of /proc/PID/fd/N, which opens nothing; or the path a process asleep in
+  open() is opening, read from its memory);
 * System V queues whose last sender or receiver (/proc/sysvipc/msg lspid, lrpid) is in
   the tree, or that a process of the tree sleeps on (msgrcv/msgsnd take the msqid);
 * shared memory from /proc/PID/maps: System V segments (`/SYSV<key>`, the inode is the
@@ -29,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import procfs, syscalls
+from .fifo import OPEN_CALLS, open_path_of
 from .kinds import Record
 from .msgq import read_proc_msg
 from .sem import GETPID, GETVAL, semctl_read
@@ -106,8 +108,33 @@ def _fd_records(pid: int, pd: procfs.ProcDir, found: dict[str, Record]) -> None:
             except OSError:
                 continue
             if stat.S_ISFIFO(st.st_mode):
-                found[target] = {"id": f"fifo-{st.st_ino}", "kind": "fifo", "path": target,
-                                 "fd_targets": [target]}
+                found[target] = _fifo_record(target, st)
+
+
+def _fifo_record(path: str, st: os.stat_result) -> Record:
+    return {"id": f"fifo-{st.st_ino}", "kind": "fifo", "path": path, "fd_targets": [path]}
+
+
+def _opening(members: Iterable[Member], proc: str, found: dict[str, Record]) -> None:
+    """FIFOs that members sleep opening (wait_for_partner): not in any fd table yet."""
+    for m in members:
+        try:
+            with open(f"{proc}/{m.pid}/syscall") as f:
+                sc = procfs.parse_syscall(f.read())
+        except OSError:
+            continue
+        name = syscalls.name(sc.number)
+        if sc.running or name not in OPEN_CALLS:
+            continue
+        path = open_path_of(m.pid, name, sc.args)
+        if path is None or path in found:
+            continue
+        try:
+            st = os.stat(path)  # stat: the FIFO is not opened
+        except OSError:
+            continue
+        if stat.S_ISFIFO(st.st_mode):
+            found[path] = _fifo_record(path, st)
 
 
 def _asleep_on(members: Iterable[Member], calls: frozenset[int], proc: str) -> set[int]:
@@ -270,6 +297,7 @@ def records(members: list[Member], proc: str = procfs.PROC) -> list[Record]:
             pass  # it exited while we looked: its fds are closed
         finally:
             pd.close()
+    _opening(members, proc, found)
     out = list(found.values())
     out += _map_records(members, proc)
     out += _msgq_records(members, proc)
