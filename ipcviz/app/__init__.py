@@ -69,6 +69,31 @@ def replay_app(scenario, snapshots, lang: str | None = None, quiz: bool = False)
     return code if isinstance(code, int) else app.exit_code
 
 
+def watch_app(watch, lang: str | None = None) -> int:
+    """The app on a watched program (attach --watch): the stage refreshed live, no steps.
+    `watch` is a started-or-not ipcviz.runtime.watch.Watch; restart looks again afresh."""
+    from ..lang import choose
+    from .app import IpcvizApp
+
+    first = [watch]
+
+    def factory(sc):
+        if first:
+            return first.pop()
+        from ..runtime.watch import Watch
+
+        return Watch(watch.pid)
+
+    app = IpcvizApp(run_factory=factory, entries=[], scenario=watch.scenario,
+                    lang=choose(lang))
+    try:
+        code = app.run()
+    finally:
+        app.close_all_runs()
+        watch.close()
+    return code if isinstance(code, int) else app.exit_code
+
+
 def __getattr__(name: str):
     if name == "IpcvizApp":
         from .app import IpcvizApp
@@ -77,4 +102,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["IpcvizApp", "replay_app", "run_app"]
+__all__ = ["IpcvizApp", "replay_app", "run_app", "watch_app"]

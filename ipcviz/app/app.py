@@ -127,7 +127,11 @@ class IpcvizApp(App[int]):
             elif what == "quit":
                 self.quit_now()  # a callback cannot await action_quit(): same work, in sync
 
-        self.push_screen(RunErrorScreen(scenario, message), chosen)
+        from ..scenario.model import WATCHED
+
+        watched = getattr(getattr(self.screen, "scenario", None), "mechanism", None) == WATCHED
+        self.push_screen(RunErrorScreen(scenario, message,
+                                        "err_watch_ended" if watched else "err_ended"), chosen)
 
     # -- runs -------------------------------------------------------------------------------
 

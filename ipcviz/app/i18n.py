@@ -132,6 +132,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err_scenario": ("Scenario ", "场景 "),
     "err_ended": (("Its processes have been ended. What is on screen is the last thing the "
                    "kernel said."), "它的进程都已结束。屏幕上是内核最后给出的状态。"),
+    "err_watch_ended": (("ipcviz only watched: the program was not touched, and runs or ended "
+                         "on its own. What is on screen is the last thing the kernel said."),
+                        ("ipcviz 只是观察：程序没有被改动，它自行运行或自行结束。"
+                         "屏幕上是内核最后给出的状态。")),
     "err_restart": ("Restart (r)", "重新开始 (r)"),
     "err_scenarios": ("Scenarios", "场景列表"),
     "err_close": ("Close", "关闭"),

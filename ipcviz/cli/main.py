@@ -9,6 +9,7 @@
     ipcviz bench ...                measure IPC throughput and latency
     ipcviz trace [--headless] [--json] [--record FILE] -- PROGRAM [ARGS...]
                                     your own program under ptrace, stopped at IPC calls
+    ipcviz attach --watch PID [--headless] [--json]   what a running program waits for
 
 Exit codes: 0 every expect held; 1 an expect failed; 2 bad input (a scenario file, a
 name, an option); 3 the run could not go on (a process hung past its bound, a kernel
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
 
 COMMANDS = ("list", "run", "replay", "check", "new", "schema", "clean", "bench", "export",
-            "serve", "trace", "help")
+            "serve", "trace", "attach", "help")
 # Commands with their own argument parsing, in their own package: name -> module path.
 DELEGATED = {"bench": "ipcviz.bench.cli", "export": "ipcviz.export.cli",
              "serve": "ipcviz.serve.cli", "trace": "ipcviz.cli.trace"}
@@ -106,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("trace", help="run your own program under ptrace and watch its IPC "
                    "(trace [--headless] [--json] [--record FILE] -- PROGRAM [ARGS...])",
                    add_help=False)
+    at = sub.add_parser("attach", help="what a running program and its children wait for")
+    at.add_argument("pid", type=int, help="the process (its descendants come with it)")
+    at.add_argument("--watch", action="store_true",
+                    help="observe only, without ptrace: no stepping, nothing stopped")
+    at.add_argument("--headless", action="store_true", help="print one report, no app")
+    at.add_argument("--json", action="store_true", help="one JSON snapshot (the trace schema)")
     sub.add_parser("help", help="this text")
     return p
 
@@ -237,6 +244,9 @@ def _main(argv: list[str]) -> int:
     if args.command == "replay":
         return cmd_replay(args.trace, sys.stdout, headless=args.headless or args.json,
                           as_json=args.json, lang=args.lang, quiz=args.quiz)
+    if args.command == "attach":
+        return cmd_attach(args.pid, args.watch, args.headless or args.json, args.json,
+                          sys.stdout)
     if args.command == "run":
         if not args.headless:
             return _app(args.scenario, lang=args.lang, quiz=args.quiz)
@@ -343,6 +353,46 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
     from ..app import replay_app
 
     return replay_app(scenario, snaps, lang=lang, quiz=quiz)
+
+
+def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO) -> int:
+    """`attach --watch PID`: the program's processes, objects, call sites and why nothing
+    moves, without ptrace.  `attach PID`: why ptrace would be refused, if it would."""
+    if not watch:
+        from ..runtime.ptrace_check import NoTarget, diagnose
+
+        try:
+            refused = diagnose(pid)
+        except NoTarget:
+            return _fail(f"no process {pid}", EXIT_INPUT)
+        if refused is not None:
+            return _fail(refused.line(), EXIT_RUN)
+        return _fail(f"ptrace of process {pid} would be allowed here, but stepping an "
+                     "attached program comes with the trace engine; for now, "
+                     f"`ipcviz attach --watch {pid}` shows what it waits for", EXIT_RUN)
+    from ..runtime.watch import NoProcess, Watch
+
+    try:
+        w = Watch(pid)
+    except NoProcess as err:
+        return _fail(str(err), EXIT_INPUT)
+    if not headless:
+        from ..app import watch_app
+
+        return watch_app(w)
+    try:
+        snap = w.start()
+    finally:
+        w.close()
+    if as_json:
+        from ..model.timeline import write_trace_line
+
+        write_trace_line(out, snap)
+        return EXIT_OK
+    from ..report.text import print_watch
+
+    print_watch(snap, out, w.scenario)
+    return EXIT_OK
 
 
 def cmd_new(name: str, mechanism: str, out: TextIO) -> int:

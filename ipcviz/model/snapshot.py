@@ -72,6 +72,27 @@ class Exit:
 
 
 @dataclass(frozen=True)
+class Site:
+    """Where in a program (not ipcviz's own) a blocked call was made: the call instruction
+    behind the library wrapper, found by unwinding its stack (probe/callsite.py)."""
+
+    binary: str  # the object it lies in (/proc/PID/maps path)
+    offset: int  # its address in that binary
+    function: str | None = None  # from the symbol table; None if stripped
+    file: str | None = None  # source file and line, when the binary has debug information
+    line: int | None = None
+    # The source lines around `line` (read from `file` when ipcviz could), the first of
+    # them numbered `context_start`: the C code panel marks the call among them.
+    context_start: int | None = None
+    context: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        fn = f"{self.function}()" if self.function else \
+            f"{self.binary.rsplit('/', 1)[-1]}+0x{self.offset:x}"
+        return f"{fn} at {self.file}:{self.line}" if self.file and self.line else fn
+
+
+@dataclass(frozen=True)
 class Process:
     name: str
     pid: int
@@ -89,6 +110,7 @@ class Process:
     kernel_state: str | None = None  # raw state letter of /proc/PID/stat
     pgid: int = 0  # process group (/proc/PID/stat field 5); 0: not read (gone)
     sid: int = 0  # session (/proc/PID/stat field 6); 0: not read (gone)
+    site: Site | None = None  # where a watched program made the call it sleeps in
 
 
 @dataclass(frozen=True)
@@ -244,6 +266,7 @@ def snapshot_from_dict(data: dict[str, Any]) -> Snapshot:
         p["fds"] = tuple(_build(Fd, fd) for fd in p.get("fds", ()))
         p["signals"] = _build(Signals, p["signals"]) if p.get("signals") else None
         p["exit"] = _build(Exit, p["exit"]) if p.get("exit") else None
+        p["site"] = _build(Site, p["site"]) if p.get("site") else None
         procs.append(_build(Process, p))
     objs = [
         _build(OBJECT_KINDS.get(o.get("kind"), ObjectState), o) for o in data.get("objects", ())
@@ -265,6 +288,7 @@ __all__ = [
     "ObjectState",
     "Process",
     "Signals",
+    "Site",
     "Snapshot",
     "snapshot_from_dict",
 ]

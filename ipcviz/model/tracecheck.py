@@ -22,6 +22,7 @@ from .snapshot import (
     ObjectState,
     Process,
     Signals,
+    Site,
     Snapshot,
 )
 
@@ -39,7 +40,8 @@ MAX_DEPTH = 4  # nesting of a free-form value (a call's result, an observed valu
 
 _LIST_CAPS = {"processes": MAX_PROCESSES, "objects": MAX_OBJECTS, "log": MAX_LOG}
 _CLASSES: dict[str, type] = {c.__name__: c for c in
-                             (Check, Exit, Fd, LogEntry, ObjectState, Process, Signals)}
+                             (Check, Exit, Fd, LogEntry, ObjectState, Process, Signals,
+                              Site)}
 
 
 class TraceSchemaError(ValueError):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..model.fifo import FifoState
 from ..model.snapshot import BLOCKED, Process
-from .pipe import blocked_on, ends_of, fill
+from .pipe import blocked_on, ends_of, fill, foreign_ends
 from .sampler import READ_CALLS, WRITE_CALLS
 
 if TYPE_CHECKING:
@@ -119,6 +119,8 @@ def probe_fifo(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) ->
         r, w, h = ends_of(target, processes)
         readers += r
         writers += w
+        if getattr(sampler, "foreign", False):
+            h = foreign_ends(target, processes, len(w), True)[0]
         holder = holder or h
     nbytes, capacity = fill(sampler, holder)
     opening = [p for p in processes

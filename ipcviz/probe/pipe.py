@@ -37,15 +37,27 @@ def ends_of(target: str, processes: tuple[Process, ...]
     return readers, writers, holder
 
 
-def read_end_of(target: str, processes: tuple[Process, ...]) -> tuple[int, int] | None:
-    """(pid, fd) of a read end of `target` that a live scenario process holds, if any."""
+def read_end_of(target: str, processes: tuple[Process, ...], end: str = "read"
+                ) -> tuple[int, int] | None:
+    """(pid, fd) of a read end (or END) of `target` that a live scenario process holds."""
     for p in processes:
         if p.state in (ZOMBIE, EXITED):
             continue
         for f in p.fds:
-            if f.target == target and f.end == "read":
+            if f.target == target and f.end == end:
                 return p.pid, f.fd
     return None
+
+
+def foreign_ends(target: str, processes: tuple[Process, ...], writers: int, fifo: bool
+                 ) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """(end to ask fill through, read end to tee from) of a program that runs freely
+    (attach --watch): a borrowed write end can only delay an EOF by the microseconds it is
+    held (the reader wakes when we close it); a borrowed read end could let a write succeed
+    that would have met EPIPE, so one is used only when no writer exists, and never for a
+    FIFO (a writer may open it any time)."""
+    reader = None if writers or fifo else read_end_of(target, processes)
+    return read_end_of(target, processes, "write") or reader, reader
 
 
 def contents(sampler: Sampler, reader: tuple[int, int] | None, nbytes: int | None
@@ -132,8 +144,11 @@ def probe_pipe(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) ->
     oid, inode = rec["id"], rec.get("inode")
     target = f"pipe:[{inode}]"
     readers, writers, holder = ends_of(target, processes)
+    reader = read_end_of(target, processes)
+    if getattr(sampler, "foreign", False):
+        holder, reader = foreign_ends(target, processes, len(writers), False)
     nbytes, capacity = fill(sampler, holder)
-    data, missing = contents(sampler, read_end_of(target, processes), nbytes)
+    data, missing = contents(sampler, reader, nbytes)
     return PipeState(oid, "pipe", inode, nbytes, capacity, len(readers), len(writers),
                      tuple(readers), tuple(writers), blocked_on(oid, processes, READ_CALLS),
                      blocked_on(oid, processes, WRITE_CALLS), data, missing,

@@ -78,6 +78,10 @@ class Sampler:
     signal_cache: dict[str, Signals] = field(default_factory=dict)
     fd_ends: dict[str, str] = field(default_factory=dict)  # fd target -> end, if an object says
     records: list[dict[str, Any]] = field(default_factory=list)  # of the sample in progress
+    # A program ipcviz did not start (attach --watch): all its fds are its own (no control
+    # socket at 900), and it runs freely while it is probed, so no read end of its pipes is
+    # borrowed while a writer may still write (see probe/pipe.py).
+    foreign: bool = False
 
     def close(self) -> None:
         self.pidfds.close()
@@ -117,7 +121,8 @@ class Sampler:
         elif letter == "R" or sc.running:
             state = RUNNING
             syscall_name = None
-        elif syscall_name in READ_CALLS and sc.args and sc.args[0] == CONTROL_FD:
+        elif syscall_name in READ_CALLS and sc.args and sc.args[0] == CONTROL_FD \
+                and not self.foreign:
             state = SLEEPING  # idle: waiting for its next step on ipcviz's control socket
             syscall_name = None
         else:
@@ -138,6 +143,8 @@ class Sampler:
         # (a blocked open() that returned later), or the scenario's objects changed --
         # not at every sample.  But the text of a link to a named object changes with no
         # call of the holder (another process unlinks it): those are re-read.
+        if self.foreign:
+            return self.fds(pd, targets)  # no steps to key a cache on: read it every time
         idle = (not sc.running and sc.args[:1] == (CONTROL_FD,)
                 and syscalls.name(sc.number, self.machine) in READ_CALLS)
         key = (t.step, idle, len(targets))
@@ -151,7 +158,7 @@ class Sampler:
     def fds(self, pd: procfs.ProcDir, targets: dict[str, str]) -> tuple[Fd, ...]:
         out = []
         for num, target in sorted(procfs.read_fds_at(pd).items()):
-            if num >= CONTROL_FD:
+            if num >= CONTROL_FD and not self.foreign:
                 continue  # ipcviz's own: control socket (900), signal wake-up pipe (901, 902)
             obj = targets.get(target)
             end = None

@@ -173,6 +173,13 @@ def _print_processes(snap: Snapshot, out: TextIO, explain: bool, lang: str) -> N
                             f"{describe_state(p)}") + "\n")
         if p.state not in ("exited", "zombie"):
             out.write(f"    {'':<10} fds {printable(describe_fds(p))}\n")
+            if p.site is not None:  # a watched program: where it made the call it sleeps in
+                out.write(f"    {'':<10} call site {printable(p.site.describe())}\n")
+                if p.site.line and p.site.context_start:
+                    i = p.site.line - p.site.context_start
+                    if 0 <= i < len(p.site.context):
+                        text = p.site.context[i].strip()
+                        out.write(f"    {'':<10} {p.site.line:>5} | {printable(text)}\n")
             sig = _signals(p)
             if sig:
                 out.write(f"    {'':<10} signals {printable(sig)}\n")
@@ -189,6 +196,18 @@ def _print_objects(snap: Snapshot, out: TextIO, explain: bool, lang: str) -> Non
                 holder = provenance.holder_of(snap, o)
                 pids = {p.name: p.pid for p in snap.processes}
                 _explain(provenance.for_object(o, holder, pids), out, "      ")
+
+
+def print_watch(snap: Snapshot, out: TextIO, scenario: Scenario, explain: bool = False
+                ) -> None:
+    """One look at a watched program (attach --watch): its processes, objects, and why
+    nothing can move (or that something can)."""
+    out = SafeWriter(out)  # names and paths come from the watched program
+    print_header(scenario, out)
+    out.write("(watched without ptrace: nothing was stopped or changed)\n\n")
+    _print_processes(snap, out, explain, "en")
+    _print_objects(snap, out, explain, "en")
+    out.write("\n" + _fill(printable(snap.narration)) + "\n")
 
 
 def _print_checks(snap: Snapshot, out: TextIO, lang: str) -> None:

@@ -84,6 +84,12 @@ class Step:
         return self.narration_i18n.get(lang) or self.narration
 
 
+# The mechanism of the stand-in Scenario of `attach --watch` (runtime/watch.py): no lesson
+# has it, so views that word a lesson worker's plumbing (fds 0-2) leave a watched
+# program's fds as they are.
+WATCHED = "watched"
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str  # "pipe/fork-and-close"

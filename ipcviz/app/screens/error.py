@@ -23,10 +23,11 @@ class RunErrorScreen(ModalScreen[str]):
         Binding("q", "choose('quit')", "Quit"),
     ]
 
-    def __init__(self, scenario: str, message: str) -> None:
+    def __init__(self, scenario: str, message: str, ended: str = "err_ended") -> None:
         super().__init__()
         self.scenario = scenario
         self.message = message
+        self.ended = ended  # what became of the processes (a watched program: nothing)
 
     def compose(self) -> ComposeResult:
         lang = lang_of(self)  # the reason itself is the engine's, in English
@@ -37,7 +38,7 @@ class RunErrorScreen(ModalScreen[str]):
                                           (printable(self.message, multiline=True),
                                            "$text-error")),
                          id="error-text")
-            yield Static(Content.styled(tr("err_ended", lang), "$text-muted"))
+            yield Static(Content.styled(tr(self.ended, lang), "$text-muted"))
             with Horizontal(id="error-buttons"):
                 yield Button(tr("err_restart", lang), id="restart", variant="primary")
                 yield Button(tr("err_scenarios", lang), id="picker")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from ...model.snapshot import Snapshot
+from ...model.snapshot import Site, Snapshot
 from ...scenario.model import Scenario
 from ...textsafe import printable
 from .. import words
@@ -45,27 +45,37 @@ class CodeView(LineScroll):
             rows.append(note)
         for spec in specs:
             p = snapshot.process_named(spec.name)
-            last = p.step if p else None
             rows.append(Content.styled(f"{spec.name}:", "b $text-secondary"))
-            for number, lines in self._program(spec.name):
-                done = last is not None and number <= last
-                for i, line in enumerate(lines):
-                    num = f"{number:>2} " if i == 0 else "   "
-                    if number == snapshot.step and i == 0 and current is None:
-                        current = len(rows)
-                    kind = (NOW if number == last and number == snapshot.step else
-                            LAST if number == last else DONE if done else TODO)
-                    key = (num, line, kind)
-                    row = self._made.get(key)
-                    if row is None:
-                        row = self._made[key] = _row(num, line, kind)
-                    rows.append(row)
+            if p is not None and p.site is not None and p.site.context:
+                rows += _site_rows(p.site)  # a watched program: its own source, marked
+            found = self._program_rows(spec.name, p.step if p else None, snapshot.step, rows)
+            current = found if current is None else current
         self.set_lines(rows)
         self._current = current
         self.reveal()
         return current
 
     _current: int | None = None  # the line of the step just run
+
+    def _program_rows(self, name: str, last: int | None, step: int, rows: list[Content]
+                      ) -> int | None:
+        """Append the rows of NAME's program (its last step LAST) to ROWS; the row of the
+        step just run (STEP), if it is this process's."""
+        current = None
+        for number, lines in self._program(name):
+            done = last is not None and number <= last
+            for i, line in enumerate(lines):
+                num = f"{number:>2} " if i == 0 else "   "
+                if number == step and i == 0 and current is None:
+                    current = len(rows)
+                kind = (NOW if number == last and number == step else
+                        LAST if number == last else DONE if done else TODO)
+                key = (num, line, kind)
+                row = self._made.get(key)
+                if row is None:
+                    row = self._made[key] = _row(num, line, kind)
+                rows.append(row)
+        return current
 
     def _program(self, name: str) -> list[tuple[int, list[str]]]:
         """A process's program: the lesson's, so made once, not at every snapshot."""
@@ -86,6 +96,16 @@ class CodeView(LineScroll):
 
 
 NOW, LAST, DONE, TODO = "now", "last", "done", "todo"  # a code line's look
+
+
+def _site_rows(site: Site) -> list[Content]:
+    """The source lines around a watched program's call, the call's line marked."""
+    rows = [Content.styled(printable(f"  {site.file}"), "$text-muted")]
+    for i, text in enumerate(site.context):
+        number = (site.context_start or 1) + i
+        rows.append(_row(f"{number:>4} ", text.expandtabs(4),
+                         NOW if number == site.line else DONE))
+    return rows
 
 
 def _row(num: str, line: str, kind: str) -> Content:

@@ -16,7 +16,7 @@ from ...model.snapshot import (
     Process,
     Snapshot,
 )
-from ...scenario.model import Scenario
+from ...scenario.model import WATCHED, Scenario
 from ...textsafe import printable
 from .. import words
 from ..i18n import lang_of, tr
@@ -139,6 +139,9 @@ class ProcessCard(Static):
         if p.state in (BLOCKED, STOPPED) and p.syscall:
             args = ", ".join(_arg(p.syscall, i, a) for i, a in enumerate(p.syscall_args[:3]))
             lines.append(Content.assemble(("syscall ", "$text-muted"), f"{p.syscall}({args})"))
+        if p.site is not None and p.state in (BLOCKED, STOPPED):  # a watched program's line
+            lines.append(Content.assemble(("called ", "$text-muted"), (p.site.describe(),
+                                                                      "bold")))
         if p.wchan and p.state in (BLOCKED, STOPPED, RUNNING):
             lines.append(Content.assemble(("wchan ", "$text-muted"), p.wchan))
         lines += [delivery_content(d, lang=lang) for d in self.delivered]
@@ -169,8 +172,9 @@ class ProcessCard(Static):
         return "grid16" if sources else "summary"
 
     def _fds(self, p: Process, snapshot: Snapshot) -> Content:
-        plumbing = [f for f in p.fds if words.is_plumbing(f)]
-        rest = [f for f in p.fds if not words.is_plumbing(f)]
+        ours = self.scenario.mechanism != WATCHED  # a watched program's fds are all its own
+        plumbing = [f for f in p.fds if ours and words.is_plumbing(f)]
+        rest = [f for f in p.fds if f not in plumbing]
         waiting_fd = p.syscall_args[0] if p.state == BLOCKED and p.syscall_args else None
         rows = []
         if plumbing:
