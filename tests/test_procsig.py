@@ -79,7 +79,18 @@ def _group(run_id: str, stranger: bool) -> subprocess.Popen[bytes]:
                               start_new_session=True, env=dict(os.environ, IPCVIZ_RUN=run_id))
     from ipcviz.runtime.ops.process import group_members
 
-    wait_until(lambda: len(group_members(leader.pid)) == 2, what="the group's two members")
+    def both_asleep() -> bool:
+        # both members have exec'ed sleep: before that, the second is a fork of sh that
+        # still carries the mark `env -u` is about to drop
+        names = []
+        for pid in group_members(leader.pid):
+            try:
+                names.append(open(f"/proc/{pid}/comm").read().strip())
+            except OSError:
+                return False
+        return names == ["sleep", "sleep"]
+
+    wait_until(both_asleep, what="the group's two members asleep in sleep")
     return leader
 
 

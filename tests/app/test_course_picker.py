@@ -39,7 +39,7 @@ async def test_picker_lists_the_sections_in_teaching_order(monkeypatch):
         got = options(app)
         groups = [title for ident, title in got if ident and ident.startswith("group-")]
         assert groups == ["Pipes", "FIFOs (named pipes)", "Signals", "Message queues",
-                          "Shared memory", "Semaphores", "Unix sockets"]
+                          "Shared memory", "Semaphores", "Classic problems", "Unix sockets"]
         lessons = [ident for ident, _ in got if ident and not ident.startswith("group-")]
         course = load_course(shipped_dir() / "course.toml", names())
         assert lessons == course.names()
