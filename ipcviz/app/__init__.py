@@ -94,6 +94,39 @@ def watch_app(watch, lang: str | None = None) -> int:
     return code if isinstance(code, int) else app.exit_code
 
 
+def trace_app(program: list[str], lang: str | None = None):
+    """The app on a live trace of PROGRAM: you choose who runs.  Returns (exit code, the
+    last LiveTrace, closed: its `left` objects and `output` are for the terminal)."""
+    from ..lang import choose
+    from ..runtime.trace.session import TraceSession
+    from .app import IpcvizApp
+    from .screens.trace import TraceStageScreen
+    from .tracing import LiveTrace
+
+    title = "trace " + " ".join(program)
+    made: list[LiveTrace] = []
+
+    def factory(sc):
+        run = LiveTrace(TraceSession(program), title)
+        made.append(run)
+        return run
+
+    app = IpcvizApp(run_factory=factory, entries=[], lang=choose(lang),
+                    stage=lambda: TraceStageScreen(made_scenario(title, program), program))
+    try:
+        code = app.run()
+    finally:
+        app.close_all_runs()  # every traced tree killed (close() is idempotent)
+    return (code if isinstance(code, int) else app.exit_code), (made[-1] if made else None)
+
+
+def made_scenario(title: str, program: list[str]):
+    """The stage's cast before the first snapshot: no process, no object yet."""
+    from .tracing import cast
+
+    return cast(title, program, ())
+
+
 def __getattr__(name: str):
     if name == "IpcvizApp":
         from .app import IpcvizApp
@@ -102,4 +135,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["IpcvizApp", "replay_app", "run_app", "watch_app"]
+__all__ = ["IpcvizApp", "replay_app", "run_app", "trace_app", "watch_app"]

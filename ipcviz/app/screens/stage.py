@@ -178,10 +178,10 @@ class StageScreen(Screen):
                         yield ProcessTable(self.scenario, id="proc-table")
                     else:
                         for spec in self.scenario.processes:
-                            yield ProcessCard(spec.name, self.scenario,
-                                              id=f"proc-{spec.name}")
+                            yield self._card(spec.name)
                 with Vertical(id="kernel") as kernel:
                     kernel.border_title = tr("kernel_space", lang)
+                    yield from self._kernel_first()
                     for obj in self.scenario.objects:
                         yield view_for(obj.kind, obj.name, self.scenario, id=f"obj-{obj.name}")
             with Vertical(id="side"):
@@ -192,6 +192,14 @@ class StageScreen(Screen):
                 log.border_title = tr("log_box", lang)
                 yield log
         yield Footer(show_command_palette=False)
+
+    def _card(self, name: str) -> ProcessCard:
+        """The card of process NAME (a traced program's stage numbers its cards)."""
+        return ProcessCard(name, self.scenario, id=f"proc-{name}")
+
+    def _kernel_first(self) -> ComposeResult:
+        """Widgets above the object panels (a traced program's stage: why nothing moves)."""
+        yield from ()
 
     CARD_WIDTH = 34  # columns a process card needs to be readable
 

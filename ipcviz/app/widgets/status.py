@@ -55,6 +55,8 @@ def status_line(name: str, player: Player, lang: str) -> Content:
         parts += [(tr("asking", lang), "$text-warning")]
     elif player.busy:
         parts += [(tr("busy", lang), "$text-warning")]
+    if player.note:
+        parts += ["  ", (player.note, "b $text-warning")]
     if player.queued:
         parts += [(tr("queued", lang, n=player.queued), "b $text-warning")]
     if player.sources:
