@@ -98,10 +98,22 @@ def trace_app(program: list[str], lang: str | None = None):
     """The app on a live trace of PROGRAM: you choose who runs.  Returns (exit code, the
     last LiveTrace, closed: its `left` objects and `output` are for the terminal)."""
     from ..lang import choose
+
+    app, made = make_trace_app(program, choose(lang))
+    try:
+        code = app.run()
+    finally:
+        app.close_all_runs()  # every traced tree killed (close() is idempotent)
+    return (code if isinstance(code, int) else app.exit_code), (made[-1] if made else None)
+
+
+def make_trace_app(program: list[str], lang: str = "en"):
+    """(the app on a live trace of PROGRAM, the list of LiveTraces it made: r makes one
+    more).  Nothing starts before the app runs."""
     from ..runtime.trace.session import TraceSession
     from .app import IpcvizApp
     from .screens.trace import TraceStageScreen
-    from .tracing import LiveTrace
+    from .tracing import LiveTrace, cast
 
     title = "trace " + " ".join(program)
     made: list[LiveTrace] = []
@@ -111,20 +123,9 @@ def trace_app(program: list[str], lang: str | None = None):
         made.append(run)
         return run
 
-    app = IpcvizApp(run_factory=factory, entries=[], lang=choose(lang),
-                    stage=lambda: TraceStageScreen(made_scenario(title, program), program))
-    try:
-        code = app.run()
-    finally:
-        app.close_all_runs()  # every traced tree killed (close() is idempotent)
-    return (code if isinstance(code, int) else app.exit_code), (made[-1] if made else None)
-
-
-def made_scenario(title: str, program: list[str]):
-    """The stage's cast before the first snapshot: no process, no object yet."""
-    from .tracing import cast
-
-    return cast(title, program, ())
+    app = IpcvizApp(run_factory=factory, entries=[], lang=lang,
+                    stage=lambda: TraceStageScreen(cast(title, program, ()), program))
+    return app, made
 
 
 def __getattr__(name: str):

@@ -44,6 +44,7 @@ class LiveTrace:
         self.closed = False
         self.left: list[Leftover] = []
         self.output = ""  # what the program wrote, kept at close
+        self._sources: dict[tuple[str, int], tuple[int | None, tuple[str, ...]]] = {}
 
     @property
     def finished(self) -> bool:
@@ -63,7 +64,7 @@ class LiveTrace:
             if r.pid not in held or r.tid == r.pid:  # a process: its main thread's call
                 held[r.pid] = r.call
         self.about[snap.index] = held
-        return snap
+        return with_sources(snap, self._sources)
 
     def start(self) -> Snapshot:
         from ..runtime.trace.session import TraceError
@@ -178,7 +179,7 @@ def stop_reason(snap: Snapshot, finished: bool, stuck: bool) -> str:
 def after_step(p: Process, snap: Snapshot) -> str | None:
     """What the process that made the shown step got: its result, or asleep inside."""
     if snap.process != p.name or not snap.call:
-        return None
+        return _woken(p, snap)
     if snap.outcome == BLOCKED:
         call = snap.call.split("(", 1)[0]
         if p.state == BLOCKED:
@@ -189,3 +190,38 @@ def after_step(p: Process, snap: Snapshot) -> str | None:
     if snap.result is None:
         return f"{snap.call}: still running"
     return f"{snap.call} = {snap.result}"
+
+
+def _woken(p: Process, snap: Snapshot) -> str | None:
+    """A call P was asleep in that returned with this snapshot (another's step woke it)."""
+    fresh = snap.log[len(snap.log) - snap.fresh:] if snap.fresh else ()
+    for e in reversed(fresh):
+        if e.pid == p.pid and e.late:
+            got = f"-1 {e.errno}" if e.errno else e.result
+            return f"woken: {e.call} = {got}"
+    return None
+
+
+def with_sources(snap: Snapshot, cache: dict[tuple[str, int], tuple[int | None, tuple[str, ...]]]
+                 ) -> Snapshot:
+    """SNAP with the source lines around each process's call site (`Process.site`: file and
+    line from the program's debug information), read as `attach --watch` reads them, so
+    the C code panel shows the program's own source with that line marked."""
+    from ..runtime.watch import source_lines
+
+    procs = []
+    for p in snap.processes:
+        s = p.site
+        if s is not None and s.file and s.line and not s.context:
+            key = (s.file, s.line)
+            if key not in cache:
+                if len(cache) > 1024:
+                    cache.clear()
+                cache[key] = source_lines(s.file, s.line)
+            start, lines = cache[key]
+            if lines:
+                p = replace(p, site=replace(s, context_start=start, context=lines))
+        procs.append(p)
+    if all(a is b for a, b in zip(procs, snap.processes)):
+        return snap
+    return replace(snap, processes=tuple(procs))

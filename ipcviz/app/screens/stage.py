@@ -172,6 +172,7 @@ class StageScreen(Screen):
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
+                yield from self._stage_first()
                 with Grid(id="user") as user:
                     user.border_title = tr("user_space", lang)
                     if len(self.scenario.processes) > MANY:
@@ -181,7 +182,6 @@ class StageScreen(Screen):
                             yield self._card(spec.name)
                 with Vertical(id="kernel") as kernel:
                     kernel.border_title = tr("kernel_space", lang)
-                    yield from self._kernel_first()
                     for obj in self.scenario.objects:
                         yield view_for(obj.kind, obj.name, self.scenario, id=f"obj-{obj.name}")
             with Vertical(id="side"):
@@ -197,8 +197,8 @@ class StageScreen(Screen):
         """The card of process NAME (a traced program's stage numbers its cards)."""
         return ProcessCard(name, self.scenario, id=f"proc-{name}")
 
-    def _kernel_first(self) -> ComposeResult:
-        """Widgets above the object panels (a traced program's stage: why nothing moves)."""
+    def _stage_first(self) -> ComposeResult:
+        """Widgets above the processes (a traced program's stage: why nothing can move)."""
         yield from ()
 
     CARD_WIDTH = 34  # columns a process card needs to be readable

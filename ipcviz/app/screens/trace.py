@@ -8,7 +8,7 @@ thread worker (`LiveTrace` in app/tracing.py); the screen only draws what comes 
 
 The cast grows as the program forks: when a snapshot brings a process or an object the stage
 has no card or panel for, the screen is composed again from the snapshots so far (cards by
-pid, named as last seen).  When every process is asleep, a panel above the kernel objects
+pid, named as last seen).  When every process is asleep, a panel above the cards
 draws the wait-for cycle (the lessons' WaitForGraph) and says why nothing can move (the
 sentence of model/waitfor.py, as `attach --watch` says it).
 """
@@ -25,7 +25,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from ...model.snapshot import STOPPED, Process, Snapshot
+from ...model.snapshot import EXITED, STOPPED, ZOMBIE, Process, Snapshot
 from ...model.waitfor import Stuck, stuck
 from ...runtime import RunError
 from ...scenario.model import Scenario
@@ -181,7 +181,7 @@ class TraceStageScreen(StageScreen):
         return TraceCard(name, self.scenario, pids[0], i if i <= MAX_KEYS else None,
                          id=f"pid-{pids[0]}")
 
-    def _kernel_first(self) -> ComposeResult:
+    def _stage_first(self) -> ComposeResult:
         yield StuckPanel(id="stuck", classes="object-view")
 
     def _show(self) -> None:
@@ -238,13 +238,22 @@ class TraceStageScreen(StageScreen):
             return "You are looking back in history: End returns to the head, where you choose."
         if run.finished:
             return "The program has ended: no process is left to run (r runs it again)."
-        if run.stuck:
+        if self._nothing_moves(self.player.history[-1]):
             return "Nothing can move: every process is asleep (see the wait-for panel)."
         if pid is None:
             return None
         head = self.player.history[-1]
         p = next((q for q in head.processes if q.pid == pid), None)
         return refusal(p, f"process {pid}")
+
+    def _nothing_moves(self, head: Snapshot, stuck_now: bool = False) -> bool:
+        """The session found every process asleep, or the head shows a wait-for cycle
+        holding every live process (then no process is held at a call either)."""
+        if stuck_now or self.hung_at(head):
+            return True
+        caught = stuck(head)
+        live = {p.name for p in head.processes if p.state not in (EXITED, ZOMBIE)}
+        return caught is not None and live <= set(caught.processes)
 
     def _refuse(self, message: str) -> None:
         self.refused = message
@@ -303,8 +312,9 @@ class TraceStageScreen(StageScreen):
             return
         snap = message.snapshot
         player = self.player.stepped(snap, message.finished)
-        note = (stop_reason(snap, message.finished, message.stuck) if message.played
-                else "nothing can move" if message.stuck
+        frozen = self._nothing_moves(snap, message.stuck)
+        note = (stop_reason(snap, message.finished, frozen) if message.played
+                else "nothing can move" if frozen
                 else "the program ended" if message.finished else "")
         self.player = replace(player, total=snap.step, note=note)
         self._show()
