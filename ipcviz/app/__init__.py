@@ -115,7 +115,9 @@ def make_trace_app(program: list[str], lang: str = "en"):
     from .screens.trace import TraceStageScreen
     from .tracing import LiveTrace, cast
 
-    title = "trace " + " ".join(program)
+    import os
+
+    title = "trace " + " ".join([os.path.basename(program[0]), *program[1:]])
     made: list[LiveTrace] = []
 
     def factory(sc):
