@@ -95,8 +95,9 @@ def watch_app(watch, lang: str | None = None) -> int:
 
 
 def trace_app(program: list[str], lang: str | None = None):
-    """The app on a live trace of PROGRAM: you choose who runs.  Returns (exit code, the
-    last LiveTrace, closed: its `left` objects and `output` are for the terminal)."""
+    """The app on a live trace of PROGRAM: you choose who runs.  Returns (exit code, every
+    LiveTrace made (r makes one more), closed: their `left` objects and `output` are for
+    the terminal)."""
     from ..lang import choose
 
     app, made = make_trace_app(program, choose(lang))
@@ -104,7 +105,7 @@ def trace_app(program: list[str], lang: str | None = None):
         code = app.run()
     finally:
         app.close_all_runs()  # every traced tree killed (close() is idempotent)
-    return (code if isinstance(code, int) else app.exit_code), (made[-1] if made else None)
+    return (code if isinstance(code, int) else app.exit_code), list(made)
 
 
 def make_trace_app(program: list[str], lang: str = "en"):

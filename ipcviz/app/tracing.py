@@ -10,6 +10,7 @@ Textual: the rules (who may go, why play stopped, the cast) are tested without a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ class LiveTrace:
         # snapshot index -> {pid: the decoded call it is held at}, read right after the step
         self.about: dict[int, dict[int, str]] = {}
         self.closed = False
+        self._closing = threading.Lock()  # close() from a worker and at exit: one at a time
         self.left: list[Leftover] = []
         self.output = ""  # what the program wrote, kept at close
         self._sources: dict[tuple[str, int], tuple[int | None, tuple[str, ...]]] = {}
@@ -103,15 +105,17 @@ class LiveTrace:
         return head
 
     def close(self) -> None:
-        """Kill the traced tree (once); the objects it made are listed, never removed."""
-        if self.closed:
-            return
-        self.closed = True
-        self.output = self.session.output()  # the file goes with close()
-        try:
-            self.session.close()
-        finally:
-            self.left = self.session.leftovers()
+        """Kill the traced tree (once; a second caller waits for the first); the objects
+        it made are listed, never removed."""
+        with self._closing:
+            if self.closed:
+                return
+            self.closed = True
+            self.output = self.session.output()  # the file goes with close()
+            try:
+                self.session.close()
+            finally:
+                self.left = self.session.leftovers()
 
 
 # -- the cast: cards by pid, named as last seen ------------------------------------------------

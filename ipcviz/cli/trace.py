@@ -73,9 +73,10 @@ def run_interactive(program: list[str], record: str | None = None) -> int:
         return _fail(str(err), EXIT_INPUT)
     from ..app import trace_app
 
-    code, run = trace_app(program)
-    if run is not None:
-        _print_leftovers(run.left, run.output, sys.stdout)
+    code, runs = trace_app(program)
+    if runs:  # each run (r restarts the program): what it left, what it wrote last
+        left = [o for run in runs for o in run.left]
+        _print_leftovers(left, runs[-1].output, sys.stdout)
     return code
 
 

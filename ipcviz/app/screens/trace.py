@@ -145,6 +145,7 @@ class TraceStageScreen(StageScreen):
     BINDINGS = [
         Binding("space", "forward", "Next ready", priority=True),
         Binding("p", "play", "Play"),
+        Binding("ctrl+c", "app.quit", "Quit", show=False, priority=True),
         Binding("1", "choose(1)", "Choose", key_display="1-9"),
         *[Binding(str(n), f"choose({n})", f"Choose {n}", show=False)
           for n in range(2, MAX_KEYS + 1)],
