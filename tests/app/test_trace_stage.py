@@ -214,3 +214,18 @@ def test_cards_follow_pids_and_sources_are_read_around_the_call():
     shown = with_sources(snaps[1], {}).processes[0].site
     assert shown is not None and shown.context_start is not None
     assert "msgrcv(q" in shown.context[line - shown.context_start]
+
+
+def test_a_process_waiting_for_itself_is_drawn_with_both_edges_labelled():
+    from ipcviz.app.screens.trace import hops_of
+    from ipcviz.app.widgets.sem import graph_lines
+    from ipcviz.model.waitfor import Stuck, Wait
+
+    caught = Stuck((Wait("reader", "read", "pipe-empty", ("reader",), "pipe:[7]",
+                         ("reader:4",)),))
+    from ipcviz.model.snapshot import Snapshot
+
+    lines = graph_lines(hops_of(Snapshot(0, 0, 0, 0.0), caught), width=60)
+    text = "\n".join(lines)
+    assert "waits for" in text and "held by" in text  # neither label hides the other
+    assert "reader" in text and "pipe:[7]" in text

@@ -81,6 +81,17 @@ class TraceCard(ProcessCard):
             choose(self.pid)
 
 
+class CycleGraph(WaitForGraph):
+    """The lessons' wait-for drawing; a cycle through pipes and children is all kernel
+    facts (who sleeps in which call, who holds which end): its legend says so."""
+
+    def _legend(self, width: int) -> list[Content]:
+        if any(h.inferred for h in self.hops):
+            return super()._legend(width)
+        return [Content.styled("── the kernel: who sleeps in which call, who holds which end "
+                               "(fd tables)", "$text-muted")]
+
+
 class StuckPanel(Vertical):
     """Nothing can move: the wait-for cycle drawn, and one sentence saying why."""
 
@@ -93,7 +104,7 @@ class StuckPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         self.border_title = "⟳ Nothing can move"
-        yield WaitForGraph()
+        yield CycleGraph()
         yield Static(classes="stuck--why")
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
@@ -102,7 +113,7 @@ class StuckPanel(Vertical):
         self.set_class(caught is not None or hung, "-shown")
         if caught is None and not hung:
             return
-        self.query_one(WaitForGraph).set_hops(hops_of(snapshot, caught), ipcviz_app(self).lang)
+        self.query_one(CycleGraph).set_hops(hops_of(snapshot, caught), ipcviz_app(self).lang)
         why = caught.describe() if caught is not None else (
             "Nothing can move: every live process is asleep in a call, and no process of "
             "the program is left to wake it (a hang).")
