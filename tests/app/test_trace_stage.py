@@ -135,6 +135,12 @@ async def _drive_msgq(app, seen: set[int]) -> None:
         await pilot.pause()
         assert d.stage.refused and "asleep inside msgrcv()" in d.stage.refused
         assert len(d.stage.history) == steps and _kernel_call(consumer.pid)[1] == "msgrcv"
+        # WHEN the producer's card is clicked: the producer makes its held call
+        producer = d.proc("producer")
+        before = len(d.stage.history)
+        await pilot.click(f"#pid-{producer.pid}")
+        await d.settle(before)
+        assert d.head().process == "producer"
         # WHEN the producer makes its held calls until one is msgsnd
         await d.until(lambda: "msgsnd" in (d.head().call or ""), "the producer's msgsnd",
                       key=d.card_key("producer"))
@@ -148,6 +154,9 @@ async def _drive_msgq(app, seen: set[int]) -> None:
         await pilot.pause()
         shown = d.stage.shown
         assert shown is not None and shown.process == "consumer" and shown.outcome == BLOCKED
+        # WHEN play is pressed (in history: from the head): the status bar says why it stopped
+        await d.press("p")
+        assert d.stage.player.note.startswith("stopped: ")
         await pilot.press("q")
 
 

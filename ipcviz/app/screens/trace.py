@@ -298,6 +298,10 @@ class TraceStageScreen(StageScreen):
         self._go(None)
 
     def action_play(self) -> None:
+        """p: the live program runs freely (from history: back to the head first)."""
+        if self.player.in_history and not self.player.busy:
+            self.player = self.player.last()
+            self._show()
         self._go(None, play=True)
 
     def action_restart(self) -> None:
