@@ -94,6 +94,43 @@ def watch_app(watch, lang: str | None = None) -> int:
     return code if isinstance(code, int) else app.exit_code
 
 
+def trace_app(program: list[str], lang: str | None = None):
+    """The app on a live trace of PROGRAM: you choose who runs.  Returns (exit code, every
+    LiveTrace made (r makes one more), closed: their `left` objects and `output` are for
+    the terminal)."""
+    from ..lang import choose
+
+    app, made = make_trace_app(program, choose(lang))
+    try:
+        code = app.run()
+    finally:
+        app.close_all_runs()  # every traced tree killed (close() is idempotent)
+    return (code if isinstance(code, int) else app.exit_code), list(made)
+
+
+def make_trace_app(program: list[str], lang: str = "en"):
+    """(the app on a live trace of PROGRAM, the list of LiveTraces it made: r makes one
+    more).  Nothing starts before the app runs."""
+    from ..runtime.trace.session import TraceSession
+    from .app import IpcvizApp
+    from .screens.trace import TraceStageScreen
+    from .tracing import LiveTrace, cast
+
+    import os
+
+    title = "trace " + " ".join([os.path.basename(program[0]), *program[1:]])
+    made: list[LiveTrace] = []
+
+    def factory(sc):
+        run = LiveTrace(TraceSession(program), title)
+        made.append(run)
+        return run
+
+    app = IpcvizApp(run_factory=factory, entries=[], lang=lang,
+                    stage=lambda: TraceStageScreen(cast(title, program, ()), program))
+    return app, made
+
+
 def __getattr__(name: str):
     if name == "IpcvizApp":
         from .app import IpcvizApp
@@ -102,4 +139,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["IpcvizApp", "replay_app", "run_app", "watch_app"]
+__all__ = ["IpcvizApp", "replay_app", "run_app", "trace_app", "watch_app"]

@@ -60,6 +60,7 @@ class IpcvizApp(App[int]):
         lang: str = "en",
         quiz: bool = False,
         after_first_frame: Callable[[], None] | None = None,
+        stage: Callable[[], Screen] | None = None,
     ) -> None:
         super().__init__()
         self.after_first_frame = after_first_frame  # work that must not delay the picker
@@ -70,6 +71,7 @@ class IpcvizApp(App[int]):
         self.loader = loader
         self.problems = list(problems)
         self.initial = scenario
+        self.stage = stage  # a stage of its own (a live trace's) instead of the scenario's
         self.show_sources = False
         self.runs: list[RunLike] = []  # every run made: all are closed before exit
         self.exit_code = 0
@@ -82,7 +84,9 @@ class IpcvizApp(App[int]):
     def on_mount(self) -> None:
         if self.lang != "en":
             i18n.localize_bindings(self, self.lang)
-        if self.initial is not None:
+        if self.stage is not None:
+            self.push_screen(self.stage())
+        elif self.initial is not None:
             self.push_screen(_stage()(self.initial))
         if self.after_first_frame is not None:
             self.call_after_refresh(self.after_first_frame)
@@ -217,7 +221,11 @@ class IpcvizApp(App[int]):
         yield SystemCommand("Scenarios", "Back to the list of scenarios", self.show_picker)
         yield SystemCommand("中文 / English (L)", "Switch the language of the app and the lesson",
                             self.action_toggle_lang)
-        if _is_stage(screen):
+        trace_commands = getattr(screen, "trace_commands", None)
+        if callable(trace_commands):  # a live trace: who runs next
+            for title, help_text, callback in trace_commands():
+                yield SystemCommand(title, help_text, callback)
+        elif _is_stage(screen):
             yield SystemCommand("Quiz mode on / off (k)",
                                 "Ask the class before each step that carries a question",
                                 screen.action_toggle_quiz)

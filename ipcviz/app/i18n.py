@@ -220,6 +220,10 @@ HELP_KEYS: list[tuple[str, str, str]] = [
      "在历史中后退：早先的快照按原样重画"),
     ("home / end", "first snapshot / back to the live head", "第一个快照 / 回到实时的最新一步"),
     ("p", "play / pause", "播放 / 暂停"),
+    ("1…9  click", "ipcviz trace: that process makes the call it is held at (space: the "
+     "first ready one; p: run freely until a process blocks or ends, or nothing can move)",
+     "ipcviz trace：让该进程执行它停住的调用（空格：第一个就绪的进程；p：自由运行，"
+     "直到有进程阻塞或结束，或者谁都动不了）"),
     ("+  −", "play faster / slower", "播放加快 / 减慢"),
     ("r", "restart with fresh processes (the old ones are killed)",
      "用新的进程重新开始（旧进程被杀死）"),

@@ -54,53 +54,50 @@ def main(argv: list[str]) -> int:
         return _fail("no program to trace: ipcviz trace [--headless] -- PROGRAM [ARGS...]",
                      EXIT_INPUT)
     if not (args.headless or args.json):
-        return run_then_replay(program, record=args.record)
+        return run_interactive(program, record=args.record)
     return run_headless(program, sys.stdout, as_json=args.json, record=args.record)
 
 
-def run_then_replay(program: list[str], record: str | None = None) -> int:
-    """Until the stage drives a live trace (choosing who runs is coming): run the program
-    freely to its end or its hang, then open the app on that recording, like a replay."""
-    import io
+def run_interactive(program: list[str], record: str | None = None) -> int:
+    """The app's stage on a live trace: you choose who runs.  At quit the traced tree is
+    killed; then the objects the program made and left are listed here, with their creator
+    and the command that removes each (ipcviz removes none)."""
+    from ..runtime.trace.session import TraceError, check_program
 
-    from ..model.timeline import read_trace_file
-    from ..model.traced import traced_scenario
+    if record:
+        return _fail("--record needs --headless (the interactive stage does not record)",
+                     EXIT_INPUT)
+    try:
+        check_program(program)
+    except TraceError as err:
+        return _fail(str(err), EXIT_INPUT)
+    from ..app import trace_app
 
-    with _TempTrace(record) as path:
-        code = run_headless(program, io.StringIO(), record=path)
-        if code not in (EXIT_OK, EXIT_EXPECT):
-            return code
-        header, snaps = read_trace_file(path)
-        title = header["scenario"] if header else "trace"
-        scenario = traced_scenario(title, program, snaps)
-    sys.stderr.write("ipcviz: interactive stepping of a live trace is coming; showing the "
-                     "recorded run (← → through its history)\n")
-    from ..app import replay_app
-
-    replay_app(scenario, snaps)
+    code, runs = trace_app(program)
+    if runs:  # each run (r restarts the program): what it left, what it wrote last
+        left = [o for run in runs for o in run.left]
+        _print_leftovers(left, runs[-1].output, sys.stdout)
     return code
 
 
-class _TempTrace:
-    """RECORD, or a private temporary file removed afterwards."""
+def _print_leftovers(left, output: str, out: TextIO) -> None:
+    from ..textsafe import SafeWriter, printable
 
-    def __init__(self, record: str | None) -> None:
-        self.record = record
-        self.tmpdir: str | None = None
-
-    def __enter__(self) -> str:
-        if self.record:
-            return self.record
-        import tempfile
-
-        self.tmpdir = tempfile.mkdtemp(prefix="ipcviz-trace-rec-")
-        return f"{self.tmpdir}/trace.jsonl"
-
-    def __exit__(self, *exc: object) -> None:
-        if self.tmpdir is not None:
-            import shutil
-
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
+    safe = SafeWriter(out)
+    safe.write("ipcviz: the traced program was killed at quit.\n")
+    if left:
+        safe.write("Kernel objects the program created and left (ipcviz does not remove "
+                   "them; `ipcviz clean` never touches them):\n")
+        for o in left:
+            safe.write(printable(f"  {o.kind} {o.ident}, made by {o.creator}: remove with "
+                                 f"`{o.remove}`") + "\n")
+    else:
+        safe.write("It left no kernel object behind.\n")
+    if output:
+        safe.write("--- what the program wrote (stdout and stderr) ---\n")
+        safe.write(printable(output[-4000:], multiline=True))
+        if not output.endswith("\n"):
+            safe.write("\n")
 
 
 def _fail(message: str, code: int) -> int:

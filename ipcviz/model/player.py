@@ -59,6 +59,7 @@ class Player:
     asking: bool = False  # a quiz question is up; its answer runs the step
     quiz: bool = False  # quiz mode (the app's)
     sources: bool = False  # provenance shown (the app's)
+    note: str = ""  # one line the status bar adds (why a traced run's play stopped)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Player:
 
     def stepping(self) -> Player:
         """A step has been sent to the run."""
-        return replace(self, busy=True)
+        return replace(self, busy=True, note="")
 
     def stepped(self, snapshot: Snapshot, finished: bool) -> Player:
         history = (*self.history, snapshot)

@@ -172,14 +172,14 @@ class StageScreen(Screen):
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
+                yield from self._stage_first()
                 with Grid(id="user") as user:
                     user.border_title = tr("user_space", lang)
                     if len(self.scenario.processes) > MANY:
                         yield ProcessTable(self.scenario, id="proc-table")
                     else:
                         for spec in self.scenario.processes:
-                            yield ProcessCard(spec.name, self.scenario,
-                                              id=f"proc-{spec.name}")
+                            yield self._card(spec.name)
                 with Vertical(id="kernel") as kernel:
                     kernel.border_title = tr("kernel_space", lang)
                     for obj in self.scenario.objects:
@@ -192,6 +192,14 @@ class StageScreen(Screen):
                 log.border_title = tr("log_box", lang)
                 yield log
         yield Footer(show_command_palette=False)
+
+    def _card(self, name: str) -> ProcessCard:
+        """The card of process NAME (a traced program's stage numbers its cards)."""
+        return ProcessCard(name, self.scenario, id=f"proc-{name}")
+
+    def _stage_first(self) -> ComposeResult:
+        """Widgets above the processes (a traced program's stage: why nothing can move)."""
+        yield from ()
 
     CARD_WIDTH = 34  # columns a process card needs to be readable
 

@@ -194,7 +194,9 @@ class _GraphShape:
         self.hops, self.n, self.k = hops, n, n // 2
         k = self.k
         self.top, self.bottom = nodes[:k], [nodes[n - 1 - j] for j in range(k)]
-        least = 6 if k == 1 else 5  # one column holds both vertical lines: keep them apart
+        # one column holds both vertical lines: keep them apart, the left one's label
+        # between them (a process waiting for itself)
+        least = cells(edge_words(hops[n - 1].label, lang)) + 8 if k == 1 else 5
         self.width_of = [max(max(cells(self.top[i]), cells(self.bottom[i])) + 4, least)
                          for i in range(k)]
         self.gaps = [max(cells(edge_words(hops[i].label, lang)),
@@ -221,7 +223,7 @@ class _GraphShape:
 
     def verticals(self) -> tuple[tuple[int, Hop, int, bool, int], ...]:
         """(x, hop, label x, going down, label row) of the right and the left edge."""
-        up_at = self.x_down + 2 if self.k == 1 else self.x_up + 2  # one column: both right
+        up_at = self.x_up + 2
         return ((self.x_down, self.down, self.down_at, True, 3),
                 (self.x_up, self.up, up_at, False, 4 if self.two_mid else 3))
 

@@ -46,6 +46,8 @@ def status_line(name: str, player: Player, lang: str) -> Content:
         if player.finished:
             parts += [(tr("finished", lang), "$text-muted")]
         parts += ["  "]
+    if player.note:  # why a traced run stopped: before the controls, read first
+        parts += [(player.note, "b $text-warning"), "  "]
     parts += [_arrows()]
     parts += [_play_link(tr("playing" if player.playing else "play", lang)),
               f"  {speed_label(player.speed, lang)}"]

@@ -184,7 +184,7 @@ class Tracer:
             if os.getppid() != tracer:
                 os._exit(1)
             for s in (signal.SIGCHLD, signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT,
-                      signal.SIGTERM, signal.SIGHUP):
+                      signal.SIGTERM, signal.SIGHUP, signal.SIGXFSZ):  # Python ignores it
                 signal.signal(s, signal.SIG_DFL)
             signal.set_wakeup_fd(-1)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
