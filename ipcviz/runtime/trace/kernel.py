@@ -26,6 +26,10 @@ PTRACE_SETOPTIONS = 0x4200
 PTRACE_GETEVENTMSG = 0x4201
 PTRACE_GETSIGINFO = 0x4202
 PTRACE_GETREGSET = 0x4204
+PTRACE_DETACH = 17
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_LISTEN = 0x4208
 
 O_TRACESYSGOOD = 0x1
 O_TRACEFORK = 0x2
@@ -36,12 +40,16 @@ O_TRACESECCOMP = 0x80
 O_EXITKILL = 0x100000
 OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
            | O_TRACESECCOMP | O_EXITKILL)
+# attach: the program is not ours, so no EXITKILL (if ipcviz dies, the kernel detaches), and
+# no seccomp filter can be installed into a running program: every call stops (SYSCALL).
+ATTACH_OPTIONS = O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
 
 EVENT_FORK = 1
 EVENT_VFORK = 2
 EVENT_CLONE = 3
 EVENT_EXEC = 4
 EVENT_SECCOMP = 7
+EVENT_STOP = 128  # a seized tracee's group-stop, PTRACE_INTERRUPT stop or first stop
 SYSCALL_TRAP = 0x80 | 5  # SIGTRAP | 0x80: a syscall stop (PTRACE_O_TRACESYSGOOD)
 NT_PRSTATUS = 1
 WALL = 0x40000000  # __WALL: threads (clone children) too
@@ -138,6 +146,30 @@ def setoptions(pid: int, options: int = OPTIONS) -> None:
 def resume(pid: int, request: int, sig: int = 0) -> bool:
     """PTRACE_CONT / PTRACE_SYSCALL; False when the tracee is gone (killed meanwhile)."""
     rc: int = _libc.ptrace(request, pid, None, ctypes.c_void_p(sig))
+    return rc != -1
+
+
+def seize(pid: int, options: int = ATTACH_OPTIONS) -> None:
+    """PTRACE_SEIZE: trace PID without stopping it (OSError: EPERM refused, ESRCH gone)."""
+    ptrace(PTRACE_SEIZE, pid, 0, options)
+
+
+def interrupt(pid: int) -> bool:
+    """PTRACE_INTERRUPT: stop a seized tracee (a PTRACE_EVENT_STOP follows)."""
+    rc: int = _libc.ptrace(PTRACE_INTERRUPT, pid, None, None)
+    return rc != -1
+
+
+def listen(pid: int) -> bool:
+    """PTRACE_LISTEN: leave a seized tracee in its group-stop (stopped, as without a
+    tracer) while the tracer keeps hearing of it (a SIGCONT ends the stop)."""
+    rc: int = _libc.ptrace(PTRACE_LISTEN, pid, None, None)
+    return rc != -1
+
+
+def detach(pid: int, sig: int = 0) -> bool:
+    """PTRACE_DETACH from a ptrace-stop, SIG delivered (0: none)."""
+    rc: int = _libc.ptrace(PTRACE_DETACH, pid, None, ctypes.c_void_p(sig))
     return rc != -1
 
 

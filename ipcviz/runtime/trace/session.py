@@ -9,6 +9,10 @@
     session.leftovers()               # kernel objects the program made and left
     session.close()                   # kill the traced tree (never its objects)
 
+    session = TraceSession.attached(pid)  # a running program: seized, not started
+    snap = session.start()            # snapshot 0: the program as it is (who waits for what)
+    session.close()                   # detach: the program goes on as it was
+
 Each snapshot is built like a lesson's: the probe reads every traced process (state, wait
 channel, fd table, signals) and every object found in them (pipes by inode from the fd
 tables, FIFOs by path, System V queues and semaphores by the ids their calls returned),
@@ -147,11 +151,14 @@ def ptrace_cause() -> str:
 
 
 class TraceSession:
-    def __init__(self, argv: Sequence[str], cwd: str | None = None) -> None:
+    def __init__(self, argv: Sequence[str], cwd: str | None = None,
+                 attach: int | None = None) -> None:
         self.argv = list(argv)
         self.cwd = cwd
+        self.attach = attach  # the pid of a running program to seize instead of a start
         self.timeline = Timeline()
-        self._sampler = Sampler()
+        # fds >= 900 are ipcviz's own only in lessons: a traced program's are all its own
+        self._sampler = Sampler(hide_control_fds=False)
         self._procs: dict[int, Tracked] = {}  # pid -> what we know, in order of appearance
         self._held: dict[int, _Pending] = {}  # tid -> the call it is held at
         self._flight: dict[int, _Pending] = {}  # seq -> a released call not yet returned
@@ -178,10 +185,23 @@ class TraceSession:
         self.stuck = False
         self.root: int | None = None
 
+    @classmethod
+    def attached(cls, pid: int) -> TraceSession:
+        """A session on the running process PID and its descendants (ipcviz attach).  Its
+        name is its comm; close() detaches and leaves it running as it was."""
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip() or str(pid)
+        except OSError:
+            raise TraceError(f"no process {pid}") from None
+        session = cls([comm], attach=pid)
+        session._root_execed = True  # an exec of the attached program renames it
+        return session
+
     # -- starting and ending ----------------------------------------------------------------
 
     def start(self) -> Snapshot:
-        check_program(self.argv, self.cwd)
+        if self.attach is None:
+            check_program(self.argv, self.cwd)
         self._sysv_before = {k: set(_sysv_ids(k)) for k in ("msg", "sem", "shm")}
         self._shm_before = {f"/dev/shm/{n}" for n in _listdir("/dev/shm")}
         self._outdir = tempfile.mkdtemp(prefix="ipcviz-trace-")
@@ -195,7 +215,8 @@ class TraceSession:
         try:
             self._tracer = subprocess.Popen(
                 [sys.executable, "-m", "ipcviz.runtime.trace.tracer", str(theirs.fileno()),
-                 "--", *self.argv],
+                 *(["--attach", str(self.attach)] if self.attach is not None
+                   else ["--", *self.argv])],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, pass_fds=[theirs.fileno()],
                 start_new_session=True, close_fds=True, env=env, cwd=self.cwd)
         finally:
@@ -217,6 +238,8 @@ class TraceSession:
     def _start_error(self, msg: dict[str, Any]) -> TraceError:
         why, num = msg.get("why"), msg.get("errno")
         prog = self.argv[0]
+        if self.attach is not None:
+            return _attach_error(self.attach, why, num)
         if why == "ptrace":
             return TraceError(f"ptrace not permitted ({os.strerror(num or 1)}): "
                               f"{ptrace_cause()}")
@@ -249,8 +272,9 @@ class TraceSession:
             self._outdir = None
 
     def output(self) -> str:
-        """What the program wrote to its stdout and stderr so far."""
-        if self._outdir is None:
+        """What the program wrote to its stdout and stderr so far (attached: nothing;
+        it writes where it always did)."""
+        if self._outdir is None or self.attach is not None:
             return ""
         try:
             with open(os.path.join(self._outdir, "output"), "rb") as f:
@@ -281,17 +305,20 @@ class TraceSession:
         settled = self._pump_until_settled()
         return self._step_snapshot(call, seq, settled)
 
-    def run(self, stop_at: Sequence[str] = ("block", "exit"), bound: float = 5.0) -> Snapshot:
+    def run(self, stop_at: Sequence[str] = ("block", "exit"), bound: float = 5.0,
+            stuck: bool = True) -> Snapshot:
         """Release every call as it comes until a process blocks or exits (those of
         STOP_AT), every process is asleep (stuck), none is left, or BOUND seconds passed
-        (then every process is held at its next call, and the snapshot shows where)."""
+        (then every process is held at its next call, and the snapshot shows where).
+        STUCK False: all asleep is no stop (following an attached program that waits for
+        the world outside it)."""
         if self.finished:
             return self.timeline[-1]
         self._held.clear()
         self._last_block = None
         self._blocked_call = None
         self._last_exit = None
-        self._send({"t": "run", "stop_at": list(stop_at)})
+        self._send({"t": "run", "stop_at": list(stop_at), "stuck": stuck})
         settled = self._pump_until_settled(hold_after=bound)
         return self._run_snapshot(settled)
 
@@ -684,7 +711,7 @@ class TraceSession:
                   narration: str, result: Any, err: str | None) -> Snapshot:
         processes, objects = self._world()
         facts = narrate.world(processes, objects, self.ready(), self._name, self.stuck,
-                              self.finished)
+                              self.finished, attached=self.attach is not None)
         text = " ".join(x for x in (narration, facts) if x)
         log = tuple(self._log[-LOG_KEPT:])
         snap = Snapshot(index=len(self.timeline), step=self._step, total_steps=self._step,
@@ -746,6 +773,24 @@ class TraceSession:
             p = asleep[-1]
             return self._snapshot(self._name(p.pid), p.text, BLOCKED, "", None, None)
         return self._snapshot(None, None, RETURNED, "", None, None)
+
+
+def _attach_error(pid: int, why: Any, num: Any) -> TraceError:
+    """Why PID could not be seized: the one-line diagnosis of ptrace_check, if it finds
+    the cause, else the kernel's word."""
+    from ..ptrace_check import NoTarget, diagnose
+
+    if why == "gone":
+        return TraceError(f"no process {pid}")
+    if why == "arch":
+        return TraceError("tracing is supported on x86_64 and aarch64 only")
+    try:
+        refused = diagnose(pid)
+    except NoTarget:
+        return TraceError(f"no process {pid}")
+    if refused is not None:
+        return TraceError(refused.line())
+    return TraceError(f"ptrace of process {pid} refused ({os.strerror(num or 1)})")
 
 
 def _exists(key: str, rec: dict[str, Any], held: set[str], live: dict[str, set[int]]) -> bool:

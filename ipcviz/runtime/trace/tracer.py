@@ -2,10 +2,18 @@
 calls (a seccomp filter), and tells the session what happens over a socket.
 
     python -m ipcviz.runtime.trace.tracer FD -- PROGRAM [ARGS...]
+    python -m ipcviz.runtime.trace.tracer FD --attach PID
 
 FD is its end of a socketpair with the session (one JSON object per line, protocol.py).
 The tracer dies with the session (PR_SET_PDEATHSIG, and EOF on FD), and the traced tree
 dies with the tracer (PTRACE_O_EXITKILL; it also runs in its own session, killed by group).
+
+Attached (--attach PID), the tracer seizes PID, its descendants and every thread of them
+(PTRACE_SEIZE + PTRACE_INTERRUPT, no EXITKILL: the program is not ours).  A running program
+cannot be given a seccomp filter from outside, so every call stops (PTRACE_SYSCALL) and the
+calls that are no IPC go on at once, without an event.  Quitting detaches every thread at a
+stop: a signal being delivered is delivered still, a group-stop stays a stop, a call held
+at its entry is made.  If the tracer dies, the kernel detaches.
 
 Events (tracer -> session), pids are thread ids; "pid" of a process is its thread group:
     {"t": "started", "pid": P}                the program runs (its first exec is next)
@@ -29,11 +37,12 @@ Commands (session -> tracer):
     {"t": "run", "stop_at": ["block", "exit"]}   release every call as it comes, until
                                                  one of those happens (or stuck / ended)
     {"t": "hold"}             stop releasing calls; answer "settled" once quiet
-    {"t": "quit"}             kill the traced tree and exit
+    {"t": "quit"}             kill the traced tree (attached: detach from it) and exit
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import signal
@@ -51,6 +60,7 @@ from .kernel import (
     EVENT_EXEC,
     EVENT_FORK,
     EVENT_SECCOMP,
+    EVENT_STOP,
     EVENT_VFORK,
     PR_SET_PDEATHSIG,
     PTRACE_CONT,
@@ -58,6 +68,10 @@ from .kernel import (
     SYSCALL_TRAP,
     WALL,
     Arch,
+    detach,
+    interrupt,
+    listen,
+    seize,
     build_filter,
     eventmsg,
     install_filter,
@@ -77,6 +91,8 @@ SETTLE_BOUND = 0.5  # seconds a command waits for every process to be quiet
 POLL = 0.001  # seconds between looks at a call in flight (is it asleep inside yet?)
 IDLE = 0.25  # seconds of select when nothing is in flight
 START_BOUND = 10.0
+DETACH_BOUND = 3.0  # seconds to wait for every attached thread to reach a stop at quit
+STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
 
 FREE, HELD, ENTRY, FLIGHT = "free", "held", "entry", "flight"
 
@@ -97,8 +113,13 @@ class Tracee:
 
 
 class Tracer:
-    def __init__(self, conn: socket.socket, argv: list[str], arch: Arch) -> None:
+    def __init__(self, conn: socket.socket, argv: list[str], arch: Arch,
+                 attach: int | None = None) -> None:
         self.conn = conn
+        self.attach = attach
+        # how a thread goes on after a stop: attached, to its next call's entry stop
+        self.cont = PTRACE_SYSCALL if attach else PTRACE_CONT
+        self.stuck_ok = True  # "stuck" may be said (a follow of an attached program: not)
         self.argv = argv
         self.arch = arch
         self.reader = LineReader()
@@ -229,7 +250,7 @@ class Tracer:
                     break  # the session is gone
                 for msg in self.reader.feed(data):
                     self.command(msg)
-        self.kill_all()
+        self.end()
 
     def _waiting(self) -> bool:
         return self.settle is not None or any(
@@ -250,6 +271,7 @@ class Tracer:
         elif kind == "run":
             self.mode = "run"
             self.stop_at = set(msg.get("stop_at", ()))
+            self.stuck_ok = bool(msg.get("stuck", True))
             for t in list(self.tracees.values()):
                 if t.phase == HELD:
                     self._release(t)
@@ -305,7 +327,8 @@ class Tracer:
 
     def _check_stuck(self) -> None:
         """Free run with every live process asleep in a call: nothing can move."""
-        if self.mode != "run" or not self.tracees or self._timer_pending():
+        if self.mode != "run" or not self.tracees or self._timer_pending() \
+                or not self.stuck_ok:
             return
         if not all((t.phase in (ENTRY, FLIGHT) and t.blocked)
                    or (t.phase == FREE and self._asleep_untraced(t))
@@ -353,9 +376,11 @@ class Tracer:
         if t.fresh:
             t.fresh = False
             if sig == signal.SIGSTOP and event == 0:
-                resume(tid, PTRACE_CONT)  # the stop every auto-attached child starts with
+                resume(tid, self.cont)  # the stop every auto-attached child starts with
                 return
-        if event == EVENT_SECCOMP:
+        if event == EVENT_STOP:
+            self.on_event_stop(t, sig)
+        elif event == EVENT_SECCOMP:
             self.on_seccomp(t)
         elif event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
             try:
@@ -370,7 +395,7 @@ class Tracer:
         elif sig == SYSCALL_TRAP:
             self.on_syscall_stop(t)
         elif event:
-            resume(tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else PTRACE_CONT)
+            resume(tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont)
         else:
             self.on_signal(t, sig)
 
@@ -388,18 +413,27 @@ class Tracer:
         except OSError:
             exe = None
         self.send({"t": "exec", "pid": t.tgid, "path": exe})
-        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else PTRACE_CONT)
+        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont)
+
+    def on_event_stop(self, t: Tracee, sig: int) -> None:
+        """A seized thread's PTRACE_EVENT_STOP: its first stop (attached, or a new child),
+        a PTRACE_INTERRUPT, or a group-stop (WSTOPSIG a stop signal).  A group-stop stays a
+        stop (PTRACE_LISTEN: as it would without ipcviz, until a SIGCONT)."""
+        if sig in STOP_SIGNALS:
+            listen(t.tid)
+            return
+        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont)
 
     def on_seccomp(self, t: Tracee) -> None:
         r = regs(t.tid, self.arch)
         name = self.names.get(r[self.arch.nr]) if r is not None else None
         if r is None or name is None or (not t.execed and t.tid == self.root):
-            resume(t.tid, PTRACE_CONT)  # a foreign call, or ipcviz's own before the exec
+            resume(t.tid, self.cont)  # a foreign call, or ipcviz's own before the exec
             return
         args = tuple(r[i] for i in self.arch.args)
         info = calls.entry(t.tid, name, args)
         if info is None:
-            resume(t.tid, PTRACE_CONT)  # no IPC: a read() of a file, a close() of a library
+            resume(t.tid, self.cont)  # no IPC: a read() of a file, a close() of a library
             return
         if name in calls.TIMER_CALLS:
             self._arm(t.tgid, calls.timer_seconds(t.tid, name, args))
@@ -429,19 +463,22 @@ class Tracer:
         # So ask the kernel which stop this is (PTRACE_GET_SYSCALL_INFO, 5.3 and later),
         # and count stops only where it cannot say.
         kind = syscall_stop_kind(t.tid)
+        if self.attach and kind == SYSCALL_INFO_ENTRY and t.phase == FREE:
+            self.on_seccomp(t)  # attached: every call's entry stop, IPC or not
+            return
         if kind == SYSCALL_INFO_ENTRY or (kind == 0 and t.phase == ENTRY):
             t.phase = FLIGHT
             resume(t.tid, PTRACE_SYSCALL)
             return
         if t.phase not in (ENTRY, FLIGHT) or t.name is None:
-            resume(t.tid, PTRACE_CONT)
+            resume(t.tid, self.cont)
             return
         r = regs(t.tid, self.arch)
         out = calls.result(t.tid, t.name, t.args, r[self.arch.ret] if r else 0)
         self.send({"t": "ret", "pid": t.tgid, "tid": t.tid, "seq": t.seq, "name": t.name,
                    "was_blocked": t.blocked, "text": calls.result_text(t.name, out), **out})
         t.phase, t.blocked = FREE, False
-        resume(t.tid, PTRACE_CONT)
+        resume(t.tid, self.cont)
 
     def on_signal(self, t: Tracee, sig: int) -> None:
         if sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU) \
@@ -450,7 +487,7 @@ class Tracer:
         else:
             self.send({"t": "signal", "pid": t.tgid, "tid": t.tid,
                        "signal": calls._sig(sig)})
-        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else PTRACE_CONT, sig)
+        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont, sig)
 
     # -- asleep inside a call? ------------------------------------------------------------
 
@@ -477,6 +514,87 @@ class Tracer:
         program can wake it."""
         return _futex_forever(t.tid, self.names)
 
+    # -- attaching and detaching -----------------------------------------------------------
+
+    def seize_tree(self) -> bool:
+        """Seize the process ATTACH, every descendant and every thread of them, each
+        stopped at once by PTRACE_INTERRUPT (its first stop resumes it under the tracer).
+        The tree is read again until a round finds no one new (a fork between the reading
+        and the seizing of its parent is found in the next round; after it, the fork
+        options bring every new child)."""
+        assert self.attach is not None
+        self.root = self.attach
+        try:
+            seize(self.attach)
+        except OSError as err:
+            self.send({"t": "error", "why": "ptrace" if err.errno != errno.ESRCH else "gone",
+                       "errno": err.errno})
+            return False
+        interrupt(self.attach)
+        self.tracees[self.attach] = Tracee(self.attach, self.attach, execed=True, fresh=True)
+        self.send({"t": "started", "pid": self.attach})
+        for _round in range(64):
+            if not self._seize_round():
+                break
+        return True
+
+    def _seize_round(self) -> int:
+        added = 0
+        for tgid, ppid in _tree(self.attach or 0):
+            for tid in _tasks(tgid):
+                if tid in self.tracees:
+                    continue
+                try:
+                    seize(tid)
+                except OSError:
+                    continue  # gone meanwhile, or not ours to trace (a set-uid child)
+                interrupt(tid)
+                self.tracees[tid] = Tracee(tid, tgid, execed=True, fresh=True)
+                if tid == tgid:
+                    self.send({"t": "proc", "pid": tid, "ppid": ppid})
+                added += 1
+        return added
+
+    def end(self) -> None:
+        if self.attach:
+            self.detach_all()
+        else:
+            self.kill_all()
+
+    def detach_all(self) -> None:
+        """Leave the attached program as it was.  A thread held at a call's entry is
+        detached there (the call is made); every other one is interrupted and detached at
+        the stop that follows: a signal being delivered is given back (not eaten), a
+        group-stop stays a stop, a child forked meanwhile is detached as well."""
+        waiting: set[int] = set()
+        for t in list(self.tracees.values()):
+            if t.phase == HELD and detach(t.tid):
+                continue
+            interrupt(t.tid)
+            waiting.add(t.tid)
+        self.tracees.clear()
+        deadline = time.monotonic() + DETACH_BOUND
+        while waiting and time.monotonic() < deadline:
+            try:
+                tid, status = os.waitpid(-1, WALL | os.WNOHANG)
+            except ChildProcessError:
+                return
+            if tid == 0:
+                select.select([self.wake_r], [], [], POLL * 10)
+                _drain(self.wake_r)
+                continue
+            waiting.discard(tid)
+            if not os.WIFSTOPPED(status):
+                continue  # it ended
+            sig, event = os.WSTOPSIG(status), status >> 16
+            if event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+                try:
+                    waiting.add(eventmsg(tid))  # traced from birth: detached at its stop
+                except OSError:
+                    pass
+            give = 0 if event or sig == SYSCALL_TRAP else sig
+            detach(tid, give)
+
     def kill_all(self) -> None:
         if self.root:
             try:
@@ -499,6 +617,37 @@ class Tracer:
                 _drain(self.wake_r)
                 continue
             self.tracees.pop(tid, None)
+
+
+def _tree(root: int) -> list[tuple[int, int]]:
+    """(pid, ppid) of ROOT and its descendants, parents first (from /proc/*/stat)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                text = f.read()
+            ppid = int(text[text.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [(root, 0)], [root]
+    while todo:
+        pid = todo.pop(0)
+        for child in sorted(children.get(pid, ())):
+            out.append((child, pid))
+            todo.append(child)
+    return out
+
+
+def _tasks(tgid: int) -> list[int]:
+    """The thread ids of a process, its main thread first."""
+    try:
+        tids = sorted(int(n) for n in os.listdir(f"/proc/{tgid}/task") if n.isdigit())
+    except OSError:
+        return []
+    return sorted(tids, key=lambda tid: tid != tgid)
 
 
 def _comm(pid: int) -> str | None:
@@ -582,7 +731,8 @@ def main(argv: list[str]) -> int:
         os.environ.pop("PYTHONPATH", None)
     elif had is not None:
         os.environ["PYTHONPATH"] = had[1:]
-    program = argv[argv.index("--") + 1:]
+    attach = int(argv[2]) if argv[1:2] == ["--attach"] else None
+    program = argv[argv.index("--") + 1:] if attach is None else []
     os.set_inheritable(fd, False)  # the traced program must not inherit the session's end
     conn = socket.socket(fileno=fd)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the session's process
@@ -591,13 +741,20 @@ def main(argv: list[str]) -> int:
     if arch is None:
         conn.sendall(encode({"t": "error", "why": "arch", "errno": None}))
         return 2
-    tracer = Tracer(conn, program, arch)
+    tracer = Tracer(conn, program, arch, attach=attach)
     try:
-        if tracer.spawn():
+        if attach is not None:
+            if tracer.seize_tree():
+                # snapshot 0: the program back in the calls it was in (an interrupted call
+                # is restarted by the kernel), or after the bound, as it runs
+                tracer.mode, tracer.stop_at = "run", set()
+                tracer._owe("start")
+                tracer.loop()
+        elif tracer.spawn():
             tracer._owe("start")  # snapshot 0: once the program is held at its first call
             tracer.loop()
     finally:
-        tracer.kill_all()
+        tracer.end()
     return 0
 
 
