@@ -113,7 +113,7 @@ def run_headless(pid: int, out: TextIO, as_json: bool = False, record: str | Non
 def _said(out: TextIO, as_json: bool, text: str) -> None:
     from ..textsafe import printable
 
-    (sys.stderr if as_json else out).write(printable(f"\n{text}.") + "\n")
+    (sys.stderr if as_json else out).write("\n" + printable(f"{text}.") + "\n")
 
 
 def _watch(session: TraceSession, out: TextIO, as_json: bool, trace: NewFile | None,
@@ -127,6 +127,12 @@ def _watch(session: TraceSession, out: TextIO, as_json: bool, trace: NewFile | N
                   + ": a running program gets no seccomp filter, so every call of it stops "
                   "here and the calls that are no IPC go on at once.\n")
     _emit(snap, out, as_json, trace)
+    if not as_json and snap.narration:  # the world before any step: who waits for what
+        import textwrap
+
+        from ..textsafe import printable
+
+        out.write("\n" + textwrap.fill(printable(snap.narration), 92) + "\n")
     stuck = session.stuck
     stops = 0
     while not session.finished and stops < MAX_STOPS:
