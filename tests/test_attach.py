@@ -12,10 +12,11 @@ import threading
 
 import pytest
 
+from ipcviz.model.snapshot import BLOCKED
 from ipcviz.runtime.trace.session import TraceError, TraceSession
 
 from .conftest import ipcviz, wait_until
-from .cprogs import asleep_in, wait_asleep
+from .cprogs import asleep_in, compile_c, marker_line, running, wait_asleep
 
 pytestmark = pytest.mark.kernel
 
@@ -264,3 +265,44 @@ def test_a_traced_program_shows_its_fds_from_900_on():
         assert [f.target for f in p.fds if f.fd == 900] == [target]
     finally:
         session.close()
+
+
+@pytest.fixture(scope="module")
+def hang_pipe(tmp_path_factory):
+    return compile_c("hang_pipe", tmp_path_factory.mktemp("c"), debug=True)
+
+
+def test_call_sites_of_blocked_calls_traced_and_attached(hang_pipe):
+    child_line = marker_line("hang_pipe", "CALL:child-read")
+    parent_line = marker_line("hang_pipe", "CALL:parent-wait")
+    # GIVEN the hang of tests/c/hang_pipe.c built with -g, run under the trace engine
+    session = TraceSession([str(hang_pipe)])
+    try:
+        session.start()
+        snap = session.run()
+        while not session.stuck and not session.finished:
+            snap = session.run()
+        # THEN each blocked call carries the line of the source that made it
+        reader = next(p for p in snap.processes if p.syscall == "read")
+        waiter = next(p for p in snap.processes if p.syscall == "wait4")
+        assert reader.site is not None and reader.site.line == child_line
+        assert waiter.site is not None and waiter.site.line == parent_line
+        assert reader.site.file and reader.site.file.endswith("hang_pipe.c")
+        blocked = {e.call.split("(")[0]: e.site for e in snap.log if e.outcome == BLOCKED}
+        assert blocked["read"] == f"hang_pipe.c:{child_line}"
+        assert blocked["wait4"] == f"hang_pipe.c:{parent_line}"
+    finally:
+        session.close()
+    # AND the same hang, running before ipcviz comes, attached: the same lines
+    with running([str(hang_pipe)]) as proc:
+        child = int(proc.stdout.readline())
+        wait_asleep(child, "read")
+        wait_asleep(proc.pid, "wait4")
+        session = TraceSession.attached(proc.pid)
+        try:
+            snap = session.start()
+        finally:
+            session.close()
+        lines = {p.pid: p.site.line if p.site else None for p in snap.processes}
+        assert lines == {proc.pid: parent_line, child: child_line}
+        assert asleep_in(child, "read") and asleep_in(proc.pid, "wait4")

@@ -84,16 +84,22 @@ class Arch:
     args: tuple[int, ...]  # indexes of the six arguments
     ret: int  # index of the return value (at the exit stop)
     foreign_nr_floor: int | None = None  # x32 calls have this bit set: not native
+    # (name, index) of the registers probe/callsite.py unwinds from: pc, sp, and the ones
+    # a library frame may keep the caller's values in
+    site_regs: tuple[tuple[str, int], ...] = ()
 
 
 ARCHES = {
     # struct user_regs_struct: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi
     # orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs
     "x86_64": Arch("x86_64", 0xC000003E, 27 * 8, nr=15, args=(14, 13, 12, 7, 9, 8), ret=10,
-                   foreign_nr_floor=0x40000000),
+                   foreign_nr_floor=0x40000000,
+                   site_regs=(("pc", 16), ("sp", 19), ("rbp", 4), ("rbx", 5), ("r12", 3),
+                              ("r13", 2), ("r14", 1), ("r15", 0))),
     # struct user_pt_regs: regs[31] sp pc pstate; the number in x8, arguments x0..x5,
     # the result in x0 (read the arguments at the entry: the exit overwrites x0)
-    "aarch64": Arch("aarch64", 0xC00000B7, 34 * 8, nr=8, args=(0, 1, 2, 3, 4, 5), ret=0),
+    "aarch64": Arch("aarch64", 0xC00000B7, 34 * 8, nr=8, args=(0, 1, 2, 3, 4, 5), ret=0,
+                    site_regs=(("pc", 32), ("sp", 31), ("lr", 30), ("fp", 29))),
 }
 ARCHES["arm64"] = ARCHES["aarch64"]
 

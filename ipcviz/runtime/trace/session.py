@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +43,11 @@ from ...model.snapshot import (
     LogEntry,
     ObjectState,
     Process,
+    Site,
     Snapshot,
 )
 from ...model.timeline import Timeline
-from ...probe import procfs
+from ...probe import callsite, procfs
 from ...probe.sampler import Sampler, Tracked, exit_from_status
 from ..protocol import LineReader, encode
 from . import calls, narrate
@@ -94,6 +95,9 @@ class _Pending:
     args: list[int]
     info: dict[str, Any]
     blocked: bool = False
+    regs: dict[str, int] = field(default_factory=dict)  # at its entry stop, for the site
+    site: Site | None = None
+    site_done: bool = False  # looked for (found or not): once per call
 
 
 @dataclass
@@ -404,7 +408,8 @@ class TraceSession:
         if pid not in self._procs:
             self._add_process(pid, 0)
         p = _Pending(int(msg["tid"]), pid, str(msg["name"]), str(msg["text"]),
-                     list(msg.get("args", [])), dict(msg.get("info") or {}))
+                     list(msg.get("args", [])), dict(msg.get("info") or {}),
+                     regs={str(k): int(v) for k, v in (msg.get("regs") or {}).items()})
         p.info["seq"] = int(msg["seq"])
         self._procs[pid].step = self._step + 1
         if isinstance(msg.get("comm"), str):
@@ -420,6 +425,7 @@ class TraceSession:
         p.blocked = True
         self._last_block = int(msg["seq"])
         self._blocked_call = p
+        self._site_of(p)  # asleep inside the call: its stack still says who called it
         self._add_log(p, BLOCKED, None, None, str(msg.get("wchan") or ""))
 
     def _ev_ret(self, msg: dict[str, Any]) -> None:
@@ -481,8 +487,36 @@ class TraceSession:
                 pass
         self._log.append(LogEntry(self._step + 1, self._name(p.pid), p.pid, p.text, outcome,
                                   result=result, errno=err, detail=detail, late=late,
-                                  signal=signal_name, target_pid=target))
+                                  signal=signal_name, target_pid=target,
+                                  site=_site_text(p.site)))
         self._fresh += 1
+
+    # -- call sites ---------------------------------------------------------------------------
+
+    def _site_of(self, p: _Pending) -> Site | None:
+        """Where in the program P's call was made (probe/callsite.py, from the registers of
+        its entry stop and the stack it still has: held at the call, or asleep in it).
+        Looked for once per call, and only for the calls that block or are shown held: a
+        free run's calls that return at once cost nothing (README, "Call sites")."""
+        if not p.site_done:
+            p.site_done = True
+            found = callsite.call_site(p.tid, p.regs or None)
+            if found is not None:
+                from ..watch import source_lines
+
+                p.site = Site(found.binary, found.offset, found.function, found.file,
+                              found.line, *source_lines(found.file, found.line))
+        return p.site
+
+    def _with_sites(self, processes: tuple[Process, ...]) -> tuple[Process, ...]:
+        """The processes, each held at a call or asleep in one with that call's site."""
+        where: dict[int, _Pending] = {}
+        for p in list(self._held.values()) + [f for f in self._flight.values() if f.blocked]:
+            where.setdefault(p.pid, p)
+        if not where:
+            return processes
+        return tuple(replace(p, site=self._site_of(where[p.pid])) if p.pid in where else p
+                     for p in processes)
 
     # -- what calls made --------------------------------------------------------------------
 
@@ -710,6 +744,7 @@ class TraceSession:
     def _snapshot(self, process: str | None, call: str | None, outcome: str | None,
                   narration: str, result: Any, err: str | None) -> Snapshot:
         processes, objects = self._world()
+        processes = self._with_sites(processes)
         facts = narrate.world(processes, objects, self.ready(), self._name, self.stuck,
                               self.finished, attached=self.attach is not None)
         text = " ".join(x for x in (narration, facts) if x)
@@ -773,6 +808,15 @@ class TraceSession:
             p = asleep[-1]
             return self._snapshot(self._name(p.pid), p.text, BLOCKED, "", None, None)
         return self._snapshot(None, None, RETURNED, "", None, None)
+
+
+def _site_text(site: Site | None) -> str | None:
+    """A log line's "at …": file:line with debug information, else the function."""
+    if site is None:
+        return None
+    if site.file and site.line:
+        return f"{os.path.basename(site.file)}:{site.line}"
+    return f"{site.function}()" if site.function else None
 
 
 def _attach_error(pid: int, why: Any, num: Any) -> TraceError:

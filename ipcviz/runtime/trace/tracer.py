@@ -21,7 +21,7 @@ Events (tracer -> session), pids are thread ids; "pid" of a process is its threa
     {"t": "proc", "pid": P, "ppid": Q}        a process appeared (fork, vfork, clone)
     {"t": "exec", "pid": P, "path": X}        it executed a program
     {"t": "call", "pid": P, "tid": T, "seq": N, "name": C, "args": [...], "info": {...},
-     "text": "write(4, \"hi\", 2)", "held": true|false}
+     "text": "write(4, \"hi\", 2)", "held": true|false, "regs": {"pc": .., "sp": ..}}
                                               about to run (held: waits for a "step")
     {"t": "blocked", "pid": P, "tid": T, "seq": N, "wchan": W}
                                               the kernel shows it asleep inside that call
@@ -442,7 +442,8 @@ class Tracer:
         held = self.mode == "hold"
         self.send({"t": "call", "pid": t.tgid, "tid": t.tid, "seq": t.seq, "name": name,
                    "args": list(args), "info": info, "held": held, "comm": _comm(t.tgid),
-                   "text": calls.call_text(name, args, info)})
+                   "text": calls.call_text(name, args, info),
+                   "regs": {n: r[i] for n, i in self.arch.site_regs}})
         if held:
             t.phase = HELD
         else:
