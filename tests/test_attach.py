@@ -4,6 +4,7 @@ shown, and left exactly as it was -- checked against the kernel (/proc/PID/statu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -306,3 +307,37 @@ def test_call_sites_of_blocked_calls_traced_and_attached(hang_pipe):
         lines = {p.pid: p.site.line if p.site else None for p in snap.processes}
         assert lines == {proc.pid: parent_line, child: child_line}
         assert asleep_in(child, "read") and asleep_in(proc.pid, "wait4")
+
+
+def test_shared_memory_and_named_sockets_of_a_traced_program(tmp_path):
+    # GIVEN a program that makes a System V segment, a POSIX region and a named listening
+    # socket, then waits in accept()
+    exe = compile_c("shm_sock", tmp_path, debug=True)
+    name, sock = f"/ipcviz-test-{os.getpid()}", str(tmp_path / "s")
+    session = TraceSession([str(exe), name, sock])
+    try:
+        session.start()
+        snap = session.run()
+        for _ in range(5):
+            if session.stuck or session.finished:
+                break
+            snap = session.run()
+        assert session.stuck
+        pid = session.root
+        # THEN each is on the stage, named as the kernel names it
+        with open(f"/proc/{pid}/maps") as f:
+            sysv = [line.split() for line in f if "/SYSV" in line]
+        assert len(sysv) == 1
+        by_kind = {o.kind: o for o in snap.objects}
+        assert by_kind["sysv_shm"].shmid == int(sysv[0][4]) and by_kind["sysv_shm"].text == "sysv"
+        region = by_kind["shm"]
+        assert region.name == name and region.text == "posix"
+        assert region.size == os.stat(f"/dev/shm{name}").st_size
+        s = by_kind["socket"]
+        assert s.path == sock and s.listening
+        assert f"socket:[{s.inode}]" == os.readlink(f"/proc/{pid}/fd/4")
+        assert s.blocked_accepting == (snap.processes[0].name,)
+    finally:
+        session.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"/dev/shm{name}")  # the program's own: ipcviz leaves it (listed)

@@ -47,7 +47,8 @@ from ...model.snapshot import (
     Snapshot,
 )
 from ...model.timeline import Timeline
-from ...probe import callsite, procfs
+from ...probe import callsite, discover, procfs
+from ...probe.sock import parse_net_unix
 from ...probe.sampler import Sampler, Tracked, exit_from_status
 from ..protocol import LineReader, encode
 from . import calls, narrate
@@ -668,7 +669,7 @@ class TraceSession:
         if rec is None:
             short = {"pipe": "pipe", "fifo": "fifo", "sysv_msgq": "msq", "sysv_sem": "sem",
                      "sysv_shm": "shm", "socketpair": "sock", "posix_mq": "mq",
-                     "sem": "psem"}.get(kind, kind)
+                     "sem": "psem", "shm": "pshm", "socket": "usock"}.get(kind, kind)
             self._counts[short] = self._counts.get(short, 0) + 1
             rec = {"id": f"{short}{self._counts[short]}", "kind": kind, **fields}
             self._records[key] = rec
@@ -678,12 +679,13 @@ class TraceSession:
         """Records of the objects the traced processes hold now (pipes by inode, FIFOs by
         path) and of the System V objects their calls named that still exist."""
         held = self._scan_fds()
-        live = {k: set(_sysv_ids(k)) for k in ("msg", "sem")}
+        live = {k: set(_sysv_ids(k)) for k in ("msg", "sem", "shm")}
         return [rec for key, rec in self._records.items() if _exists(key, rec, held, live)]
 
     def _scan_fds(self) -> set[str]:
         """Keys of the objects some live traced process holds an fd of (new ones recorded)."""
         held: set[str] = set()
+        unix: dict[int, Any] | None = None  # /proc/net/unix, read once if a socket is new
         for t in self._procs.values():
             if t.reaped or t.exit is not None:
                 continue
@@ -692,6 +694,13 @@ class TraceSession:
             except (procfs.NoSuchProcess, OSError):
                 continue
             for target in fds.values():
+                if target.startswith("socket:[") and not self._known_socket(target):
+                    if unix is None:
+                        unix = _net_unix()
+                    self._unix_socket(target, unix)
+                elif target.startswith("/dev/shm/") and not os.path.basename(
+                        target).startswith("sem."):
+                    self._posix_shm(target)
                 if target.startswith("pipe:["):
                     ino = int(target[6:-1])
                     self._record(f"pipe:{ino}", "pipe", {"inode": ino, "fd_targets": [target]})
@@ -705,11 +714,48 @@ class TraceSession:
             held |= self._scan_maps(t.pid)
         return held
 
+    def _known_socket(self, target: str) -> bool:
+        return f"socket:{target[8:-1]}" in self._records or any(
+            target in rec.get("fd_targets", ()) for rec in self._records.values()
+            if rec["kind"] == "socketpair")
+
+    def _unix_socket(self, target: str, unix: dict[int, Any]) -> None:
+        """A Unix socket not made by socketpair() (a named one, a listener, an accepted
+        or connecting one), as the sock probe draws it: found in /proc/net/unix."""
+        ino = int(target[8:-1])
+        line = unix.get(ino)
+        if line is None:
+            return  # not AF_UNIX (an inet socket): no panel for it here
+        fields: dict[str, Any] = {"inode": ino, "fd_targets": [target]}
+        if line.path and not line.path.startswith("@"):
+            fields["path"] = line.path
+        self._record(f"socket:{ino}", "socket", fields)
+
+    def _posix_shm(self, path: str) -> None:
+        """A POSIX shared memory object held by fd (shm_open) or mapped."""
+        path = path.removesuffix(" (deleted)")
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        self._record(f"shm:{path}", "shm", {"name": "/" + path[len("/dev/shm/"):],
+                                            "path": path, "inode": st.st_ino,
+                                            "dev": st.st_dev,
+                                            "fd_targets": [path]})
+
     def _scan_maps(self, pid: int) -> set[str]:
-        """POSIX semaphores a process maps (/dev/shm/sem.NAME, found by the mapping's inode:
-        sem_open maps a temporary file that it then links to the name): a futex on one
-        names it."""
+        """Shared memory a process maps: System V segments, POSIX regions, and POSIX
+        semaphores (/dev/shm/sem.NAME, found by the mapping's inode: sem_open maps a
+        temporary file that it then links to the name): a futex on one names it."""
         found: set[str] = set()
+        for rec in discover.map_records([pid]):
+            if rec["kind"] == "sysv_shm":
+                key = f"sysv_shm:{rec['shmid']}"
+                self._record(key, "sysv_shm", {"key": rec["key"], "shmid": rec["shmid"]})
+                found.add(key)
+            elif rec["kind"] == "shm":
+                self._posix_shm(rec["path"])
+                found.add(f"shm:{rec['path']}")
         try:
             with open(f"/proc/{pid}/maps") as f:
                 lines = f.read().splitlines()
@@ -848,11 +894,24 @@ def _exists(key: str, rec: dict[str, Any], held: set[str], live: dict[str, set[i
         return rec.get("msqid") in live["msg"]
     if kind == "sysv_sem":
         return rec.get("semid") in live["sem"]
-    if kind in ("socketpair", "posix_mq"):
+    if kind in ("socketpair", "posix_mq", "socket"):
         return any(t in held for t in rec["fd_targets"])
     if kind == "sem":
         return key in held
-    return False  # System V shared memory: listed as a leftover; its panel needs a layout
+    if kind == "sysv_shm":
+        return rec.get("shmid") in live["shm"]
+    if kind == "shm":  # mapped or open, or still named
+        return key in held or any(t in held for t in rec["fd_targets"]) or \
+            os.path.exists(rec["path"])
+    return False
+
+
+def _net_unix() -> dict[int, Any]:
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+            return parse_net_unix(f.read())
+    except OSError:
+        return {}
 
 
 def _signed(v: int) -> int:
