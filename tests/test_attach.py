@@ -341,3 +341,30 @@ def test_shared_memory_and_named_sockets_of_a_traced_program(tmp_path):
         session.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"/dev/shm{name}")  # the program's own: ipcviz leaves it (listed)
+
+
+STOPS_ITSELF = ("import os, signal; os.kill(os.getpid(), signal.SIGSTOP); "
+                "os.write(1, b'resumed')")
+
+
+def test_a_traced_program_that_stops_itself_stays_stopped():
+    # GIVEN a traced program that sends itself SIGSTOP (as a shell's Ctrl+Z would)
+    session = TraceSession([sys.executable, "-c", STOPS_ITSELF])
+    try:
+        session.start()
+        snap = session.run(bound=0.5)
+        # THEN it stays stopped (the tracer does not let it run on), as without ipcviz
+        assert not session.finished
+        p = next(p for p in snap.processes if p.pid == session.root)
+        with open(f"/proc/{p.pid}/stat") as f:
+            assert f.read().rsplit(")", 1)[1].split()[0] in ("t", "T")
+        assert p.state == "stopped"
+        # AND a SIGCONT from outside lets it go on to its end
+        os.kill(p.pid, signal.SIGCONT)
+        for _ in range(20):
+            if session.finished:
+                break
+            session.run(bound=0.5)
+        assert session.finished and session.output() == "resumed"
+    finally:
+        session.close()

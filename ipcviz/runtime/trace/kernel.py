@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from ...probe import syscalls
 
 # -- ptrace requests, options and events (linux/ptrace.h) -----------------------------------
-PTRACE_TRACEME = 0
 PTRACE_CONT = 7
 PTRACE_KILL = 8
 PTRACE_SYSCALL = 24
@@ -141,10 +140,6 @@ def ptrace(request: int, pid: int, addr: int = 0, data: int = 0) -> int:
                   "ptrace")
 
 
-def traceme() -> None:
-    ptrace(PTRACE_TRACEME, 0)
-
-
 def setoptions(pid: int, options: int = OPTIONS) -> None:
     ptrace(PTRACE_SETOPTIONS, pid, 0, options)
 
@@ -183,13 +178,6 @@ def eventmsg(pid: int) -> int:
     value = ctypes.c_ulong(0)
     _check(_libc.ptrace(PTRACE_GETEVENTMSG, pid, None, ctypes.byref(value)), "GETEVENTMSG")
     return value.value
-
-
-def is_group_stop(pid: int) -> bool:
-    """A stop with no siginfo is a group-stop (ptrace(2), 'Group-stop')."""
-    buf = ctypes.create_string_buffer(128)
-    rc = _libc.ptrace(PTRACE_GETSIGINFO, pid, None, buf)
-    return rc == -1 and ctypes.get_errno() == 22  # EINVAL
 
 
 def regs(pid: int, arch: Arch) -> tuple[int, ...] | None:

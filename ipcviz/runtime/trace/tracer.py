@@ -75,16 +75,15 @@ from .kernel import (
     build_filter,
     eventmsg,
     install_filter,
-    is_group_stop,
     numbers_of,
     prctl,
     regs,
     resume,
     setoptions,
+    OPTIONS,
     SYSCALL_INFO_ENTRY,
     syscall_stop_kind,
     this_arch,
-    traceme,
 )
 
 SETTLE_BOUND = 0.5  # seconds a command waits for every process to be quiet
@@ -159,16 +158,25 @@ class Tracer:
             self._child(me, err_w)
         os.close(err_w)
         self.root = pid
-        _, status = os.waitpid(pid, os.WUNTRACED)  # its own SIGSTOP, after PTRACE_TRACEME
+        _, status = os.waitpid(pid, os.WUNTRACED)  # its own SIGSTOP, before its exec
         if not os.WIFSTOPPED(status):
             why = os.read(err_r, 200).decode(errors="replace") or "it ended at once"
             os.close(err_r)
             what, _, num = why.partition(":")
             self.send({"t": "error", "why": what, "errno": int(num) if num.isdigit() else None})
             return False
-        setoptions(pid)
+        # PTRACE_SEIZE (not TRACEME): a group-stop of the program is then reported as one
+        # and stays a stop (PTRACE_LISTEN), as it would without ipcviz
+        try:
+            seize(pid, OPTIONS)
+        except OSError as err:
+            os.close(err_r)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            self.send({"t": "error", "why": "ptrace", "errno": err.errno})
+            return False
         root = self.tracees[pid] = Tracee(pid, pid)
-        resume(pid, PTRACE_CONT)
+        os.kill(pid, signal.SIGCONT)  # ends its stop; the seize trap stops it for us first
         # Until its exec, the child's traced calls (the execve itself) are ipcviz's own: let
         # them run; the exec event says the program runs, an exit says why it could not.
         deadline = time.monotonic() + START_BOUND
@@ -192,6 +200,8 @@ class Tracer:
                 self.send({"t": "started", "pid": pid})
                 self.on_exec(root)
                 return True
+            # the seize trap (an event stop), SIGCONT's delivery, the seccomp stop of the
+            # execve: ipcviz's own, let through (SIGCONT given back, as it came)
             sig = os.WSTOPSIG(status) if os.WIFSTOPPED(status) and not status >> 16 else 0
             resume(pid, PTRACE_CONT, 0 if sig in (SYSCALL_TRAP, signal.SIGSTOP) else sig)
         os.close(err_r)
@@ -209,12 +219,7 @@ class Tracer:
                 signal.signal(s, signal.SIG_DFL)
             signal.set_wakeup_fd(-1)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
-            try:
-                traceme()
-            except OSError as err:
-                os.write(err_w, f"ptrace:{err.errno}".encode())
-                os._exit(126)
-            os.kill(os.getpid(), signal.SIGSTOP)
+            os.kill(os.getpid(), signal.SIGSTOP)  # until the tracer has seized it
             install_filter(self.filter)
             try:
                 os.execvp(self.argv[0], self.argv)
@@ -482,12 +487,9 @@ class Tracer:
         resume(t.tid, self.cont)
 
     def on_signal(self, t: Tracee, sig: int) -> None:
-        if sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU) \
-                and is_group_stop(t.tid):
-            sig = 0  # a group-stop: a tracer attached with TRACEME can only let it run on
-        else:
-            self.send({"t": "signal", "pid": t.tgid, "tid": t.tid,
-                       "signal": calls._sig(sig)})
+        # seized, a group-stop is a PTRACE_EVENT_STOP (on_event_stop): this is a signal
+        # being delivered, given back to the thread as it came
+        self.send({"t": "signal", "pid": t.tgid, "tid": t.tid, "signal": calls._sig(sig)})
         resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont, sig)
 
     # -- asleep inside a call? ------------------------------------------------------------
