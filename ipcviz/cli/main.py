@@ -251,13 +251,9 @@ def _main(argv: list[str]) -> int:
         return cmd_replay(args.trace, sys.stdout, headless=args.headless or args.json,
                           as_json=args.json, lang=args.lang, quiz=args.quiz)
     if args.command == "attach":
-        if not args.watch:
-            from .attach import main as attach_main
-
-            return attach_main(args.pid, args.headless, args.json, args.record, args.follow,
-                               args.seconds, sys.stdout)
         return cmd_attach(args.pid, args.watch, args.headless or args.json, args.json,
-                          sys.stdout)
+                          sys.stdout, record=args.record, follow=args.follow,
+                          seconds=args.seconds)
     if args.command == "run":
         if not args.headless:
             return _app(args.scenario, lang=args.lang, quiz=args.quiz)
@@ -366,9 +362,15 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
     return replay_app(scenario, snaps, lang=lang, quiz=quiz)
 
 
-def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO) -> int:
+def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO,
+               record: str | None = None, follow: bool = False,
+               seconds: float | None = None) -> int:
     """`attach --watch PID`: the program's processes, objects, call sites and why nothing
-    moves, without ptrace (`attach PID` without --watch: cli/attach.py)."""
+    moves, without ptrace.  `attach PID`: seized with ptrace (cli/attach.py)."""
+    if not watch:
+        from .attach import main as attach_main
+
+        return attach_main(pid, headless, as_json, record, follow, seconds, out)
     from ..runtime.watch import NoProcess, Watch
 
     try:

@@ -79,7 +79,6 @@ from .kernel import (
     prctl,
     regs,
     resume,
-    setoptions,
     OPTIONS,
     SYSCALL_INFO_ENTRY,
     syscall_stop_kind,
