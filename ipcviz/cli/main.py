@@ -10,6 +10,7 @@
     ipcviz trace [--headless] [--json] [--record FILE] -- PROGRAM [ARGS...]
                                     your own program under ptrace, stopped at IPC calls
     ipcviz attach --watch PID [--headless] [--json]   what a running program waits for
+    ipcviz attach PID [--headless] [--json] [--record FILE] [--follow] [--seconds N]
 
 Exit codes: 0 every expect held; 1 an expect failed; 2 bad input (a scenario file, a
 name, an option); 3 the run could not go on (a process hung past its bound, a kernel
@@ -113,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
                     help="observe only, without ptrace: no stepping, nothing stopped")
     at.add_argument("--headless", action="store_true", help="print one report, no app")
     at.add_argument("--json", action="store_true", help="one JSON snapshot (the trace schema)")
+    at.add_argument("--record", metavar="FILE", help="save the trace (JSON lines) for replay")
+    at.add_argument("--follow", action="store_true",
+                    help="then print the IPC calls as they come, until Ctrl+C")
+    at.add_argument("--seconds", type=float, metavar="N",
+                    help="then print the IPC calls as they come for N seconds")
     sub.add_parser("help", help="this text")
     return p
 
@@ -246,7 +252,8 @@ def _main(argv: list[str]) -> int:
                           as_json=args.json, lang=args.lang, quiz=args.quiz)
     if args.command == "attach":
         return cmd_attach(args.pid, args.watch, args.headless or args.json, args.json,
-                          sys.stdout)
+                          sys.stdout, record=args.record, follow=args.follow,
+                          seconds=args.seconds)
     if args.command == "run":
         if not args.headless:
             return _app(args.scenario, lang=args.lang, quiz=args.quiz)
@@ -355,21 +362,15 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
     return replay_app(scenario, snaps, lang=lang, quiz=quiz)
 
 
-def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO) -> int:
+def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO,
+               record: str | None = None, follow: bool = False,
+               seconds: float | None = None) -> int:
     """`attach --watch PID`: the program's processes, objects, call sites and why nothing
-    moves, without ptrace.  `attach PID`: why ptrace would be refused, if it would."""
+    moves, without ptrace.  `attach PID`: seized with ptrace (cli/attach.py)."""
     if not watch:
-        from ..runtime.ptrace_check import NoTarget, diagnose
+        from .attach import main as attach_main
 
-        try:
-            refused = diagnose(pid)
-        except NoTarget:
-            return _fail(f"no process {pid}", EXIT_INPUT)
-        if refused is not None:
-            return _fail(refused.line(), EXIT_RUN)
-        return _fail(f"ptrace of process {pid} would be allowed here, but stepping an "
-                     "attached program comes with the trace engine; for now, "
-                     f"`ipcviz attach --watch {pid}` shows what it waits for", EXIT_RUN)
+        return attach_main(pid, headless, as_json, record, follow, seconds, out)
     from ..runtime.watch import NoProcess, Watch
 
     try:

@@ -223,7 +223,8 @@ def print_traced(snap: Snapshot, out: TextIO) -> None:
             res = f" = ? {e.errno}"
         detail = f"  {e.detail!r}" if e.detail else ""
         late = "  <resumed>" if e.late else ""
-        safe.write(printable(f"[{e.process} {e.pid}] {e.call}{res}{late}{detail}") + "\n")
+        at = f"  at {e.site}" if e.site else ""
+        safe.write(printable(f"[{e.process} {e.pid}] {e.call}{res}{late}{at}{detail}") + "\n")
     print_snapshot(snap, out)
 
 

@@ -141,6 +141,9 @@ class LogEntry:
     signal: str | None = None
     target_pid: int | None = None
     killed_by: str | None = None
+    # where in the program the call was made, for a traced program's call that blocked:
+    # "hang_pipe.c:21" with debug information, else "main()" (probe/callsite.py)
+    site: str | None = None
 
 
 @dataclass(frozen=True)

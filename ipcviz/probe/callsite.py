@@ -277,6 +277,9 @@ def _build_id(elf: ELFFile) -> str | None:
 
 
 _CACHE: OrderedDict[tuple[str, str | None], Binary] = OrderedDict()
+# (path, device, inode, size, mtime) -> the key of _CACHE: a file seen before is not parsed
+# again to read its build-id (that parse is most of a later lookup's cost)
+_KEYS: dict[tuple[str, int, int, int, int], tuple[str, str | None]] = {}
 
 
 def _binary(pid: int, m: MapEntry) -> Binary | None:
@@ -287,14 +290,24 @@ def _binary(pid: int, m: MapEntry) -> Binary | None:
         except OSError:
             continue
         try:
-            if os.fstat(f.fileno()).st_ino != m.inode:
+            st = os.fstat(f.fileno())
+            if st.st_ino != m.inode:
                 f.close()
                 continue
+            ident = (m.path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            known = _KEYS.get(ident)
+            if known is not None and known in _CACHE:
+                f.close()
+                _CACHE.move_to_end(known)
+                return _CACHE[known]
             elf = ELFFile(f)
             key = (m.path, _build_id(elf))
         except (ELFError, OSError, ValueError):
             f.close()
             return None
+        if len(_KEYS) > 16 * MAX_BINARIES:
+            _KEYS.clear()
+        _KEYS[ident] = key
         cached = _CACHE.get(key)
         if cached is not None:
             f.close()

@@ -283,6 +283,12 @@ def _map_records(members: list[Member], proc: str) -> list[Record]:
     return list(found.values())
 
 
+def map_records(pids: Iterable[int], proc: str = procfs.PROC) -> list[Record]:
+    """Records of the shared memory PIDS map: System V segments (and those they created
+    or last used), POSIX regions and named semaphores (for a traced program too)."""
+    return _map_records([Member(pid, 0, "") for pid in pids], proc)
+
+
 def records(members: list[Member], proc: str = procfs.PROC) -> list[Record]:
     """The kernel objects the members use, as records for the mechanisms' probes."""
     found: dict[str, Record] = {}

@@ -82,6 +82,9 @@ class Sampler:
     # socket at 900), and it runs freely while it is probed, so no read end of its pipes is
     # borrowed while a writer may still write (see probe/pipe.py).
     foreign: bool = False
+    # In lessons, fds >= 900 are ipcviz's own (control socket, signal wake-up pipe) and
+    # hidden; a traced or attached program has no such fds: every fd is its own.
+    hide_control_fds: bool = True
 
     def close(self) -> None:
         self.pidfds.close()
@@ -122,7 +125,7 @@ class Sampler:
             state = RUNNING
             syscall_name = None
         elif syscall_name in READ_CALLS and sc.args and sc.args[0] == CONTROL_FD \
-                and not self.foreign:
+                and not self.foreign and self.hide_control_fds:
             state = SLEEPING  # idle: waiting for its next step on ipcviz's control socket
             syscall_name = None
         else:
@@ -158,7 +161,7 @@ class Sampler:
     def fds(self, pd: procfs.ProcDir, targets: dict[str, str]) -> tuple[Fd, ...]:
         out = []
         for num, target in sorted(procfs.read_fds_at(pd).items()):
-            if num >= CONTROL_FD and not self.foreign:
+            if num >= CONTROL_FD and not self.foreign and self.hide_control_fds:
                 continue  # ipcviz's own: control socket (900), signal wake-up pipe (901, 902)
             obj = targets.get(target)
             end = None

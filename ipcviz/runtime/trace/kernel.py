@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from ...probe import syscalls
 
 # -- ptrace requests, options and events (linux/ptrace.h) -----------------------------------
-PTRACE_TRACEME = 0
 PTRACE_CONT = 7
 PTRACE_KILL = 8
 PTRACE_SYSCALL = 24
@@ -26,6 +25,10 @@ PTRACE_SETOPTIONS = 0x4200
 PTRACE_GETEVENTMSG = 0x4201
 PTRACE_GETSIGINFO = 0x4202
 PTRACE_GETREGSET = 0x4204
+PTRACE_DETACH = 17
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_LISTEN = 0x4208
 
 O_TRACESYSGOOD = 0x1
 O_TRACEFORK = 0x2
@@ -36,12 +39,16 @@ O_TRACESECCOMP = 0x80
 O_EXITKILL = 0x100000
 OPTIONS = (O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
            | O_TRACESECCOMP | O_EXITKILL)
+# attach: the program is not ours, so no EXITKILL (if ipcviz dies, the kernel detaches), and
+# no seccomp filter can be installed into a running program: every call stops (SYSCALL).
+ATTACH_OPTIONS = O_TRACESYSGOOD | O_TRACEFORK | O_TRACEVFORK | O_TRACECLONE | O_TRACEEXEC
 
 EVENT_FORK = 1
 EVENT_VFORK = 2
 EVENT_CLONE = 3
 EVENT_EXEC = 4
 EVENT_SECCOMP = 7
+EVENT_STOP = 128  # a seized tracee's group-stop, PTRACE_INTERRUPT stop or first stop
 SYSCALL_TRAP = 0x80 | 5  # SIGTRAP | 0x80: a syscall stop (PTRACE_O_TRACESYSGOOD)
 NT_PRSTATUS = 1
 WALL = 0x40000000  # __WALL: threads (clone children) too
@@ -76,16 +83,22 @@ class Arch:
     args: tuple[int, ...]  # indexes of the six arguments
     ret: int  # index of the return value (at the exit stop)
     foreign_nr_floor: int | None = None  # x32 calls have this bit set: not native
+    # (name, index) of the registers probe/callsite.py unwinds from: pc, sp, and the ones
+    # a library frame may keep the caller's values in
+    site_regs: tuple[tuple[str, int], ...] = ()
 
 
 ARCHES = {
     # struct user_regs_struct: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi
     # orig_rax rip cs eflags rsp ss fs_base gs_base ds es fs gs
     "x86_64": Arch("x86_64", 0xC000003E, 27 * 8, nr=15, args=(14, 13, 12, 7, 9, 8), ret=10,
-                   foreign_nr_floor=0x40000000),
+                   foreign_nr_floor=0x40000000,
+                   site_regs=(("pc", 16), ("sp", 19), ("rbp", 4), ("rbx", 5), ("r12", 3),
+                              ("r13", 2), ("r14", 1), ("r15", 0))),
     # struct user_pt_regs: regs[31] sp pc pstate; the number in x8, arguments x0..x5,
     # the result in x0 (read the arguments at the entry: the exit overwrites x0)
-    "aarch64": Arch("aarch64", 0xC00000B7, 34 * 8, nr=8, args=(0, 1, 2, 3, 4, 5), ret=0),
+    "aarch64": Arch("aarch64", 0xC00000B7, 34 * 8, nr=8, args=(0, 1, 2, 3, 4, 5), ret=0,
+                    site_regs=(("pc", 32), ("sp", 31), ("lr", 30), ("fp", 29))),
 }
 ARCHES["arm64"] = ARCHES["aarch64"]
 
@@ -127,10 +140,6 @@ def ptrace(request: int, pid: int, addr: int = 0, data: int = 0) -> int:
                   "ptrace")
 
 
-def traceme() -> None:
-    ptrace(PTRACE_TRACEME, 0)
-
-
 def setoptions(pid: int, options: int = OPTIONS) -> None:
     ptrace(PTRACE_SETOPTIONS, pid, 0, options)
 
@@ -141,17 +150,34 @@ def resume(pid: int, request: int, sig: int = 0) -> bool:
     return rc != -1
 
 
+def seize(pid: int, options: int = ATTACH_OPTIONS) -> None:
+    """PTRACE_SEIZE: trace PID without stopping it (OSError: EPERM refused, ESRCH gone)."""
+    ptrace(PTRACE_SEIZE, pid, 0, options)
+
+
+def interrupt(pid: int) -> bool:
+    """PTRACE_INTERRUPT: stop a seized tracee (a PTRACE_EVENT_STOP follows)."""
+    rc: int = _libc.ptrace(PTRACE_INTERRUPT, pid, None, None)
+    return rc != -1
+
+
+def listen(pid: int) -> bool:
+    """PTRACE_LISTEN: leave a seized tracee in its group-stop (stopped, as without a
+    tracer) while the tracer keeps hearing of it (a SIGCONT ends the stop)."""
+    rc: int = _libc.ptrace(PTRACE_LISTEN, pid, None, None)
+    return rc != -1
+
+
+def detach(pid: int, sig: int = 0) -> bool:
+    """PTRACE_DETACH from a ptrace-stop, SIG delivered (0: none)."""
+    rc: int = _libc.ptrace(PTRACE_DETACH, pid, None, ctypes.c_void_p(sig))
+    return rc != -1
+
+
 def eventmsg(pid: int) -> int:
     value = ctypes.c_ulong(0)
     _check(_libc.ptrace(PTRACE_GETEVENTMSG, pid, None, ctypes.byref(value)), "GETEVENTMSG")
     return value.value
-
-
-def is_group_stop(pid: int) -> bool:
-    """A stop with no siginfo is a group-stop (ptrace(2), 'Group-stop')."""
-    buf = ctypes.create_string_buffer(128)
-    rc = _libc.ptrace(PTRACE_GETSIGINFO, pid, None, buf)
-    return rc == -1 and ctypes.get_errno() == 22  # EINVAL
 
 
 def regs(pid: int, arch: Arch) -> tuple[int, ...] | None:

@@ -95,7 +95,8 @@ def blocked(p: Process, objects: dict[str, ObjectState], by_name: dict[str, Proc
 
 
 def world(processes: Sequence[Process], objects: Sequence[ObjectState], ready: Sequence[Any],
-          name_of: Callable[[int], str], stuck: bool, finished: bool) -> str:
+          name_of: Callable[[int], str], stuck: bool, finished: bool,
+          attached: bool = False) -> str:
     by_name = {p.name: p for p in processes}
     objs = {o.id: o for o in objects}
     said = [blocked(p, objs, by_name) for p in processes if p.state == BLOCKED]
@@ -103,7 +104,12 @@ def world(processes: Sequence[Process], objects: Sequence[ObjectState], ready: S
     for cycle in sorted(cycles):
         chain = ", ".join(f"{a} waits for {b}" for a, b in zip(cycle, cycle[1:] + cycle[:1]))
         said.append(f"Deadlock: {chain} — nothing can move.")
-    if stuck and not cycles:
+    if stuck and not cycles and attached:
+        # an attached program is not the whole world: a process outside it, or a signal,
+        # may still wake one of its processes
+        said.append("Every attached process is asleep in a call: none of them can wake "
+                    "another; only a process outside them, or a signal, can.")
+    elif stuck and not cycles:
         said.append("Nothing can move: every process is asleep in a call.")
     if finished:
         said.append("Every traced process has ended.")

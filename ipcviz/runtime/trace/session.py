@@ -9,6 +9,10 @@
     session.leftovers()               # kernel objects the program made and left
     session.close()                   # kill the traced tree (never its objects)
 
+    session = TraceSession.attached(pid)  # a running program: seized, not started
+    snap = session.start()            # snapshot 0: the program as it is (who waits for what)
+    session.close()                   # detach: the program goes on as it was
+
 Each snapshot is built like a lesson's: the probe reads every traced process (state, wait
 channel, fd table, signals) and every object found in them (pipes by inode from the fd
 tables, FIFOs by path, System V queues and semaphores by the ids their calls returned),
@@ -27,7 +31,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +43,12 @@ from ...model.snapshot import (
     LogEntry,
     ObjectState,
     Process,
+    Site,
     Snapshot,
 )
 from ...model.timeline import Timeline
-from ...probe import procfs
+from ...probe import callsite, discover, procfs
+from ...probe.sock import parse_net_unix
 from ...probe.sampler import Sampler, Tracked, exit_from_status
 from ..protocol import LineReader, encode
 from . import calls, narrate
@@ -90,6 +96,9 @@ class _Pending:
     args: list[int]
     info: dict[str, Any]
     blocked: bool = False
+    regs: dict[str, int] = field(default_factory=dict)  # at its entry stop, for the site
+    site: Site | None = None
+    site_done: bool = False  # looked for (found or not): once per call
 
 
 @dataclass
@@ -147,11 +156,14 @@ def ptrace_cause() -> str:
 
 
 class TraceSession:
-    def __init__(self, argv: Sequence[str], cwd: str | None = None) -> None:
+    def __init__(self, argv: Sequence[str], cwd: str | None = None,
+                 attach: int | None = None) -> None:
         self.argv = list(argv)
         self.cwd = cwd
+        self.attach = attach  # the pid of a running program to seize instead of a start
         self.timeline = Timeline()
-        self._sampler = Sampler()
+        # fds >= 900 are ipcviz's own only in lessons: a traced program's are all its own
+        self._sampler = Sampler(hide_control_fds=False)
         self._procs: dict[int, Tracked] = {}  # pid -> what we know, in order of appearance
         self._held: dict[int, _Pending] = {}  # tid -> the call it is held at
         self._flight: dict[int, _Pending] = {}  # seq -> a released call not yet returned
@@ -178,10 +190,23 @@ class TraceSession:
         self.stuck = False
         self.root: int | None = None
 
+    @classmethod
+    def attached(cls, pid: int) -> TraceSession:
+        """A session on the running process PID and its descendants (ipcviz attach).  Its
+        name is its comm; close() detaches and leaves it running as it was."""
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip() or str(pid)
+        except OSError:
+            raise TraceError(f"no process {pid}") from None
+        session = cls([comm], attach=pid)
+        session._root_execed = True  # an exec of the attached program renames it
+        return session
+
     # -- starting and ending ----------------------------------------------------------------
 
     def start(self) -> Snapshot:
-        check_program(self.argv, self.cwd)
+        if self.attach is None:
+            check_program(self.argv, self.cwd)
         self._sysv_before = {k: set(_sysv_ids(k)) for k in ("msg", "sem", "shm")}
         self._shm_before = {f"/dev/shm/{n}" for n in _listdir("/dev/shm")}
         self._outdir = tempfile.mkdtemp(prefix="ipcviz-trace-")
@@ -195,7 +220,8 @@ class TraceSession:
         try:
             self._tracer = subprocess.Popen(
                 [sys.executable, "-m", "ipcviz.runtime.trace.tracer", str(theirs.fileno()),
-                 "--", *self.argv],
+                 *(["--attach", str(self.attach)] if self.attach is not None
+                   else ["--", *self.argv])],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, pass_fds=[theirs.fileno()],
                 start_new_session=True, close_fds=True, env=env, cwd=self.cwd)
         finally:
@@ -217,6 +243,8 @@ class TraceSession:
     def _start_error(self, msg: dict[str, Any]) -> TraceError:
         why, num = msg.get("why"), msg.get("errno")
         prog = self.argv[0]
+        if self.attach is not None:
+            return _attach_error(self.attach, why, num)
         if why == "ptrace":
             return TraceError(f"ptrace not permitted ({os.strerror(num or 1)}): "
                               f"{ptrace_cause()}")
@@ -249,8 +277,9 @@ class TraceSession:
             self._outdir = None
 
     def output(self) -> str:
-        """What the program wrote to its stdout and stderr so far."""
-        if self._outdir is None:
+        """What the program wrote to its stdout and stderr so far (attached: nothing;
+        it writes where it always did)."""
+        if self._outdir is None or self.attach is not None:
             return ""
         try:
             with open(os.path.join(self._outdir, "output"), "rb") as f:
@@ -281,17 +310,20 @@ class TraceSession:
         settled = self._pump_until_settled()
         return self._step_snapshot(call, seq, settled)
 
-    def run(self, stop_at: Sequence[str] = ("block", "exit"), bound: float = 5.0) -> Snapshot:
+    def run(self, stop_at: Sequence[str] = ("block", "exit"), bound: float = 5.0,
+            stuck: bool = True) -> Snapshot:
         """Release every call as it comes until a process blocks or exits (those of
         STOP_AT), every process is asleep (stuck), none is left, or BOUND seconds passed
-        (then every process is held at its next call, and the snapshot shows where)."""
+        (then every process is held at its next call, and the snapshot shows where).
+        STUCK False: all asleep is no stop (following an attached program that waits for
+        the world outside it)."""
         if self.finished:
             return self.timeline[-1]
         self._held.clear()
         self._last_block = None
         self._blocked_call = None
         self._last_exit = None
-        self._send({"t": "run", "stop_at": list(stop_at)})
+        self._send({"t": "run", "stop_at": list(stop_at), "stuck": stuck})
         settled = self._pump_until_settled(hold_after=bound)
         return self._run_snapshot(settled)
 
@@ -377,7 +409,8 @@ class TraceSession:
         if pid not in self._procs:
             self._add_process(pid, 0)
         p = _Pending(int(msg["tid"]), pid, str(msg["name"]), str(msg["text"]),
-                     list(msg.get("args", [])), dict(msg.get("info") or {}))
+                     list(msg.get("args", [])), dict(msg.get("info") or {}),
+                     regs={str(k): int(v) for k, v in (msg.get("regs") or {}).items()})
         p.info["seq"] = int(msg["seq"])
         self._procs[pid].step = self._step + 1
         if isinstance(msg.get("comm"), str):
@@ -393,6 +426,7 @@ class TraceSession:
         p.blocked = True
         self._last_block = int(msg["seq"])
         self._blocked_call = p
+        self._site_of(p)  # asleep inside the call: its stack still says who called it
         self._add_log(p, BLOCKED, None, None, str(msg.get("wchan") or ""))
 
     def _ev_ret(self, msg: dict[str, Any]) -> None:
@@ -454,8 +488,36 @@ class TraceSession:
                 pass
         self._log.append(LogEntry(self._step + 1, self._name(p.pid), p.pid, p.text, outcome,
                                   result=result, errno=err, detail=detail, late=late,
-                                  signal=signal_name, target_pid=target))
+                                  signal=signal_name, target_pid=target,
+                                  site=_site_text(p.site)))
         self._fresh += 1
+
+    # -- call sites ---------------------------------------------------------------------------
+
+    def _site_of(self, p: _Pending) -> Site | None:
+        """Where in the program P's call was made (probe/callsite.py, from the registers of
+        its entry stop and the stack it still has: held at the call, or asleep in it).
+        Looked for once per call, and only for the calls that block or are shown held: a
+        free run's calls that return at once cost nothing (README, "Call sites")."""
+        if not p.site_done:
+            p.site_done = True
+            found = callsite.call_site(p.tid, p.regs or None)
+            if found is not None:
+                from ..watch import source_lines
+
+                p.site = Site(found.binary, found.offset, found.function, found.file,
+                              found.line, *source_lines(found.file, found.line))
+        return p.site
+
+    def _with_sites(self, processes: tuple[Process, ...]) -> tuple[Process, ...]:
+        """The processes, each held at a call or asleep in one with that call's site."""
+        where: dict[int, _Pending] = {}
+        for p in list(self._held.values()) + [f for f in self._flight.values() if f.blocked]:
+            where.setdefault(p.pid, p)
+        if not where:
+            return processes
+        return tuple(replace(p, site=self._site_of(where[p.pid])) if p.pid in where else p
+                     for p in processes)
 
     # -- what calls made --------------------------------------------------------------------
 
@@ -607,7 +669,7 @@ class TraceSession:
         if rec is None:
             short = {"pipe": "pipe", "fifo": "fifo", "sysv_msgq": "msq", "sysv_sem": "sem",
                      "sysv_shm": "shm", "socketpair": "sock", "posix_mq": "mq",
-                     "sem": "psem"}.get(kind, kind)
+                     "sem": "psem", "shm": "pshm", "socket": "usock"}.get(kind, kind)
             self._counts[short] = self._counts.get(short, 0) + 1
             rec = {"id": f"{short}{self._counts[short]}", "kind": kind, **fields}
             self._records[key] = rec
@@ -617,12 +679,13 @@ class TraceSession:
         """Records of the objects the traced processes hold now (pipes by inode, FIFOs by
         path) and of the System V objects their calls named that still exist."""
         held = self._scan_fds()
-        live = {k: set(_sysv_ids(k)) for k in ("msg", "sem")}
+        live = {k: set(_sysv_ids(k)) for k in ("msg", "sem", "shm")}
         return [rec for key, rec in self._records.items() if _exists(key, rec, held, live)]
 
     def _scan_fds(self) -> set[str]:
         """Keys of the objects some live traced process holds an fd of (new ones recorded)."""
         held: set[str] = set()
+        unix: dict[int, Any] | None = None  # /proc/net/unix, read once if a socket is new
         for t in self._procs.values():
             if t.reaped or t.exit is not None:
                 continue
@@ -631,6 +694,13 @@ class TraceSession:
             except (procfs.NoSuchProcess, OSError):
                 continue
             for target in fds.values():
+                if target.startswith("socket:[") and not self._known_socket(target):
+                    if unix is None:
+                        unix = _net_unix()
+                    self._unix_socket(target, unix)
+                elif target.startswith("/dev/shm/") and not os.path.basename(
+                        target).startswith("sem."):
+                    self._posix_shm(target)
                 if target.startswith("pipe:["):
                     ino = int(target[6:-1])
                     self._record(f"pipe:{ino}", "pipe", {"inode": ino, "fd_targets": [target]})
@@ -644,11 +714,48 @@ class TraceSession:
             held |= self._scan_maps(t.pid)
         return held
 
+    def _known_socket(self, target: str) -> bool:
+        return f"socket:{target[8:-1]}" in self._records or any(
+            target in rec.get("fd_targets", ()) for rec in self._records.values()
+            if rec["kind"] == "socketpair")
+
+    def _unix_socket(self, target: str, unix: dict[int, Any]) -> None:
+        """A Unix socket not made by socketpair() (a named one, a listener, an accepted
+        or connecting one), as the sock probe draws it: found in /proc/net/unix."""
+        ino = int(target[8:-1])
+        line = unix.get(ino)
+        if line is None:
+            return  # not AF_UNIX (an inet socket): no panel for it here
+        fields: dict[str, Any] = {"inode": ino, "fd_targets": [target]}
+        if line.path and not line.path.startswith("@"):
+            fields["path"] = line.path
+        self._record(f"socket:{ino}", "socket", fields)
+
+    def _posix_shm(self, path: str) -> None:
+        """A POSIX shared memory object held by fd (shm_open) or mapped."""
+        path = path.removesuffix(" (deleted)")
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        self._record(f"shm:{path}", "shm", {"name": "/" + path[len("/dev/shm/"):],
+                                            "path": path, "inode": st.st_ino,
+                                            "dev": st.st_dev,
+                                            "fd_targets": [path]})
+
     def _scan_maps(self, pid: int) -> set[str]:
-        """POSIX semaphores a process maps (/dev/shm/sem.NAME, found by the mapping's inode:
-        sem_open maps a temporary file that it then links to the name): a futex on one
-        names it."""
+        """Shared memory a process maps: System V segments, POSIX regions, and POSIX
+        semaphores (/dev/shm/sem.NAME, found by the mapping's inode: sem_open maps a
+        temporary file that it then links to the name): a futex on one names it."""
         found: set[str] = set()
+        for rec in discover.map_records([pid]):
+            if rec["kind"] == "sysv_shm":
+                key = f"sysv_shm:{rec['shmid']}"
+                self._record(key, "sysv_shm", {"key": rec["key"], "shmid": rec["shmid"]})
+                found.add(key)
+            elif rec["kind"] == "shm":
+                self._posix_shm(rec["path"])
+                found.add(f"shm:{rec['path']}")
         try:
             with open(f"/proc/{pid}/maps") as f:
                 lines = f.read().splitlines()
@@ -683,8 +790,9 @@ class TraceSession:
     def _snapshot(self, process: str | None, call: str | None, outcome: str | None,
                   narration: str, result: Any, err: str | None) -> Snapshot:
         processes, objects = self._world()
+        processes = self._with_sites(processes)
         facts = narrate.world(processes, objects, self.ready(), self._name, self.stuck,
-                              self.finished)
+                              self.finished, attached=self.attach is not None)
         text = " ".join(x for x in (narration, facts) if x)
         log = tuple(self._log[-LOG_KEPT:])
         snap = Snapshot(index=len(self.timeline), step=self._step, total_steps=self._step,
@@ -748,6 +856,33 @@ class TraceSession:
         return self._snapshot(None, None, RETURNED, "", None, None)
 
 
+def _site_text(site: Site | None) -> str | None:
+    """A log line's "at …": file:line with debug information, else the function."""
+    if site is None:
+        return None
+    if site.file and site.line:
+        return f"{os.path.basename(site.file)}:{site.line}"
+    return f"{site.function}()" if site.function else None
+
+
+def _attach_error(pid: int, why: Any, num: Any) -> TraceError:
+    """Why PID could not be seized: the one-line diagnosis of ptrace_check, if it finds
+    the cause, else the kernel's word."""
+    from ..ptrace_check import NoTarget, diagnose
+
+    if why == "gone":
+        return TraceError(f"no process {pid}")
+    if why == "arch":
+        return TraceError("tracing is supported on x86_64 and aarch64 only")
+    try:
+        refused = diagnose(pid)
+    except NoTarget:
+        return TraceError(f"no process {pid}")
+    if refused is not None:
+        return TraceError(refused.line())
+    return TraceError(f"ptrace of process {pid} refused ({os.strerror(num or 1)})")
+
+
 def _exists(key: str, rec: dict[str, Any], held: set[str], live: dict[str, set[int]]) -> bool:
     """Whether the object of a record is still there to be drawn."""
     kind = rec["kind"]
@@ -759,11 +894,24 @@ def _exists(key: str, rec: dict[str, Any], held: set[str], live: dict[str, set[i
         return rec.get("msqid") in live["msg"]
     if kind == "sysv_sem":
         return rec.get("semid") in live["sem"]
-    if kind in ("socketpair", "posix_mq"):
+    if kind in ("socketpair", "posix_mq", "socket"):
         return any(t in held for t in rec["fd_targets"])
     if kind == "sem":
         return key in held
-    return False  # System V shared memory: listed as a leftover; its panel needs a layout
+    if kind == "sysv_shm":
+        return rec.get("shmid") in live["shm"]
+    if kind == "shm":  # mapped or open, or still named
+        return key in held or any(t in held for t in rec["fd_targets"]) or \
+            os.path.exists(rec["path"])
+    return False
+
+
+def _net_unix() -> dict[int, Any]:
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+            return parse_net_unix(f.read())
+    except OSError:
+        return {}
 
 
 def _signed(v: int) -> int:

@@ -2,10 +2,18 @@
 calls (a seccomp filter), and tells the session what happens over a socket.
 
     python -m ipcviz.runtime.trace.tracer FD -- PROGRAM [ARGS...]
+    python -m ipcviz.runtime.trace.tracer FD --attach PID
 
 FD is its end of a socketpair with the session (one JSON object per line, protocol.py).
 The tracer dies with the session (PR_SET_PDEATHSIG, and EOF on FD), and the traced tree
 dies with the tracer (PTRACE_O_EXITKILL; it also runs in its own session, killed by group).
+
+Attached (--attach PID), the tracer seizes PID, its descendants and every thread of them
+(PTRACE_SEIZE + PTRACE_INTERRUPT, no EXITKILL: the program is not ours).  A running program
+cannot be given a seccomp filter from outside, so every call stops (PTRACE_SYSCALL) and the
+calls that are no IPC go on at once, without an event.  Quitting detaches every thread at a
+stop: a signal being delivered is delivered still, a group-stop stays a stop, a call held
+at its entry is made.  If the tracer dies, the kernel detaches.
 
 Events (tracer -> session), pids are thread ids; "pid" of a process is its thread group:
     {"t": "started", "pid": P}                the program runs (its first exec is next)
@@ -13,7 +21,7 @@ Events (tracer -> session), pids are thread ids; "pid" of a process is its threa
     {"t": "proc", "pid": P, "ppid": Q}        a process appeared (fork, vfork, clone)
     {"t": "exec", "pid": P, "path": X}        it executed a program
     {"t": "call", "pid": P, "tid": T, "seq": N, "name": C, "args": [...], "info": {...},
-     "text": "write(4, \"hi\", 2)", "held": true|false}
+     "text": "write(4, \"hi\", 2)", "held": true|false, "regs": {"pc": .., "sp": ..}}
                                               about to run (held: waits for a "step")
     {"t": "blocked", "pid": P, "tid": T, "seq": N, "wchan": W}
                                               the kernel shows it asleep inside that call
@@ -29,11 +37,12 @@ Commands (session -> tracer):
     {"t": "run", "stop_at": ["block", "exit"]}   release every call as it comes, until
                                                  one of those happens (or stuck / ended)
     {"t": "hold"}             stop releasing calls; answer "settled" once quiet
-    {"t": "quit"}             kill the traced tree and exit
+    {"t": "quit"}             kill the traced tree (attached: detach from it) and exit
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import signal
@@ -51,6 +60,7 @@ from .kernel import (
     EVENT_EXEC,
     EVENT_FORK,
     EVENT_SECCOMP,
+    EVENT_STOP,
     EVENT_VFORK,
     PR_SET_PDEATHSIG,
     PTRACE_CONT,
@@ -58,25 +68,29 @@ from .kernel import (
     SYSCALL_TRAP,
     WALL,
     Arch,
+    detach,
+    interrupt,
+    listen,
+    seize,
     build_filter,
     eventmsg,
     install_filter,
-    is_group_stop,
     numbers_of,
     prctl,
     regs,
     resume,
-    setoptions,
+    OPTIONS,
     SYSCALL_INFO_ENTRY,
     syscall_stop_kind,
     this_arch,
-    traceme,
 )
 
 SETTLE_BOUND = 0.5  # seconds a command waits for every process to be quiet
 POLL = 0.001  # seconds between looks at a call in flight (is it asleep inside yet?)
 IDLE = 0.25  # seconds of select when nothing is in flight
 START_BOUND = 10.0
+DETACH_BOUND = 3.0  # seconds to wait for every attached thread to reach a stop at quit
+STOP_SIGNALS = frozenset({signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU})
 
 FREE, HELD, ENTRY, FLIGHT = "free", "held", "entry", "flight"
 
@@ -97,8 +111,13 @@ class Tracee:
 
 
 class Tracer:
-    def __init__(self, conn: socket.socket, argv: list[str], arch: Arch) -> None:
+    def __init__(self, conn: socket.socket, argv: list[str], arch: Arch,
+                 attach: int | None = None) -> None:
         self.conn = conn
+        self.attach = attach
+        # how a thread goes on after a stop: attached, to its next call's entry stop
+        self.cont = PTRACE_SYSCALL if attach else PTRACE_CONT
+        self.stuck_ok = True  # "stuck" may be said (a follow of an attached program: not)
         self.argv = argv
         self.arch = arch
         self.reader = LineReader()
@@ -138,16 +157,25 @@ class Tracer:
             self._child(me, err_w)
         os.close(err_w)
         self.root = pid
-        _, status = os.waitpid(pid, os.WUNTRACED)  # its own SIGSTOP, after PTRACE_TRACEME
+        _, status = os.waitpid(pid, os.WUNTRACED)  # its own SIGSTOP, before its exec
         if not os.WIFSTOPPED(status):
             why = os.read(err_r, 200).decode(errors="replace") or "it ended at once"
             os.close(err_r)
             what, _, num = why.partition(":")
             self.send({"t": "error", "why": what, "errno": int(num) if num.isdigit() else None})
             return False
-        setoptions(pid)
+        # PTRACE_SEIZE (not TRACEME): a group-stop of the program is then reported as one
+        # and stays a stop (PTRACE_LISTEN), as it would without ipcviz
+        try:
+            seize(pid, OPTIONS)
+        except OSError as err:
+            os.close(err_r)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            self.send({"t": "error", "why": "ptrace", "errno": err.errno})
+            return False
         root = self.tracees[pid] = Tracee(pid, pid)
-        resume(pid, PTRACE_CONT)
+        os.kill(pid, signal.SIGCONT)  # ends its stop; the seize trap stops it for us first
         # Until its exec, the child's traced calls (the execve itself) are ipcviz's own: let
         # them run; the exec event says the program runs, an exit says why it could not.
         deadline = time.monotonic() + START_BOUND
@@ -171,6 +199,8 @@ class Tracer:
                 self.send({"t": "started", "pid": pid})
                 self.on_exec(root)
                 return True
+            # the seize trap (an event stop), SIGCONT's delivery, the seccomp stop of the
+            # execve: ipcviz's own, let through (SIGCONT given back, as it came)
             sig = os.WSTOPSIG(status) if os.WIFSTOPPED(status) and not status >> 16 else 0
             resume(pid, PTRACE_CONT, 0 if sig in (SYSCALL_TRAP, signal.SIGSTOP) else sig)
         os.close(err_r)
@@ -188,12 +218,7 @@ class Tracer:
                 signal.signal(s, signal.SIG_DFL)
             signal.set_wakeup_fd(-1)
             signal.pthread_sigmask(signal.SIG_SETMASK, [])
-            try:
-                traceme()
-            except OSError as err:
-                os.write(err_w, f"ptrace:{err.errno}".encode())
-                os._exit(126)
-            os.kill(os.getpid(), signal.SIGSTOP)
+            os.kill(os.getpid(), signal.SIGSTOP)  # until the tracer has seized it
             install_filter(self.filter)
             try:
                 os.execvp(self.argv[0], self.argv)
@@ -229,7 +254,7 @@ class Tracer:
                     break  # the session is gone
                 for msg in self.reader.feed(data):
                     self.command(msg)
-        self.kill_all()
+        self.end()
 
     def _waiting(self) -> bool:
         return self.settle is not None or any(
@@ -250,6 +275,7 @@ class Tracer:
         elif kind == "run":
             self.mode = "run"
             self.stop_at = set(msg.get("stop_at", ()))
+            self.stuck_ok = bool(msg.get("stuck", True))
             for t in list(self.tracees.values()):
                 if t.phase == HELD:
                     self._release(t)
@@ -305,7 +331,8 @@ class Tracer:
 
     def _check_stuck(self) -> None:
         """Free run with every live process asleep in a call: nothing can move."""
-        if self.mode != "run" or not self.tracees or self._timer_pending():
+        if self.mode != "run" or not self.tracees or self._timer_pending() \
+                or not self.stuck_ok:
             return
         if not all((t.phase in (ENTRY, FLIGHT) and t.blocked)
                    or (t.phase == FREE and self._asleep_untraced(t))
@@ -353,9 +380,11 @@ class Tracer:
         if t.fresh:
             t.fresh = False
             if sig == signal.SIGSTOP and event == 0:
-                resume(tid, PTRACE_CONT)  # the stop every auto-attached child starts with
+                resume(tid, self.cont)  # the stop every auto-attached child starts with
                 return
-        if event == EVENT_SECCOMP:
+        if event == EVENT_STOP:
+            self.on_event_stop(t, sig)
+        elif event == EVENT_SECCOMP:
             self.on_seccomp(t)
         elif event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
             try:
@@ -370,7 +399,7 @@ class Tracer:
         elif sig == SYSCALL_TRAP:
             self.on_syscall_stop(t)
         elif event:
-            resume(tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else PTRACE_CONT)
+            resume(tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont)
         else:
             self.on_signal(t, sig)
 
@@ -388,18 +417,27 @@ class Tracer:
         except OSError:
             exe = None
         self.send({"t": "exec", "pid": t.tgid, "path": exe})
-        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else PTRACE_CONT)
+        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont)
+
+    def on_event_stop(self, t: Tracee, sig: int) -> None:
+        """A seized thread's PTRACE_EVENT_STOP: its first stop (attached, or a new child),
+        a PTRACE_INTERRUPT, or a group-stop (WSTOPSIG a stop signal).  A group-stop stays a
+        stop (PTRACE_LISTEN: as it would without ipcviz, until a SIGCONT)."""
+        if sig in STOP_SIGNALS:
+            listen(t.tid)
+            return
+        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont)
 
     def on_seccomp(self, t: Tracee) -> None:
         r = regs(t.tid, self.arch)
         name = self.names.get(r[self.arch.nr]) if r is not None else None
         if r is None or name is None or (not t.execed and t.tid == self.root):
-            resume(t.tid, PTRACE_CONT)  # a foreign call, or ipcviz's own before the exec
+            resume(t.tid, self.cont)  # a foreign call, or ipcviz's own before the exec
             return
         args = tuple(r[i] for i in self.arch.args)
         info = calls.entry(t.tid, name, args)
         if info is None:
-            resume(t.tid, PTRACE_CONT)  # no IPC: a read() of a file, a close() of a library
+            resume(t.tid, self.cont)  # no IPC: a read() of a file, a close() of a library
             return
         if name in calls.TIMER_CALLS:
             self._arm(t.tgid, calls.timer_seconds(t.tid, name, args))
@@ -408,7 +446,8 @@ class Tracer:
         held = self.mode == "hold"
         self.send({"t": "call", "pid": t.tgid, "tid": t.tid, "seq": t.seq, "name": name,
                    "args": list(args), "info": info, "held": held, "comm": _comm(t.tgid),
-                   "text": calls.call_text(name, args, info)})
+                   "text": calls.call_text(name, args, info),
+                   "regs": {n: r[i] for n, i in self.arch.site_regs}})
         if held:
             t.phase = HELD
         else:
@@ -429,28 +468,28 @@ class Tracer:
         # So ask the kernel which stop this is (PTRACE_GET_SYSCALL_INFO, 5.3 and later),
         # and count stops only where it cannot say.
         kind = syscall_stop_kind(t.tid)
+        if self.attach and kind == SYSCALL_INFO_ENTRY and t.phase == FREE:
+            self.on_seccomp(t)  # attached: every call's entry stop, IPC or not
+            return
         if kind == SYSCALL_INFO_ENTRY or (kind == 0 and t.phase == ENTRY):
             t.phase = FLIGHT
             resume(t.tid, PTRACE_SYSCALL)
             return
         if t.phase not in (ENTRY, FLIGHT) or t.name is None:
-            resume(t.tid, PTRACE_CONT)
+            resume(t.tid, self.cont)
             return
         r = regs(t.tid, self.arch)
         out = calls.result(t.tid, t.name, t.args, r[self.arch.ret] if r else 0)
         self.send({"t": "ret", "pid": t.tgid, "tid": t.tid, "seq": t.seq, "name": t.name,
                    "was_blocked": t.blocked, "text": calls.result_text(t.name, out), **out})
         t.phase, t.blocked = FREE, False
-        resume(t.tid, PTRACE_CONT)
+        resume(t.tid, self.cont)
 
     def on_signal(self, t: Tracee, sig: int) -> None:
-        if sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU) \
-                and is_group_stop(t.tid):
-            sig = 0  # a group-stop: a tracer attached with TRACEME can only let it run on
-        else:
-            self.send({"t": "signal", "pid": t.tgid, "tid": t.tid,
-                       "signal": calls._sig(sig)})
-        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else PTRACE_CONT, sig)
+        # seized, a group-stop is a PTRACE_EVENT_STOP (on_event_stop): this is a signal
+        # being delivered, given back to the thread as it came
+        self.send({"t": "signal", "pid": t.tgid, "tid": t.tid, "signal": calls._sig(sig)})
+        resume(t.tid, PTRACE_SYSCALL if t.phase in (ENTRY, FLIGHT) else self.cont, sig)
 
     # -- asleep inside a call? ------------------------------------------------------------
 
@@ -477,6 +516,87 @@ class Tracer:
         program can wake it."""
         return _futex_forever(t.tid, self.names)
 
+    # -- attaching and detaching -----------------------------------------------------------
+
+    def seize_tree(self) -> bool:
+        """Seize the process ATTACH, every descendant and every thread of them, each
+        stopped at once by PTRACE_INTERRUPT (its first stop resumes it under the tracer).
+        The tree is read again until a round finds no one new (a fork between the reading
+        and the seizing of its parent is found in the next round; after it, the fork
+        options bring every new child)."""
+        assert self.attach is not None
+        self.root = self.attach
+        try:
+            seize(self.attach)
+        except OSError as err:
+            self.send({"t": "error", "why": "ptrace" if err.errno != errno.ESRCH else "gone",
+                       "errno": err.errno})
+            return False
+        interrupt(self.attach)
+        self.tracees[self.attach] = Tracee(self.attach, self.attach, execed=True, fresh=True)
+        self.send({"t": "started", "pid": self.attach})
+        for _round in range(64):
+            if not self._seize_round():
+                break
+        return True
+
+    def _seize_round(self) -> int:
+        added = 0
+        for tgid, ppid in _tree(self.attach or 0):
+            for tid in _tasks(tgid):
+                if tid in self.tracees:
+                    continue
+                try:
+                    seize(tid)
+                except OSError:
+                    continue  # gone meanwhile, or not ours to trace (a set-uid child)
+                interrupt(tid)
+                self.tracees[tid] = Tracee(tid, tgid, execed=True, fresh=True)
+                if tid == tgid:
+                    self.send({"t": "proc", "pid": tid, "ppid": ppid})
+                added += 1
+        return added
+
+    def end(self) -> None:
+        if self.attach:
+            self.detach_all()
+        else:
+            self.kill_all()
+
+    def detach_all(self) -> None:
+        """Leave the attached program as it was.  A thread held at a call's entry is
+        detached there (the call is made); every other one is interrupted and detached at
+        the stop that follows: a signal being delivered is given back (not eaten), a
+        group-stop stays a stop, a child forked meanwhile is detached as well."""
+        waiting: set[int] = set()
+        for t in list(self.tracees.values()):
+            if t.phase == HELD and detach(t.tid):
+                continue
+            interrupt(t.tid)
+            waiting.add(t.tid)
+        self.tracees.clear()
+        deadline = time.monotonic() + DETACH_BOUND
+        while waiting and time.monotonic() < deadline:
+            try:
+                tid, status = os.waitpid(-1, WALL | os.WNOHANG)
+            except ChildProcessError:
+                return
+            if tid == 0:
+                select.select([self.wake_r], [], [], POLL * 10)
+                _drain(self.wake_r)
+                continue
+            waiting.discard(tid)
+            if not os.WIFSTOPPED(status):
+                continue  # it ended
+            sig, event = os.WSTOPSIG(status), status >> 16
+            if event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+                try:
+                    waiting.add(eventmsg(tid))  # traced from birth: detached at its stop
+                except OSError:
+                    pass
+            give = 0 if event or sig == SYSCALL_TRAP else sig
+            detach(tid, give)
+
     def kill_all(self) -> None:
         if self.root:
             try:
@@ -499,6 +619,37 @@ class Tracer:
                 _drain(self.wake_r)
                 continue
             self.tracees.pop(tid, None)
+
+
+def _tree(root: int) -> list[tuple[int, int]]:
+    """(pid, ppid) of ROOT and its descendants, parents first (from /proc/*/stat)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                text = f.read()
+            ppid = int(text[text.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [(root, 0)], [root]
+    while todo:
+        pid = todo.pop(0)
+        for child in sorted(children.get(pid, ())):
+            out.append((child, pid))
+            todo.append(child)
+    return out
+
+
+def _tasks(tgid: int) -> list[int]:
+    """The thread ids of a process, its main thread first."""
+    try:
+        tids = sorted(int(n) for n in os.listdir(f"/proc/{tgid}/task") if n.isdigit())
+    except OSError:
+        return []
+    return sorted(tids, key=lambda tid: tid != tgid)
 
 
 def _comm(pid: int) -> str | None:
@@ -582,7 +733,8 @@ def main(argv: list[str]) -> int:
         os.environ.pop("PYTHONPATH", None)
     elif had is not None:
         os.environ["PYTHONPATH"] = had[1:]
-    program = argv[argv.index("--") + 1:]
+    attach = int(argv[2]) if argv[1:2] == ["--attach"] else None
+    program = argv[argv.index("--") + 1:] if attach is None else []
     os.set_inheritable(fd, False)  # the traced program must not inherit the session's end
     conn = socket.socket(fileno=fd)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the session's process
@@ -591,13 +743,20 @@ def main(argv: list[str]) -> int:
     if arch is None:
         conn.sendall(encode({"t": "error", "why": "arch", "errno": None}))
         return 2
-    tracer = Tracer(conn, program, arch)
+    tracer = Tracer(conn, program, arch, attach=attach)
     try:
-        if tracer.spawn():
+        if attach is not None:
+            if tracer.seize_tree():
+                # snapshot 0: the program back in the calls it was in (an interrupted call
+                # is restarted by the kernel), or after the bound, as it runs
+                tracer.mode, tracer.stop_at = "run", set()
+                tracer._owe("start")
+                tracer.loop()
+        elif tracer.spawn():
             tracer._owe("start")  # snapshot 0: once the program is held at its first call
             tracer.loop()
     finally:
-        tracer.kill_all()
+        tracer.end()
     return 0
 
 
