@@ -23,7 +23,7 @@ from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
 from ...scenario.limits import MAX_SIZE
 from ..rundir import RunDir, check_posix_ours, ours
-from .fds import signum_of
+from .fds import restarting, signum_of
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 KEY_TRIES = 16
@@ -400,6 +400,13 @@ def _mq_room(fd: int) -> int:
     return max(0, room)
 
 
+def _time_left(timeout_ms: int) -> Callable[[], int]:
+    """The ms left to a deadline fixed now: a call SA_RESTART restarts keeps its absolute
+    deadline, as C's mq_timedsend / mq_timedreceive do."""
+    end = time.monotonic_ns() + timeout_ms * 1_000_000
+    return lambda: max(0, (end - time.monotonic_ns()) // 1_000_000)
+
+
 def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "posix")
@@ -412,9 +419,10 @@ def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
         data = _payload(w, args, obj, n, msgsize)
         try:
             if "timeout_ms" in args:
-                k.mq_timedsend(fd, data, prio, args["timeout_ms"])
+                left = _time_left(args["timeout_ms"])
+                restarting(lambda: k.mq_timedsend(fd, data, prio, left()))
             else:
-                k.mq_send(fd, data, prio)
+                restarting(lambda: k.mq_send(fd, data, prio))
         except OSError as err:
             raise _explain_mq(err, fd, len(data)) from None
         _note_sent(w, obj, n)
@@ -454,9 +462,10 @@ def do_mq_receive(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
         size = k.mq_getattr(fd).mq_msgsize  # the buffer must hold mq_msgsize bytes
         try:
             if "timeout_ms" in args:
-                data, prio = k.mq_timedreceive(fd, size, args["timeout_ms"])
+                left = _time_left(args["timeout_ms"])
+                data, prio = restarting(lambda: k.mq_timedreceive(fd, size, left()))
             else:
-                data, prio = k.mq_receive(fd, size)
+                data, prio = restarting(lambda: k.mq_receive(fd, size))
         except OSError as err:
             raise _explain_mq(err, fd) from None
         _note_received(w, k.preview(data), "priority", prio)
