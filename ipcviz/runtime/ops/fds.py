@@ -110,8 +110,8 @@ def write_as_in_c(fd: int, data: bytes) -> int:
 
 def open_as_in_c(path: str, flags: int) -> int:
     """open(2) as the C program shown would see it (see _as_in_c): a FIFO's open sleeps.
-    O_CLOEXEC, as os.open adds it: a lesson's fds are never inherited across an exec."""
-    return _as_in_c(lambda: _libc.open(os.fsencode(path), flags | os.O_CLOEXEC))
+    No O_CLOEXEC (os.open would add it): the fd survives an exec, as C's open() gives it."""
+    return _as_in_c(lambda: _libc.open(os.fsencode(path), flags))
 
 
 def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:

@@ -104,6 +104,8 @@ def do_socketpair(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     a, b = socket.socketpair(socket.AF_UNIX, TYPES[args.get("type", "stream")])
     fa, fb = a.detach(), b.detach()  # plain fds from now on, as the lesson's C has them
+    for fd in (fa, fb):  # without FD_CLOEXEC, as C's socketpair() makes them (Python's has it)
+        os.set_inheritable(fd, True)
     w.ends[f"{obj}.a"] = fa
     w.ends[f"{obj}.b"] = fb
     return {"result": [fa, fb],
@@ -124,6 +126,7 @@ def _c(call: Any) -> int:
 def do_socket(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     fd = socket.socket(socket.AF_UNIX, TYPES[args.get("type", "stream")]).detach()
+    os.set_inheritable(fd, True)  # without FD_CLOEXEC, as C's socket() makes it
     w.ends[f"{obj}.fd"] = fd
     return {"result": fd, "objects": [socket_record(obj, fd)]}
 
@@ -159,8 +162,8 @@ def do_connect(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 def do_accept(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, f"{args['object']}.fd")
-    # accept4(..., SOCK_CLOEXEC): a lesson's fds never pass an exec (as os.open's)
-    new = as_in_c(lambda: _libc.accept4(fd, None, None, socket.SOCK_CLOEXEC))
+    # accept4(fd, NULL, NULL, 0) is accept(): the new fd has no FD_CLOEXEC, as in C
+    new = as_in_c(lambda: _libc.accept4(fd, None, None, 0))
     w.ends[f"{args['as']}.fd"] = new
     return {"result": new, "objects": [socket_record(args["as"], new)]}
 
@@ -233,7 +236,8 @@ def do_recv_fd(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     buf = ctypes.create_string_buffer(4096)
     control = ctypes.create_string_buffer(socket.CMSG_SPACE(4 * MAX_FDS))
     msg, _io = _msghdr(buf, control)
-    n = as_in_c(lambda: _libc.recvmsg(fd, ctypes.byref(msg), socket.MSG_CMSG_CLOEXEC))
+    # flags 0, as the C shown: the fd received has no FD_CLOEXEC and survives an exec
+    n = as_in_c(lambda: _libc.recvmsg(fd, ctypes.byref(msg), 0))
     fds = received_fds(control.raw, msg.msg_controllen)
     for extra in fds[1:]:
         os.close(extra)
@@ -261,7 +265,9 @@ def do_open_file(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     sock_dir(w)
     path = sock_path(w, obj)
     w.rundir.record("sockdir_file", path)  # in the manifest before it exists
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    # no O_CLOEXEC, as the C shown: the fd survives an exec
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    os.set_inheritable(fd, True)
     w.ends[f"{obj}.fd"] = fd
     return {"result": fd, "objects": [file_record(obj, path)]}
 
