@@ -272,10 +272,32 @@ def do_open_file(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     return {"result": fd, "objects": [file_record(obj, path)]}
 
 
+def do_unlink_socket(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """unlink(path) of a socket's name, as C's unlink: ENOENT when it is gone already.
+    Only inside the run's own sock/ directory (opened without following a link), and only
+    a socket file of ours: anything else there is refused, never removed."""
+    obj = args["object"]
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    rd = w.rundir
+    dfd = (os.open(SOCK_DIR, flags, dir_fd=rd.fd) if rd.fd is not None
+           else os.open(rd.path / SOCK_DIR, flags))  # no sock/ yet: ENOENT, as in C
+    try:
+        if not ours(os.fstat(dfd)):
+            raise OSError(errno.EACCES, "the run's sock/ directory is not ours")
+        st = os.stat(obj, dir_fd=dfd, follow_symlinks=False)  # ENOENT when gone
+        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != os.geteuid():
+            raise OSError(errno.EACCES, f"{sock_path(w, obj)} is not a socket of this run")
+        os.unlink(obj, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+    return {"result": 0}
+
+
 OPS: dict[str, Op] = {
     "socketpair": do_socketpair, "socket": do_socket, "bind": do_bind, "listen": do_listen,
     "connect": do_connect, "accept": do_accept, "send_fd": do_send_fd,
     "recv_fd": do_recv_fd, "peercred": do_peercred, "open_file": do_open_file,
+    "unlink_socket": do_unlink_socket,
 }
 
 
@@ -303,6 +325,7 @@ CALLS: dict[str, Call] = {
                                 "&cred, &len)",
     "open_file": lambda w, a, p: f'open("{sock_path(w, a["object"])}", O_RDWR | O_CREAT, '
                                  "0600)",
+    "unlink_socket": lambda w, a, p: f'unlink("{sock_path(w, a["object"])}")',
 }
 
 ARG0: dict[str, Arg0] = {
