@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import subprocess
-import time
 
 import pytest
 

@@ -407,6 +407,23 @@ def _time_left(timeout_ms: int) -> Callable[[], int]:
     return lambda: max(0, (end - time.monotonic_ns()) // 1_000_000)
 
 
+def _mq_send(fd: int, data: bytes, prio: int, timeout_ms: int | None) -> None:
+    """mq_send / mq_timedsend as in C: restarted after handlers with SA_RESTART."""
+    if timeout_ms is None:
+        restarting(lambda: k.mq_send(fd, data, prio))
+        return
+    left = _time_left(timeout_ms)
+    restarting(lambda: k.mq_timedsend(fd, data, prio, left()))
+
+
+def _mq_receive(fd: int, size: int, timeout_ms: int | None) -> tuple[bytes, int]:
+    """mq_receive / mq_timedreceive as in C: restarted after handlers with SA_RESTART."""
+    if timeout_ms is None:
+        return restarting(lambda: k.mq_receive(fd, size))
+    left = _time_left(timeout_ms)
+    return restarting(lambda: k.mq_timedreceive(fd, size, left()))
+
+
 def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "posix")
@@ -418,11 +435,7 @@ def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
         n = _next_n(w, obj)
         data = _payload(w, args, obj, n, msgsize)
         try:
-            if "timeout_ms" in args:
-                left = _time_left(args["timeout_ms"])
-                restarting(lambda: k.mq_timedsend(fd, data, prio, left()))
-            else:
-                restarting(lambda: k.mq_send(fd, data, prio))
+            _mq_send(fd, data, prio, args.get("timeout_ms"))
         except OSError as err:
             raise _explain_mq(err, fd, len(data)) from None
         _note_sent(w, obj, n)
@@ -461,11 +474,7 @@ def do_mq_receive(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     for _ in range(count):
         size = k.mq_getattr(fd).mq_msgsize  # the buffer must hold mq_msgsize bytes
         try:
-            if "timeout_ms" in args:
-                left = _time_left(args["timeout_ms"])
-                data, prio = restarting(lambda: k.mq_timedreceive(fd, size, left()))
-            else:
-                data, prio = restarting(lambda: k.mq_receive(fd, size))
+            data, prio = _mq_receive(fd, size, args.get("timeout_ms"))
         except OSError as err:
             raise _explain_mq(err, fd) from None
         _note_received(w, k.preview(data), "priority", prio)

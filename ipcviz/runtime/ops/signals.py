@@ -23,7 +23,6 @@ import resource
 import signal
 import struct
 import termios
-import time
 from types import FrameType
 from typing import Any, NoReturn
 
