@@ -79,17 +79,23 @@ CALLS: dict[str, tuple[list[tuple[str, str]], str]] = {
     "sigwait": ([], _S + 'action = "sigprocmask"\nhow = "block"\nsignals = ["SIGUSR2"]\n'
                 + _S + 'action = "sigwait"\nsignals = ["SIGUSR2"]\n'),
     # Interrupted by their own timer (SIGALRM after 200 ms): a step that lasts until the
-    # call returns, as in C.
+    # call returns, as in C (so do the timed waits below).
     "sleep": ([], _S + 'action = "setitimer"\nseconds = 0.2\n'
               + _S + 'action = "sleep"\nseconds = 2\n'),
     "nanosleep": ([], _S + 'action = "setitimer"\nseconds = 0.2\n'
                   + _S + 'action = "sleep"\nseconds = 0.5\n'),
+    "sem_timedwait": ([("{c}_s", "sem")], _S + 'action = "sem_open"\nobject = "{c}_s"\n'
+                      + _S + 'action = "sem_timedwait"\nobject = "{c}_s"\ntimeout_ms = 5000\n'),
+    "mq_timedreceive": ([("{c}_q", "posix_mq")], _S + 'action = "mq_open"\nobject = "{c}_q"\n'
+                        'create = true\nmax_messages = 1\nmax_message_size = 16\n'
+                        + _S + 'action = "setitimer"\nseconds = 0.2\n'
+                        + _S + 'action = "mq_receive"\nobject = "{c}_q"\ntimeout_ms = 500\n'),
 }
-TIMED = ("sleep", "nanosleep")
+TIMED = ("sleep", "nanosleep", "mq_timedreceive")
 SLEEPS_IN = {"read": "read", "write": "write", "open": "openat", "wait": "wait4",
              "poll": ("poll", "ppoll"), "select": ("select", "pselect6"), "msgrcv": "msgrcv",
              "msgsnd": "msgsnd", "mq_receive": "mq_timedreceive", "mq_send": "mq_timedsend",
-             "sem_wait": "futex", "semop": ("semop", "semtimedop"),
+             "sem_wait": "futex", "sem_timedwait": "futex", "semop": ("semop", "semtimedop"),
              "accept": ("accept", "accept4"), "connect": "connect", "recvmsg": "recvmsg",
              "sigwait": "rt_sigtimedwait"}
 
@@ -188,7 +194,8 @@ def ipcviz_outcomes() -> dict[str, str]:
         while not run.finished:
             snap = run.step()
             step = scenario.steps[snap.step - 1]
-            timed = step.action == "sleep"
+            # a timed call: the step right after its process's setitimer
+            timed = scenario.steps[snap.step - 2].action == "setitimer"
             if step.action != "kill" and not timed:
                 continue
             c = step.process if timed else step.args["target"]

@@ -5,8 +5,9 @@
    or 0.  The test sends SIGUSR1 while the call sleeps; the handler writes "h" to fd 2, so
    the test knows it ran; then the test sees either the call asleep again (restarted) or
    this line on stdout:  ret=N errno=NAME  (errno=0 when the call did not fail).
-   sleep(2) / nanosleep(500 ms) arm their own timer (SIGALRM, 200 ms) instead: what the call returns
-   is the point, not whether it restarts.  DIR holds the FIFO and socket files. */
+   sleep(2), nanosleep(500 ms) and mq_timedreceive (a deadline 500 ms away) arm their own
+   timer (SIGALRM, 200 ms) instead, and print what the call returned in the end: a timed
+   wait that restarts fails with ETIMEDOUT at its deadline.  DIR holds the FIFO and socket files. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -158,6 +159,26 @@ static long blocking_call(const char *call, const char *dir) {
         int r = sigwait(&set, &sig);  /* returns the error number, not -1 */
         if (r != 0) { errno = r; return -1; }
         return sig;
+    }
+    if (!strcmp(call, "sem_timedwait") || !strcmp(call, "mq_timedreceive")) {
+        char name[64];
+        snprintf(name, sizeof name, "/ipcviz-oracle-%d", getpid());
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        if (!strcmp(call, "sem_timedwait")) {  /* blocks: the test's signal comes first */
+            deadline.tv_sec += 5;
+            sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 0);
+            sem_unlink(name);
+            return sem_timedwait(s, &deadline);
+        }
+        deadline.tv_nsec += 500000000;  /* 500 ms from now; the timer rings at 200 ms */
+        if (deadline.tv_nsec >= 1000000000) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000; }
+        struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = 16 };
+        mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+        mq_unlink(name);
+        struct itimerval t = { .it_value = { 0, 200000 } };
+        setitimer(ITIMER_REAL, &t, NULL);
+        return mq_timedreceive(q, buf, 16, NULL, &deadline);
     }
     if (!strcmp(call, "sleep") || !strcmp(call, "nanosleep")) {
         struct itimerval t = { .it_value = { 0, 200000 } };

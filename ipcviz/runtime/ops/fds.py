@@ -136,18 +136,19 @@ def restarts_after_eintr() -> bool:
         all(s in SA_RESTART_SIGNALS for s in HANDLED_DURING_CALL)
 
 
-def restarting(call: Callable[[], T]) -> T:
+def restarting(call: Callable[[], T], restart: bool = True) -> T:
     """A restartable call made through a library that raises OSError (a POSIX semaphore's
     wait, a queue's send or receive), as the C program shown would see it (see _as_in_c):
     after EINTR it is made again if every handler that ran has SA_RESTART, as the kernel
-    and glibc would restart sem_wait / mq_send / mq_receive."""
+    and glibc would restart sem_wait / mq_send / mq_receive.  restart = False: EINTR
+    whatever the flags (sem_timedwait: its futex wait with a deadline is not restarted)."""
     while True:
         HANDLED_DURING_CALL.clear()
         try:
             result = call()
         except OSError as err:
             signal.pthread_sigmask(signal.SIG_BLOCK, [])  # the handlers' Python part, now
-            if err.errno == errno.EINTR and restarts_after_eintr():
+            if err.errno == errno.EINTR and restart and restarts_after_eintr():
                 continue
             raise
         signal.pthread_sigmask(signal.SIG_BLOCK, [])

@@ -234,16 +234,15 @@ def sem_acquire(w: OpWorker, obj: str) -> None:
 def posix_acquire(sem: Any, timeout: float | None = None) -> None:
     """sem_wait(3) (or sem_timedwait with a timeout in seconds) through posix_ipc, as the
     C program shown would see it: a caught signal ends it with EINTR (posix_ipc says
-    SignalError), or it starts again after handlers with SA_RESTART (fds.restarting), with
-    the same deadline."""
-    end = None if timeout is None else time.monotonic() + timeout
-
+    SignalError); sem_wait starts again after handlers with SA_RESTART (fds.restarting),
+    sem_timedwait does not (glibc's futex wait with a deadline fails with EINTR: the
+    kernel says so in tests/test_eintr_oracle.py, whatever signal(7) lists)."""
     def once() -> None:
         try:
-            sem.acquire(None if end is None else max(0.0, end - time.monotonic()))
+            sem.acquire(timeout)
         except posix_ipc.SignalError:
             raise OSError(errno.EINTR, os.strerror(errno.EINTR)) from None
-    restarting(once)
+    restarting(once, restart=timeout is None)
 
 
 def sem_release(w: OpWorker, obj: str, n: int = 1) -> None:
