@@ -98,3 +98,41 @@ def test_the_fds_c_would_keep_survive_exec(runtime_dir):
     assert sum(t.startswith("socket:") for t in made.values()) == 5, made  # s.a s.b srv c conn
     assert {fd for fd, fl in before.items() if fl & os.O_CLOEXEC} == set(queue), before
     assert after == set(before) - set(queue), (made, after)
+
+
+_FILE = """
+title = "a file opened as C opens it"
+[[process]]
+name = "p"
+[[object]]
+name = "o"
+kind = "open_file"
+[[step]]
+process = "p"
+action = "open_file"
+object = "o"
+narration = "x"
+"""
+
+
+@pytest.mark.kernel
+def test_open_file_has_the_flags_of_the_c_shown(runtime_dir):
+    """open(path, O_RDWR | O_CREAT, 0600): the description's flags are O_RDWR (and
+    O_LARGEFILE, which the kernel adds on 64-bit), nothing ipcviz used for its own safety."""
+    scenario = loads(_FILE, "file.toml", "custom/open-file")
+    with Run(scenario) as run:
+        run.start()
+        snap = run.step()
+        p = snap.process_named("p")
+        [fd] = [f.fd for f in p.fds if f.object == "o"]
+        # GIVEN the same open() made here, in C's way (no O_CLOEXEC, no O_NOFOLLOW)
+        mine = os.open(snap.object_named("o").path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.set_inheritable(mine, True)
+            with open(f"/proc/self/fdinfo/{mine}") as f:
+                want = int(next(ln for ln in f if ln.startswith("flags:")).split()[1], 8)
+        finally:
+            os.close(mine)
+        # THEN the lesson's fd has the same flags, and the lowest free number (3)
+        assert _fd_flags(p.pid)[fd] == want
+        assert fd == 3

@@ -265,9 +265,14 @@ def do_open_file(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     sock_dir(w)
     path = sock_path(w, obj)
     w.rundir.record("sockdir_file", path)  # in the manifest before it exists
-    # no O_CLOEXEC, as the C shown: the fd survives an exec
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-    os.set_inheritable(fd, True)
+    # The open file description the C shown makes: O_RDWR, no O_NOFOLLOW (which would stay
+    # in its flags, as /proc/PID/fdinfo and F_GETFL show them) and no O_CLOEXEC (the fd
+    # survives an exec).  Reopened through /proc/self/fd, which names this very file (no
+    # path is looked up again), then put on the same fd number.
+    same = os.open(f"/proc/self/fd/{fd}", os.O_RDWR)
+    os.dup2(same, fd)  # inheritable, as an fd without FD_CLOEXEC
+    os.close(same)
     w.ends[f"{obj}.fd"] = fd
     return {"result": fd, "objects": [file_record(obj, path)]}
 
