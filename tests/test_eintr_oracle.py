@@ -76,6 +76,13 @@ CALLS: dict[str, tuple[list[tuple[str, str]], str]] = {
     "recvmsg": ([("{c}_s", "socketpair"), ("{c}_f", "open_file")],
                 _S + 'action = "socketpair"\nobject = "{c}_s"\n'
                 + _S + 'action = "recv_fd"\nfd = "{c}_s.b"\nas = "{c}_f.fd"\n'),
+    "sendmsg": ([("{c}_s", "socketpair")], _S + 'action = "socketpair"\nobject = "{c}_s"\n'
+                + _S + 'action = "set_nonblock"\nfd = "{c}_s.a"\n'
+                + _S + 'action = "write"\nfd = "{c}_s.a"\nsize = 1048576\n'
+                + _S + 'action = "set_nonblock"\nfd = "{c}_s.a"\non = false\n'
+                + _S + 'action = "send_fd"\nfd = "{c}_s.a"\npass = "{c}_s.b"\n'),
+    "pause": ([], _S + 'action = "pause"\n'),
+    "sigsuspend": ([], _S + 'action = "sigsuspend"\nsignals = ["SIGUSR2"]\n'),
     "sigwait": ([], _S + 'action = "sigprocmask"\nhow = "block"\nsignals = ["SIGUSR2"]\n'
                 + _S + 'action = "sigwait"\nsignals = ["SIGUSR2"]\n'),
     # Interrupted by their own timer (SIGALRM after 200 ms): a step that lasts until the
@@ -97,7 +104,8 @@ SLEEPS_IN = {"read": "read", "write": "write", "open": "openat", "wait": "wait4"
              "msgsnd": "msgsnd", "mq_receive": "mq_timedreceive", "mq_send": "mq_timedsend",
              "sem_wait": "futex", "sem_timedwait": "futex", "semop": ("semop", "semtimedop"),
              "accept": ("accept", "accept4"), "connect": "connect", "recvmsg": "recvmsg",
-             "sigwait": "rt_sigtimedwait"}
+             "sendmsg": "sendmsg", "pause": ("pause", "rt_sigsuspend", "ppoll"),
+             "sigsuspend": "rt_sigsuspend", "sigwait": "rt_sigtimedwait"}
 
 
 # -- the oracle: the C program ----------------------------------------------------------

@@ -150,6 +150,32 @@ static long blocking_call(const char *call, const char *dir) {
         struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
         return recvmsg(sv[1], &msg, 0);
     }
+    if (!strcmp(call, "sendmsg")) {
+        int sv[2];
+        socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+        size_t big = 1 << 20;
+        char *fill = calloc(1, big);
+        fcntl(sv[0], F_SETFL, O_NONBLOCK);
+        write(sv[0], fill, big);  /* as much as the socket takes: it is full */
+        fcntl(sv[0], F_SETFL, 0);
+        union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } ctl;
+        struct iovec iov = { "x", 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                              .msg_controllen = sizeof ctl.buf };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
+        return sendmsg(sv[0], &msg, 0);
+    }
+    if (!strcmp(call, "pause")) return pause();
+    if (!strcmp(call, "sigsuspend")) {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGUSR2);
+        return sigsuspend(&mask);
+    }
     if (!strcmp(call, "sigwait")) {
         sigset_t set;
         int sig;
