@@ -32,6 +32,9 @@ _S = '[[step]]\nprocess = "{c}"\nnarration = "x"\n'
 CALLS: dict[str, tuple[list[tuple[str, str]], str]] = {
     "read": ([("{c}_p", "pipe")], _S + 'action = "pipe"\nobject = "{c}_p"\n'
              + _S + 'action = "read"\nfd = "{c}_p.read"\nsize = 100\n'),
+    # shm's read(): a copy into the process's buffer, here from a pipe (C: the same read)
+    "read_into": ([("{c}_p", "pipe")], _S + 'action = "pipe"\nobject = "{c}_p"\n'
+                  + _S + 'action = "read_into"\nfd = "{c}_p.read"\nsize = 100\n'),
     "write": ([("{c}_p", "pipe")], _S + 'action = "pipe"\nobject = "{c}_p"\n'
               + _S + 'action = "write"\nfd = "{c}_p.write"\nsize = "capacity"\n'
               + _S + 'action = "write"\nfd = "{c}_p.write"\ndata = "x"\n'),
@@ -99,7 +102,8 @@ CALLS: dict[str, tuple[list[tuple[str, str]], str]] = {
                         + _S + 'action = "mq_receive"\nobject = "{c}_q"\ntimeout_ms = 500\n'),
 }
 TIMED = ("sleep", "nanosleep", "mq_timedreceive")
-SLEEPS_IN = {"read": "read", "write": "write", "open": "openat", "wait": "wait4",
+C_CALL = {"read_into": "read"}  # the C program's name for a call, where it differs
+SLEEPS_IN = {"read": "read", "read_into": "read", "write": "write", "open": "openat", "wait": "wait4",
              "poll": ("poll", "ppoll"), "select": ("select", "pselect6"), "msgrcv": "msgrcv",
              "msgsnd": "msgsnd", "mq_receive": "mq_timedreceive", "mq_send": "mq_timedsend",
              "sem_wait": "futex", "sem_timedwait": "futex", "semop": ("semop", "semtimedop"),
@@ -128,7 +132,7 @@ def _asleep_in(pid: int) -> str | None:
 
 def c_outcome(exe, call: str, restart: bool, tmp) -> str:
     """What the C program's call did: "restarted", or "ret=N errno=E"."""
-    proc = subprocess.Popen([str(exe), call, str(int(restart)), str(tmp)],
+    proc = subprocess.Popen([str(exe), C_CALL.get(call, call), str(int(restart)), str(tmp)],
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

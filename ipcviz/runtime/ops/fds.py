@@ -103,6 +103,11 @@ def read_as_in_c(fd: int, size: int) -> bytes:
     return buf.raw[:n]
 
 
+def read_at_as_in_c(fd: int, addr: int, size: int) -> int:
+    """read(2) straight into memory at `addr` (a mapped region), as C (see _as_in_c)."""
+    return _as_in_c(lambda: _libc.read(fd, addr, size))
+
+
 def write_as_in_c(fd: int, data: bytes) -> int:
     """write(2) as the C program shown would see it (see _as_in_c)."""
     return _as_in_c(lambda: _libc.write(fd, data, len(data)))
