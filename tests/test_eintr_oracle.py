@@ -103,7 +103,8 @@ CALLS: dict[str, tuple[list[tuple[str, str]], str]] = {
 }
 TIMED = ("sleep", "nanosleep", "mq_timedreceive")
 C_CALL = {"read_into": "read"}  # the C program's name for a call, where it differs
-SLEEPS_IN = {"read": "read", "read_into": "read", "write": "write", "open": "openat", "wait": "wait4",
+SLEEPS_IN = {"read": "read", "read_into": "read", "write": "write", "open": "openat",
+             "wait": "wait4",
              "poll": ("poll", "ppoll"), "select": ("select", "pselect6"), "msgrcv": "msgrcv",
              "msgsnd": "msgsnd", "mq_receive": "mq_timedreceive", "mq_send": "mq_timedsend",
              "sem_wait": "futex", "sem_timedwait": "futex", "semop": ("semop", "semtimedop"),
