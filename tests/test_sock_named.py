@@ -369,3 +369,38 @@ def test_the_remover_never_follows_a_sock_directory_that_leads_outside(tmp_path)
     found = sock_ops.REMOVERS["sockfile"]({"name": str(run / "sock" / "srv")}, RunDir("8", run))
     # THEN nothing is removed through the link
     assert found is None and stat.S_ISSOCK(os.lstat(outside / "srv").st_mode)
+
+
+def test_unlink_socket_removes_only_a_socket_file_of_the_runs_sock_directory(tmp_path):
+    """unlink_socket: ENOENT when the name is gone (as C's unlink), EACCES for anything
+    but a socket file of ours there, and never through a symbolic link."""
+    # GIVEN a run whose sock/ holds a bound socket, a regular file and a link to a socket
+    run = tmp_path / "run-9"
+    (run / "sock").mkdir(parents=True, mode=0o700)
+    outside = tmp_path / "outside.sock"
+    keep = []
+    for path in (run / "sock" / "srv", outside):
+        s = socket.socket(socket.AF_UNIX)
+        s.bind(str(path))
+        keep.append(s)
+    (run / "sock" / "f").write_text("not a socket")
+    (run / "sock" / "lnk").symlink_to(outside)
+    w = _W(RunDir("9", run))
+    try:
+        # WHEN each is unlinked by object name
+        for name, want in (("f", errno.EACCES), ("lnk", errno.EACCES),
+                           ("gone", errno.ENOENT)):
+            with pytest.raises(OSError) as err:
+                sock_ops.do_unlink_socket(w, {"object": name}, {}, 1)
+            assert err.value.errno == want, name
+        assert sock_ops.do_unlink_socket(w, {"object": "srv"}, {}, 1) == {"result": 0}
+        # THEN only the socket file went; the file, the link and its target stay
+        assert not os.path.lexists(run / "sock" / "srv")
+        assert (run / "sock" / "f").exists() and os.path.islink(run / "sock" / "lnk")
+        assert stat.S_ISSOCK(os.lstat(outside).st_mode)
+        with pytest.raises(OSError) as err:  # and a second unlink: ENOENT, as in C
+            sock_ops.do_unlink_socket(w, {"object": "srv"}, {}, 1)
+        assert err.value.errno == errno.ENOENT
+    finally:
+        for s in keep:
+            s.close()

@@ -11,7 +11,7 @@ import re
 import select
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from ...kernel import F_GETPIPE_SZ
 from ...scenario.actions import SIZE_RE, signal_number
@@ -20,6 +20,7 @@ from .types import OpWorker
 
 PREVIEW = 120  # bytes of read data sent back as text
 _RUN_RE = re.compile(rb"(.)\1*", re.S)
+T = TypeVar("T")
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.read.restype = ctypes.c_ssize_t
 _libc.read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
@@ -102,6 +103,11 @@ def read_as_in_c(fd: int, size: int) -> bytes:
     return buf.raw[:n]
 
 
+def read_at_as_in_c(fd: int, addr: int, size: int) -> int:
+    """read(2) straight into memory at `addr` (a mapped region), as C (see _as_in_c)."""
+    return _as_in_c(lambda: _libc.read(fd, addr, size))
+
+
 def write_as_in_c(fd: int, data: bytes) -> int:
     """write(2) as the C program shown would see it (see _as_in_c)."""
     return _as_in_c(lambda: _libc.write(fd, data, len(data)))
@@ -109,8 +115,8 @@ def write_as_in_c(fd: int, data: bytes) -> int:
 
 def open_as_in_c(path: str, flags: int) -> int:
     """open(2) as the C program shown would see it (see _as_in_c): a FIFO's open sleeps.
-    O_CLOEXEC, as os.open adds it: a lesson's fds are never inherited across an exec."""
-    return _as_in_c(lambda: _libc.open(os.fsencode(path), flags | os.O_CLOEXEC))
+    No O_CLOEXEC (os.open would add it): the fd survives an exec, as C's open() gives it."""
+    return _as_in_c(lambda: _libc.open(os.fsencode(path), flags))
 
 
 def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
@@ -120,13 +126,41 @@ def waitpid_as_in_c(pid: int, options: int) -> tuple[int, int]:
     return got, status.value
 
 
-def as_in_c(call: Callable[[], int]) -> int:
+def as_in_c(call: Callable[[], int], restart: bool = True) -> int:
     """Any libc call that may sleep, as the C program shown would see it (see _as_in_c):
-    `call` returns the C result (-1 and errno on failure)."""
-    return _as_in_c(call)
+    `call` returns the C result (-1 and errno on failure).  restart = False for the calls
+    SA_RESTART never restarts (signal(7): poll, select, semop, msgsnd, msgrcv, nanosleep,
+    sigtimedwait...): they fail with EINTR whatever the handler's flags."""
+    return _as_in_c(call, restart)
 
 
-def _as_in_c(call: Callable[[], int]) -> int:
+def restarts_after_eintr() -> bool:
+    """A call that failed with EINTR starts again: every handler that ran during it has
+    SA_RESTART in the lesson (and one did run)."""
+    return bool(HANDLED_DURING_CALL) and \
+        all(s in SA_RESTART_SIGNALS for s in HANDLED_DURING_CALL)
+
+
+def restarting(call: Callable[[], T], restart: bool = True) -> T:
+    """A restartable call made through a library that raises OSError (a POSIX semaphore's
+    wait, a queue's send or receive), as the C program shown would see it (see _as_in_c):
+    after EINTR it is made again if every handler that ran has SA_RESTART, as the kernel
+    and glibc would restart sem_wait / mq_send / mq_receive.  restart = False: EINTR
+    whatever the flags (sem_timedwait: its futex wait with a deadline is not restarted)."""
+    while True:
+        HANDLED_DURING_CALL.clear()
+        try:
+            result = call()
+        except OSError as err:
+            signal.pthread_sigmask(signal.SIG_BLOCK, [])  # the handlers' Python part, now
+            if err.errno == errno.EINTR and restart and restarts_after_eintr():
+                continue
+            raise
+        signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        return result
+
+
+def _as_in_c(call: Callable[[], int], restart: bool = True) -> int:
     """A blocking system call as the C program shown would see it, not as Python's os
     functions do.
 
@@ -135,7 +169,9 @@ def _as_in_c(call: Callable[[], int]) -> int:
     EINTR (or, for a write, the count written so far); but os.read, os.write, os.open
     and os.waitpid would make the call again (PEP 475) and the step would show a result C
     never gets.  The libc call returns -1/EINTR instead.  If every handler that ran has
-    SA_RESTART in the lesson, the call starts again, as the kernel would restart it.
+    SA_RESTART in the lesson, and the call is one SA_RESTART restarts (`restart`), the
+    call starts again, as the kernel would restart it (tests/test_eintr_oracle.py checks
+    each call against a C program).
     """
     while True:
         HANDLED_DURING_CALL.clear()
@@ -146,7 +182,6 @@ def _as_in_c(call: Callable[[], int]) -> int:
         signal.pthread_sigmask(signal.SIG_BLOCK, [])
         if n >= 0:
             return n
-        if err == errno.EINTR and HANDLED_DURING_CALL and \
-                all(s in SA_RESTART_SIGNALS for s in HANDLED_DURING_CALL):
+        if err == errno.EINTR and restart and restarts_after_eintr():
             continue
         raise OSError(err, os.strerror(err))

@@ -15,7 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import posix_ipc
+
 from ..rundir import ours
+from .fds import restarting
 from .types import OpWorker
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -225,7 +228,21 @@ def sem_acquire(w: OpWorker, obj: str) -> None:
     if "semid" in h:
         semop(h["semid"], -1)
     else:
-        h["sem"].acquire()
+        posix_acquire(h["sem"])
+
+
+def posix_acquire(sem: Any, timeout: float | None = None) -> None:
+    """sem_wait(3) (or sem_timedwait with a timeout in seconds) through posix_ipc, as the
+    C program shown would see it: a caught signal ends it with EINTR (posix_ipc says
+    SignalError); sem_wait starts again after handlers with SA_RESTART (fds.restarting),
+    sem_timedwait does not (glibc's futex wait with a deadline fails with EINTR: the
+    kernel says so in tests/test_eintr_oracle.py, whatever signal(7) lists)."""
+    def once() -> None:
+        try:
+            sem.acquire(timeout)
+        except posix_ipc.SignalError:
+            raise OSError(errno.EINTR, os.strerror(errno.EINTR)) from None
+    restarting(once, restart=timeout is None)
 
 
 def sem_release(w: OpWorker, obj: str, n: int = 1) -> None:

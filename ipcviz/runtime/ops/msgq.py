@@ -23,7 +23,7 @@ from ...probe import msgq as k
 from ...scenario.actions import SIZE_RE
 from ...scenario.limits import MAX_SIZE
 from ..rundir import RunDir, check_posix_ours, ours
-from .fds import signum_of
+from .fds import restarting, signum_of
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 KEY_TRIES = 16
@@ -400,6 +400,30 @@ def _mq_room(fd: int) -> int:
     return max(0, room)
 
 
+def _time_left(timeout_ms: int) -> Callable[[], int]:
+    """The ms left to a deadline fixed now: a call SA_RESTART restarts keeps its absolute
+    deadline, as C's mq_timedsend / mq_timedreceive do."""
+    end = time.monotonic_ns() + timeout_ms * 1_000_000
+    return lambda: max(0, (end - time.monotonic_ns()) // 1_000_000)
+
+
+def _mq_send(fd: int, data: bytes, prio: int, timeout_ms: int | None) -> None:
+    """mq_send / mq_timedsend as in C: restarted after handlers with SA_RESTART."""
+    if timeout_ms is None:
+        restarting(lambda: k.mq_send(fd, data, prio))
+        return
+    left = _time_left(timeout_ms)
+    restarting(lambda: k.mq_timedsend(fd, data, prio, left()))
+
+
+def _mq_receive(fd: int, size: int, timeout_ms: int | None) -> tuple[bytes, int]:
+    """mq_receive / mq_timedreceive as in C: restarted after handlers with SA_RESTART."""
+    if timeout_ms is None:
+        return restarting(lambda: k.mq_receive(fd, size))
+    left = _time_left(timeout_ms)
+    return restarting(lambda: k.mq_timedreceive(fd, size, left()))
+
+
 def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     obj = args["object"]
     h = _handle(w, obj, "posix")
@@ -411,10 +435,7 @@ def do_mq_send(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
         n = _next_n(w, obj)
         data = _payload(w, args, obj, n, msgsize)
         try:
-            if "timeout_ms" in args:
-                k.mq_timedsend(fd, data, prio, args["timeout_ms"])
-            else:
-                k.mq_send(fd, data, prio)
+            _mq_send(fd, data, prio, args.get("timeout_ms"))
         except OSError as err:
             raise _explain_mq(err, fd, len(data)) from None
         _note_sent(w, obj, n)
@@ -453,10 +474,7 @@ def do_mq_receive(w: OpWorker, args: Args, pids: Pids, step: int) -> Outcome:
     for _ in range(count):
         size = k.mq_getattr(fd).mq_msgsize  # the buffer must hold mq_msgsize bytes
         try:
-            if "timeout_ms" in args:
-                data, prio = k.mq_timedreceive(fd, size, args["timeout_ms"])
-            else:
-                data, prio = k.mq_receive(fd, size)
+            data, prio = _mq_receive(fd, size, args.get("timeout_ms"))
         except OSError as err:
             raise _explain_mq(err, fd) from None
         _note_received(w, k.preview(data), "priority", prio)

@@ -178,7 +178,8 @@ def do_poll(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     pfd = _pollfd(w, args)
     w.handles.pop("poll:pollfd", None)
     # libc's poll through as_in_c: a caught signal ends it with EINTR, as in C
-    n = as_in_c(lambda: _libc.poll(ctypes.byref(pfd), 1, args.get("timeout_ms", -1)))
+    n = as_in_c(lambda: _libc.poll(ctypes.byref(pfd), 1, args.get("timeout_ms", -1)),
+                restart=False)  # never restarted (signal(7))
     w.facts["revents"] = _event_names(pfd.revents)
     return {"result": n, "facts": dict(w.facts)}
 
@@ -224,7 +225,7 @@ def do_select(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     tv = _Timeval(ms // 1000, ms % 1000 * 1000) if ms >= 0 else None
     n = as_in_c(lambda: _libc.select(
         fd + 1, ctypes.byref(rd) if rd else None, ctypes.byref(wr) if wr else None, None,
-        ctypes.byref(tv) if tv else None))
+        ctypes.byref(tv) if tv else None), restart=False)  # never restarted (signal(7))
     w.facts["ready"] = [name for name, s in (("read", rd), ("write", wr))
                         if s is not None and _is_set(s, fd)]
     return {"result": n, "facts": dict(w.facts)}

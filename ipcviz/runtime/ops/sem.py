@@ -30,6 +30,7 @@ from .ipc import (
     libc,
     manifest_entry,
     mapping_start,
+    posix_acquire,
     posix_file_ours,
     region_of,
     remember,
@@ -41,6 +42,7 @@ from .ipc import (
     sysv_get,
     wait_arg0,
 )
+from .fds import as_in_c
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover, Want
 
 SEM_UNDO = 0x1000
@@ -103,7 +105,7 @@ def do_sem_open(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 def do_sem_wait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
-    handle(w, obj)["sem"].acquire()
+    posix_acquire(handle(w, obj)["sem"])
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
 
 
@@ -123,7 +125,7 @@ def do_sem_timedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     try:
         # posix_ipc turns the timeout into an absolute CLOCK_REALTIME deadline and calls
         # sem_timedwait(3); it reports ETIMEDOUT as BusyError
-        handle(w, obj)["sem"].acquire(int(args["timeout_ms"]) / 1000)
+        posix_acquire(handle(w, obj)["sem"], int(args["timeout_ms"]) / 1000)
     except posix_ipc.BusyError:
         raise OSError(errno.ETIMEDOUT, "sem_timedwait: the deadline passed") from None
     return {"result": 0, "object_events": [{"id": obj, "op": "wait", "n": 1}]}
@@ -175,7 +177,8 @@ def do_sem_init(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 
 def do_sem_wait_at(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    check(libc.sem_wait(unnamed_addr(w, args)), "sem_wait")
+    addr = unnamed_addr(w, args)
+    as_in_c(lambda: libc.sem_wait(addr))  # restarted after SA_RESTART handlers, as in C
     return {"result": 0}
 
 

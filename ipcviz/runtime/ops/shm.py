@@ -23,7 +23,7 @@ from typing import Any
 import posix_ipc
 
 from ..rundir import RunDir, check_posix_ours
-from .fds import fd_of, size_of
+from .fds import fd_of, read_as_in_c, read_at_as_in_c, size_of, write_as_in_c
 from .ipc import (
     _LONG,
     IPC_RMID,
@@ -354,9 +354,11 @@ def do_read_into(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
         while want is None or got < want:
             if region is not None:
                 assert want is not None  # a region's size when no size is given
-                n = os.readv(fd, [region.view[at + got:at + want]])
+                # libc's read, not os.readv / os.read, which retry after a handler (PEP
+                # 475): a caught signal ends the C loop shown with -1 / EINTR
+                n = read_at_as_in_c(fd, region.addr + at + got, want - got)
             else:
-                piece = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - got))
+                piece = read_as_in_c(fd, 1 << 20 if want is None else min(1 << 20, want - got))
                 chunks.append(piece)
                 n = len(piece)
             if n == 0:
@@ -380,6 +382,16 @@ def do_read_into(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     facts = _note_copy(w, got, start, t1)
     return {"result": got, "facts": facts, "objects": objects,
             "object_events": _copy_event(args, what, got, start, t1, start - t0)}
+
+
+def write_all(fd: int, data: memoryview, whole: bool) -> int:
+    """One write() call through libc (a caught signal ends it as in C, see fds._as_in_c);
+    `whole`: a regular file, where a short write is finished anyway."""
+    done = 0
+    while True:
+        done += write_as_in_c(fd, data[done:].tobytes())
+        if not whole or done >= len(data):
+            return done
 
 
 def do_write_from(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
@@ -407,10 +419,7 @@ def do_write_from(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
         fd, dest, opened = fd_of(w, args["fd"]), str(args["fd"]), False
     try:
         t0 = time.monotonic_ns()
-        done = os.write(fd, data)
-        if opened:  # a regular file takes it all in one call; finish a short write anyway
-            while done < len(data):
-                done += os.write(fd, data[done:])
+        done = write_all(fd, data, opened)
         t1 = time.monotonic_ns()
     finally:
         if opened:

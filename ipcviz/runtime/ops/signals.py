@@ -23,13 +23,12 @@ import resource
 import signal
 import struct
 import termios
-import time
 from types import FrameType
 from typing import Any, NoReturn
 
 from ...scenario.actions import signal_name
 from ...scenario.limits import WAKE_R, WAKE_W
-from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS, signum_of
+from .fds import HANDLED_DURING_CALL, SA_RESTART_SIGNALS, as_in_c, signum_of
 from .handlers import SigInfo, sigset_of, siginfo_facts
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids
 
@@ -39,6 +38,12 @@ CORE_PATTERN = "/proc/sys/kernel/core_pattern"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+_libc.sleep.restype = ctypes.c_uint
+_libc.sleep.argtypes = (ctypes.c_uint,)
 _state: dict[str, Any] = {"owner": None, "worker": None}
 DISPOSITIONS: dict[int, str] = {}  # signal number -> "handler" / "reap" (inherited by fork)
 
@@ -146,7 +151,19 @@ def do_pause(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
 
 
 def do_sigwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    return {"result": signal_name(signal.sigwait(_nums(args["signals"])))}
+    """sigwait(3) as glibc makes it: rt_sigtimedwait, made again after a caught signal's
+    handler ended it with EINTR (SA_RESTART or not).  Python's signal.sigwait makes the
+    same loop inside glibc, so the handler's report would wait until a signal of the set
+    came."""
+    mask = sigset_of(args["signals"])
+    while True:
+        num = _libc.sigtimedwait(mask, None, None)
+        err = ctypes.get_errno()
+        run_handlers()
+        if num > 0:
+            return {"result": signal_name(num)}
+        if err != errno.EINTR:
+            raise OSError(err, os.strerror(err))
 
 
 def do_alarm(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
@@ -159,7 +176,17 @@ def do_setitimer(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 
 def do_sleep(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
-    time.sleep(float(args["seconds"]))
+    """sleep(3) / nanosleep(2) as the C shown: a caught signal ends either, SA_RESTART or
+    not (signal(7)); sleep() then returns the whole seconds it did not sleep, nanosleep()
+    fails with EINTR.  (time.sleep would sleep the rest after the handler, PEP 475.)"""
+    seconds = float(args["seconds"])
+    if seconds.is_integer():
+        left = _libc.sleep(int(seconds))
+        run_handlers()
+        return {"result": left}
+    sec, nsec = divmod(round(seconds * 1_000_000_000), 1_000_000_000)
+    req = _Timespec(sec, nsec)
+    as_in_c(lambda: _libc.nanosleep(ctypes.byref(req), None), restart=False)
     return {"result": 0}
 
 
@@ -192,10 +219,6 @@ def do_sigsuspend(w: OpWorker, args: Args, pids: Pids, k: int) -> NoReturn:
     err = ctypes.get_errno()
     run_handlers()
     raise OSError(err, os.strerror(err))
-
-
-class _Timespec(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 
 
 def do_sigtimedwait(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:

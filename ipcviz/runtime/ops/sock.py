@@ -104,6 +104,8 @@ def do_socketpair(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     a, b = socket.socketpair(socket.AF_UNIX, TYPES[args.get("type", "stream")])
     fa, fb = a.detach(), b.detach()  # plain fds from now on, as the lesson's C has them
+    for fd in (fa, fb):  # without FD_CLOEXEC, as C's socketpair() makes them (Python's has it)
+        os.set_inheritable(fd, True)
     w.ends[f"{obj}.a"] = fa
     w.ends[f"{obj}.b"] = fb
     return {"result": [fa, fb],
@@ -124,6 +126,7 @@ def _c(call: Any) -> int:
 def do_socket(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     obj = args["object"]
     fd = socket.socket(socket.AF_UNIX, TYPES[args.get("type", "stream")]).detach()
+    os.set_inheritable(fd, True)  # without FD_CLOEXEC, as C's socket() makes it
     w.ends[f"{obj}.fd"] = fd
     return {"result": fd, "objects": [socket_record(obj, fd)]}
 
@@ -159,8 +162,8 @@ def do_connect(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
 
 def do_accept(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     fd = fd_of(w, f"{args['object']}.fd")
-    # accept4(..., SOCK_CLOEXEC): a lesson's fds never pass an exec (as os.open's)
-    new = as_in_c(lambda: _libc.accept4(fd, None, None, socket.SOCK_CLOEXEC))
+    # accept4(fd, NULL, NULL, 0) is accept(): the new fd has no FD_CLOEXEC, as in C
+    new = as_in_c(lambda: _libc.accept4(fd, None, None, 0))
     w.ends[f"{args['as']}.fd"] = new
     return {"result": new, "objects": [socket_record(args["as"], new)]}
 
@@ -233,7 +236,8 @@ def do_recv_fd(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     buf = ctypes.create_string_buffer(4096)
     control = ctypes.create_string_buffer(socket.CMSG_SPACE(4 * MAX_FDS))
     msg, _io = _msghdr(buf, control)
-    n = as_in_c(lambda: _libc.recvmsg(fd, ctypes.byref(msg), socket.MSG_CMSG_CLOEXEC))
+    # flags 0, as the C shown: the fd received has no FD_CLOEXEC and survives an exec
+    n = as_in_c(lambda: _libc.recvmsg(fd, ctypes.byref(msg), 0))
     fds = received_fds(control.raw, msg.msg_controllen)
     for extra in fds[1:]:
         os.close(extra)
@@ -261,15 +265,44 @@ def do_open_file(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     sock_dir(w)
     path = sock_path(w, obj)
     w.rundir.record("sockdir_file", path)  # in the manifest before it exists
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    # The open file description the C shown makes: O_RDWR, no O_NOFOLLOW (which would stay
+    # in its flags, as /proc/PID/fdinfo and F_GETFL show them) and no O_CLOEXEC (the fd
+    # survives an exec).  Reopened through /proc/self/fd, which names this very file (no
+    # path is looked up again), then put on the same fd number.
+    same = os.open(f"/proc/self/fd/{fd}", os.O_RDWR)
+    os.dup2(same, fd)  # inheritable, as an fd without FD_CLOEXEC
+    os.close(same)
     w.ends[f"{obj}.fd"] = fd
     return {"result": fd, "objects": [file_record(obj, path)]}
+
+
+def do_unlink_socket(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
+    """unlink(path) of a socket's name, as C's unlink: ENOENT when it is gone already.
+    Only inside the run's own sock/ directory (opened without following a link), and only
+    a socket file of ours: anything else there is refused, never removed."""
+    obj = args["object"]
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    rd = w.rundir
+    dfd = (os.open(SOCK_DIR, flags, dir_fd=rd.fd) if rd.fd is not None
+           else os.open(rd.path / SOCK_DIR, flags))  # no sock/ yet: ENOENT, as in C
+    try:
+        if not ours(os.fstat(dfd)):
+            raise OSError(errno.EACCES, "the run's sock/ directory is not ours")
+        st = os.stat(obj, dir_fd=dfd, follow_symlinks=False)  # ENOENT when gone
+        if not stat.S_ISSOCK(st.st_mode) or st.st_uid != os.geteuid():
+            raise OSError(errno.EACCES, f"{sock_path(w, obj)} is not a socket of this run")
+        os.unlink(obj, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+    return {"result": 0}
 
 
 OPS: dict[str, Op] = {
     "socketpair": do_socketpair, "socket": do_socket, "bind": do_bind, "listen": do_listen,
     "connect": do_connect, "accept": do_accept, "send_fd": do_send_fd,
     "recv_fd": do_recv_fd, "peercred": do_peercred, "open_file": do_open_file,
+    "unlink_socket": do_unlink_socket,
 }
 
 
@@ -297,6 +330,7 @@ CALLS: dict[str, Call] = {
                                 "&cred, &len)",
     "open_file": lambda w, a, p: f'open("{sock_path(w, a["object"])}", O_RDWR | O_CREAT, '
                                  "0600)",
+    "unlink_socket": lambda w, a, p: f'unlink("{sock_path(w, a["object"])}")',
 }
 
 ARG0: dict[str, Arg0] = {

@@ -37,7 +37,8 @@ ACTIONS: list[Action] = [
     # A step that lasts until the call returns (it is never "blocked"): seconds must stay
     # below the step bound (5 s by default).
     Action("sleep", (Arg("seconds", "seconds", doc="0.2 is nanosleep() of 200 ms"),),
-           "sleep(seconds) / nanosleep()"),
+           "sleep(seconds) / nanosleep(): a caught signal ends either early, SA_RESTART or "
+           "not: sleep() returns the whole seconds left, nanosleep() fails with EINTR"),
     Action("raise_fault", (Arg("kind", "choice:segv|bus|fpe"),),
            "a real fault: NULL read, a truncated mapping, integer division by zero"),
     Action("setrlimit", (Arg("resource", "choice:core"), Arg("limit", "int")),

@@ -59,6 +59,9 @@ ACTIONS: list[Action] = [
     Action("peercred", (Arg("fd", "fd"),),
            "getsockopt(fd, SOL_SOCKET, SO_PEERCRED): pid, uid and gid of the peer, as the "
            "kernel recorded them at connect() (or socketpair())"),
+    Action("unlink_socket", (Arg("object", SOCKET),),
+           "unlink(path): removes a bound socket's name (its file of type s) from the run's "
+           "directory; the socket lives on, but connect() to the path fails with ENOENT"),
     Action("open_file", (Arg("object", "object:open_file"),),
            "open(path, O_RDWR | O_CREAT, 0600): a regular file in the run's private "
            "directory; its fd is the end f.fd"),
