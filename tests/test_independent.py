@@ -46,8 +46,13 @@ def test_independent_lesson_expects_hold(path: Path) -> None:
     expects = sum(len(step.get("expect", [])) for step in tomllib.loads(path.read_text())["step"])
     steps = len(tomllib.loads(path.read_text())["step"])
     # WHEN it runs headless on the real kernel
-    r = subprocess.run([IPCVIZ, "run", str(path), "--headless", "--json"],
-                       capture_output=True, text=True, timeout=60, check=False)
+    r = subprocess.run(
+        [IPCVIZ, "run", str(path), "--headless", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     snaps = [json.loads(line) for line in r.stdout.splitlines()]
     # THEN it ran to its end and every one of its expects was checked and held
     assert r.returncode == 0, r.stderr

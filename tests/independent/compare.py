@@ -159,9 +159,13 @@ def ss_unix() -> dict[int, dict[str, Any]]:
         if len(parts) < 8:
             continue
         try:
-            out[int(parts[5])] = {"state": parts[1], "recvq": int(parts[2]), "sendq": int(parts[3]),
-                                   "peer": int(parts[7]) if parts[7].isdigit() else None,
-                                   "path": parts[4]}
+            out[int(parts[5])] = {
+                "state": parts[1],
+                "recvq": int(parts[2]),
+                "sendq": int(parts[3]),
+                "peer": int(parts[7]) if parts[7].isdigit() else None,
+                "path": parts[4],
+            }
         except ValueError:
             continue
     return out
@@ -171,13 +175,19 @@ def proc_net_unix() -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for line in (read("/proc/net/unix") or "").splitlines()[1:]:
         parts = line.split()
-        out[int(parts[6])] = {"flags": int(parts[3], 16), "type": int(parts[4], 16),
-                              "st": int(parts[5], 16), "path": parts[7] if len(parts) > 7 else ""}
+        out[int(parts[6])] = {
+            "flags": int(parts[3], 16),
+            "type": int(parts[4], 16),
+            "st": int(parts[5], 16),
+            "path": parts[7] if len(parts) > 7 else "",
+        }
     return out
 
 
 def ipcs_sem(semid: int) -> list[dict[str, int]] | None:
-    r = subprocess.run(["ipcs", "-s", "-i", str(semid)], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["ipcs", "-s", "-i", str(semid)], capture_output=True, text=True, check=False
+    )
     if r.returncode != 0:
         return None
     rows = []
@@ -201,15 +211,21 @@ def sysvipc(kind: str) -> dict[int, dict[str, str]]:
 
 
 def ipcs_msg_qbytes(msqid: int) -> int | None:
-    r = subprocess.run(["ipcs", "-q", "-i", str(msqid)], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        ["ipcs", "-q", "-i", str(msqid)], capture_output=True, text=True, check=False
+    )
     m = re.search(r"qbytes=(\d+)", r.stdout)
     return int(m.group(1)) if m else None
 
 
 class MqAttr(ctypes.Structure):
-    _fields_ = [("mq_flags", ctypes.c_long), ("mq_maxmsg", ctypes.c_long),
-                ("mq_msgsize", ctypes.c_long), ("mq_curmsgs", ctypes.c_long),
-                ("pad", ctypes.c_long * 4)]
+    _fields_ = [
+        ("mq_flags", ctypes.c_long),
+        ("mq_maxmsg", ctypes.c_long),
+        ("mq_msgsize", ctypes.c_long),
+        ("mq_curmsgs", ctypes.c_long),
+        ("pad", ctypes.c_long * 4),
+    ]
 
 
 try:
@@ -273,9 +289,12 @@ class Tally:
         self.disagreements: list[str] = []
         self.step = 0
         self.skipped = 0
+        self.tamper = False
 
     def eq(self, where: str, ipcviz: Any, kernel: Any) -> None:
         self.compared += 1
+        if self.tamper and where.endswith(".ppid") and isinstance(ipcviz, int):
+            ipcviz += 1  # --tamper: the comparer must see a wrong value as a disagreement
         if ipcviz != kernel:
             line = f"{self.lesson} step {self.step} {where}: ipcviz {ipcviz!r} kernel {kernel!r}"
             self.disagreements.append(line)
@@ -284,8 +303,14 @@ class Tally:
             print(f"ok {self.lesson} step {self.step} {where} = {kernel!r}")
 
 
-STATE_OF = {"Z": {"zombie"}, "T": {"stopped"}, "t": {"stopped"}, "R": {"running", "sleeping"},
-            "S": {"blocked", "sleeping"}, "D": {"blocked", "sleeping"}}
+STATE_OF = {
+    "Z": {"zombie"},
+    "T": {"stopped"},
+    "t": {"stopped"},
+    "R": {"running", "sleeping"},
+    "S": {"blocked", "sleeping"},
+    "D": {"blocked", "sleeping"},
+}
 
 
 def compare_process(t: Tally, p: dict[str, Any]) -> None:
@@ -323,7 +348,11 @@ def compare_process(t: Tally, p: dict[str, Any]) -> None:
         if sc and sc[0].lstrip("-").isdigit():
             t.eq(f"{w}.syscall", p["syscall"], SYSCALLS.get(int(sc[0]), sc[0]))
             args = [int(a, 16) for a in sc[1:7]]
-            t.eq(f"{w}.syscall_args", list(p["syscall_args"]), args[: len(p["syscall_args"])] if p["syscall_args"] else args[:0])
+            t.eq(
+                f"{w}.syscall_args",
+                list(p["syscall_args"]),
+                args[: len(p["syscall_args"])] if p["syscall_args"] else args[:0],
+            )
     compare_fds(t, p, pid)
     compare_signals(t, p, pid)
 
@@ -376,8 +405,12 @@ def compare_pipe(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -> No
     if o.get("inode") is None:
         return
     hold = holders_of(procs, f"pipe:[{o['inode']}]")
-    readers = [(n, pid, fd) for n, pid, fd in hold if int(fdinfo(pid, fd)["flags"], 8) & O_ACCMODE == 0]
-    writers = [(n, pid, fd) for n, pid, fd in hold if int(fdinfo(pid, fd)["flags"], 8) & O_ACCMODE == 1]
+    readers = [
+        (n, pid, fd) for n, pid, fd in hold if int(fdinfo(pid, fd)["flags"], 8) & O_ACCMODE == 0
+    ]
+    writers = [
+        (n, pid, fd) for n, pid, fd in hold if int(fdinfo(pid, fd)["flags"], 8) & O_ACCMODE == 1
+    ]
     t.eq(f"{w}.readers", o["readers"], len(readers))
     t.eq(f"{w}.writers", o["writers"], len(writers))
     nb = sorted(f"{n}:{fd}" for n, pid, fd in hold if int(fdinfo(pid, fd)["flags"], 8) & O_NONBLOCK)
@@ -410,7 +443,9 @@ def compare_sysv_sem(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -
     t.eq(f"{w}.value", o["value"], sems[0]["value"])
     t.eq(f"{w}.ncount", o["ncount"], sems[0]["ncount"])
     # who sleeps on the set: semtimedop with this semid as first argument
-    sleepers = sorted(p["name"] for p in procs if p["pid"] and sleeps_in(p["pid"], "semtimedop", o["semid"]))
+    sleepers = sorted(
+        p["name"] for p in procs if p["pid"] and sleeps_in(p["pid"], "semtimedop", o["semid"])
+    )
     t.eq(f"{w}.waiters (all sems)", sorted({n for ws in o["sem_waiters"] for n in ws}), sleepers)
 
 
@@ -436,7 +471,11 @@ def compare_sysv_msgq(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) 
     row = table[o["msqid"]]
     pid_name = {p["pid"]: p["name"] for p in procs}
     t.eq(f"{w}.key", o["key"] & 0xFFFFFFFF, int(row["key"]) & 0xFFFFFFFF)
-    t.eq(f"{w}.max_message_size", o.get("max_message_size"), int(read("/proc/sys/kernel/msgmax") or 0))
+    t.eq(
+        f"{w}.max_message_size",
+        o.get("max_message_size"),
+        int(read("/proc/sys/kernel/msgmax") or 0),
+    )
     copies = msg_copies(o["msqid"], int(row["qnum"]))
     t.eq(f"{w}.contents (type, size, text)", [c[:3] for c in o.get("contents") or []], copies)
     t.eq(f"{w}.bytes", o["bytes"], int(row["cbytes"]))
@@ -444,7 +483,11 @@ def compare_sysv_msgq(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) 
     t.eq(f"{w}.last_sender", o.get("last_sender"), pid_name.get(int(row["lspid"])))
     t.eq(f"{w}.last_receiver", o.get("last_receiver"), pid_name.get(int(row["lrpid"])))
     t.eq(f"{w}.max_bytes", o.get("max_bytes"), ipcs_msg_qbytes(o["msqid"]))
-    t.eq(f"{w}.system_max_bytes", o.get("system_max_bytes"), int(read("/proc/sys/kernel/msgmnb") or 0))
+    t.eq(
+        f"{w}.system_max_bytes",
+        o.get("system_max_bytes"),
+        int(read("/proc/sys/kernel/msgmnb") or 0),
+    )
 
 
 MSG_COPY = 0o40000
@@ -474,7 +517,9 @@ def compare_posix_mq(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -
         return
     hold = holders_of(procs, name)
     access = {0: "read", 1: "write", 2: "read-write"}
-    kernel_holders = [f"{n}:{fd} ({access[int(fdinfo(pid, fd)['flags'], 8) & O_ACCMODE]})" for n, pid, fd in hold]
+    kernel_holders = [
+        f"{n}:{fd} ({access[int(fdinfo(pid, fd)['flags'], 8) & O_ACCMODE]})" for n, pid, fd in hold
+    ]
     t.eq(f"{w}.holders", sorted(o.get("holders") or []), sorted(kernel_holders))
     if LIBRT is not None:
         fd = LIBRT.mq_open(name.encode(), os.O_RDONLY)
@@ -482,9 +527,12 @@ def compare_posix_mq(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -
         if fd >= 0:
             os.close(fd)
         t.eq(f"{w}.present", o["present"], exists)
-    for field, proc_file in (("default_max_messages", "msg_default"), ("system_max_messages", "msg_max"),
-                             ("default_max_message_size", "msgsize_default"),
-                             ("system_max_message_size", "msgsize_max")):
+    for field, proc_file in (
+        ("default_max_messages", "msg_default"),
+        ("system_max_messages", "msg_max"),
+        ("default_max_message_size", "msgsize_default"),
+        ("system_max_message_size", "msgsize_max"),
+    ):
         t.eq(f"{w}.{field}", o.get(field), int(read(f"/proc/sys/fs/mqueue/{proc_file}") or -1))
     if not hold:
         return
@@ -499,7 +547,11 @@ def compare_posix_mq(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -
             t.eq(f"{w}.max_message_size", o["max_message_size"], attr.mq_msgsize)
     fields = dict(re.findall(r"(\w+):(\S+)", text))
     npid = int(fields.get("NOTIFY_PID", "0"))
-    t.eq(f"{w}.notify_process", o.get("notify_process") or "", pid_name.get(npid, str(npid)) if npid else "")
+    t.eq(
+        f"{w}.notify_process",
+        o.get("notify_process") or "",
+        pid_name.get(npid, str(npid)) if npid else "",
+    )
     signo = int(fields.get("SIGNO", "0"))
     t.eq(f"{w}.notify_signal", o.get("notify_signal") or "", signame(signo) if npid else "")
     t.eq(f"{w}.notify_text", o.get("notify_text"), text.strip())
@@ -533,7 +585,11 @@ def compare_posix_sem(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) 
         with open(path, "rb") as f:
             data = struct.unpack("Q", f.read(8))[0]
         t.eq(f"{w}.value", o["value"], data & 0xFFFFFFFF)
-        t.eq(f"{w}.waiters", sorted(o.get("waiters") or []), futex_sleepers_in(procs, os.stat(path).st_ino))
+        t.eq(
+            f"{w}.waiters",
+            sorted(o.get("waiters") or []),
+            futex_sleepers_in(procs, os.stat(path).st_ino),
+        )
 
 
 def compare_posix_shm(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -> None:
@@ -544,8 +600,13 @@ def compare_posix_shm(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) 
     path = "/dev/shm/" + name.lstrip("/")
     exists = os.path.exists(path)
     t.eq(f"{w}.removed", bool(o.get("removed")), not exists)
-    mappers = sorted(p["name"] for p in procs if p["pid"] and p["state"] not in ("exited", "zombie")
-                     and any(m[3].startswith(path) for m in maps_of(p["pid"])))
+    mappers = sorted(
+        p["name"]
+        for p in procs
+        if p["pid"]
+        and p["state"] not in ("exited", "zombie")
+        and any(m[3].startswith(path) for m in maps_of(p["pid"]))
+    )
     t.eq(f"{w}.mapped_by", sorted(o.get("mapped_by") or []), mappers)
     if exists:
         t.eq(f"{w}.size", o["size"], os.stat(path).st_size)
@@ -553,8 +614,13 @@ def compare_posix_shm(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) 
             with open(path, "rb") as f:
                 raw = f.read(len(o["data"]) // 2)
             t.eq(f"{w}.data", o["data"], raw.hex())
-            t.eq(f"{w}.futex sleepers", sorted(o.get("sem_waiters") or []) if o.get("sem_waiters") else
-                 (["?"] * (o.get("sem_nwaiters") or 0)), ["?"] * len(futex_sleepers_in(procs, os.stat(path).st_ino)))
+            t.eq(
+                f"{w}.futex sleepers",
+                sorted(o.get("sem_waiters") or [])
+                if o.get("sem_waiters")
+                else (["?"] * (o.get("sem_nwaiters") or 0)),
+                ["?"] * len(futex_sleepers_in(procs, os.stat(path).st_ino)),
+            )
             at = o.get("sem_at")
             if at is not None and o.get("sem_value") is not None:
                 word = struct.unpack_from("Q", raw, at)[0]
@@ -576,8 +642,14 @@ def compare_anon(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -> No
         if b is None:
             continue
         t.eq(f"{w}.shared[{n}]", o["shared"], b["perms"][3] == "s")
-        t.eq(f"{w}.shared_dirty_kb[{n}]", o["shared_dirty_kb"][i], int(b["Shared_Dirty"].split()[0]))
-        t.eq(f"{w}.private_dirty_kb[{n}]", o["private_dirty_kb"][i], int(b["Private_Dirty"].split()[0]))
+        t.eq(
+            f"{w}.shared_dirty_kb[{n}]", o["shared_dirty_kb"][i], int(b["Shared_Dirty"].split()[0])
+        )
+        t.eq(
+            f"{w}.private_dirty_kb[{n}]",
+            o["private_dirty_kb"][i],
+            int(b["Private_Dirty"].split()[0]),
+        )
         t.eq(f"{w}.anonymous_kb[{n}]", o["anonymous_kb"][i], int(b["Anonymous"].split()[0]))
         t.eq(f"{w}.rss_kb[{n}]", o["rss_kb"][i], int(b["Rss"].split()[0]))
         pid = next(p["pid"] for p in live if p["name"] == n)
@@ -588,8 +660,14 @@ def compare_anon(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) -> No
 UNIX_ST = {1: "unconnected", 2: "connecting", 3: "connected", 4: "disconnecting"}
 
 
-def compare_socket(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]], ss: dict[int, dict[str, Any]],
-                   net: dict[int, dict[str, Any]], inode_obj: dict[int, str]) -> None:
+def compare_socket(
+    t: Tally,
+    o: dict[str, Any],
+    procs: list[dict[str, Any]],
+    ss: dict[int, dict[str, Any]],
+    net: dict[int, dict[str, Any]],
+    inode_obj: dict[int, str],
+) -> None:
     w = o["id"]
     ino = o.get("inode")
     if ino is None:
@@ -621,16 +699,20 @@ def compare_socket(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]], ss:
     if listening:
         t.eq(f"{w}.pending (ss Recv-Q)", o["pending"], s["recvq"])
         t.eq(f"{w}.backlog (ss Send-Q)", o["backlog"], s["sendq"])
-        waiting = sorted(inode_obj.get(i, str(i)) for i, r in ss.items() if r["peer"] and False)
-        del waiting
     else:
         t.eq(f"{w}.inq (ss Recv-Q)", o["inq"], s["recvq"])
         t.eq(f"{w}.outq (ss Send-Q)", o["outq"], s["sendq"])
         if s["peer"]:
-            t.eq(f"{w}.peer (ss peer inode)", o["peer"], inode_obj.get(s["peer"], f"inode {s['peer']}"))
+            t.eq(
+                f"{w}.peer (ss peer inode)",
+                o["peer"],
+                inode_obj.get(s["peer"], f"inode {s['peer']}"),
+            )
 
 
-def compare_socketpair(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]], ss: dict[int, dict[str, Any]]) -> None:
+def compare_socketpair(
+    t: Tally, o: dict[str, Any], procs: list[dict[str, Any]], ss: dict[int, dict[str, Any]]
+) -> None:
     w = o["id"]
     for end in ("a", "b"):
         ino = o.get(f"inode_{end}")
@@ -661,7 +743,9 @@ def compare_open_file(t: Tally, o: dict[str, Any], procs: list[dict[str, Any]]) 
     # open file descriptions: kcmp(KCMP_FILE) pairwise
     groups: list[tuple[int, int]] = []
     for _, pid, fd in hold:
-        if not any(LIBC.syscall(SYS_KCMP, pid, gpid, KCMP_FILE, fd, gfd) == 0 for gpid, gfd in groups):
+        if not any(
+            LIBC.syscall(SYS_KCMP, pid, gpid, KCMP_FILE, fd, gfd) == 0 for gpid, gfd in groups
+        ):
             groups.append((pid, fd))
     if hold:
         t.eq(f"{w}.descriptions", o["descriptions"], len(groups))
@@ -679,8 +763,12 @@ def compare_snapshot(t: Tally, snap: dict[str, Any]) -> None:
         if o["kind"] == "socket" and o.get("inode"):
             inode_obj[o["inode"]] = o["id"]
     simple: dict[str, Callable[[Tally, dict[str, Any], list[dict[str, Any]]], None]] = {
-        "pipe": compare_pipe, "sysv_sem": compare_sysv_sem, "sysv_msgq": compare_sysv_msgq,
-        "posix_mq": compare_posix_mq, "anon": compare_anon, "open_file": compare_open_file,
+        "pipe": compare_pipe,
+        "sysv_sem": compare_sysv_sem,
+        "sysv_msgq": compare_sysv_msgq,
+        "posix_mq": compare_posix_mq,
+        "anon": compare_anon,
+        "open_file": compare_open_file,
     }
     for o in snap["objects"]:
         kind = o["kind"]
@@ -696,8 +784,9 @@ def compare_snapshot(t: Tally, snap: dict[str, Any]) -> None:
             compare_socketpair(t, o, procs, ss)
 
 
-def run_lesson(path: str, delay: float, verbose: bool, ipcviz: str) -> Tally:
+def run_lesson(path: str, delay: float, verbose: bool, ipcviz: str, tamper: bool = False) -> Tally:
     t = Tally(Path(path).stem, verbose)
+    t.tamper = tamper
     cmd = [ipcviz, "run", path, "--headless", "--json", "--delay", str(delay)]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
         assert proc.stdout is not None
@@ -717,13 +806,19 @@ def main() -> int:
     ap.add_argument("lessons", nargs="+")
     ap.add_argument("--delay", type=float, default=0.4)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument(
+        "--tamper", action="store_true", help="self-test: add 1 to every ppid ipcviz gives"
+    )
     ap.add_argument("--ipcviz", default=str(Path(sys.executable).with_name("ipcviz")))
     args = ap.parse_args()
     total, bad = 0, 0
     for lesson in args.lessons:
-        t = run_lesson(lesson, args.delay, args.verbose, args.ipcviz)
-        print(f"{t.lesson}: {t.compared} fields compared, {len(t.disagreements)} disagree"
-              f" (last snapshot not compared: {t.skipped})", flush=True)
+        t = run_lesson(lesson, args.delay, args.verbose, args.ipcviz, args.tamper)
+        print(
+            f"{t.lesson}: {t.compared} fields compared, {len(t.disagreements)} disagree"
+            f" (last snapshot not compared: {t.skipped})",
+            flush=True,
+        )
         total += t.compared
         bad += len(t.disagreements)
     print(f"TOTAL: {total} fields compared, {bad} disagree")
