@@ -59,12 +59,14 @@ class IpcvizApp(App[int]):
         problems: Sequence[str] = (),
         lang: str = "en",
         quiz: bool = False,
+        present: bool = False,
         after_first_frame: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.after_first_frame = after_first_frame  # work that must not delay the picker
         self.lang = lang if lang in i18n.LANGS else "en"  # L switches it live
         self.quiz = quiz  # ask the class before each step that carries a question (k)
+        self.present = present  # presentation mode (P): no code or log, bigger objects
         self.run_factory = run_factory
         self.entries = list(entries)
         self.loader = loader

@@ -19,12 +19,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.errors import NoWidget
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from ...model.focus import Focus, focus
 from ...model.player import SPEEDS, Player  # noqa: F401  SPEEDS: named here for tests
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
@@ -49,6 +53,23 @@ SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the
 HISTORY_FRAME = 1 / 30  # fastest replay of history: one snapshot per 1/30 s
 
 
+def whole_on_screen(screen: Screen, widget: Widget, rows: list[int] | None = None) -> bool:
+    """The widget (or these rows of it, counted from its top) lies whole inside the screen
+    and inside what its scrolled containers show, as the screen was last laid out."""
+    try:
+        geo = screen.find_widget(widget)
+    except NoWidget:
+        return False  # not laid out, or not displayed
+    region = geo.region
+    if region.area == 0:
+        return False
+    seen = region.intersection(geo.clip).intersection(screen.region)
+    if rows is None:
+        return seen == region
+    return all(seen.intersection(line) == line
+               for line in (Region(region.x, region.y + k, region.width, 1) for k in rows))
+
+
 class StageScreen(Screen):
     """A scenario on stage."""
 
@@ -62,6 +83,8 @@ class StageScreen(Screen):
         Binding("r", "restart", "Restart"),
         Binding("s", "sources", "Sources"),
         Binding("c", "toggle_side", "Code/log"),
+        # not in the footer: at 80 columns it would push "? Help" off (listed in the help)
+        Binding("P", "toggle_present", "Present", key_display="P", show=False),
         Binding("n", "next_scenario", "Next scenario", show=False),
         Binding("N", "previous_scenario", "Previous scenario", key_display="N", show=False),
         Binding("home", "first", "First snapshot", show=False),
@@ -107,6 +130,12 @@ class StageScreen(Screen):
         self._play_timer = None
         self.guesses: dict[int, int | None] = {}  # quiz step -> the class's guess (None: skipped)
         self._shown_views: list | None = None
+        # The layout pass (see _fit): how far the screen folded for the shown step's focus,
+        # and which of its focus widgets are still not whole on screen.
+        self.fitting = False
+        self.fold = 0
+        self.focus_missing: list[str] = []
+        self._fit_generation = 0
 
     # -- the Player, read (tests and the app read these names) ----------------------------
 
@@ -167,8 +196,10 @@ class StageScreen(Screen):
         lang = ipcviz_app(self).lang
         yield StatusBar(self.scenario.name, id="status").data_bind(StageScreen.player)
         yield TooSmall()
-        yield QuizPanel(id="quiz")
         with VerticalScroll(id="narration-box"):
+            # The quiz's answer shares the narration's few rows: it never pushes the stage
+            # (and the step's focus) down.
+            yield QuizPanel(id="quiz")
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
@@ -197,6 +228,7 @@ class StageScreen(Screen):
 
     def on_resize(self) -> None:
         self._fit_cards()
+        self._fit()
 
     def _fit_cards(self) -> None:
         """As many card columns as fit: every card is shown, in rows, never cut off."""
@@ -214,6 +246,8 @@ class StageScreen(Screen):
         title = printable(self.scenario.title_in(app.lang))  # the file's: literal text
         self.query_one("#narration", Narration).update(
             Content(tr("starting", app.lang, title=title)))
+        if app.present:
+            self.add_class("-present")
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
         self.call_after_refresh(self._fit_cards)
         self._start()
@@ -278,7 +312,7 @@ class StageScreen(Screen):
             return
         self.player = self.player.started(message.snapshot,
                                           bool(self.run and self.run.finished))
-        self._show()
+        self._show(reset_fold=True)
         self._after_idle()
 
     @on(Stepped)
@@ -406,7 +440,8 @@ class StageScreen(Screen):
 
     # -- drawing --------------------------------------------------------------------------
 
-    def _show(self) -> None:
+    def _show(self, reset_fold: bool = False) -> None:
+        """Draw the shown snapshot, then fit its focus (reset_fold: from no fold up)."""
         snap = self.shown
         if snap is None:
             return
@@ -422,6 +457,137 @@ class StageScreen(Screen):
                 view.show(snap, sources)
             self.query_one("#code", CodeView).show(snap)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
+        self._fit(reset_fold)
+
+    # -- the layout pass: the step's focus always in view ---------------------------------
+    #
+    # The focus (ipcviz.model.focus) is the acting process, the objects the step names and
+    # the processes it woke or blocked.  The screen gives way in order of importance until
+    # all of it is whole on screen: each fold level is applied, the screen laid out, the
+    # focus widgets looked up; if one is still cut, the next level.  After the last level
+    # the stage scrolls to the focus (objects first).
+
+    FOLDS = (
+        (),  # everything at its full height
+        ("-fold-side",),  # code and log shrink to a few rows
+        ("-fold-side", "-no-side"),  # code and log fold away (c shows them again)
+        ("-no-side", "-fold-idle"),  # processes out of focus: one line; a crowd: summarised
+        ("-no-side", "-fold-idle", "-fold-objects"),  # objects out of focus: one line
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration"),  # narration: 2 rows
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus"),
+        # the actor too: its name, PID and state line (blocked in what, on what)
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
+         "-fold-actor"),
+    )
+    FOLD_CLASSES = ("-fold-side", "-no-side", "-fold-idle", "-fold-objects",
+                    "-fold-narration", "-fold-focus", "-fold-actor")
+
+    def step_focus(self) -> Focus:
+        """The focus of the snapshot on screen (empty before the first step)."""
+        snap = self.shown
+        if snap is None or not self.history:
+            return Focus()
+        prev = self.history[self.viewing - 1] if self.viewing > 0 else None
+        step = self._step_of(snap)
+        return focus(snap, prev, step.args if step is not None else None)
+
+    def _fit(self, reset: bool = True) -> None:
+        """Lay out again for the shown step's focus (see FOLDS).  reset: from no fold up (a
+        new run, size or mode); otherwise from the fold the last step needed, so stepping
+        through a lesson never makes the layout jump back and forth."""
+        if not self.is_mounted or self.shown is None:
+            return
+        self._fit_generation += 1
+        self.fitting = True
+        self._try_fold(self._fit_generation, 0 if reset else self.fold)
+
+    def _try_fold(self, generation: int, level: int) -> None:
+        """Apply a fold level; once the screen is laid out and drawn, look (_fit_check)."""
+        self._apply_fold(level, self.step_focus())
+        self.call_after_refresh(self._fit_check, generation, level)
+
+    def _apply_fold(self, level: int, f: Focus) -> None:
+        classes = self.FOLDS[level]
+        wanted = (set(self.classes) - set(self.FOLD_CLASSES)) | set(classes)
+        if wanted != set(self.classes):
+            self.set_classes(wanted)  # one restyle of the screen, not one per class
+        idle = "-fold-idle" in classes
+        actor = f.processes[:1]
+        for card in self.query(ProcessCard):
+            name = card.process_name
+            fold = ((idle and name not in f.processes)
+                    or ("-fold-focus" in classes and name not in actor)
+                    or "-fold-actor" in classes)
+            card.fold(fold)
+        for table in self.query(ProcessTable):
+            table.summarise(f.processes if idle else None)
+        fold_objects = "-fold-objects" in classes
+        for view in self.query(".object-view"):
+            oid = (view.id or "")[len("obj-"):]
+            view.set_class(fold_objects and oid not in f.objects, "-folded")
+        self.fold = level
+
+    def _focus_widgets(self, f: Focus) -> list[tuple[str, Widget, list[int] | None]]:
+        """(label, widget, rows or None for the whole widget) of each focus part, objects
+        first: what must be whole on screen."""
+        out: list[tuple[str, Widget, list[int] | None]] = []
+        for oid in f.objects:
+            for w in self.query(f"#obj-{oid}"):
+                out.append((f"object {oid}", w, None))
+        tables = list(self.query(ProcessTable))
+        for name in f.processes:
+            if tables:
+                out.append((f"process {name}", tables[0], tables[0].rows_of(name) or [0]))
+            else:
+                for w in self.query(f"#proc-{name}"):
+                    out.append((f"process {name}", w, None))
+        return out
+
+    def focus_cut(self) -> list[str]:
+        """The parts of the shown step's focus that are not whole on screen now, as laid
+        out last (the walk test and `export` read this)."""
+        return [label for label, w, rows in self._focus_widgets(self.step_focus())
+                if not whole_on_screen(self, w, rows)]
+
+    def _fit_check(self, generation: int, level: int) -> None:
+        """Laid out and drawn: fold further while the focus is cut, or scroll to it when
+        every level is spent."""
+        if generation != self._fit_generation:
+            return  # a newer snapshot or size is being fitted
+        parts = self._focus_widgets(self.step_focus())
+        missing = [label for label, w, rows in parts if not whole_on_screen(self, w, rows)]
+        if missing and level + 1 < len(self.FOLDS):
+            self._try_fold(generation, level + 1)
+            return
+        if missing:  # folded all it could: bring the focus into the stage's view
+            self._scroll_to_focus(parts)
+            self.call_after_refresh(self._fit_done, generation, parts)
+            return
+        self.focus_missing = []
+        self.fitting = False
+
+    def _scroll_to_focus(self, parts) -> None:
+        """Scroll the stage so all the focus is in view when its span fits the stage's
+        height; otherwise the most important part wins (the first object)."""
+        stage = self.query_one("#stage", VerticalScroll)
+        regions = [w.region for _label, w, _rows in parts if w.region.area]
+        view = stage.scrollable_content_region
+        if regions and view.height:
+            top = min(r.y for r in regions)
+            bottom = max(r.bottom for r in regions)
+            if bottom - top <= view.height:
+                y = stage.scroll_offset.y + top - view.y  # the span's top, in stage lines
+                stage.scroll_to(y=max(0, y), animate=False, immediate=True)
+                return
+        for _label, w, _rows in reversed(parts):  # the most important last: it wins
+            stage.scroll_to_widget(w, animate=False, top=True, immediate=True)
+
+    def _fit_done(self, generation: int, parts) -> None:
+        if generation != self._fit_generation:
+            return
+        self.focus_missing = [label for label, w, rows in parts
+                              if not whole_on_screen(self, w, rows)]
+        self.fitting = False
 
     def _views(self) -> list:
         """Cards (or the table) and object views: composed once, so looked up once (a
@@ -556,6 +722,14 @@ class StageScreen(Screen):
         shown = side.display
         side.set_class(shown, "-hidden")
         side.set_class(not shown, "-shown")
+        self._fit()
+
+    def action_toggle_present(self) -> None:
+        """P: presentation mode: no code or log, the objects get the room."""
+        app = ipcviz_app(self)
+        app.present = not app.present
+        self.set_class(app.present, "-present")
+        self._fit()
 
     def action_next_scenario(self) -> None:
         ipcviz_app(self).open_neighbour(self.scenario.name, +1)

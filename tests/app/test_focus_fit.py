@@ -1,0 +1,165 @@
+"""Issue 15 item 1: the step's focus is on screen, at every size from 80x24 up.
+
+Every shipped lesson with a recorded trace (tests/app/traces/, written by
+record_focus_traces.py) is walked without running anything: one app per lesson, at 120x36,
+100x30 and 80x24 in turn (the terminal resized, the run restarted).  At each size every
+step is run live with quiz mode on (so a quiz step's answer is shown in the narration box),
+and at 80x24 the whole history is walked back again.  After each snapshot the focus the
+model derives (ipcviz.model.focus) is looked up on the screen: each focus object's panel and
+each focus process's card (or, for a crowd, the process table's line of that process and
+its head line of counts) must lie inside the screen and inside what the scrolled
+containers around it show.  What did not fit is collected and reported at once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tempfile
+from pathlib import Path
+
+import pytest
+from textual.geometry import Region
+
+from ipcviz.app.app import IpcvizApp
+from ipcviz.app.screens import StageScreen
+from ipcviz.app.source import TraceRun
+from ipcviz.app.widgets.process_table import ProcessTable
+from ipcviz.model.focus import focus
+from ipcviz.model.timeline import load_recording
+
+from .helpers import sync
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+TRACES = HERE / "traces"
+SIZES = ((120, 36), (100, 30), (80, 24))
+SHIPPED = sorted(f"{p.parent.name}/{p.stem}" for p in (ROOT / "scenarios").glob("*/*.toml"))
+
+
+def _trace_of(lesson: str) -> Path | None:
+    stem = lesson.replace("/", "-")
+    for path in (TRACES / f"{stem}.jsonl.gz", TRACES / f"{stem}.jsonl"):
+        if path.exists():
+            return path
+    return None
+
+
+def _load(path: Path):
+    if path.suffix != ".gz":
+        return load_recording(path)
+    with tempfile.TemporaryDirectory() as tmp:  # read as any trace is: checked line by line
+        plain = Path(tmp) / path.stem
+        plain.write_bytes(gzip.decompress(path.read_bytes()))
+        return load_recording(plain)
+
+
+def test_every_shipped_lesson_has_a_trace_to_walk():
+    """A lesson added without a trace would silently not be walked: name it."""
+    missing = [name for name in SHIPPED if _trace_of(name) is None]
+    assert not missing, ("no trace for " + ", ".join(missing) + ": record them with "
+                         "'python tests/app/record_focus_traces.py' and commit them")
+
+
+def _seen(screen, widget) -> Region:
+    """The part of the widget's region the viewer sees: inside the screen and inside every
+    container around it (a scrolled container shows only its content region)."""
+    seen = widget.region.intersection(screen.region)
+    for node in widget.ancestors:
+        if node is screen:
+            break
+        if node.is_scrollable:
+            seen = seen.intersection(node.scrollable_content_region)
+        else:
+            seen = seen.intersection(node.region)
+    return seen
+
+
+def _whole(screen, widget) -> bool:
+    region = widget.region
+    return bool(widget.display) and region.area > 0 and _seen(screen, widget) == region
+
+
+def _misses(stage: StageScreen, snap, prev) -> list[str]:
+    step = stage.scenario.steps[snap.step - 1] if snap.step else None
+    f = focus(snap, prev, step.args if step else None)
+    missing = []
+    for oid in f.objects:
+        if not _whole(stage, stage.query_one(f"#obj-{oid}")):
+            missing.append(f"object {oid}")
+    tables = list(stage.query(ProcessTable))
+    for name in f.processes:
+        if not tables:
+            if not _whole(stage, stage.query_one(f"#proc-{name}")):
+                missing.append(f"process {name}")
+            continue
+        # A crowd: the head line (counts by state) and the line naming this process.
+        table = tables[0]
+        lines = table.plain().splitlines()
+        rows = [0] + [k for k, line in enumerate(lines) if k and line.split()[:1] == [name]]
+        seen, r = _seen(stage, table), table.region
+        if len(rows) < 2 or any(seen.intersection(Region(r.x, r.y + k, r.width, 1)).height
+                                != 1 for k in rows):
+            missing.append(f"process {name}")
+    return missing
+
+
+async def _settle(pilot, stage: StageScreen, cond, what: str) -> None:
+    for _ in range(2000):  # each pause lets the app process its messages and draw
+        if cond() and not stage.busy and not stage.fitting:
+            await pilot.pause()
+            if not stage.fitting:
+                return
+        await pilot.pause()
+    raise AssertionError(f"the stage did not settle for {what}")
+
+
+def _app(scenario, snaps) -> IpcvizApp:
+    def factory(sc):
+        run = TraceRun(sc, snaps)
+        run.replay = False  # drawn as live, as the lecture shows it
+        return run
+
+    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario, quiz=True)
+    app.animation_level = "none"
+    return app
+
+
+@pytest.mark.parametrize("lesson", SHIPPED)
+@sync
+async def test_focus_is_on_screen(lesson):
+    """Every step's focus objects and processes are whole on screen, live with the quiz's
+    answers shown at 120x36, 100x30 and 80x24, and in history at 80x24."""
+    path = _trace_of(lesson)
+    if path is None:
+        pytest.skip(f"{lesson}: no trace (see the test above)")
+    # GIVEN the lesson's recorded run on the stage
+    scenario, snaps = _load(path)
+    app = _app(scenario, snaps)
+    problems: list[str] = []
+    async with app.run_test(size=SIZES[0]) as pilot:
+        await _settle(pilot, app.screen, lambda: isinstance(app.screen, StageScreen), "start")
+        stage = app.screen
+        for size in SIZES:
+            # WHEN the terminal has this size and the run starts again
+            await pilot.resize_terminal(*size)
+            stage.action_restart()
+            await _settle(pilot, stage, lambda: len(stage.history) == 1, f"{size} start")
+            for k in range(1, len(snaps)):
+                # AND each step is run (the class's answer given, so none is asked)
+                step = scenario.steps[k - 1]
+                if step.quiz is not None:
+                    stage.guesses[step.number] = None
+                stage.action_forward()
+                await _settle(pilot, stage, lambda k=k: len(stage.history) == k + 1
+                              and stage.viewing == k, f"{size} step {k}")
+                # THEN its focus is whole on screen
+                for miss in _misses(stage, stage.shown, stage.history[k - 1]):
+                    problems.append(f"{size[0]}x{size[1]} step {k}: {miss} (fold {stage.fold})")
+        # AND so it is in history, walked back at the smallest size
+        for k in range(len(snaps) - 2, 0, -1):
+            stage.action_back()
+            await _settle(pilot, stage, lambda k=k: stage.viewing == k, f"history {k}")
+            for miss in _misses(stage, stage.shown, stage.history[k - 1]):
+                problems.append(f"history step {k}: {miss} (fold {stage.fold})")
+    assert not problems, (f"{lesson}: {len(problems)} focus regions off screen:\n"
+                          + "\n".join(problems[:40]))
