@@ -67,6 +67,7 @@ class IpcvizApp(App[int]):
         self.lang = lang if lang in i18n.LANGS else "en"  # L switches it live
         self.quiz = quiz  # ask the class before each step that carries a question (k)
         self.present = present  # presentation mode (P): no code or log, bigger objects
+        self.slides = False  # drawn for `ipcviz export`: no live-app chrome in the status line
         self.run_factory = run_factory
         self.entries = list(entries)
         self.loader = loader
@@ -219,6 +220,9 @@ class IpcvizApp(App[int]):
             yield SystemCommand("Quiz mode on / off (k)",
                                 "Ask the class before each step that carries a question",
                                 screen.action_toggle_quiz)
+            yield SystemCommand("Presentation mode on / off (P)",
+                                "No code or log: the kernel objects get the room",
+                                screen.action_toggle_present)
 
 
 

@@ -3,8 +3,9 @@
     python tests/app/record_focus_traces.py            # lessons without a current trace
     python tests/app/record_focus_traces.py pipe/eof   # (re)record these lessons
 
-Writes tests/app/traces/<mechanism>-<name>.jsonl.gz (a crowd's trace is megabytes of JSON).  test_focus_fit.py walks every step of
-every shipped lesson that has one, at 80x24, 100x30 and 120x36, without running anything:
+Writes tests/app/traces/<mechanism>-<name>.jsonl.gz (a crowd's trace is megabytes of JSON).
+test_focus_fit.py walks every step of every shipped lesson that has one, at 80x24, 100x30
+and 120x36, without running anything:
 after adding or changing a lesson, run this once and commit the new trace.  A plain
 .jsonl an SVG snapshot test draws is never rewritten: when it is older than its lesson the
 walk gets a .jsonl.gz of its own.  Name lessons to record them again.

@@ -13,6 +13,7 @@ containers around it show.  What did not fit is collected and reported at once.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import tempfile
 from pathlib import Path
@@ -103,13 +104,14 @@ def _misses(stage: StageScreen, snap, prev) -> list[str]:
     return missing
 
 
-async def _settle(pilot, stage: StageScreen, cond, what: str) -> None:
-    for _ in range(2000):  # each pause lets the app process its messages and draw
+async def _settle(stage: StageScreen, cond, what: str) -> None:
+    """Let the app run until cond() holds and the stage has fitted the shown step (its
+    layout pass ends after a frame is drawn).  Plain sleeps: the pilot's pause waits for
+    the whole process to go idle, tens of milliseconds each time."""
+    for _ in range(6000):
         if cond() and not stage.busy and not stage.fitting:
-            await pilot.pause()
-            if not stage.fitting:
-                return
-        await pilot.pause()
+            return
+        await asyncio.sleep(0.005)
     raise AssertionError(f"the stage did not settle for {what}")
 
 
@@ -137,20 +139,20 @@ async def test_focus_is_on_screen(lesson):
     app = _app(scenario, snaps)
     problems: list[str] = []
     async with app.run_test(size=SIZES[0]) as pilot:
-        await _settle(pilot, app.screen, lambda: isinstance(app.screen, StageScreen), "start")
+        await _settle(app.screen, lambda: isinstance(app.screen, StageScreen), "start")
         stage = app.screen
         for size in SIZES:
             # WHEN the terminal has this size and the run starts again
             await pilot.resize_terminal(*size)
             stage.action_restart()
-            await _settle(pilot, stage, lambda: len(stage.history) == 1, f"{size} start")
+            await _settle(stage, lambda: len(stage.history) == 1, f"{size} start")
             for k in range(1, len(snaps)):
                 # AND each step is run (the class's answer given, so none is asked)
                 step = scenario.steps[k - 1]
                 if step.quiz is not None:
                     stage.guesses[step.number] = None
                 stage.action_forward()
-                await _settle(pilot, stage, lambda k=k: len(stage.history) == k + 1
+                await _settle(stage, lambda k=k: len(stage.history) == k + 1
                               and stage.viewing == k, f"{size} step {k}")
                 # THEN its focus is whole on screen
                 for miss in _misses(stage, stage.shown, stage.history[k - 1]):
@@ -158,7 +160,7 @@ async def test_focus_is_on_screen(lesson):
         # AND so it is in history, walked back at the smallest size
         for k in range(len(snaps) - 2, 0, -1):
             stage.action_back()
-            await _settle(pilot, stage, lambda k=k: stage.viewing == k, f"history {k}")
+            await _settle(stage, lambda k=k: stage.viewing == k, f"history {k}")
             for miss in _misses(stage, stage.shown, stage.history[k - 1]):
                 problems.append(f"history step {k}: {miss} (fold {stage.fold})")
     assert not problems, (f"{lesson}: {len(problems)} focus regions off screen:\n"

@@ -249,6 +249,7 @@ class StageScreen(Screen):
         if app.present:
             self.add_class("-present")
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
+        self.screen_layout_refresh_signal.subscribe(self, self._on_layout)
         self.call_after_refresh(self._fit_cards)
         self._start()
 
@@ -478,9 +479,14 @@ class StageScreen(Screen):
         # the actor too: its name, PID and state line (blocked in what, on what)
         ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
          "-fold-actor"),
+        # what the step is not about leaves the screen; the focus objects drop their
+        # legends and spacing (a deadlock's graph at 80x24)
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
+         "-fold-actor", "-hide-idle", "-fold-detail"),
     )
     FOLD_CLASSES = ("-fold-side", "-no-side", "-fold-idle", "-fold-objects",
-                    "-fold-narration", "-fold-focus", "-fold-actor")
+                    "-fold-narration", "-fold-focus", "-fold-actor", "-hide-idle",
+                    "-fold-detail")
 
     def step_focus(self) -> Focus:
         """The focus of the snapshot on screen (empty before the first step)."""
@@ -504,7 +510,27 @@ class StageScreen(Screen):
     def _try_fold(self, generation: int, level: int) -> None:
         """Apply a fold level; once the screen is laid out and drawn, look (_fit_check)."""
         self._apply_fold(level, self.step_focus())
-        self.call_after_refresh(self._fit_check, generation, level)
+        self._when_laid_out(self._fit_check, generation, level)
+
+    def _when_laid_out(self, callback, *args) -> None:
+        """Call back once the screen has been laid out with every change made so far.
+
+        A widget tells the screen it needs a new layout when it is next idle, in its own
+        task; the screen's call_after_refresh alone can run before that and read the old
+        layout.  So first every widget of the screen runs a no-op after its idle (call_next
+        from within call_later), then the screen's call_after_refresh."""
+        nodes = [n for n in self.walk_children() if n.is_running]
+        left = [len(nodes)]
+
+        def one() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self.call_after_refresh(callback, *args)
+
+        if not nodes:
+            self.call_after_refresh(callback, *args)
+        for node in nodes:
+            node.call_later(node.call_next, one)
 
     def _apply_fold(self, level: int, f: Focus) -> None:
         classes = self.FOLDS[level]
@@ -512,6 +538,7 @@ class StageScreen(Screen):
         if wanted != set(self.classes):
             self.set_classes(wanted)  # one restyle of the screen, not one per class
         idle = "-fold-idle" in classes
+        hide = "-hide-idle" in classes
         actor = f.processes[:1]
         for card in self.query(ProcessCard):
             name = card.process_name
@@ -519,12 +546,16 @@ class StageScreen(Screen):
                     or ("-fold-focus" in classes and name not in actor)
                     or "-fold-actor" in classes)
             card.fold(fold)
+            card.set_class(hide and name not in f.processes, "-out-of-focus")
         for table in self.query(ProcessTable):
             table.summarise(f.processes if idle else None)
         fold_objects = "-fold-objects" in classes
         for view in self.query(".object-view"):
             oid = (view.id or "")[len("obj-"):]
             view.set_class(fold_objects and oid not in f.objects, "-folded")
+            view.set_class(hide and oid not in f.objects, "-out-of-focus")
+        for graph in self.query(".fold-detail"):
+            graph.refresh(layout=True)  # drawn with or without its details (-fold-detail)
         self.fold = level
 
     def _focus_widgets(self, f: Focus) -> list[tuple[str, Widget, list[int] | None]]:
@@ -551,20 +582,38 @@ class StageScreen(Screen):
 
     def _fit_check(self, generation: int, level: int) -> None:
         """Laid out and drawn: fold further while the focus is cut, or scroll to it when
-        every level is spent."""
+        every level is spent; when it fits, look once more after the next frame (a widget
+        may change its height once it has its width, and the layout follows)."""
         if generation != self._fit_generation:
             return  # a newer snapshot or size is being fitted
         parts = self._focus_widgets(self.step_focus())
         missing = [label for label, w, rows in parts if not whole_on_screen(self, w, rows)]
         if missing and level + 1 < len(self.FOLDS):
             self._try_fold(generation, level + 1)
-            return
-        if missing:  # folded all it could: bring the focus into the stage's view
+        elif missing:  # folded all it could: bring the focus into the stage's view
             self._scroll_to_focus(parts)
-            self.call_after_refresh(self._fit_done, generation, parts)
+            self._when_laid_out(self._fit_done, generation, parts)
+        else:
+            self._when_laid_out(self._fit_confirm, generation, level)
+
+    def _fit_confirm(self, generation: int, level: int) -> None:
+        if generation != self._fit_generation:
+            return
+        if self.focus_cut() and level + 1 < len(self.FOLDS):
+            self._try_fold(generation, level + 1)
             return
         self.focus_missing = []
         self.fitting = False
+
+    def _on_layout(self, _screen: Screen) -> None:
+        """The screen was laid out again (a card grew, a line wrapped): if the focus is cut
+        now, fold further from where it is."""
+        if self.fitting or self.shown is None or self.fold + 1 >= len(self.FOLDS):
+            return
+        if self.focus_cut():
+            self._fit_generation += 1
+            self.fitting = True
+            self._try_fold(self._fit_generation, self.fold + 1)
 
     def _scroll_to_focus(self, parts) -> None:
         """Scroll the stage so all the focus is in view when its span fits the stage's

@@ -296,6 +296,7 @@ class WaitForGraph(Widget):
         super().__init__(**kwargs)
         self.hops: list[Hop] = []
         self.lang = "en"
+        self.add_class("fold-detail")  # the stage lays it out again when details fold
 
     def set_hops(self, hops: list[Hop], lang: str = "en") -> None:
         self.hops = list(hops)
@@ -311,6 +312,8 @@ class WaitForGraph(Widget):
         return rows
 
     def _legend(self, width: int) -> list[Content]:
+        if self.screen.has_class("-fold-detail"):
+            return []  # the stage gives every row to the step's focus (StageScreen.FOLDS)
         lang = self.lang
         kernel = Content.assemble(("── ", ROLE_STYLES[KERNEL]),
                                   (tr("sem_legend_kernel", lang).rstrip(), "$text-muted"))
