@@ -264,3 +264,44 @@ def test_slides_in_chinese(tmp_path, trace):
     first = flat(svg_lines(sorted(out.glob("step-*.svg"))[1]))
     assert f"第 {snaps[1].step}/{snaps[1].total_steps} 步" in first and "回放" in first
     assert '<html lang="zh">' in (out / "index.html").read_text(encoding="utf-8")
+
+
+CHROME = ("LIVE", "◀ ▶", "▷ play", "1 step / 1.5 s", "Step", "Quit")  # the app's, not a slide's
+
+
+def test_slides_show_no_live_app_chrome(trace_slides):
+    """A slide is not the running app: no LIVE, no arrows, no play speed, no key bar."""
+    for path in sorted(trace_slides.glob("step-*.svg")):
+        text = flat(svg_lines(path)[1:])  # the window title names the lesson and step
+        assert not [c for c in CHROME if c in text], path.name
+
+
+def test_present_slides_give_the_room_to_the_objects(tmp_path, trace, trace_slides):
+    """export --present: no code or log panel; the pipe's box stays on every slide."""
+    out = tmp_path / "present"
+    res = ipcviz("export", "--trace", str(trace), "--svg", str(out), "--size", "100x30",
+                 "--present", timeout=90)
+    assert res.returncode == 0, res.stderr
+    plain = [flat(svg_lines(p)) for p in sorted(trace_slides.glob("step-*.svg"))]
+    present = [flat(svg_lines(p)) for p in sorted(out.glob("step-*.svg"))]
+    assert len(present) == len(plain)
+    assert any("C code" in t and "strace" in t for t in plain)  # shown without --present
+    assert not any("C code" in t or "strace" in t for t in present)
+    assert all("pipe p" in t for t in present[1:])
+    assert not [c for t in present for c in CHROME if c in t]
+
+
+def test_export_warns_naming_each_step_whose_focus_did_not_fit(tmp_path, trace):
+    """At the smallest size a full pipe's box and its blocked writer cannot both be whole
+    on a slide: stderr says which lesson and step; at 120x36 it says nothing of the kind."""
+    small = ipcviz("export", "--trace", str(trace), "--svg", str(tmp_path / "s"),
+                   "--size", "64x18", timeout=90)
+    big = ipcviz("export", "--trace", str(trace), "--svg", str(tmp_path / "b"),
+                 "--size", "120x36", timeout=90)
+    assert small.returncode == 0 and big.returncode == 0, small.stderr + big.stderr
+    warnings = [line for line in small.stderr.splitlines() if "warning:" in line]
+    assert warnings, small.stderr
+    for line in warnings:
+        assert re.search(r"warning: pipe/full-pipe step \d+: (object|process) \w+", line), line
+        assert "not whole on the slide at 64x18" in line
+    assert "warning:" not in big.stderr

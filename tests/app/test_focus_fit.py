@@ -126,42 +126,53 @@ def _app(scenario, snaps) -> IpcvizApp:
     return app
 
 
+def _check(stage: StageScreen, where: str, problems: list[str]) -> None:
+    k = stage.viewing
+    for miss in _misses(stage, stage.shown, stage.history[k - 1]):
+        problems.append(f"{where} step {k}: {miss} (fold {stage.fold})")
+
+
 @pytest.mark.parametrize("lesson", SHIPPED)
 @sync
 async def test_focus_is_on_screen(lesson):
-    """Every step's focus objects and processes are whole on screen, live with the quiz's
-    answers shown at 120x36, 100x30 and 80x24, and in history at 80x24."""
+    """Every step's focus objects and processes are whole on screen: run live at 80x24
+    with the quiz's answers shown, then walked in history at 100x30 (backwards) and at
+    120x36 (forwards).  Live and history lay the stage out alike (only the status line's
+    words differ); the walk's direction changes which fold each step starts from."""
     path = _trace_of(lesson)
     if path is None:
         pytest.skip(f"{lesson}: no trace (see the test above)")
-    # GIVEN the lesson's recorded run on the stage
+    # GIVEN the lesson's recorded run on the stage at 80x24, quiz mode on
     scenario, snaps = _load(path)
     app = _app(scenario, snaps)
     problems: list[str] = []
-    async with app.run_test(size=SIZES[0]) as pilot:
+    last = len(snaps) - 1
+    async with app.run_test(size=SIZES[2]) as pilot:
         await _settle(app.screen, lambda: isinstance(app.screen, StageScreen), "start")
         stage = app.screen
-        for size in SIZES:
-            # WHEN the terminal has this size and the run starts again
-            await pilot.resize_terminal(*size)
-            stage.action_restart()
-            await _settle(stage, lambda: len(stage.history) == 1, f"{size} start")
-            for k in range(1, len(snaps)):
-                # AND each step is run (the class's answer given, so none is asked)
-                step = scenario.steps[k - 1]
-                if step.quiz is not None:
-                    stage.guesses[step.number] = None
-                stage.action_forward()
-                await _settle(stage, lambda k=k: len(stage.history) == k + 1
-                              and stage.viewing == k, f"{size} step {k}")
-                # THEN its focus is whole on screen
-                for miss in _misses(stage, stage.shown, stage.history[k - 1]):
-                    problems.append(f"{size[0]}x{size[1]} step {k}: {miss} (fold {stage.fold})")
-        # AND so it is in history, walked back at the smallest size
-        for k in range(len(snaps) - 2, 0, -1):
-            stage.action_back()
+        await _settle(stage, lambda: len(stage.history) == 1, "snapshot 0")
+        for k in range(1, last + 1):
+            # WHEN each step is run (the class's answer given, so none is asked)
+            step = scenario.steps[k - 1]
+            if step.quiz is not None:
+                stage.guesses[step.number] = None
+            stage.action_forward()
+            await _settle(stage, lambda k=k: len(stage.history) == k + 1
+                          and stage.viewing == k, f"step {k}")
+            # THEN its focus is whole on screen
+            _check(stage, "80x24 live", problems)
+        # AND so it is in history at 100x30, walked back, and at 120x36, walked forward
+        await pilot.resize_terminal(*SIZES[1])
+        for k in range(last, 0, -1):
+            if k < last:
+                stage.action_back()
             await _settle(stage, lambda k=k: stage.viewing == k, f"history {k}")
-            for miss in _misses(stage, stage.shown, stage.history[k - 1]):
-                problems.append(f"history step {k}: {miss} (fold {stage.fold})")
+            _check(stage, "100x30 history", problems)
+        await pilot.resize_terminal(*SIZES[0])
+        for k in range(1, last + 1):
+            if k > 1:
+                stage.action_forward()
+            await _settle(stage, lambda k=k: stage.viewing == k, f"history {k}")
+            _check(stage, "120x36 history", problems)
     assert not problems, (f"{lesson}: {len(problems)} focus regions off screen:\n"
                           + "\n".join(problems[:40]))

@@ -83,8 +83,10 @@ class StageScreen(Screen):
         Binding("r", "restart", "Restart"),
         Binding("s", "sources", "Sources"),
         Binding("c", "toggle_side", "Code/log"),
-        # not in the footer: at 80 columns it would push "? Help" off (listed in the help)
-        Binding("P", "toggle_present", "Present", key_display="P", show=False),
+        # In the key bar from 100 columns (at 80 it would push "? Help" off); the key works
+        # at every width (the second binding), and the help and the palette list it.
+        Binding("P", "toggle_present", "Present", key_display="P"),
+        Binding("P", "toggle_present_narrow", "Present", key_display="P", show=False),
         Binding("n", "next_scenario", "Next scenario", show=False),
         Binding("N", "previous_scenario", "Previous scenario", key_display="N", show=False),
         Binding("home", "first", "First snapshot", show=False),
@@ -226,9 +228,17 @@ class StageScreen(Screen):
 
     CARD_WIDTH = 34  # columns a process card needs to be readable
 
+    FOOTER_PRESENT = 100  # columns from which the key bar has room for "P Present"
+
     def on_resize(self) -> None:
         self._fit_cards()
         self._fit()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_present":
+            return self.size.width >= self.FOOTER_PRESENT
+        return True
 
     def _fit_cards(self) -> None:
         """As many card columns as fit: every card is shown, in rows, never cut off."""
@@ -535,8 +545,13 @@ class StageScreen(Screen):
     def _apply_fold(self, level: int, f: Focus) -> None:
         classes = self.FOLDS[level]
         wanted = (set(self.classes) - set(self.FOLD_CLASSES)) | set(classes)
+        detail = ("-fold-detail" in wanted) != self.has_class("-fold-detail")
         if wanted != set(self.classes):
             self.set_classes(wanted)  # one restyle of the screen, not one per class
+        if detail and self.shown is not None:  # views that draw fewer lines without room
+            sources = ipcviz_app(self).show_sources
+            for view in self.query(".object-view"):
+                view.show(self.shown, sources)
         idle = "-fold-idle" in classes
         hide = "-hide-idle" in classes
         actor = f.processes[:1]
@@ -554,8 +569,6 @@ class StageScreen(Screen):
             oid = (view.id or "")[len("obj-"):]
             view.set_class(fold_objects and oid not in f.objects, "-folded")
             view.set_class(hide and oid not in f.objects, "-out-of-focus")
-        for graph in self.query(".fold-detail"):
-            graph.refresh(layout=True)  # drawn with or without its details (-fold-detail)
         self.fold = level
 
     def _focus_widgets(self, f: Focus) -> list[tuple[str, Widget, list[int] | None]]:
@@ -772,6 +785,9 @@ class StageScreen(Screen):
         side.set_class(shown, "-hidden")
         side.set_class(not shown, "-shown")
         self._fit()
+
+    def action_toggle_present_narrow(self) -> None:
+        self.action_toggle_present()
 
     def action_toggle_present(self) -> None:
         """P: presentation mode: no code or log, the objects get the room."""

@@ -296,7 +296,6 @@ class WaitForGraph(Widget):
         super().__init__(**kwargs)
         self.hops: list[Hop] = []
         self.lang = "en"
-        self.add_class("fold-detail")  # the stage lays it out again when details fold
 
     def set_hops(self, hops: list[Hop], lang: str = "en") -> None:
         self.hops = list(hops)
@@ -467,6 +466,9 @@ class SemView(ObjectPanel):
                                           "  ", (tokens + more, "b $text-success"),
                                           (f"  {meaning}", "$text-muted")))
         wait_call = "semop" if o.flavor == "sysv" else "sem_wait"
+        brief = self.screen.has_class("-fold-detail")  # no room (StageScreen.FOLDS)
+        if brief and not o.waiters:
+            return Content("\n").join(lines)  # the value says it
         if o.waiters:
             parts: list = [(tr("sem_waiting", lang), "$text-secondary"),
                            (tr("sem_kernel", lang), "$text-muted")]
@@ -474,6 +476,8 @@ class SemView(ObjectPanel):
                 parts += [(f"■ {name}", "b $text-error"), "  "]
             parts.append((tr("sem_asleep_in", lang, call=wait_call), "$text-muted"))
             lines.append(Content.assemble(*parts))
+            if brief:
+                return Content("\n").join(lines)  # who sleeps; not the queue's order
             if len(o.waiters) > 1:
                 lines.append(self._queue(o, snapshot))
         else:

@@ -240,6 +240,8 @@ class ByteGrid(Widget):
         marks = [i for i, b in enumerate(data) if b] + list(self.changed)
         marks += [f.offset + f.length - 1 for f in self.fields]
         last = min(max(marks, default=0), len(data) - 1)
+        if self.screen.has_class("-fold-detail"):
+            return 1  # the stage has no room (StageScreen.FOLDS): the tail counts the rest
         return max(1, min(last // per_row + 1, MAX_ROWS * (WIDE // per_row)))
 
     def get_content_height(self, container, viewport, width: int) -> int:
@@ -421,11 +423,20 @@ class RegionView(ObjectPanel):
             put(maps, self._maps(o, snapshot))
             flds = fields_of(o, self.scenario, snapshot.step)
             put(fields, self._fields(o, flds))
-            put(ring, self._ring(o))
+            ring_drawn = self._ring(o)
+            put(ring, ring_drawn)
+            # A ring drawn as slots says what the bytes hold: when the stage has no room
+            # (StageScreen.FOLDS, -fold-detail), the ring alone stays.
+            brief = bool(ring_drawn.plain.strip()) and self.screen.has_class("-fold-detail")
+            self.set_class(brief, "-ring")
             unknown = tr("shm_unknown_unmapped" if o.bytes_source is None
                          else "shm_no_bytes_read", lang)
             grid.set_bytes(data, self.changed, flds, o.size, unknown, lang)
-            put(change, self._change(snapshot, previous is not None))
+            put(change, Content("") if brief else self._change(snapshot, previous is not None))
+            if brief:
+                put(maps, Content(""))
+            if self.screen.has_class("-fold-detail"):
+                put(summary, Content(""))  # the size and how the bytes were read
         body = self._details(o)
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}

@@ -34,9 +34,13 @@ def speed_label(speed: int, lang: str) -> str:
 
 def slide_line(name: str, player: Player, lang: str) -> Content:
     """The status line on an exported slide: the lesson and the step, nothing to click
-    (no LIVE, no arrows, no play speed: a slide is not the running app)."""
-    return Content.assemble((name, "b"), "  ",
-                            (tr("step_of", lang, step=player.step, total=player.total), "b"))
+    (no LIVE, no arrows, no play speed: a slide is not the running app); REPLAY when drawn
+    from a trace file rather than a run made for these slides."""
+    parts: list[Content | tuple[str, str] | str] = [
+        (name, "b"), "  ", (tr("step_of", lang, step=player.step, total=player.total), "b")]
+    if player.replay:
+        parts += ["  ", (tr("replay", lang), "b $text-warning")]
+    return Content.assemble(*parts)
 
 
 def status_line(name: str, player: Player, lang: str) -> Content:
