@@ -1,10 +1,10 @@
 """Issue 15 item 1: the step's focus is on screen, at every size from 80x24 up.
 
 Every shipped lesson with a recorded trace (tests/app/traces/, written by
-record_focus_traces.py) is walked without running anything: one app per lesson, at 120x36,
-100x30 and 80x24 in turn (the terminal resized, the run restarted).  At each size every
-step is run live with quiz mode on (so a quiz step's answer is shown in the narration box),
-and at 80x24 the whole history is walked back again.  After each snapshot the focus the
+record_focus_traces.py) is walked without running anything, one app per lesson: every step
+run live at 80x24 with quiz mode on (a quiz step's answer shown in the narration box), then
+(for the lessons the issue named, or all with IPCVIZ_FOCUS_ALL=1) the history walked back
+at 100x30 and forward at 120x36, the terminal resized between.  After each snapshot the focus the
 model derives (ipcviz.model.focus) is looked up on the screen: each focus object's panel and
 each focus process's card (or, for a crowd, the process table's line of that process and
 its head line of counts) must lie inside the screen and inside what the scrolled
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 import tempfile
 from pathlib import Path
 
@@ -34,6 +35,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TRACES = HERE / "traces"
 SIZES = ((120, 36), (100, 30), (80, 24))
+# The suite walks every lesson live at 80x24, the size with the least room, and the lessons
+# issue 15 named also in history at 100x30 and 120x36; IPCVIZ_FOCUS_ALL=1 walks every
+# lesson at all three (about three minutes of one core here: before a release, or after
+# a change to the stage's layout or a panel's height).
+ALL_SIZES = bool(os.environ.get("IPCVIZ_FOCUS_ALL"))
+NAMED = ("pipe/full-blocks-writer", "sem/deadlock", "sem/bounded-buffer", "msgq/crowd")
 SHIPPED = sorted(f"{p.parent.name}/{p.stem}" for p in (ROOT / "scenarios").glob("*/*.toml"))
 
 
@@ -161,6 +168,8 @@ async def test_focus_is_on_screen(lesson):
                           and stage.viewing == k, f"step {k}")
             # THEN its focus is whole on screen
             _check(stage, "80x24 live", problems)
+        if not (ALL_SIZES or lesson in NAMED):
+            return _report(lesson, problems)
         # AND so it is in history at 100x30, walked back, and at 120x36, walked forward
         await pilot.resize_terminal(*SIZES[1])
         for k in range(last, 0, -1):
@@ -174,5 +183,9 @@ async def test_focus_is_on_screen(lesson):
                 stage.action_forward()
             await _settle(stage, lambda k=k: stage.viewing == k, f"history {k}")
             _check(stage, "120x36 history", problems)
+    _report(lesson, problems)
+
+
+def _report(lesson: str, problems: list[str]) -> None:
     assert not problems, (f"{lesson}: {len(problems)} focus regions off screen:\n"
                           + "\n".join(problems[:40]))

@@ -50,7 +50,8 @@ from ..widgets import (
 from .quiz import NOT_ASKED, QuizPanel, QuizScreen
 
 SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
-HISTORY_FRAME = 1 / 30  # fastest replay of history: one snapshot per 1/30 s
+HISTORY_FRAME = 1 / 30
+STICKY_MAX = 7  # the fold a next step starts from is at most this (StageScreen.FOLDS)  # fastest replay of history: one snapshot per 1/30 s
 
 
 def whole_on_screen(screen: Screen, widget: Widget, rows: list[int] | None = None) -> bool:
@@ -243,7 +244,7 @@ class StageScreen(Screen):
     def _fit_cards(self) -> None:
         """As many card columns as fit: every card is shown, in rows, never cut off."""
         user = self.query_one("#user")
-        cards = len(user.children) or 1
+        cards = len([c for c in user.children if not c.has_class("-out-of-focus")]) or 1
         width = user.size.width or self.size.width
         columns = max(1, min(cards, width // self.CARD_WIDTH))
         if user.styles.grid_size_columns != columns:
@@ -515,7 +516,8 @@ class StageScreen(Screen):
             return
         self._fit_generation += 1
         self.fitting = True
-        self._try_fold(self._fit_generation, 0 if reset else self.fold)
+        # Sticky below the last level: what leaves the screen comes back at the next step.
+        self._try_fold(self._fit_generation, 0 if reset else min(self.fold, STICKY_MAX))
 
     def _try_fold(self, generation: int, level: int) -> None:
         """Apply a fold level; once the screen is laid out and drawn, look (_fit_check)."""
@@ -562,6 +564,7 @@ class StageScreen(Screen):
                     or "-fold-actor" in classes)
             card.fold(fold)
             card.set_class(hide and name not in f.processes, "-out-of-focus")
+        self._fit_cards()  # the cards left in view share the width
         for table in self.query(ProcessTable):
             table.summarise(f.processes if idle else None)
         fold_objects = "-fold-objects" in classes

@@ -29,7 +29,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pt_state_stopped": ("stopped", "已停止"),
     "pt_state_zombie": ("zombie", "僵尸"),
     "pt_state_exited": ("exited", "已退出"),
-    "pt_more": ("  … {n} more, counted above", "  … 另有 {n} 个，见上方计数"),
+    "pt_more": ("  … {n} more: in the counts above, or not forked yet",
+                "  … 另有 {n} 个：已计入上方，或尚未 fork"),
 }
 add_texts(TEXTS)
 

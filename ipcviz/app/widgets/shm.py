@@ -553,7 +553,8 @@ class RegionView(ObjectPanel):
         lines = [Content.assemble(*((t, styles[r]) for t, r in row)) for row in rows]
         lines[0] = Content.assemble(lines[0], (tr("shm_ring_in", lang), "$text-muted"))
         lines[2] = Content.assemble(lines[2], (tr("shm_ring_out", lang), "$text-muted"))
-        lines.append(Content.styled(tr("shm_ring_legend", lang), "$text-muted"))
+        if not self.screen.has_class("-fold-detail"):  # no room (StageScreen.FOLDS)
+            lines.append(Content.styled(tr("shm_ring_legend", lang), "$text-muted"))
         return Content("\n").join(lines)
 
     def _change(self, snapshot: Snapshot, known: bool) -> Content:
