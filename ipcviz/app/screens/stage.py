@@ -490,8 +490,10 @@ class StageScreen(Screen):
         # the actor too: its name, PID and state line (blocked in what, on what)
         ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
          "-fold-actor"),
-        # what the step is not about leaves the screen; the focus objects drop their
-        # legends and spacing (a deadlock's graph at 80x24)
+        # what the step is not about leaves the screen (it comes back at the next step)
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
+         "-fold-actor", "-hide-idle"),
+        # the focus objects drop their legends and details (a deadlock's graph at 80x24)
         ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
          "-fold-actor", "-hide-idle", "-fold-detail"),
     )
@@ -514,6 +516,7 @@ class StageScreen(Screen):
         through a lesson never makes the layout jump back and forth."""
         if not self.is_mounted or self.shown is None:
             return
+        reset = reset or ipcviz_app(self).slides  # a slide is drawn once: its own best fold
         self._fit_generation += 1
         self.fitting = True
         # Sticky below the last level: what leaves the screen comes back at the next step.
