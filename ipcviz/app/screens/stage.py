@@ -50,8 +50,8 @@ from ..widgets import (
 from .quiz import NOT_ASKED, QuizPanel, QuizScreen
 
 SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
-HISTORY_FRAME = 1 / 30
-STICKY_MAX = 7  # the fold a next step starts from is at most this (StageScreen.FOLDS)  # fastest replay of history: one snapshot per 1/30 s
+HISTORY_FRAME = 1 / 30  # fastest replay of history: one snapshot per 1/30 s
+STICKY_MAX = 7  # the fold a next step starts from is at most this (StageScreen.FOLDS)
 
 
 def whole_on_screen(screen: Screen, widget: Widget, rows: list[int] | None = None) -> bool:
