@@ -189,3 +189,39 @@ async def test_focus_is_on_screen(lesson):
 def _report(lesson: str, problems: list[str]) -> None:
     assert not problems, (f"{lesson}: {len(problems)} focus regions off screen:\n"
                           + "\n".join(problems[:40]))
+
+
+def _bar(stage) -> str:
+    """The words of the key bar."""
+    from textual.widgets import Footer
+
+    return " ".join(str(k.description) for k in stage.query_one(Footer).query("FooterKey"))
+
+
+@sync
+async def test_P_toggles_presentation_mode_at_every_width():
+    """P hides the code and log (the objects get the room) and shows them again; the key
+    bar names it from 100 columns, and the key works at 80 as well."""
+    path = _trace_of("pipe/full-blocks-writer")
+    assert path is not None
+    scenario, snaps = _load(path)
+    app = _app(scenario, snaps)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _settle(app.screen, lambda: isinstance(app.screen, StageScreen), "start")
+        stage = app.screen
+        await _settle(stage, lambda: len(stage.history) == 1, "snapshot 0")
+        side, room = stage.query_one("#side"), stage.query_one("#stage")
+        before = room.region.height
+        assert side.region.area > 0 and "Present" in _bar(stage)
+        # WHEN P is pressed
+        await pilot.press("P")
+        await _settle(stage, lambda: app.present, "presentation mode")
+        # THEN the code and log are gone and the stage has their rows
+        assert side.region.area == 0 and room.region.height > before
+        # AND at 80 columns the key bar leaves it out, but P still switches it off
+        await pilot.resize_terminal(80, 24)
+        await _settle(stage, lambda: stage.size.width == 80, "80 columns")
+        assert "Present" not in _bar(stage) and "Help" in _bar(stage)
+        await pilot.press("P")
+        await _settle(stage, lambda: not app.present, "presentation mode off")
+        assert not stage.has_class("-present")
