@@ -520,7 +520,13 @@ class StageScreen(Screen):
         self._fit_generation += 1
         self.fitting = True
         # Sticky below the last level: what leaves the screen comes back at the next step.
-        self._try_fold(self._fit_generation, 0 if reset else min(self.fold, STICKY_MAX))
+        start = 0 if reset else min(self.fold, STICKY_MAX, self._last_fold())
+        self._try_fold(self._fit_generation, start)
+
+    def _last_fold(self) -> int:
+        """The most the screen folds: with the sources shown (s), nothing folds (what
+        each value comes from is the point; the stage scrolls to the focus instead)."""
+        return 0 if ipcviz_app(self).show_sources else len(self.FOLDS) - 1
 
     def _try_fold(self, generation: int, level: int) -> None:
         """Apply a fold level; once the screen is laid out and drawn, look (_fit_check)."""
@@ -607,7 +613,7 @@ class StageScreen(Screen):
             return  # a newer snapshot or size is being fitted
         parts = self._focus_widgets(self.step_focus())
         missing = [label for label, w, rows in parts if not whole_on_screen(self, w, rows)]
-        if missing and level + 1 < len(self.FOLDS):
+        if missing and level < self._last_fold():
             self._try_fold(generation, level + 1)
         elif missing:  # folded all it could: bring the focus into the stage's view
             self._scroll_to_focus(parts)
@@ -618,7 +624,7 @@ class StageScreen(Screen):
     def _fit_confirm(self, generation: int, level: int) -> None:
         if generation != self._fit_generation:
             return
-        if self.focus_cut() and level + 1 < len(self.FOLDS):
+        if self.focus_cut() and level < self._last_fold():
             self._try_fold(generation, level + 1)
             return
         self.focus_missing = []
@@ -627,7 +633,7 @@ class StageScreen(Screen):
     def _on_layout(self, _screen: Screen) -> None:
         """The screen was laid out again (a card grew, a line wrapped): if the focus is cut
         now, fold further from where it is."""
-        if self.fitting or self.shown is None or self.fold + 1 >= len(self.FOLDS):
+        if self.fitting or self.shown is None or self.fold >= self._last_fold():
             return
         if self.focus_cut():
             self._fit_generation += 1

@@ -35,7 +35,7 @@ from .. import words
 from ..i18n import add_texts, lang_of, tr
 from .bar import PipeBar
 from .sources import sources_content
-from .lines import update_static
+from .lines import no_room, update_static
 from .objects import ObjectPanel
 
 SEND_ACTIONS = {"sysv_msgq": ("msgsnd",), "posix_mq": ("mq_send",)}
@@ -218,7 +218,7 @@ class MessageChain(Widget):
         self.boxes = list(boxes)
         self.empty_text = empty_text
         self.lang = lang
-        one_row = self.screen.has_class("-fold-detail")
+        one_row = no_room(self)
         changed, self._one_row = one_row != self._one_row, one_row
         # A new layout of the screen only when the chain needs more or fewer rows.
         self.refresh(layout=changed or not width or

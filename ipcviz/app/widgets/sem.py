@@ -29,7 +29,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import add_texts, cells, lang_of, tr
 from .sources import sources_content
-from .lines import put
+from .lines import no_room, put
 from .objects import ObjectPanel
 
 MAX_TOKENS = 12
@@ -311,7 +311,7 @@ class WaitForGraph(Widget):
         return rows
 
     def _legend(self, width: int) -> list[Content]:
-        if self.screen.has_class("-fold-detail"):
+        if no_room(self):
             return []  # the stage gives every row to the step's focus (StageScreen.FOLDS)
         lang = self.lang
         kernel = Content.assemble(("── ", ROLE_STYLES[KERNEL]),
@@ -466,7 +466,7 @@ class SemView(ObjectPanel):
                                           "  ", (tokens + more, "b $text-success"),
                                           (f"  {meaning}", "$text-muted")))
         wait_call = "semop" if o.flavor == "sysv" else "sem_wait"
-        brief = self.screen.has_class("-fold-detail")  # no room (StageScreen.FOLDS)
+        brief = no_room(self)  # no room (StageScreen.FOLDS)
         if brief and not o.waiters:
             return Content("\n").join(lines)  # the value says it
         if o.waiters:
