@@ -574,8 +574,11 @@ class StageScreen(Screen):
             card.fold(fold)
             card.set_class(hide and name not in f.processes, "-out-of-focus")
         self._fit_cards()  # the cards left in view share the width
+        # A crowd taller than half the screen is always summarised: listed, it would push
+        # the kernel's objects off whatever the step is about.
+        crowd = len(self.scenario.processes) + 1 > self.size.height // 2
         for table in self.query(ProcessTable):
-            table.summarise(f.processes if idle else None)
+            table.summarise(f.processes if idle or crowd else None)
         fold_objects = "-fold-objects" in classes
         for view in self.query(".object-view"):
             oid = (view.id or "")[len("obj-"):]
