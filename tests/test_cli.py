@@ -206,3 +206,15 @@ def test_version_prints_the_package_version():
 
     r = ipcviz("--version")
     assert r.returncode == 0 and r.stdout == f"ipcviz {version('ipcviz')}\n" and not r.stderr
+
+
+def test_present_reaches_the_app_options():
+    """--present (anywhere before the lesson) turns presentation mode on for the app."""
+    from ipcviz.cli.main import _parser, _take_app_options
+
+    # GIVEN / WHEN the app's command line and `run`'s
+    rest, opts = _take_app_options(["--present", "pipe/eof"])
+    args = _parser().parse_args(["run", "pipe/eof", "--present"])
+    # THEN both carry it, and the lesson name is left alone
+    assert (rest, opts) == (["pipe/eof"], {"present": True})
+    assert args.present is True

@@ -7,6 +7,7 @@ presses over the DevTools protocol (skipped only where `chromium` is not install
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -110,7 +111,8 @@ def test_real_lesson_gives_one_slide_per_snapshot_the_run_returned(tmp_path, run
         lines = svg_lines(path)
         text = flat(lines)
         assert lines[0] == f"{LESSON} · step {snap.step}/{total}"  # the window title
-        assert lines[1].strip().startswith(f"{LESSON}  step {snap.step}/{total}  LIVE")
+        # the lesson and the step; nothing of the live app (LIVE, arrows, play speed)
+        assert lines[1].strip() == f"{LESSON}  step {snap.step}/{total}"
         if snap.step:
             assert f"Step {snap.step}/{total}" in text
             assert snap.call in text, (path.name, snap.call)
@@ -264,3 +266,51 @@ def test_slides_in_chinese(tmp_path, trace):
     first = flat(svg_lines(sorted(out.glob("step-*.svg"))[1]))
     assert f"第 {snaps[1].step}/{snaps[1].total_steps} 步" in first and "回放" in first
     assert '<html lang="zh">' in (out / "index.html").read_text(encoding="utf-8")
+
+
+CHROME = ("LIVE", "◀ ▶", "▷ play", "1 step / 1.5 s", "space Step", "q Quit")  # the app's
+
+
+def test_slides_show_no_live_app_chrome(trace_slides):
+    """A slide is not the running app: no LIVE, no arrows, no play speed, no key bar."""
+    for path in sorted(trace_slides.glob("step-*.svg")):
+        text = flat(svg_lines(path)[1:])  # the window title names the lesson and step
+        assert not [c for c in CHROME if c in text], path.name
+
+
+def test_present_slides_give_the_room_to_the_objects(tmp_path, trace, trace_slides):
+    """export --present: no code or log panel; the pipe's box stays on every slide."""
+    out = tmp_path / "present"
+    res = ipcviz("export", "--trace", str(trace), "--svg", str(out), "--size", "100x30",
+                 "--present", timeout=90)
+    assert res.returncode == 0, res.stderr
+    plain = [flat(svg_lines(p)) for p in sorted(trace_slides.glob("step-*.svg"))]
+    present = [flat(svg_lines(p)) for p in sorted(out.glob("step-*.svg"))]
+    assert len(present) == len(plain)
+    assert any("C code" in t and "strace" in t for t in plain)  # shown without --present
+    assert not any("C code" in t or "strace" in t for t in present)
+    assert all("pipe p" in t for t in present[1:])
+    assert not [c for t in present for c in CHROME if c in t]
+
+
+def test_export_warns_naming_each_step_whose_focus_did_not_fit(tmp_path):
+    """A step of the bounded buffer touches the ring and three semaphores: at the smallest
+    size they cannot all be whole on a slide, and stderr names the lesson and each such
+    step; at 120x36 every focus fits and nothing is said."""
+    trace = tmp_path / "bb.jsonl"
+    trace.write_bytes(gzip.decompress(
+        (ROOT / "tests" / "app" / "traces" / "sem-bounded-buffer.jsonl.gz").read_bytes()))
+    small = ipcviz("export", "--trace", str(trace), "--svg", str(tmp_path / "s"),
+                   "--size", "64x18", timeout=120)
+    big = ipcviz("export", "--trace", str(trace), "--svg", str(tmp_path / "b"),
+                 "--size", "120x36", timeout=120)
+    assert small.returncode == 0 and big.returncode == 0, small.stderr + big.stderr
+    warnings = [line for line in small.stderr.splitlines() if "warning:" in line]
+    assert warnings, small.stderr
+    for line in warnings:
+        m = re.search(r"warning: sem/bounded-buffer step (\d+): ((object|process) \w+(, )?)+ "
+                      r"not whole on the slide at 64x18", line)
+        assert m, line
+        # the slide of that step is there, and its step's focus is what was named
+        assert (tmp_path / "s" / f"step-{int(m.group(1)):03d}.svg").exists()
+    assert "warning:" not in big.stderr

@@ -3,6 +3,7 @@
     run_app()            the scenario picker
     run_app("pipe/eof")  that scenario, on stage
     run_app("pipe/eof", lang="zh", quiz=True)   in Chinese, asking the class at each quiz
+    run_app("pipe/eof", present=True)   presentation mode: no code or log (P toggles it)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 
 
 def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
-            after_first_frame=None) -> int:
+            after_first_frame=None, present: bool = False) -> int:
     """Run the app; returns the process exit code (2: the scenario cannot be loaded).
     `after_first_frame` is called once the first frame is drawn (the sweep of dead runs)."""
     from ..runtime.availability import needs, reason
@@ -45,7 +46,7 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
         return Run(sc)
 
     app = IpcvizApp(run_factory=run_factory, entries=entries, scenario=chosen,
-                    problems=problems, lang=lang, quiz=quiz,
+                    problems=problems, lang=lang, quiz=quiz, present=present,
                     after_first_frame=after_first_frame)
     try:
         code = app.run()
@@ -54,14 +55,15 @@ def run_app(scenario: str | None = None, lang: str = "en", quiz: bool = False,
     return code if isinstance(code, int) else app.exit_code
 
 
-def replay_app(scenario, snapshots, lang: str | None = None, quiz: bool = False) -> int:
+def replay_app(scenario, snapshots, lang: str | None = None, quiz: bool = False,
+               present: bool = False) -> int:
     """The app on a recorded trace: stepping and history, no process, no kernel object."""
     from ..lang import choose
     from .app import IpcvizApp
     from .source import TraceRun
 
     app = IpcvizApp(run_factory=lambda sc: TraceRun(sc, snapshots), entries=[],
-                    scenario=scenario, lang=choose(lang), quiz=quiz)
+                    scenario=scenario, lang=choose(lang), quiz=quiz, present=present)
     try:
         code = app.run()
     finally:

@@ -59,6 +59,7 @@ class IpcvizApp(App[int]):
         problems: Sequence[str] = (),
         lang: str = "en",
         quiz: bool = False,
+        present: bool = False,
         after_first_frame: Callable[[], None] | None = None,
         stage: Callable[[], Screen] | None = None,
     ) -> None:
@@ -66,6 +67,8 @@ class IpcvizApp(App[int]):
         self.after_first_frame = after_first_frame  # work that must not delay the picker
         self.lang = lang if lang in i18n.LANGS else "en"  # L switches it live
         self.quiz = quiz  # ask the class before each step that carries a question (k)
+        self.present = present  # presentation mode (P): no code or log, bigger objects
+        self.slides = False  # drawn for `ipcviz export`: no live-app chrome in the status line
         self.run_factory = run_factory
         self.entries = list(entries)
         self.loader = loader
@@ -229,6 +232,9 @@ class IpcvizApp(App[int]):
             yield SystemCommand("Quiz mode on / off (k)",
                                 "Ask the class before each step that carries a question",
                                 screen.action_toggle_quiz)
+            yield SystemCommand("Presentation mode on / off (P)",
+                                "No code or log: the kernel objects get the room",
+                                screen.action_toggle_present)
 
 
 

@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="narration language (default: IPCVIZ_LANG, then the locale)")
     run.add_argument("--quiz", action="store_true",
                      help="ask each lesson question before its step; the kernel answers")
+    run.add_argument("--present", action="store_true",
+                     help="presentation mode: no code or log, the objects get the room")
     run.add_argument("--delay", type=_seconds(0.0, MAX_DELAY, True), default=0.0, metavar="S",
                      help="pause S seconds after printing each snapshot (for a class)")
     run.add_argument("--step-timeout", type=_seconds(0.0, MAX_STEP_TIMEOUT, False),
@@ -92,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--json", action="store_true", help="one JSON object per snapshot")
     rp.add_argument("--lang", choices=("en", "zh"), help="narration language")
     rp.add_argument("--quiz", action="store_true", help="ask the lesson's questions")
+    rp.add_argument("--present", action="store_true", help="presentation mode (no code or log)")
     chk = sub.add_parser("check", help="validate scenario files")
     chk.add_argument("paths", nargs="+")
     nw = sub.add_parser("new", help="write a starting scenario file to edit")
@@ -181,7 +184,8 @@ def _take_course(argv: list[str]) -> list[str]:
 
 
 def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
-    """--lang en|zh and --quiz for the app (`ipcviz [--lang zh] [--quiz] [NAME]`)."""
+    """--lang en|zh, --quiz and --present for the app
+    (`ipcviz [--lang zh] [--quiz] [--present] [NAME]`)."""
     if argv and argv[0] in COMMANDS:
         return argv, {}
     rest, opts = [], {}
@@ -191,8 +195,8 @@ def _take_app_options(argv: list[str]) -> tuple[list[str], dict]:
             opts["lang"] = argv[i + 1]
             i += 2
             continue
-        if argv[i] == "--quiz":
-            opts["quiz"] = True
+        if argv[i] in ("--quiz", "--present"):
+            opts[argv[i][2:]] = True
         else:
             rest.append(argv[i])
         i += 1
@@ -249,14 +253,15 @@ def _main(argv: list[str]) -> int:
         return cmd_clean(args.dry_run, sys.stdout)
     if args.command == "replay":
         return cmd_replay(args.trace, sys.stdout, headless=args.headless or args.json,
-                          as_json=args.json, lang=args.lang, quiz=args.quiz)
+                          as_json=args.json, lang=args.lang, quiz=args.quiz,
+                          present=args.present)
     if args.command == "attach":
         return cmd_attach(args.pid, args.watch, args.headless or args.json, args.json,
                           sys.stdout, record=args.record, follow=args.follow,
                           seconds=args.seconds)
     if args.command == "run":
         if not args.headless:
-            return _app(args.scenario, lang=args.lang, quiz=args.quiz)
+            return _app(args.scenario, lang=args.lang, quiz=args.quiz, present=args.present)
         return cmd_run(args.scenario, sys.stdout, as_json=args.json, record=args.record,
                        explain=args.explain, step_timeout=args.step_timeout,
                        delay=args.delay, lang=args.lang, quiz=args.quiz)
@@ -270,7 +275,8 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
+def _app(name: str | None, lang: str | None = None, quiz: bool = False,
+         present: bool = False) -> int:
     from ..scenario import ScenarioError, find
 
     if name is not None:
@@ -293,7 +299,8 @@ def _app(name: str | None, lang: str | None = None, quiz: bool = False) -> int:
     from ..app import run_app
     from ..lang import choose
 
-    return run_app(name, lang=choose(lang), quiz=quiz, after_first_frame=sweep_in_background)
+    return run_app(name, lang=choose(lang), quiz=quiz, present=present,
+                   after_first_frame=sweep_in_background)
 
 
 def cmd_list(as_json: bool, out: TextIO) -> int:
@@ -332,7 +339,7 @@ def cmd_list(as_json: bool, out: TextIO) -> int:
 
 
 def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = False,
-               lang: str | None = None, quiz: bool = False) -> int:
+               lang: str | None = None, quiz: bool = False, present: bool = False) -> int:
     """Show a recorded trace again: full stepping and history, no process, no kernel object."""
     from ..model.timeline import TraceError, load_recording, write_trace_line
     from ..report.text import print_header, print_snapshot
@@ -359,7 +366,7 @@ def cmd_replay(path: str, out: TextIO, headless: bool = False, as_json: bool = F
         return EXIT_OK
     from ..app import replay_app
 
-    return replay_app(scenario, snaps, lang=lang, quiz=quiz)
+    return replay_app(scenario, snaps, lang=lang, quiz=quiz, present=present)
 
 
 def cmd_attach(pid: int, watch: bool, headless: bool, as_json: bool, out: TextIO,

@@ -1,11 +1,13 @@
 """`ipcviz export`: a lesson as SVG slides with an index.html.
 
-    ipcviz export NAME|PATH --svg DIR [--size 120x36] [--theme textual-dark] [--step-timeout S]
+    ipcviz export NAME|PATH --svg DIR [--size 120x36] [--theme textual-dark] [--present]
+                  [--step-timeout S]
     ipcviz export --trace FILE --svg DIR [--size ...] [--theme ...]
 
 Exit codes as the rest of ipcviz: 0 written; 1 written, but an expect of the lesson failed
 (the slides show what really happened); 2 bad input (a name, a file, an option); 3 the
-lesson cannot run here or the run could not go on.  Progress goes to stderr.
+lesson cannot run here or the run could not go on.  Progress goes to stderr, and so does
+a warning naming each step whose focus could not be shown whole at the size asked for.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                         "Textual theme")
     p.add_argument("--lang", default=None, metavar="LANG",
                    help="language of the slides: en or zh (default: IPCVIZ_LANG, the locale)")
+    p.add_argument("--present", action="store_true",
+                   help="presentation mode: no code or log panels, the kernel objects get "
+                        "the room (as P in the app)")
     p.add_argument("--step-timeout", type=float, default=5.0, metavar="S",
                    help="seconds a step may take to return or block (default 5)")
     return p
@@ -63,6 +68,13 @@ def _fail(message: str, code: int) -> int:
 
     sys.stderr.write(f"ipcviz export: {printable(message)}\n")  # names from files: shown
     return code
+
+
+def _warn(message: str) -> None:
+    from ..textsafe import printable
+
+    sys.stderr.write(f"ipcviz export: warning: {printable(message)}\n")
+    sys.stderr.flush()
 
 
 def _progress(message: str) -> None:
@@ -168,7 +180,7 @@ def _write(scenario, snaps, replay: bool, args) -> int:
     try:
         paths = export_slides(scenario, snaps, Path(args.svg), size=args.size,
                               theme=args.theme, replay=replay, progress=_progress,
-                              lang=args.lang)
+                              lang=args.lang, present=args.present, warn=_warn)
     except ExportError as err:
         return _fail(str(err), EXIT_RUN)
     index = Path(args.svg) / "index.html"

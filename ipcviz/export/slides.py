@@ -13,6 +13,7 @@ import re
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -83,14 +84,17 @@ def _close_unbroken(run) -> None:
 
 def render_slides(scenario: Scenario, snapshots: Sequence[Snapshot], *,
                   size: tuple[int, int], theme: str, replay: bool,
-                  progress: Progress = _quiet, lang: str = "en") -> list[str]:
-    """One SVG (text) per snapshot: the app's stage, drawn headless at `size`.
+                  progress: Progress = _quiet, lang: str = "en", present: bool = False,
+                  warn: Progress = _quiet) -> list[str]:
+    """One SVG (text) per snapshot: the app's stage, drawn headless at `size` (present:
+    in presentation mode).  `warn` is told of each slide whose step's focus (the acting
+    process, the objects it touches, the processes it woke or blocked) is not whole on it.
 
     SIGINT, SIGTERM and SIGHUP cancel the drawing and raise Stopped (from the main thread):
     an exception raised by a plain signal handler inside Textual's loop could be swallowed
     by a callback and leave the app waiting."""
-    return asyncio.run(_render_stoppable(scenario, list(snapshots), size, theme, replay,
-                                         progress, lang))
+    look = _Look(size, theme, replay, lang, present)
+    return asyncio.run(_render_stoppable(scenario, list(snapshots), look, progress, warn))
 
 
 async def _render_stoppable(*args) -> list[str]:
@@ -114,23 +118,43 @@ async def _render_stoppable(*args) -> list[str]:
                 loop.remove_signal_handler(sig)
 
 
-async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int, int],
-                  theme: str, replay: bool, progress: Progress, lang: str) -> list[str]:
+@dataclass(frozen=True)
+class _Look:
+    """How the slides are drawn."""
+
+    size: tuple[int, int]
+    theme: str
+    replay: bool  # from a file: drawn as REPLAY
+    lang: str
+    present: bool
+
+
+def cut_warning(scenario: Scenario, step: int, cut: Sequence[str],
+                size: tuple[int, int]) -> str:
+    """The warning for a slide whose step's focus did not fit."""
+    return (f"{scenario.name} step {step}: {', '.join(cut)} not whole on the slide at "
+            f"{size[0]}x{size[1]} (a larger --size, or --present, gives it room)")
+
+
+async def _render(scenario: Scenario, snapshots: list[Snapshot], look: _Look,
+                  progress: Progress, warn: Progress) -> list[str]:
     from ..app.app import IpcvizApp
     from ..app.screens import StageScreen
     from ..app.source import TraceRun
 
     def factory(sc: Scenario) -> TraceRun:
         run = TraceRun(sc, snapshots)
-        run.replay = replay  # from a real run just now: drawn as LIVE; from a file: REPLAY
+        run.replay = look.replay  # from a real run just now: LIVE; from a file: REPLAY
         return run
 
-    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario, lang=lang)
+    app = IpcvizApp(run_factory=factory, entries=[], scenario=scenario, lang=look.lang,
+                    present=look.present)
     app.animation_level = "none"
+    app.slides = True
     total = len(scenario.steps)
     svgs: list[str] = []
-    async with app.run_test(size=size) as pilot:
-        app.theme = theme
+    async with app.run_test(size=look.size) as pilot:
+        app.theme = look.theme
 
         async def until(cond: Callable[[], bool], what: str) -> None:
             deadline = time.monotonic() + WAIT_BOUND
@@ -147,12 +171,15 @@ async def _render(scenario: Scenario, snapshots: list[Snapshot], size: tuple[int
         for k in range(len(snapshots)):
             if k:
                 await pilot.press("space")
-            await until(lambda k=k: len(stage.history) == k + 1 and not stage.busy,
-                        f"step {k}")
+            await until(lambda k=k: len(stage.history) == k + 1 and not stage.busy
+                        and not stage.fitting, f"step {k}")
             # The code box scrolls to the step's line after a refresh: let it settle.
             await pilot.pause()
             await pilot.pause()
             progress(f"drawing slide {k}/{len(snapshots) - 1}")
+            cut = stage.focus_cut()
+            if cut:
+                warn(cut_warning(scenario, k, cut, look.size))
             svgs.append(fix_wide_text(
                 app.export_screenshot(title=f"{scenario.name} · step {k}/{total}")))
     return svgs
@@ -207,13 +234,14 @@ def write_slides(out_dir: Path, scenario: Scenario, snapshots: Sequence[Snapshot
 def export_slides(scenario: Scenario, snapshots: Sequence[Snapshot], out_dir: Path | str, *,
                   size: tuple[int, int] = (120, 36), theme: str = "textual-dark",
                   replay: bool = False, progress: Progress = _quiet,
-                  lang: str = "en") -> list[Path]:
+                  lang: str = "en", present: bool = False,
+                  warn: Progress = _quiet) -> list[Path]:
     """Draw and write the slides of recorded snapshots; the paths of the SVGs, in order."""
     from textual.theme import BUILTIN_THEMES
 
     if theme not in BUILTIN_THEMES:
         raise ExportError(f"unknown theme '{theme}' (known: {', '.join(BUILTIN_THEMES)})")
     svgs = render_slides(scenario, snapshots, size=size, theme=theme, replay=replay,
-                         progress=progress, lang=lang)
+                         progress=progress, lang=lang, present=present, warn=warn)
     return write_slides(Path(out_dir), scenario, snapshots, svgs,
                         dark=BUILTIN_THEMES[theme].dark, lang=lang)

@@ -89,7 +89,8 @@ async def step_to(pilot, n: int, timeout: float = 10.0) -> None:
         await wait_for(pilot, lambda: len(stage.history) >= have + want  # noqa: B023 awaited here
                        and not stage.busy,
                        timeout, f"step {have + want - 1}")
-    await pilot.pause()
+    # the stage lays itself out for the step's focus after drawing it (StageScreen._fit)
+    await wait_for(pilot, lambda: not stage.fitting, timeout, "the layout")
 
 
 def text_of(widget) -> str:

@@ -164,7 +164,7 @@ def at_step(n: int, show: str | None = None):
     async def run_before(pilot) -> None:
         await step_to(pilot, n)
         stage = pilot.app.screen
-        await wait_for(pilot, lambda: not stage.sampling, 5, "quiet")
+        await wait_for(pilot, lambda: not stage.sampling and not stage.fitting, 5, "quiet")
         if show:
             stage.query_one(show).scroll_visible(animate=False, top=True)
         await pilot.pause()

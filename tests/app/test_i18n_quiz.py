@@ -284,7 +284,8 @@ async def at_quiz_answer(pilot) -> None:
     stage = pilot.app.screen
     await at_quiz_question(pilot)
     await pilot.press("a")
-    await wait_for(pilot, lambda: not stage.busy and bool(stage.shown.answers))
+    await wait_for(pilot, lambda: not stage.busy and bool(stage.shown.answers)
+                   and not stage.fitting)
     await pilot.pause()
 
 

@@ -184,7 +184,7 @@ def at_step(n: int, *keys: str):
     async def run_before(pilot) -> None:
         await step_to(pilot, n)
         stage = pilot.app.screen
-        await wait_for(pilot, lambda: not stage.sampling, 5, "quiet")
+        await wait_for(pilot, lambda: not stage.sampling and not stage.fitting, 5, "quiet")
         if keys:
             await pilot.press(*keys)
         stage.query_one("#obj-q").scroll_visible(animate=False, top=False)

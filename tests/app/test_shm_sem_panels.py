@@ -241,7 +241,7 @@ def at_step(n: int, view: str, *keys: str):
     async def run_before(pilot) -> None:
         await step_to(pilot, n)
         stage = pilot.app.screen
-        await wait_for(pilot, lambda: not stage.sampling, 5, "quiet")
+        await wait_for(pilot, lambda: not stage.sampling and not stage.fitting, 5, "quiet")
         if keys:
             await pilot.press(*keys)
         stage.query_one("#stage").scroll_to_widget(stage.query_one(f"#{view}"), top=True,

@@ -13,9 +13,10 @@ def at_step(n: int, *keys: str):
     async def run_before(pilot) -> None:
         await step_to(pilot, n)
         stage = pilot.app.screen
-        await wait_for(pilot, lambda: not stage.sampling, 5, "quiet")
+        await wait_for(pilot, lambda: not stage.sampling and not stage.fitting, 5, "quiet")
         if keys:
             await pilot.press(*keys)
+            await wait_for(pilot, lambda: not stage.fitting, 5, "the layout")
         await pilot.pause()
 
     return run_before

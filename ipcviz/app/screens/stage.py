@@ -19,12 +19,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.errors import NoWidget
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from ...model.focus import Focus, focus
 from ...model.player import SPEEDS, Player  # noqa: F401  SPEEDS: named here for tests
 from ...model.snapshot import Snapshot
 from ...runtime import RunError
@@ -47,6 +51,24 @@ from .quiz import NOT_ASKED, QuizPanel, QuizScreen
 
 SAMPLE_EVERY = 0.4  # seconds between live looks at the kernel while idle at the head
 HISTORY_FRAME = 1 / 30  # fastest replay of history: one snapshot per 1/30 s
+STICKY_MAX = 7  # the fold a next step starts from is at most this (StageScreen.FOLDS)
+
+
+def whole_on_screen(screen: Screen, widget: Widget, rows: list[int] | None = None) -> bool:
+    """The widget (or these rows of it, counted from its top) lies whole inside the screen
+    and inside what its scrolled containers show, as the screen was last laid out."""
+    try:
+        geo = screen.find_widget(widget)
+    except NoWidget:
+        return False  # not laid out, or not displayed
+    region = geo.region
+    if region.area == 0:
+        return False
+    seen = region.intersection(geo.clip).intersection(screen.region)
+    if rows is None:
+        return seen == region
+    return all(seen.intersection(line) == line
+               for line in (Region(region.x, region.y + k, region.width, 1) for k in rows))
 
 
 class StageScreen(Screen):
@@ -62,6 +84,10 @@ class StageScreen(Screen):
         Binding("r", "restart", "Restart"),
         Binding("s", "sources", "Sources"),
         Binding("c", "toggle_side", "Code/log"),
+        # In the key bar from 100 columns (at 80 it would push "? Help" off); the key works
+        # at every width (the second binding), and the help and the palette list it.
+        Binding("P", "toggle_present", "Present", key_display="P"),
+        Binding("P", "toggle_present_narrow", "Present", key_display="P", show=False),
         Binding("n", "next_scenario", "Next scenario", show=False),
         Binding("N", "previous_scenario", "Previous scenario", key_display="N", show=False),
         Binding("home", "first", "First snapshot", show=False),
@@ -107,6 +133,12 @@ class StageScreen(Screen):
         self._play_timer = None
         self.guesses: dict[int, int | None] = {}  # quiz step -> the class's guess (None: skipped)
         self._shown_views: list | None = None
+        # The layout pass (see _fit): how far the screen folded for the shown step's focus,
+        # and which of its focus widgets are still not whole on screen.
+        self.fitting = False
+        self.fold = 0
+        self.focus_missing: list[str] = []
+        self._fit_generation = 0
 
     # -- the Player, read (tests and the app read these names) ----------------------------
 
@@ -167,8 +199,10 @@ class StageScreen(Screen):
         lang = ipcviz_app(self).lang
         yield StatusBar(self.scenario.name, id="status").data_bind(StageScreen.player)
         yield TooSmall()
-        yield QuizPanel(id="quiz")
         with VerticalScroll(id="narration-box"):
+            # The quiz's answer shares the narration's few rows: it never pushes the stage
+            # (and the step's focus) down.
+            yield QuizPanel(id="quiz")
             yield Narration(id="narration")
         with Horizontal(id="body"):
             with VerticalScroll(id="stage"):
@@ -203,13 +237,22 @@ class StageScreen(Screen):
 
     CARD_WIDTH = 34  # columns a process card needs to be readable
 
+    FOOTER_PRESENT = 100  # columns from which the key bar has room for "P Present"
+
     def on_resize(self) -> None:
         self._fit_cards()
+        self._fit()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_present":
+            return self.size.width >= self.FOOTER_PRESENT
+        return True
 
     def _fit_cards(self) -> None:
         """As many card columns as fit: every card is shown, in rows, never cut off."""
         user = self.query_one("#user")
-        cards = len(user.children) or 1
+        cards = len([c for c in user.children if not c.has_class("-out-of-focus")]) or 1
         width = user.size.width or self.size.width
         columns = max(1, min(cards, width // self.CARD_WIDTH))
         if user.styles.grid_size_columns != columns:
@@ -222,7 +265,10 @@ class StageScreen(Screen):
         title = printable(self.scenario.title_in(app.lang))  # the file's: literal text
         self.query_one("#narration", Narration).update(
             Content(tr("starting", app.lang, title=title)))
+        if app.present:
+            self.add_class("-present")
         self.set_interval(SAMPLE_EVERY, self._maybe_sample)
+        self.screen_layout_refresh_signal.subscribe(self, self._on_layout)
         self.call_after_refresh(self._fit_cards)
         self._start()
 
@@ -286,7 +332,7 @@ class StageScreen(Screen):
             return
         self.player = self.player.started(message.snapshot,
                                           bool(self.run and self.run.finished))
-        self._show()
+        self._show(reset_fold=True)
         self._after_idle()
 
     @on(Stepped)
@@ -414,7 +460,8 @@ class StageScreen(Screen):
 
     # -- drawing --------------------------------------------------------------------------
 
-    def _show(self) -> None:
+    def _show(self, reset_fold: bool = False) -> None:
+        """Draw the shown snapshot, then fit its focus (reset_fold: from no fold up)."""
         snap = self.shown
         if snap is None:
             return
@@ -430,6 +477,202 @@ class StageScreen(Screen):
                 view.show(snap, sources)
             self.query_one("#code", CodeView).show(snap)
             self.query_one("#log", SyscallLog).show(snap.log, snap.step)
+        self._fit(reset_fold)
+
+    # -- the layout pass: the step's focus always in view ---------------------------------
+    #
+    # The focus (ipcviz.model.focus) is the acting process, the objects the step names and
+    # the processes it woke or blocked.  The screen gives way in order of importance until
+    # all of it is whole on screen: each fold level is applied, the screen laid out, the
+    # focus widgets looked up; if one is still cut, the next level.  After the last level
+    # the stage scrolls to the focus (objects first).
+
+    FOLDS = (
+        (),  # everything at its full height
+        ("-fold-side",),  # code and log shrink to a few rows
+        ("-fold-side", "-no-side"),  # code and log fold away (c shows them again)
+        ("-no-side", "-fold-idle"),  # processes out of focus: one line; a crowd: summarised
+        ("-no-side", "-fold-idle", "-fold-objects"),  # objects out of focus: one line
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration"),  # narration: 2 rows
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus"),
+        # the actor too: its name, PID and state line (blocked in what, on what)
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
+         "-fold-actor"),
+        # what the step is not about leaves the screen (it comes back at the next step)
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
+         "-fold-actor", "-hide-idle"),
+        # the focus objects drop their legends and details (a deadlock's graph at 80x24)
+        ("-no-side", "-fold-idle", "-fold-objects", "-fold-narration", "-fold-focus",
+         "-fold-actor", "-hide-idle", "-fold-detail"),
+    )
+    FOLD_CLASSES = ("-fold-side", "-no-side", "-fold-idle", "-fold-objects",
+                    "-fold-narration", "-fold-focus", "-fold-actor", "-hide-idle",
+                    "-fold-detail")
+
+    def step_focus(self) -> Focus:
+        """The focus of the snapshot on screen (empty before the first step)."""
+        snap = self.shown
+        if snap is None or not self.history:
+            return Focus()
+        prev = self.history[self.viewing - 1] if self.viewing > 0 else None
+        step = self._step_of(snap)
+        return focus(snap, prev, step.args if step is not None else None)
+
+    def _fit(self, reset: bool = True) -> None:
+        """Lay out again for the shown step's focus (see FOLDS).  reset: from no fold up (a
+        new run, size or mode); otherwise from the fold the last step needed, so stepping
+        through a lesson never makes the layout jump back and forth."""
+        if not self.is_mounted or self.shown is None:
+            return
+        reset = reset or ipcviz_app(self).slides  # a slide is drawn once: its own best fold
+        self._fit_generation += 1
+        self.fitting = True
+        # Sticky below the last level: what leaves the screen comes back at the next step.
+        start = 0 if reset else min(self.fold, STICKY_MAX, self._last_fold())
+        self._try_fold(self._fit_generation, start)
+
+    def _last_fold(self) -> int:
+        """The most the screen folds: with the sources shown (s), nothing folds (what
+        each value comes from is the point; the stage scrolls to the focus instead)."""
+        return 0 if ipcviz_app(self).show_sources else len(self.FOLDS) - 1
+
+    def _try_fold(self, generation: int, level: int) -> None:
+        """Apply a fold level; once the screen is laid out and drawn, look (_fit_check)."""
+        self._apply_fold(level, self.step_focus())
+        self._when_laid_out(self._fit_check, generation, level)
+
+    def _when_laid_out(self, callback, *args) -> None:
+        """Call back once the screen has been laid out with every change made so far.
+
+        A widget tells the screen it needs a new layout when it is next idle, in its own
+        task; the screen's call_after_refresh alone can run before that and read the old
+        layout.  So first every widget of the screen runs a no-op after its idle (call_next
+        from within call_later), then the screen's call_after_refresh."""
+        nodes = [n for n in self.walk_children() if n.is_running]
+        left = [len(nodes)]
+
+        def one() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self.call_after_refresh(callback, *args)
+
+        if not nodes:
+            self.call_after_refresh(callback, *args)
+        for node in nodes:
+            node.call_later(node.call_next, one)
+
+    def _apply_fold(self, level: int, f: Focus) -> None:
+        classes = self.FOLDS[level]
+        wanted = (set(self.classes) - set(self.FOLD_CLASSES)) | set(classes)
+        detail = ("-fold-detail" in wanted) != self.has_class("-fold-detail")
+        if wanted != set(self.classes):
+            self.set_classes(wanted)  # one restyle of the screen, not one per class
+        if detail and self.shown is not None:  # views that draw fewer lines without room
+            sources = ipcviz_app(self).show_sources
+            for view in self.query(".object-view"):
+                view.show(self.shown, sources)
+        idle = "-fold-idle" in classes
+        hide = "-hide-idle" in classes
+        actor = f.processes[:1]
+        for card in self.query(ProcessCard):
+            name = card.process_name
+            fold = ((idle and name not in f.processes)
+                    or ("-fold-focus" in classes and name not in actor)
+                    or "-fold-actor" in classes)
+            card.fold(fold)
+            card.set_class(hide and name not in f.processes, "-out-of-focus")
+        self._fit_cards()  # the cards left in view share the width
+        # A crowd taller than half the screen is always summarised: listed, it would push
+        # the kernel's objects off whatever the step is about.
+        crowd = len(self.scenario.processes) + 1 > self.size.height // 2
+        for table in self.query(ProcessTable):
+            table.summarise(f.processes if idle or crowd else None)
+        fold_objects = "-fold-objects" in classes
+        for view in self.query(".object-view"):
+            oid = (view.id or "")[len("obj-"):]
+            view.set_class(fold_objects and oid not in f.objects, "-folded")
+            view.set_class(hide and oid not in f.objects, "-out-of-focus")
+        self.fold = level
+
+    def _focus_widgets(self, f: Focus) -> list[tuple[str, Widget, list[int] | None]]:
+        """(label, widget, rows or None for the whole widget) of each focus part, objects
+        first: what must be whole on screen."""
+        out: list[tuple[str, Widget, list[int] | None]] = []
+        for oid in f.objects:
+            for w in self.query(f"#obj-{oid}"):
+                out.append((f"object {oid}", w, None))
+        tables = list(self.query(ProcessTable))
+        for name in f.processes:
+            if tables:
+                out.append((f"process {name}", tables[0], tables[0].rows_of(name) or [0]))
+            else:
+                for w in self.query(f"#proc-{name}"):
+                    out.append((f"process {name}", w, None))
+        return out
+
+    def focus_cut(self) -> list[str]:
+        """The parts of the shown step's focus that are not whole on screen now, as laid
+        out last (the walk test and `export` read this)."""
+        return [label for label, w, rows in self._focus_widgets(self.step_focus())
+                if not whole_on_screen(self, w, rows)]
+
+    def _fit_check(self, generation: int, level: int) -> None:
+        """Laid out and drawn: fold further while the focus is cut, or scroll to it when
+        every level is spent; when it fits, look once more after the next frame (a widget
+        may change its height once it has its width, and the layout follows)."""
+        if generation != self._fit_generation:
+            return  # a newer snapshot or size is being fitted
+        parts = self._focus_widgets(self.step_focus())
+        missing = [label for label, w, rows in parts if not whole_on_screen(self, w, rows)]
+        if missing and level < self._last_fold():
+            self._try_fold(generation, level + 1)
+        elif missing:  # folded all it could: bring the focus into the stage's view
+            self._scroll_to_focus(parts)
+            self._when_laid_out(self._fit_done, generation, parts)
+        else:
+            self._when_laid_out(self._fit_confirm, generation, level)
+
+    def _fit_confirm(self, generation: int, level: int) -> None:
+        if generation != self._fit_generation:
+            return
+        if self.focus_cut() and level < self._last_fold():
+            self._try_fold(generation, level + 1)
+            return
+        self.focus_missing = []
+        self.fitting = False
+
+    def _on_layout(self, _screen: Screen) -> None:
+        """The screen was laid out again (a card grew, a line wrapped): if the focus is cut
+        now, fold further from where it is."""
+        if self.fitting or self.shown is None or self.fold >= self._last_fold():
+            return
+        if self.focus_cut():
+            self._fit_generation += 1
+            self.fitting = True
+            self._try_fold(self._fit_generation, self.fold + 1)
+
+    def _scroll_to_focus(self, parts) -> None:
+        """Scroll the stage so all the focus is in view when its span fits the stage's
+        height; otherwise the most important part wins (the first object)."""
+        stage = self.query_one("#stage", VerticalScroll)
+        regions = [w.region for _label, w, _rows in parts if w.region.area]
+        view = stage.scrollable_content_region
+        if regions and view.height:
+            top = min(r.y for r in regions)
+            bottom = max(r.bottom for r in regions)
+            if bottom - top <= view.height:
+                y = stage.scroll_offset.y + top - view.y  # the span's top, in stage lines
+                stage.scroll_to(y=max(0, y), animate=False, immediate=True)
+                return
+        for _label, w, _rows in reversed(parts):  # the most important last: it wins
+            stage.scroll_to_widget(w, animate=False, top=True, immediate=True)
+
+    def _fit_done(self, generation: int, parts) -> None:
+        if generation != self._fit_generation:
+            return
+        self.focus_missing = [label for label, w, rows in parts
+                              if not whole_on_screen(self, w, rows)]
+        self.fitting = False
 
     def _views(self) -> list:
         """Cards (or the table) and object views: composed once, so looked up once (a
@@ -564,6 +807,17 @@ class StageScreen(Screen):
         shown = side.display
         side.set_class(shown, "-hidden")
         side.set_class(not shown, "-shown")
+        self._fit()
+
+    def action_toggle_present_narrow(self) -> None:
+        self.action_toggle_present()
+
+    def action_toggle_present(self) -> None:
+        """P: presentation mode: no code or log, the objects get the room."""
+        app = ipcviz_app(self)
+        app.present = not app.present
+        self.set_class(app.present, "-present")
+        self._fit()
 
     def action_next_scenario(self) -> None:
         ipcviz_app(self).open_neighbour(self.scenario.name, +1)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from rich.cells import cell_len
 from rich.segment import Segment
 from textual.content import Content
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -297,3 +298,12 @@ def put(static: Static, content: Content) -> None:
     """Show content in a part of a panel; an empty part takes no row."""
     static.display = bool(content.plain)
     update_static(static, content)
+
+
+def no_room(widget: Widget) -> bool:
+    """The stage has folded to its last level (StageScreen.FOLDS, "-fold-detail"): a
+    panel draws its brief form.  False for a widget on no screen (a unit test's)."""
+    try:
+        return widget.screen.has_class("-fold-detail")
+    except NoScreen:
+        return False

@@ -35,7 +35,7 @@ from .. import words
 from ..i18n import add_texts, lang_of, tr
 from .bar import PipeBar
 from .sources import sources_content
-from .lines import update_static
+from .lines import no_room, update_static
 from .objects import ObjectPanel
 
 SEND_ACTIONS = {"sysv_msgq": ("msgsnd",), "posix_mq": ("mq_send",)}
@@ -212,6 +212,7 @@ class MessageChain(Widget):
         self.boxes: list[Box] = []
         self.empty_text = "(empty)"
         self.lang = "en"
+        self._one_row = False  # the stage has no room (StageScreen.FOLDS, -fold-detail)
 
     def set_boxes(self, boxes: list[Box], empty_text: str = "(empty)",
                   lang: str = "en") -> None:
@@ -220,8 +221,10 @@ class MessageChain(Widget):
         self.boxes = list(boxes)
         self.empty_text = empty_text
         self.lang = lang
+        one_row = no_room(self)
+        changed, self._one_row = one_row != self._one_row, one_row
         # A new layout of the screen only when the chain needs more or fewer rows.
-        self.refresh(layout=not width or
+        self.refresh(layout=changed or not width or
                      self.get_content_height(self.size, self.size, width) != rows)
 
     def _inner(self) -> int:
@@ -232,16 +235,18 @@ class MessageChain(Widget):
     def _per_row(self, width: int) -> int:
         return max(1, (width + GAP) // (self._inner() + 2 + GAP))
 
-    def _drawn(self) -> list[Box | int]:
-        """The boxes drawn: all, or the first ones and the count of the others."""
-        if len(self.boxes) <= MAX_BOXES:
+    def _drawn(self, width: int) -> list[Box | int]:
+        """The boxes drawn: all, or the first ones and the count of the others (one row
+        of them when the stage has no room)."""
+        most = self._per_row(width) if self._one_row else MAX_BOXES
+        if len(self.boxes) <= most:
             return list(self.boxes)
-        return [*self.boxes[:MAX_BOXES - 1], len(self.boxes) - (MAX_BOXES - 1)]
+        return [*self.boxes[:most - 1], len(self.boxes) - (most - 1)]
 
     def get_content_height(self, container, viewport, width: int) -> int:
         if not self.boxes:
             return 1
-        rows = -(-len(self._drawn()) // self._per_row(width))
+        rows = -(-len(self._drawn(width)) // self._per_row(width))
         return rows * BOX_ROWS
 
     def render(self) -> Content:
@@ -250,7 +255,7 @@ class MessageChain(Widget):
             return Content.styled(self.empty_text, "italic $text-muted")
         inner = self._inner()
         per_row = self._per_row(width)
-        boxes = self._drawn()
+        boxes = self._drawn(width)
         lines: list[Content] = []
         for r in range(0, len(boxes), per_row):
             row = boxes[r:r + per_row]

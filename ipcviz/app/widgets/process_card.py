@@ -74,6 +74,17 @@ class ProcessCard(Static):
         self.signal_mode = ""  # "", "summary", "grid" or "grid16": how its signal sets show
         self._shown: tuple[Snapshot, bool] | None = None
         self._drawn_key: tuple | None = None  # what the card shows now (see show)
+        self.folded = False  # one line: the state (the stage folds cards out of focus)
+
+    def fold(self, folded: bool) -> None:
+        """Show only the state line (True) or everything (False); the stage's layout pass
+        folds the cards of processes the step is not about."""
+        if folded == self.folded:
+            return
+        self.folded = folded
+        self.set_class(folded, "-folded")
+        if self._shown is not None:
+            self.show(*self._shown)
 
     def on_resize(self) -> None:
         """The signal grid needs the room of a wide card: redraw when that changes."""
@@ -93,7 +104,7 @@ class ProcessCard(Static):
         waited = snapshot.object_named(p.waits_on) if p is not None and p.waits_on else None
         lang = self.lang = lang_of(self)
         key = (p, sources, snapshot.process == self.process_name, tuple(self.delivered),
-               self.signal_mode, waited, self._last_call(snapshot), lang)
+               self.signal_mode, waited, self._last_call(snapshot), lang, self.folded)
         if key == self._drawn_key:
             return
         self._drawn_key = key
@@ -112,6 +123,9 @@ class ProcessCard(Static):
                                 if p.state == EXITED or not p.ppid
                                 else tr("ppid_is", lang, ppid=p.ppid, parent=parent))
         body = self._body(p, snapshot)
+        if self.folded:
+            self.update(body.split("\n")[0])
+            return
         if sources:
             body = Content("\n").join([body, sources_content(provenance.for_process(p))])
         self.update(body)
@@ -123,6 +137,8 @@ class ProcessCard(Static):
         when = (tr("forks_it", lang, parent=spec.parent, step=fork.number) if fork
                 else tr("started_by_ipcviz", lang))
         lines = [Content.styled(tr("unborn", lang), "italic"), Content(when)]
+        if self.folded:
+            return Content(when)
         if spec.description:
             lines.append(Content.styled(printable(spec.description), "dim"))  # the file's
         return Content("\n").join(lines)

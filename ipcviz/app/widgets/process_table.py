@@ -29,6 +29,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pt_state_stopped": ("stopped", "已停止"),
     "pt_state_zombie": ("zombie", "僵尸"),
     "pt_state_exited": ("exited", "已退出"),
+    "pt_more": ("  … {n} more: in the counts above, or not forked yet",
+                "  … 另有 {n} 个：已计入上方，或尚未 fork"),
 }
 add_texts(TEXTS)
 
@@ -43,10 +45,32 @@ class ProcessTable(LineBlock):
         self.scenario = scenario
         self._drawn: tuple | None = None
         self._rows: dict[tuple, Content] = {}
+        # None: a line for every process.  A tuple of names: the crowd summarised, the
+        # head line (counts by state) then a line for each of these (the step's focus).
+        self.only: tuple[str, ...] | None = None
+        self._order: list[str] = []  # the process of each line after the head
+
+    def summarise(self, only: tuple[str, ...] | None) -> None:
+        """Show only these processes' lines under the counts (None: every process)."""
+        if only != self.only:
+            self.only = only
+            if self._drawn is not None:
+                snapshot, sources = self._drawn_args
+                self._drawn = None
+                self.show(snapshot, sources)
+
+    def rows_of(self, name: str) -> list[int] | None:
+        """The rows (from the widget's top) that show process `name`: the head line and
+        its own line; None when it has no line now."""
+        try:
+            return [0, self._order.index(name) + 1]
+        except ValueError:
+            return None
 
     def show(self, snapshot: Snapshot, sources: bool = False) -> None:
         lang = lang_of(self)
-        key = (snapshot.processes, snapshot.process, sources, lang)
+        key = (snapshot.processes, snapshot.process, sources, lang, self.only)
+        self._drawn_args = (snapshot, sources)
         if key == self._drawn:
             return
         self._drawn = key
@@ -54,7 +78,12 @@ class ProcessTable(LineBlock):
         width = max(len(s.name) for s in self.scenario.processes)
         rows: dict[tuple, Content] = {}
         lines: list[Content] = []
-        for spec in self.scenario.processes:
+        names = [spec.name for spec in self.scenario.processes]
+        if self.only is not None:
+            names = [n for n in self.only if n in names]
+        self._order = names
+        for name in names:
+            spec = self.scenario.process(name)
             p = by_name.get(spec.name)
             waits = snapshot.object_named(p.waits_on) if p and p.waits_on else None
             key = (spec.name, p, snapshot.process == spec.name, lang,
@@ -75,7 +104,12 @@ class ProcessTable(LineBlock):
                               "$text-muted")
         # One line per process of the scenario, whatever happens: the height never changes
         # after the first draw, so the screen need not be laid out again (the costly part).
-        self.set_lines([head, *lines])
+        # Summarised, a line per focus process and one saying how many are not listed.
+        rest = []
+        if self.only is not None and len(names) < len(self.scenario.processes):
+            rest = [Content.styled(
+                tr("pt_more", lang, n=len(self.scenario.processes) - len(names)), "dim")]
+        self.set_lines([head, *lines, *rest])
 
     def _line(self, name: str, width: int, p, current: bool, snapshot: Snapshot,
               lang: str) -> Content:

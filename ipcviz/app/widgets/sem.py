@@ -29,7 +29,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import add_texts, cells, lang_of, tr
 from .sources import sources_content
-from .lines import put
+from .lines import no_room, put
 from .objects import ObjectPanel
 
 MAX_TOKENS = 12
@@ -328,6 +328,8 @@ class WaitForGraph(Widget):
         return rows
 
     def _legend(self, width: int) -> list[Content]:
+        if no_room(self):
+            return []  # the stage gives every row to the step's focus (StageScreen.FOLDS)
         lang = self.lang
         kernel = Content.assemble(("── ", ROLE_STYLES[KERNEL]),
                                   (tr("sem_legend_kernel", lang).rstrip(), "$text-muted"))
@@ -502,6 +504,9 @@ class SemView(ObjectPanel):
                                           "  ", (tokens + more, "b $text-success"),
                                           (f"  {meaning}", "$text-muted")))
         wait_call = "semop" if o.flavor == "sysv" else "sem_wait"
+        brief = no_room(self)  # no room (StageScreen.FOLDS)
+        if brief and not o.waiters:
+            return Content("\n").join(lines)  # the value says it
         if o.waiters:
             parts: list = [(tr("sem_waiting", lang), "$text-secondary"),
                            (tr("sem_kernel", lang), "$text-muted")]
@@ -509,6 +514,8 @@ class SemView(ObjectPanel):
                 parts += [(f"■ {name}", "b $text-error"), "  "]
             parts.append((tr("sem_asleep_in", lang, call=wait_call), "$text-muted"))
             lines.append(Content.assemble(*parts))
+            if brief:
+                return Content("\n").join(lines)  # who sleeps; not the queue's order
             if len(o.waiters) > 1:
                 lines.append(self._queue(o, snapshot))
         else:

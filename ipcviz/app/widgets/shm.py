@@ -33,7 +33,7 @@ from ...scenario.model import Scenario
 from .. import words
 from ..i18n import Note, add_texts, lang_of, note, say, tr
 from .sources import sources_content
-from .lines import put
+from .lines import no_room, put
 from .objects import ObjectPanel
 
 # Steps that change a region's bytes (plain stores into memory, or read() into it).
@@ -257,6 +257,8 @@ class ByteGrid(Widget):
         marks = [i for i, b in enumerate(data) if b] + list(self.changed)
         marks += [f.offset + f.length - 1 for f in self.fields]
         last = min(max(marks, default=0), len(data) - 1)
+        if no_room(self):
+            return 1  # the stage has no room (StageScreen.FOLDS): the tail counts the rest
         return max(1, min(last // per_row + 1, MAX_ROWS * (WIDE // per_row)))
 
     def get_content_height(self, container, viewport, width: int) -> int:
@@ -438,11 +440,20 @@ class RegionView(ObjectPanel):
             put(maps, self._maps(o, snapshot))
             flds = fields_of(o, self.scenario, snapshot.step)
             put(fields, self._fields(o, flds))
-            put(ring, self._ring(o))
+            ring_drawn = self._ring(o)
+            put(ring, ring_drawn)
+            # A ring drawn as slots says what the bytes hold: when the stage has no room
+            # (StageScreen.FOLDS, -fold-detail), the ring alone stays.
+            brief = bool(ring_drawn.plain.strip()) and no_room(self)
+            self.set_class(brief, "-ring")
             unknown = tr("shm_unknown_unmapped" if o.bytes_source is None
                          else "shm_no_bytes_read", lang)
             grid.set_bytes(data, self.changed, flds, o.size, unknown, lang)
-            put(change, self._change(snapshot, previous is not None))
+            put(change, Content("") if brief else self._change(snapshot, previous is not None))
+            if brief:
+                put(maps, Content(""))
+            if no_room(self):
+                put(summary, Content(""))  # the size and how the bytes were read
         body = self._details(o)
         if sources:
             pids = {p.name: p.pid for p in snapshot.processes}
@@ -559,7 +570,8 @@ class RegionView(ObjectPanel):
         lines = [Content.assemble(*((t, styles[r]) for t, r in row)) for row in rows]
         lines[0] = Content.assemble(lines[0], (tr("shm_ring_in", lang), "$text-muted"))
         lines[2] = Content.assemble(lines[2], (tr("shm_ring_out", lang), "$text-muted"))
-        lines.append(Content.styled(tr("shm_ring_legend", lang), "$text-muted"))
+        if not no_room(self):  # no room (StageScreen.FOLDS)
+            lines.append(Content.styled(tr("shm_ring_legend", lang), "$text-muted"))
         return Content("\n").join(lines)
 
     def _change(self, snapshot: Snapshot, known: bool) -> Content:

@@ -32,6 +32,17 @@ def speed_label(speed: int, lang: str) -> str:
     return SPEEDS[speed][1] if lang == "en" else tr(f"speed{speed}", lang)
 
 
+def slide_line(name: str, player: Player, lang: str) -> Content:
+    """The status line on an exported slide: the lesson and the step, nothing to click
+    (no LIVE, no arrows, no play speed: a slide is not the running app); REPLAY when drawn
+    from a trace file rather than a run made for these slides."""
+    parts: list[Content | tuple[str, str] | str] = [
+        (name, "b"), "  ", (tr("step_of", lang, step=player.step, total=player.total), "b")]
+    if player.replay:
+        parts += ["  ", (tr("replay", lang), "b $text-warning")]
+    return Content.assemble(*parts)
+
+
 def status_line(name: str, player: Player, lang: str) -> Content:
     """The status line of `player` watching the scenario `name`, in `lang`."""
     parts: list[Content | tuple[str, str] | str] = [(name, "b"), "  "]
@@ -86,5 +97,7 @@ class StatusBar(Static):
         """Draw the line again (the Player changed, or the app's language did)."""
         player = self.player
         self.set_class(player.in_history, "-history")
-        update_static(self, status_line(self.scenario_name, player, ipcviz_app(self).lang),
+        app = ipcviz_app(self)
+        line = slide_line if app.slides else status_line
+        update_static(self, line(self.scenario_name, player, app.lang),
                       fixed=True)  # always one row
