@@ -22,18 +22,7 @@ HERE = Path(__file__).parent / "independent"
 LESSONS = sorted(HERE.glob("*.toml"))
 IPCVIZ = str(Path(sys.executable).with_name("ipcviz"))
 
-KNOWN_WRONG = {
-    "eintr-restart-rules": (
-        "signal(7) and a C check: with SA_RESTART poll() fails with EINTR (ipcviz keeps it "
-        "asleep), mq_receive() and sem_wait() are restarted (ipcviz: EINTR / the run ends with "
-        "SignalError); sleep(2) cut by SIGALRM after 0.2 s returns 1 (ipcviz sleeps 2 s, = 0)"
-    ),
-    "sem-unlink-lives": (
-        "sem_unlink(3): the name goes at once, the semaphore lives while open; after it ipcviz "
-        "shows the semaphore gone with no value, while sem_post/sem_wait on it succeed and "
-        "/proc/PID/mem at its (deleted) mapping reads 2, 3, 2"
-    ),
-}
+KNOWN_WRONG: dict[str, str] = {}  # none now: the five found were fixed (sem_unlink, EINTR)
 
 
 def params():

@@ -29,6 +29,10 @@ class SemState(ObjectState):
     semid: int | None = None
     exists: bool = True
     value: int | None = None  # the count (None: cannot be asked any more)
+    # POSIX, after sem_unlink while some process still has it open: the name is gone
+    # (removed), the semaphore lives on; its value is read in this process's mapping
+    removed: bool = False
+    read_in: str | None = None
     waiters: tuple[str, ...] = ()  # processes the kernel shows asleep waiting on it
     ncount: int | None = None  # System V semncnt: waiting for the value to increase
     zcount: int | None = None  # System V semzcnt: waiting for it to become zero
@@ -67,7 +71,15 @@ class SemState(ObjectState):
                                f"ls -l {path}", "prints 'No such file'")]
             return [Source("exists", "no", f"semid {i} is no longer in /proc/sysvipc/sem "
                            "(IPC_RMID)", f"ipcs -s -i {i}", "prints that the id is invalid")]
-        if self.flavor == "posix":
+        if self.flavor == "posix" and self.read_in:
+            pid = pids.get(self.read_in, "PID")
+            out = [Source("value", "?" if self.value is None else str(self.value),
+                          f"the name is unlinked ({path} is gone), the semaphore lives while "
+                          f"open: the first word of {self.read_in}'s mapping of "
+                          f"'{path} (deleted)', read from /proc/{pid}/mem",
+                          f"grep 'sem\\.' /proc/{pid}/maps",
+                          "shows the mapping marked (deleted)")]
+        elif self.flavor == "posix":
             out = self._posix_sources(path, pids)
         else:
             out = self._sysv_sources(pids)
@@ -178,6 +190,8 @@ class SemState(ObjectState):
             return head + ": gone"
         value = "?" if self.value is None else self.value
         text = f"{head}: value {value}"
+        if self.read_in:
+            text += f" (name unlinked; alive while open, read in {self.read_in})"
         if self.flavor == "sysv" and self.nsems > 1:
             text = f"{head}: {self.nsems} semaphores: " + "; ".join(
                 self.set_line(n) for n in range(len(self.values)))

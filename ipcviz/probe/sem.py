@@ -79,6 +79,33 @@ def posix_value(name: str) -> int | None:
         s.close()
 
 
+def value_after_unlink(inode: int, processes: tuple[Process, ...]) -> tuple[int, str] | None:
+    """(value, process) of a POSIX semaphore whose name is gone but which a process still
+    maps: sem_unlink(3) removes the name at once, the semaphore lives while it is open.
+    The count is the low 32 bits of the first word of the mapping (glibc's new_sem), read
+    from that process's /proc/PID/mem (a read: no open of the semaphore, no count).  glibc
+    made the file under a temporary name and linked it to the semaphore's, so the mapping
+    is found by the inode the name had (its path in maps is that temporary name)."""
+    for p in processes:
+        if p.state in (EXITED, ZOMBIE) or not p.pid:
+            continue
+        try:
+            with open(f"/proc/{p.pid}/maps") as f:
+                maps = parse_maps(f.read())
+            start = next((lo for lo, _hi, _dev, ino, path in maps
+                          if ino == inode and path.startswith("/dev/shm/sem.")), None)
+            if start is None:
+                continue
+            with open(f"/proc/{p.pid}/mem", "rb", buffering=0) as m:
+                m.seek(start)
+                word = m.read(8)
+        except (OSError, ValueError):
+            continue
+        if len(word) == 8:
+            return int.from_bytes(word, "little") & 0xFFFFFFFF, p.name
+    return None
+
+
 # -- who holds a unit: inferred from the steps --------------------------------------------
 
 def holdings(events: list[dict[str, Any]], gone: Collection[str] = frozenset()
@@ -254,14 +281,31 @@ def _wait_pairs(rec: Record, processes: tuple[Process, ...], by_name: dict[str, 
     values = set_values(rec["semid"], n_of) if n_of > 1 else None
     if not values:
         holders, _, _ = _holders(rec, by_name)
-        return [(w, h) for w in waiters_of(rec["id"], processes) for h in holders]
+        return [(w, h) for w in waiters_of(rec["id"], processes) for h in holders
+                if not _waits_for_zero(rec, by_name.get(w), None)]
     pairs = []
     for w, n in waiting_for(rec, processes, values).items():
         if n is None:
             continue  # which semaphore it waits on is not known: no edge drawn
+        if _waits_for_zero(rec, by_name.get(w), values):
+            continue  # it waits for others to *take* units (a barrier), not for a holder
         holders, _, _ = _holders(rec, by_name, n)
         pairs += [(w, h) for h in holders]
     return pairs
+
+
+def _waits_for_zero(rec: Record, p: Process | None, values: Sequence[int] | None) -> bool:
+    """Does P sleep on a wait-for-zero (op 0: until the value is 0)?  From the operations
+    its blocked step announced (INFERRED, as the semnum): such a sleeper is woken by a
+    process that takes units, so it waits for no holder and makes no wait-for edge."""
+    want = rec.get("wants", {}).get(p.name) if p is not None else None
+    if p is None or want is None or want.get("step") != p.step:
+        return False
+    ops = want.get("ops", [])
+    if values is None:
+        return bool(ops) and all(op == 0 for _n, op, *_ in ops)
+    n = blocking_semnum(ops, values)
+    return n is not None and any(int(m) == n and op == 0 for m, op, *_ in ops)
 
 
 def _name_of(pid: int, processes: tuple[Process, ...]) -> str | None:
@@ -274,10 +318,21 @@ def _name_of(pid: int, processes: tuple[Process, ...]) -> str | None:
 def probe_posix_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> SemState:
     oid, name = rec["id"], rec.get("name")
     value = posix_value(name) if name else None
+    inodes: dict[str, int] = sampler.__dict__.setdefault("_sem_inodes", {})
+    if value is not None and name:
+        mine = _our_file(f"/dev/shm/sem.{name.lstrip('/')}")
+        if mine:
+            inodes[oid] = mine[1]
+    unlinked = (value_after_unlink(inodes[oid], processes)
+                if value is None and oid in inodes else None)
+    if unlinked is not None:
+        value = unlinked[0]
     by_name = {p.name: p for p in processes}
     holders, dead, undo = _holders(rec, by_name)
     return SemState(oid, "sem", flavor="posix", name=name, exists=value is not None,
-                    value=value, waiters=waiters_of(oid, processes), holders=holders,
+                    value=value, removed=unlinked is not None,
+                    read_in=unlinked[1] if unlinked else None,
+                    waiters=waiters_of(oid, processes), holders=holders,
                     dead_holders=dead, undo=undo,
                     deadlock=deadlock_through(oid, getattr(sampler, "records", [rec]),
                                               processes))

@@ -196,7 +196,7 @@ class TraceStageScreen(StageScreen):
     def _stage_first(self) -> ComposeResult:
         yield StuckPanel(id="stuck", classes="object-view")
 
-    def _show(self) -> None:
+    def _show(self, reset_fold: bool = False) -> None:
         if self._recasting:
             return
         key = cast_key(self.player.history)
@@ -211,7 +211,7 @@ class TraceStageScreen(StageScreen):
             return
         if self.player.total != self.player.head_step:  # a trace's length: what ran so far
             self.player = replace(self.player, total=self.player.head_step)
-        super()._show()
+        super()._show(reset_fold)
 
     async def _recompose_then_show(self) -> None:
         try:

@@ -385,6 +385,7 @@ class SemView(ObjectPanel):
         width: auto; min-width: 5; height: auto; padding: 0 2 0 0; color: $text-primary;
     }
     SemView .sem--value.-zero { color: $text-error; }
+    SemView .sem--value.-set { display: none; }
     SemView .sem--facts { width: 1fr; height: auto; }
     SemView > .sem--deadlock { height: auto; color: $text-error; text-style: bold; }
     SemView > WaitForGraph { margin-bottom: 1; }
@@ -443,7 +444,9 @@ class SemView(ObjectPanel):
         value = "?" if o.value is None else str(o.value)
         digits.update(value if o.value is not None else "-")
         digits.set_class(o.value == 0, "-zero")
-        digits.display = o.nsems <= 1  # a set's values are in its table
+        # a set's values are in its table; a class, not an inline display, so that the
+        # stage's fold (-fold-detail in ipcviz.tcss) can still hide the digits
+        digits.set_class(o.nsems > 1, "-set")
         facts.update(self._facts(o, snapshot))
         self.hops = []
         if gone:
@@ -485,24 +488,7 @@ class SemView(ObjectPanel):
 
     def _facts(self, o: SemState, snapshot: Snapshot) -> Content:
         lang = self.lang
-        lines: list[Content] = []
-        if o.nsems > 1:
-            lines += self._set_rows(o)
-        elif o.value is None:
-            lines.append(Content.styled(tr("sem_value_unknown", lang), "$text-muted"))
-        else:
-            tokens = ("● " * min(o.value, MAX_TOKENS)).rstrip()
-            more = f" +{o.value - MAX_TOKENS}" if o.value > MAX_TOKENS else ""
-            if o.value == 0:
-                meaning = tr("sem_no_unit", lang)
-            elif lang == "en":
-                meaning = f"{words.count(o.value, 'unit')} free: a wait returns at once"
-            else:
-                meaning = tr("sem_units_free", lang, n=o.value)
-            lines.append(Content.assemble((tr("sem_value", lang), "$text-secondary"),
-                                          (str(o.value), "b"),
-                                          "  ", (tokens + more, "b $text-success"),
-                                          (f"  {meaning}", "$text-muted")))
+        lines: list[Content] = self._set_rows(o) if o.nsems > 1 else [self._value_line(o)]
         wait_call = "semop" if o.flavor == "sysv" else "sem_wait"
         brief = no_room(self)  # no room (StageScreen.FOLDS)
         if brief and not o.waiters:
@@ -521,6 +507,31 @@ class SemView(ObjectPanel):
         else:
             lines.append(Content.assemble((tr("sem_waiting", lang), "$text-secondary"),
                                           (tr("sem_nobody", lang), "$text-muted")))
+        lines.append(self._held_line(o))
+        lines += self._kernel_lines(o)
+        return Content("\n").join(lines)
+
+    def _value_line(self, o: SemState) -> Content:
+        """One semaphore's count, as tokens and what a wait would do now."""
+        lang = self.lang
+        if o.value is None:
+            return Content.styled(tr("sem_value_unknown", lang), "$text-muted")
+        tokens = ("● " * min(o.value, MAX_TOKENS)).rstrip()
+        more = f" +{o.value - MAX_TOKENS}" if o.value > MAX_TOKENS else ""
+        if o.value == 0:
+            meaning = tr("sem_no_unit", lang)
+        elif lang == "en":
+            meaning = f"{words.count(o.value, 'unit')} free: a wait returns at once"
+        else:
+            meaning = tr("sem_units_free", lang, n=o.value)
+        return Content.assemble((tr("sem_value", lang), "$text-secondary"),
+                                (str(o.value), "b"),
+                                "  ", (tokens + more, "b $text-success"),
+                                (f"  {meaning}", "$text-muted"))
+
+    def _held_line(self, o: SemState) -> Content:
+        """Who holds a unit: inferred from the steps, and marked so."""
+        lang = self.lang
         held: list = [(tr("sem_held_by_inferred", lang), "$text-secondary")]
         for name in o.holders:
             held += [(name, "b i"), "  "]
@@ -530,7 +541,12 @@ class SemView(ObjectPanel):
         if not o.holders and not o.dead_holders:
             held += [(tr("sem_nobody", lang), "i $text-muted"), " "]
         held.append((tr("sem_inferred", lang), "$text-muted"))
-        lines.append(Content.assemble(*held))
+        return Content.assemble(*held)
+
+    def _kernel_lines(self, o: SemState) -> list[Content]:
+        """System V's own counts of one semaphore, and the SEM_UNDO the kernel will apply."""
+        lang = self.lang
+        lines = []
         if o.flavor == "sysv" and o.nsems <= 1:
             last = o.last_op_by or "-"
             pid = f" (sempid {o.last_pid})" if o.last_pid else ""
@@ -542,7 +558,7 @@ class SemView(ObjectPanel):
             lines.append(Content.assemble(
                 ("SEM_UNDO ≈ ", "$text-secondary"), (", ".join(o.undo), "b"),
                 (tr("sem_undo_back", lang), "$text-muted")))
-        return Content("\n").join(lines)
+        return lines
 
     def _queue(self, o: SemState, snapshot: Snapshot) -> Content:
         """The waiters as an ordered queue, marked inferred (the order is the steps')."""

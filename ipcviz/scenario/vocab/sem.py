@@ -77,7 +77,7 @@ ACTIONS = [
 PROCESS_ATTRS = frozenset({"waits_on"})  # the object a blocked call is about (from /proc)
 
 _SEM_ATTRS = frozenset(
-    {"value", "exists", "waiters", "nwaiters", "holders", "dead_holders", "deadlock",
+    {"value", "exists", "removed", "waiters", "nwaiters", "holders", "dead_holders", "deadlock",
      "name", "key", "semid", "ncount", "zcount", "last_op_by", "undo",
      # a System V set, one entry per semaphore (sem_num 0 first): "1,0,1" in an expect
      "nsems", "values", "ncounts", "zcounts", "last_ops_by"}
