@@ -128,7 +128,7 @@ def test_mutated_traces_replay_headless_exits_0_or_2_without_escape(data):
         _assert_clean(*_run(["replay", str(path), "--headless"]))
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=5, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_mutated_traces_export_slides_exits_0_or_2_without_escape(data):
