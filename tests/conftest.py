@@ -40,11 +40,18 @@ def wait_until(cond, timeout: float = 5.0, what: str = "condition") -> None:
 
 
 @pytest.fixture
-def runtime_dir(tmp_path, monkeypatch):
-    """A private runtime directory, so tests never sweep each other's runs."""
-    d = tmp_path / "rt"
+def runtime_dir(monkeypatch):
+    """A private runtime directory, so tests never sweep each other's runs.  Short, under
+    /tmp rather than pytest's tmp_path: a named socket's path (RUNTIME/run-ID/sock/NAME)
+    must fit sun_path's 108 bytes, and xdist's tmp_path alone takes 70."""
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="ipv", dir="/tmp"))
+    d = base / "rt"
     monkeypatch.setenv("IPCVIZ_RUNTIME_DIR", str(d))
-    return d
+    yield d
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def run_cli_in_process(argv: list[str]) -> tuple[int, str, str]:

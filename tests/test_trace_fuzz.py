@@ -138,3 +138,18 @@ def test_mutated_traces_export_slides_exits_0_or_2_without_escape(data):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         _assert_clean(*_run(["export", "--trace", str(path), "--svg", str(Path(tmp) / "s"),
                              "--size", "100x30"]))
+
+
+def test_a_snapshots_process_name_with_escapes_exports_without_a_crash(tmp_path):
+    """Found by the fuzzer above: the stage's focus looked up a card with a CSS query built
+    from a snapshot's process name, and a name like an OSC escape broke the query."""
+    lines = list(LINES[SMALL])
+    hostile = "\x1b]0;owned\x07"
+    obj = json.loads(lines[5])  # a snapshot in which that process is woken: in focus
+    obj["processes"][0]["name"] = hostile
+    lines[5] = json.dumps(obj)
+    path = tmp_path / SMALL
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = _run(["export", "--trace", str(path), "--svg", str(tmp_path / "s"),
+                           "--size", "100x30"])
+    _assert_clean(code, out, err)

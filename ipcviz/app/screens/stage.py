@@ -598,16 +598,18 @@ class StageScreen(Screen):
         """(label, widget, rows or None for the whole widget) of each focus part, objects
         first: what must be whole on screen."""
         out: list[tuple[str, Widget, list[int] | None]] = []
+        # Names come from the snapshot (a trace file: untrusted), so widgets are found by
+        # comparing ids, never by a CSS query built from a name.
+        by_id = {w.id: w for w in self.walk_children(with_self=False) if w.id}
         for oid in f.objects:
-            for w in self.query(f"#obj-{oid}"):
+            if (w := by_id.get(f"obj-{oid}")) is not None:
                 out.append((f"object {oid}", w, None))
         tables = list(self.query(ProcessTable))
         for name in f.processes:
             if tables:
                 out.append((f"process {name}", tables[0], tables[0].rows_of(name) or [0]))
-            else:
-                for w in self.query(f"#proc-{name}"):
-                    out.append((f"process {name}", w, None))
+            elif (w := by_id.get(f"proc-{name}")) is not None:
+                out.append((f"process {name}", w, None))
         return out
 
     def focus_cut(self) -> list[str]:
