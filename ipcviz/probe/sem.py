@@ -390,15 +390,20 @@ def waits_on_posix_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[Fd
     sems = [r for r in records if r.get("kind") == "sem" and r.get("inode") is not None]
     if not sems:
         return None
+    return _mapped_at(pid, args[0], sems)
+
+
+def _mapped_at(pid: int, addr: int, recs: Sequence[Record]) -> str | None:
+    """The object of RECS whose file process PID maps at address ADDR (by device and
+    inode, from /proc/PID/maps), or None."""
     try:
         with open(f"/proc/{pid}/maps") as f:
             maps = parse_maps(f.read())
     except OSError:
         return None
-    addr = args[0]
     for start, end, dev, inode, _path in maps:
         if start <= addr < end:
-            for rec in sems:
+            for rec in recs:
                 if rec["inode"] == inode and dev_text(rec["dev"]) == dev:
                     oid: str = rec["id"]
                     return oid
@@ -416,19 +421,7 @@ def waits_on_unnamed_sem(syscall: str | None, args: tuple[int, ...], fds: tuple[
                and any("sem_at" in e for e in r.get("events", []))]
     if not regions:
         return None
-    try:
-        with open(f"/proc/{pid}/maps") as f:
-            maps = parse_maps(f.read())
-    except OSError:
-        return None
-    for start, end, dev, inode, _path in maps:
-        if start <= args[0] < end:
-            for rec in regions:
-                if rec["inode"] == inode and dev_text(rec["dev"]) == dev:
-                    oid: str = rec["id"]
-                    return oid
-            return None
-    return None
+    return _mapped_at(pid, args[0], regions)
 
 
 PROBES = {"sem": probe_posix_sem, "sysv_sem": probe_sysv_sem}
