@@ -369,3 +369,40 @@ def test_a_traced_program_that_stops_itself_stays_stopped():
         assert session.finished and session.output() == "resumed"
     finally:
         session.close()
+
+
+SLEEPY_PIPE = """
+import os, time
+r, w = os.pipe()
+if os.fork() == 0:
+    os.close(w)
+    while os.read(r, 1):
+        pass
+    os._exit(0)
+os.close(r)
+for _ in range(600):
+    os.write(w, b"x")
+    time.sleep(1)
+"""
+
+
+@pytest.mark.kernel
+def test_a_writer_asleep_in_a_sleep_makes_no_hang():
+    """A reader on an empty pipe whose only writer sleeps in clock_nanosleep() can still be
+    fed: the sleep ends by itself.  Attached, every call stops, the sleep too; it must not
+    count as asleep for good (it once made `attach` say the program hung, exit 1)."""
+    proc = _spawn(SLEEPY_PIPE)
+    try:
+        wait_until(lambda: len(_children(proc.pid)) == 1, what="the reader forked")
+        r = ipcviz("attach", str(proc.pid), "--headless", timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "can ever come" not in r.stdout and "none of them can wake" not in r.stdout
+        assert _status(proc.pid, "TracerPid") == "0"
+    finally:
+        _reap(proc)
+
+
+def _children(pid: int) -> list[str]:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{pid}/children") as f:
+        return f.read().split()
+    return []

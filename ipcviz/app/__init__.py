@@ -96,13 +96,14 @@ def watch_app(watch, lang: str | None = None) -> int:
     return code if isinstance(code, int) else app.exit_code
 
 
-def trace_app(program: list[str], lang: str | None = None):
+def trace_app(program: list[str], lang: str | None = None, session=None):
     """The app on a live trace of PROGRAM: you choose who runs.  Returns (exit code, every
     LiveTrace made (r makes one more), closed: their `left` objects and `output` are for
-    the terminal)."""
+    the terminal).  SESSION makes the TraceSession (default: start PROGRAM; `ipcviz attach`
+    gives one that seizes a running process)."""
     from ..lang import choose
 
-    app, made = make_trace_app(program, choose(lang))
+    app, made = make_trace_app(program, choose(lang), session)
     try:
         code = app.run()
     finally:
@@ -110,7 +111,7 @@ def trace_app(program: list[str], lang: str | None = None):
     return (code if isinstance(code, int) else app.exit_code), list(made)
 
 
-def make_trace_app(program: list[str], lang: str = "en"):
+def make_trace_app(program: list[str], lang: str = "en", session=None):
     """(the app on a live trace of PROGRAM, the list of LiveTraces it made: r makes one
     more).  Nothing starts before the app runs."""
     from ..runtime.trace.session import TraceSession
@@ -124,7 +125,7 @@ def make_trace_app(program: list[str], lang: str = "en"):
     made: list[LiveTrace] = []
 
     def factory(sc):
-        run = LiveTrace(TraceSession(program), title)
+        run = LiveTrace(session() if session is not None else TraceSession(program), title)
         made.append(run)
         return run
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ..command import EXIT_EXPECT, EXIT_INPUT, EXIT_OK, EXIT_RUN
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from ..runtime.trace.session import TraceSession
 
 CHUNK = 1.0  # seconds of one free-run chunk while following (the calls printed after each)
-APP_SECONDS = 2.0  # what the app form records before it shows it, unless --seconds says
 
 
 def main(pid: int, headless: bool, as_json: bool, record: str | None, follow: bool,
@@ -40,31 +40,32 @@ def main(pid: int, headless: bool, as_json: bool, record: str | None, follow: bo
     if headless or as_json:
         return run_headless(pid, out, as_json=as_json, record=record, follow=follow,
                             seconds=seconds)
-    return run_then_replay(pid, record, APP_SECONDS if seconds is None else seconds)
+    if record is not None:
+        return _fail("--record needs --headless (the live stage does not record)", EXIT_INPUT)
+    return run_live(pid)
 
 
-def run_then_replay(pid: int, record: str | None, seconds: float) -> int:
-    """Until the stage drives a live session: attach, record what the program does for
-    SECONDS, detach, and open the app on that recording (like a replay)."""
-    import io
+def run_live(pid: int) -> int:
+    """The app's stage on the seized program, as `ipcviz trace` shows a started one: you
+    choose who runs; quitting detaches and leaves it running as it was."""
+    from ..runtime.trace.session import TraceError, TraceSession
 
-    from ..model.timeline import read_trace_file
-    from ..model.traced import traced_scenario
-    from .trace import _TempTrace
+    from ..runtime.ptrace_check import NoTarget, diagnose
 
-    with _TempTrace(record) as path:
-        code = run_headless(pid, io.StringIO(), record=path, seconds=seconds)
-        if code not in (EXIT_OK, EXIT_EXPECT):
-            return code
-        header, snaps = read_trace_file(path)
-        title = header["scenario"] if header else f"attach {pid}"
-        scenario = traced_scenario(title, ["attach", str(pid)], snaps)
-    sys.stderr.write(f"ipcviz: attached for {seconds:g} s and detached; stepping an attached "
-                     "program live is coming: showing what was recorded (← → through its "
-                     "history)\n")
-    from ..app import replay_app
+    try:
+        why = diagnose(pid)
+        comm = Path(f"/proc/{pid}/comm").read_text().strip() or str(pid)
+    except (NoTarget, OSError):
+        return _fail(f"no process {pid}", EXIT_INPUT)
+    if why is not None:
+        return _fail(why.line(), EXIT_INPUT)
+    from ..app import trace_app
 
-    replay_app(scenario, snaps)
+    try:
+        code, _runs = trace_app([comm], session=lambda: TraceSession.attached(pid))
+    except TraceError as err:
+        return _fail(str(err), err.code)
+    sys.stdout.write(f"ipcviz: detached from {pid}; it runs on as it was.\n")
     return code
 
 

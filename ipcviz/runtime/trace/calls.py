@@ -43,6 +43,9 @@ MASKED = {"mmap": (3, MAP_SHARED, True), "futex": (1, FUTEX_PRIVATE_FLAG, False)
 # in one will wake by itself, so it never makes a hang
 TIMEOUT_ARG = {"semtimedop": 3, "rt_sigtimedwait": 2, "mq_timedsend": 4,
                "mq_timedreceive": 4, "futex": 3}
+# calls that always end by themselves (an attached program stops at every call, these too):
+# a process asleep in one is never part of a hang
+WAKES_BY_ITSELF = frozenset({"nanosleep", "clock_nanosleep", "clock_nanosleep_time64"})
 
 # calls whose first argument is an fd: they matter only on an IPC object
 FD_FIRST = frozenset({

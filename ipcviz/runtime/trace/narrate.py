@@ -12,6 +12,7 @@ from typing import Any
 
 from ...model.snapshot import BLOCKED, ObjectState, Process
 from ...probe.sampler import READ_CALLS, WRITE_CALLS
+from .calls import WAKES_BY_ITSELF
 
 MAX_READY_SHOWN = 3
 
@@ -33,7 +34,9 @@ def _pipe_like(p: Process, o: Any, by_name: dict[str, Process]) -> str:
             text = (f"{call}: the {what} is empty and a write end is still open — held by "
                     f"{_holders(p.name, o.writer_fds)}.")
             if all(by_name.get(e.rpartition(':')[0]) is not None
-                   and by_name[e.rpartition(':')[0]].state == BLOCKED for e in o.writer_fds):
+                   and by_name[e.rpartition(':')[0]].state == BLOCKED
+                   and by_name[e.rpartition(':')[0]].syscall not in WAKES_BY_ITSELF
+                   for e in o.writer_fds):
                 text += (" Every holder of a write end is itself asleep, so no byte and no "
                          "end-of-file can ever come.")
             return text

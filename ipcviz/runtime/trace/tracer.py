@@ -345,6 +345,8 @@ class Tracer:
                 continue  # just looked at
             if t.name in calls.TIMEOUT_ARG and t.args[calls.TIMEOUT_ARG[t.name]]:
                 return  # asleep with a timeout: it will wake by itself
+            if t.name in calls.WAKES_BY_ITSELF:
+                return  # a sleep: it ends by itself
             if t.name is None or _asleep_in(t.tid, self.arch, t.name, self.names) is None:
                 t.blocked = False  # look_for_blocked confirms it again if it sleeps again
                 return
