@@ -10,8 +10,9 @@ import os
 import stat
 from typing import Any
 
-from ..rundir import RunDir, ours
+from ..rundir import RunDir
 from .fds import fd_of, open_as_in_c
+from .ipc import remove_in_run_subdir
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 AT_FDCWD = -100
@@ -86,40 +87,9 @@ ARG0: dict[str, Arg0] = {"open": lambda w, a, p: AT_FDCWD % (1 << 32),
 
 
 def remove_fifo(entry: dict[str, Any], rd: RunDir) -> str | None:
-    """Remove a FIFO of the manifest: only inside the run's own fifo/ directory (reached
-    through the run directory without following a symbolic link), only a FIFO of ours.
-    A line naming any other path removes nothing."""
-    path = entry.get("name")
-    if not isinstance(path, str):
-        return None
-    head, name = os.path.split(path)
-    if (os.path.basename(head) != "fifo" or os.path.basename(os.path.dirname(head))
-            != f"run-{rd.run_id}" or name in ("", ".", "..")):
-        return None  # not a path of this run's fifo/ directory
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        if rd.fd is not None:
-            dfd = os.open("fifo", flags, dir_fd=rd.fd)
-        else:
-            dfd = os.open(rd.fifo_dir, flags)
-    except OSError:
-        return None
-    try:
-        if not ours(os.fstat(dfd)):
-            return None
-        try:
-            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-        except FileNotFoundError:
-            return None
-        if not stat.S_ISFIFO(st.st_mode) or st.st_uid != os.geteuid():
-            return None  # not ours: never remove anything else
-        try:
-            os.unlink(name, dir_fd=dfd)
-        except FileNotFoundError:
-            return None
-    finally:
-        os.close(dfd)
-    return f"fifo {path}"
+    """Remove a FIFO of the manifest: only a FIFO of ours in the run's own fifo/."""
+    path = remove_in_run_subdir(entry, rd, "fifo", stat.S_ISFIFO)
+    return f"fifo {path}" if path else None
 
 
 # kind -> what `ipcviz clean` and the end of a run call for each manifest line of that kind

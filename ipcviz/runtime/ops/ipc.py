@@ -17,9 +17,51 @@ from typing import Any
 
 import posix_ipc
 
-from ..rundir import ours
+from ..rundir import RunDir, ours
 from .fds import restarting
 from .types import OpWorker
+
+
+def open_run_subdir(rd: RunDir, subdir: str) -> int:
+    """An fd of the run's own SUBDIR (fifo/, sock/), reached through the run directory
+    without following a symbolic link; OSError if it cannot be (ENOENT: not made yet)."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    return (os.open(subdir, flags, dir_fd=rd.fd) if rd.fd is not None
+            else os.open(rd.path / subdir, flags))
+
+
+def remove_in_run_subdir(entry: dict[str, Any], rd: RunDir, subdir: str,
+                         kind_ok: Callable[[int], bool]) -> str | None:
+    """Remove the file a manifest line names, only inside the run's own SUBDIR and only a
+    file of ours whose mode passes KIND_OK; the path removed, or None.  A line naming any
+    other path, or a file that is not ours, removes nothing."""
+    path = entry.get("name")
+    if not isinstance(path, str):
+        return None
+    head, name = os.path.split(path)
+    if (os.path.basename(head) != subdir or os.path.basename(os.path.dirname(head))
+            != f"run-{rd.run_id}" or name in ("", ".", "..")):
+        return None  # not a path of this run's SUBDIR
+    try:
+        dfd = open_run_subdir(rd, subdir)
+    except OSError:
+        return None
+    try:
+        if not ours(os.fstat(dfd)):
+            return None
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        if not kind_ok(st.st_mode) or st.st_uid != os.geteuid():
+            return None  # not ours: never remove anything else
+        try:
+            os.unlink(name, dir_fd=dfd)
+        except FileNotFoundError:
+            return None
+    finally:
+        os.close(dfd)
+    return path
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..rundir import RunDir, ours
 from .fds import as_in_c, fd_of, note_read
+from .ipc import open_run_subdir, remove_in_run_subdir
 from .types import Arg0, Args, Call, Op, OpWorker, Outcome, Pids, Remover
 
 TYPES = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM}
@@ -282,10 +283,7 @@ def do_unlink_socket(w: OpWorker, args: Args, pids: Pids, k: int) -> Outcome:
     Only inside the run's own sock/ directory (opened without following a link), and only
     a socket file of ours: anything else there is refused, never removed."""
     obj = args["object"]
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-    rd = w.rundir
-    dfd = (os.open(SOCK_DIR, flags, dir_fd=rd.fd) if rd.fd is not None
-           else os.open(rd.path / SOCK_DIR, flags))  # no sock/ yet: ENOENT, as in C
+    dfd = open_run_subdir(w.rundir, SOCK_DIR)  # no sock/ yet: ENOENT, as in C
     try:
         if not ours(os.fstat(dfd)):
             raise OSError(errno.EACCES, "the run's sock/ directory is not ours")
@@ -343,39 +341,10 @@ ARG0: dict[str, Arg0] = {
 
 def _remover(kind_ok: Any, what: str) -> Remover:
     def remove(entry: dict[str, Any], rd: RunDir) -> str | None:
-        """Remove a name of the manifest: only inside the run's own sock/ directory
-        (reached through the run directory without following a symbolic link), only a
-        file of ours of the kind made there.  A line naming any other path removes
-        nothing."""
-        path = entry.get("name")
-        if not isinstance(path, str):
-            return None
-        head, name = os.path.split(path)
-        if (os.path.basename(head) != SOCK_DIR or os.path.basename(os.path.dirname(head))
-                != f"run-{rd.run_id}" or name in ("", ".", "..")):
-            return None  # not a path of this run's sock/ directory
-        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-        try:
-            dfd = (os.open(SOCK_DIR, flags, dir_fd=rd.fd) if rd.fd is not None
-                   else os.open(rd.path / SOCK_DIR, flags))
-        except OSError:
-            return None
-        try:
-            if not ours(os.fstat(dfd)):
-                return None
-            try:
-                st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-            except FileNotFoundError:
-                return None
-            if not kind_ok(st.st_mode) or st.st_uid != os.geteuid():
-                return None  # not ours: never remove anything else
-            try:
-                os.unlink(name, dir_fd=dfd)
-            except FileNotFoundError:
-                return None
-        finally:
-            os.close(dfd)
-        return f"{what} {path}"
+        """Remove a name of the manifest: only a file of ours of the kind made there, in
+        the run's own sock/ directory."""
+        path = remove_in_run_subdir(entry, rd, SOCK_DIR, kind_ok)
+        return f"{what} {path}" if path else None
     return remove
 
 
