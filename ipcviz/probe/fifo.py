@@ -119,7 +119,7 @@ def probe_fifo(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) ->
         r, w, h = ends_of(target, processes)
         readers += r
         writers += w
-        if getattr(sampler, "foreign", False):
+        if sampler.foreign:
             h = foreign_ends(target, processes, len(w), True)[0]
         holder = holder or h
     nbytes, capacity = fill(sampler, holder)

@@ -113,7 +113,7 @@ def nonblocking(sampler: Sampler, target: str, processes: tuple[Process, ...]
     only through a call of a process that shares the description, so each is read again
     only when some process began another step or changed state."""
     cache: dict[tuple[int, int], tuple[object, bool]] = \
-        sampler.__dict__.setdefault("_nonblock_cache", {})
+        sampler.cache("nonblock_cache")
     moment = tuple((p.pid, p.step, p.state) for p in processes)
     out = []
     for p in processes:
@@ -145,7 +145,7 @@ def probe_pipe(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) ->
     target = f"pipe:[{inode}]"
     readers, writers, holder = ends_of(target, processes)
     reader = read_end_of(target, processes)
-    if getattr(sampler, "foreign", False):
+    if sampler.foreign:
         holder, reader = foreign_ends(target, processes, len(writers), False)
     nbytes, capacity = fill(sampler, holder)
     data, missing = contents(sampler, reader, nbytes)

@@ -85,6 +85,13 @@ class Sampler:
     # In lessons, fds >= 900 are ipcviz's own (control socket, signal wake-up pipe) and
     # hidden; a traced or attached program has no such fds: every fd is its own.
     hide_control_fds: bool = True
+    # A probe's own memo between samples (an inode seen, fdinfo flags, a maps text), by a
+    # name the probe chooses: see cache()
+    caches: dict[str, dict[Any, Any]] = field(default_factory=dict)
+
+    def cache(self, name: str) -> dict[Any, Any]:
+        """The memo NAME of a probe, kept while this sampler lives."""
+        return self.caches.setdefault(name, {})
 
     def close(self) -> None:
         self.pidfds.close()

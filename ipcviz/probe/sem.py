@@ -318,7 +318,7 @@ def _name_of(pid: int, processes: tuple[Process, ...]) -> str | None:
 def probe_posix_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...]) -> SemState:
     oid, name = rec["id"], rec.get("name")
     value = posix_value(name) if name else None
-    inodes: dict[str, int] = sampler.__dict__.setdefault("_sem_inodes", {})
+    inodes: dict[str, int] = sampler.cache("sem_inodes")
     if value is not None and name:
         mine = _our_file(f"/dev/shm/sem.{name.lstrip('/')}")
         if mine:
@@ -334,7 +334,7 @@ def probe_posix_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...
                     read_in=unlinked[1] if unlinked else None,
                     waiters=waiters_of(oid, processes), holders=holders,
                     dead_holders=dead, undo=undo,
-                    deadlock=deadlock_through(oid, getattr(sampler, "records", [rec]),
+                    deadlock=deadlock_through(oid, sampler.records,
                                               processes))
 
 
@@ -364,7 +364,7 @@ def probe_sysv_sem(sampler: Sampler, rec: Record, processes: tuple[Process, ...]
                     ncounts=ncounts, zcounts=zcounts, last_pids=lasts,
                     last_ops_by=tuple(_name_of(x, processes) or "-" for x in lasts),
                     sem_waiters=sem_waiters, sem_holders=sem_holders,
-                    deadlock=deadlock_through(oid, getattr(sampler, "records", [rec]),
+                    deadlock=deadlock_through(oid, sampler.records,
                                               processes), **common)
 
 

@@ -60,7 +60,7 @@ def maps_of(sampler: Sampler, p: Process) -> list[Mapping]:
     """The mappings of a live process, re-read when it began another step (a process's
     mappings change only through its own calls: mmap, munmap, shmat, shmdt, exit)."""
     cache: dict[int, tuple[tuple[int, int | None], list[Mapping]]] = \
-        sampler.__dict__.setdefault("_maps_cache", {})
+        sampler.cache("maps_cache")
     key = (p.pid, p.step)
     hit = cache.get(p.pid)
     if hit is not None and hit[0] == key:
@@ -335,7 +335,7 @@ def _smaps(sampler: Sampler, p: Process, address: int,
     began another step or changed state (pages change only through the lesson's steps:
     another process's store can turn a shared page into a private one)."""
     cache: dict[tuple[int, int], tuple[object, Any]] = \
-        sampler.__dict__.setdefault("_smaps_cache", {})
+        sampler.cache("smaps_cache")
     hit = cache.get((p.pid, address))
     if hit is not None and hit[0] == moment:
         return hit[1]  # type: ignore[no-any-return]
